@@ -1,0 +1,55 @@
+"""The `shapan` command line.
+
+One argparse tree; each command group lives in its own `sandbox/cli/<name>_cmd.py` module that
+exposes `register(subparsers)`. Modules are discovered, so adding a command means adding a file.
+Command modules import nothing heavy at import time: `shapan --help` must start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pkgutil
+import sys
+from importlib import import_module
+
+from sandbox import __version__
+from sandbox.cli.common import UserError
+
+
+def _command_modules() -> list[str]:
+    """Names of the `*_cmd` modules in this package, in a stable order."""
+    return sorted(
+        info.name
+        for info in pkgutil.iter_modules(__path__)
+        if info.name.endswith("_cmd")
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shapan",
+        description="shapan 沙盘 — business-sandbox simulator for contact-center training.",
+    )
+    parser.add_argument("--version", action="version", version=f"shapan {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _command_modules():
+        import_module(f"{__name__}.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point. Exit status: 0 clean, 1 findings or bad input, 2 usage."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(handler(args) or 0)
+    except UserError as err:
+        print(err.render(), file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
