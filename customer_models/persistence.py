@@ -1,0 +1,133 @@
+"""Safe persistence of the outcome models: skops for the pipelines, JSON for the rest.
+
+Never pickle: `loads` accepts only the scikit-learn and numpy types listed in `TRUSTED`, so a
+swapped model file cannot run code. The card records a sha256 per file; loading checks it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from customer_models.models import OutcomeModels
+
+MODEL_FILES: dict[str, str] = {
+    "csat": "csat.skops",
+    "churn": "churn.skops",
+    "cross_sell": "cross_sell.skops",
+}
+PARAMS_FILE = "params.json"
+CARD_FILE = "model_card.json"
+
+#: The only types a model file may contain.
+TRUSTED: list[str] = [
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "numpy.ndarray",
+    "numpy.dtype",
+    "numpy.float64",
+    "numpy.int64",
+]
+
+
+class ModelFileError(ValueError):
+    """A model directory is missing a file, fails its hash check or holds untrusted types."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _json_bytes(doc: Any) -> bytes:
+    return (json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def dumps(models: OutcomeModels) -> dict[str, bytes]:
+    """File name -> bytes for a model directory (skops pipelines, params, card with hashes)."""
+    import skops.io as sio
+
+    files: dict[str, bytes] = {}
+    for target, name in MODEL_FILES.items():
+        files[name] = sio.dumps(models.pipelines[target])
+    files[PARAMS_FILE] = _json_bytes(models.params)
+    card = dict(models.card)
+    card["files"] = {name: sha256(data) for name, data in sorted(files.items())}
+    files[CARD_FILE] = _json_bytes(card)
+    return files
+
+
+def loads(files: Mapping[str, bytes], *, check_hashes: bool = True) -> OutcomeModels:
+    """Build `OutcomeModels` from the bytes of a model directory."""
+    import skops.io as sio
+
+    from customer_models.models import OutcomeModels
+
+    for name in (*MODEL_FILES.values(), PARAMS_FILE, CARD_FILE):
+        if name not in files:
+            raise ModelFileError(f"model file {name} is missing")
+    try:
+        card = json.loads(files[CARD_FILE].decode("utf-8"))
+        params = json.loads(files[PARAMS_FILE].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelFileError(f"model card or params is not valid JSON: {err}") from None
+    if check_hashes:
+        expected = card.get("files", {})
+        for name, data in files.items():
+            if name == CARD_FILE:
+                continue
+            if expected.get(name) != sha256(data):
+                raise ModelFileError(
+                    f"{name} does not match the sha256 in {CARD_FILE}; the file was changed "
+                    "after training — retrain with `shapan model train`"
+                )
+    pipelines = {}
+    for target, name in MODEL_FILES.items():
+        untrusted = [t for t in sio.get_untrusted_types(data=files[name]) if t not in TRUSTED]
+        if untrusted:
+            raise ModelFileError(f"{name} contains untrusted types: {', '.join(untrusted)}")
+        try:
+            pipelines[target] = sio.loads(files[name], trusted=TRUSTED)
+        except Exception as err:  # skops raises many types on corrupt input
+            raise ModelFileError(f"{name} could not be loaded: {err}") from None
+    return OutcomeModels(pipelines, params, card)
+
+
+def load_dir(directory: str | os.PathLike[str]) -> OutcomeModels:
+    """Load a model directory written by `write_dir` or `shapan model train`."""
+    base = Path(directory)
+    if not base.is_dir():
+        raise ModelFileError(f"{base}: model directory not found")
+    files = {}
+    for name in (*MODEL_FILES.values(), PARAMS_FILE, CARD_FILE):
+        path = base / name
+        if not path.is_file():
+            raise ModelFileError(f"{path}: model file is missing")
+        files[name] = path.read_bytes()
+    return loads(files)
+
+
+def write_dir(models: OutcomeModels, directory: str | os.PathLike[str], writer=None) -> dict[str, str]:
+    """Write every file of `models` into `directory` (atomically via `writer` if given).
+
+    `writer(path, data)` defaults to a temp-file-and-rename write; the CLI passes
+    `sandbox.fileio.atomic_write_bytes`. Returns file name -> sha256.
+    """
+    base = Path(directory)
+    base.mkdir(parents=True, exist_ok=True)
+    write = writer or _atomic_write
+    files = dumps(models)
+    for name, data in files.items():
+        write(base / name, data)
+    return {name: sha256(data) for name, data in files.items()}
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

@@ -1,0 +1,177 @@
+"""Bot players for journeys: random, novice, competent, expert.
+
+The engine's bot agents, `shapan journey bots` (difficulty balancing) and the tests use them.
+They read only the public `JourneyRun` API (`choices()`, `required_behaviours`, `state`) so a
+bot sees exactly what a trainee sees — no peeking at journey internals. Pure Python, no numpy:
+one decision costs microseconds.
+
+Determinism: every policy draws from the `rng` it is given in a fixed pattern per decision
+(random: one `choice`; novice and competent: one `random()` and at most one more draw), so the
+same seed and the same choices on offer give the same decision.
+
+What they model (docs/bots.md explains why):
+- expert — best practice: satisfy a pending calm three-step first, never take a risk, highest
+  score, tie-break on good behaviours, then on the shorter action.
+- competent — the expert 75–80% of the time; otherwise a lesser but risk-free option; sometimes
+  forgets the three-step.
+- novice — the typical mistakes of the training method's seeds (skip verification, interrupt,
+  vague or wrong info, no empathy, pushing a sale) about 45% of the time; otherwise the fastest
+  sound option half the time (short answers, no empathy work), any sound option otherwise.
+- random — uniform over the available choices.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from journeys.vocabulary import BEHAVIOURS
+
+POLICIES: tuple[str, ...] = ("random", "novice", "competent", "expert")
+
+#: Probability that the competent bot settles for a lesser (still risk-free) option.
+COMPETENT_SLIP = 0.22
+#: Probability that the competent bot forgets a pending calm three-step.
+COMPETENT_FORGETS_TRIGGER = 0.2
+#: Probability that the novice bot makes one of the typical mistakes when one is on offer.
+NOVICE_ERROR_RATE = 0.45
+#: When not making a mistake, how often the novice takes the quickest sound option.
+NOVICE_PREFERS_FASTEST = 0.5
+
+#: Behaviours that are part of no mistake but cost the rubric a point (hold, transfer) are not
+#: "mistakes" for the novice: those are legitimate tools.
+_NOT_MISTAKES = frozenset({"hold", "transfer"})
+#: The novice's typical mistakes: every behaviour that moves a rubric dimension down.
+MISTAKE_BEHAVIOURS: frozenset[str] = frozenset(
+    tag
+    for tag, b in BEHAVIOURS.items()
+    if any(direction < 0 for _, direction in b.rubric) and tag not in _NOT_MISTAKES
+)
+#: Good practice: behaviours that only move rubric dimensions up.
+GOOD_BEHAVIOURS: frozenset[str] = frozenset(
+    tag
+    for tag, b in BEHAVIOURS.items()
+    if b.rubric and all(direction > 0 for _, direction in b.rubric)
+)
+
+
+class PolicyError(ValueError):
+    """An unknown policy name or a run with nothing to choose."""
+
+
+def _risks(view: Any) -> tuple[str, ...]:
+    risk = getattr(view, "risk", None)
+    if not risk:
+        return ()
+    if isinstance(risk, str):
+        return (risk,)
+    return tuple(risk)
+
+
+def _fit(view: Any) -> str | None:
+    offer = getattr(view, "cross_sell", None)
+    if not offer:
+        return None
+    if isinstance(offer, dict):
+        return offer.get("fit")
+    return getattr(offer, "fit", None)
+
+
+def _score(view: Any) -> float:
+    return float(getattr(view, "score", 0) or 0)
+
+
+def _behaviours(view: Any) -> tuple[str, ...]:
+    return tuple(getattr(view, "behaviours", ()) or ())
+
+
+def is_mistake(view: Any) -> bool:
+    """A choice a quality reviewer would flag: a risk, a bad behaviour or a poorly fitting sale."""
+    if _risks(view):
+        return True
+    if any(b in MISTAKE_BEHAVIOURS for b in _behaviours(view)):
+        return True
+    return _fit(view) == "low"
+
+
+def _goodness(view: Any) -> int:
+    tags = _behaviours(view)
+    return sum(t in GOOD_BEHAVIOURS for t in tags) - sum(t in MISTAKE_BEHAVIOURS for t in tags)
+
+
+def _expert_key(view: Any, pending: frozenset[str]) -> tuple:
+    covers = sum(b in pending for b in _behaviours(view))
+    return (
+        -len(_risks(view)),
+        covers,
+        _score(view),
+        _goodness(view),
+        -float(getattr(view, "time_s", 0) or 0),
+    )
+
+
+def _ranked(views: Sequence[Any], pending: frozenset[str]) -> list[Any]:
+    """Best first; stable, so equal keys keep journey order."""
+    return sorted(views, key=lambda v: _expert_key(v, pending), reverse=True)
+
+
+def _available(run: Any) -> list[Any]:
+    views = [v for v in run.choices() if getattr(v, "available", True)]
+    if not views:
+        raise PolicyError(f"no choice available at node {getattr(run, 'node_id', '?')!r}")
+    return views
+
+
+def _expert(views: list[Any], pending: frozenset[str]) -> Any:
+    return _ranked(views, pending)[0]
+
+
+def _competent(views: list[Any], pending: frozenset[str], rng: random.Random) -> Any:
+    roll = rng.random()
+    if pending and roll < COMPETENT_FORGETS_TRIGGER:
+        # Forgets the three-step: picks as if nothing were pending.
+        return _ranked(views, frozenset())[0]
+    ranked = _ranked(views, pending)
+    best = ranked[0]
+    if roll > 1.0 - COMPETENT_SLIP:
+        lesser = [v for v in ranked[1:] if not _risks(v) and _fit(v) != "low"]
+        lesser = [v for v in lesser if _score(v) >= 0]
+        if lesser:
+            return lesser[rng.randrange(len(lesser))]
+    return best
+
+
+def _fastest(views: Iterable[Any]) -> Any:
+    return min(views, key=lambda v: float(getattr(v, "time_s", 0) or 0))
+
+
+def _novice(views: list[Any], rng: random.Random) -> Any:
+    roll = rng.random()
+    mistakes = [v for v in views if is_mistake(v)]
+    if mistakes and roll < NOVICE_ERROR_RATE:
+        # The fastest mistakes first: skipping steps is what novices do under time pressure.
+        quickest = min(float(getattr(v, "time_s", 0) or 0) for v in mistakes)
+        pool = [v for v in mistakes if float(getattr(v, "time_s", 0) or 0) <= quickest * 1.5]
+        return pool[rng.randrange(len(pool))]
+    sound = [v for v in views if not is_mistake(v)] or views
+    # Half the time the quickest sound option (short answers, no empathy work), otherwise any
+    # sound option: a novice knows the basics but not which answer is the complete one.
+    if rng.random() < NOVICE_PREFERS_FASTEST:
+        return _fastest(sound)
+    return sound[rng.randrange(len(sound))]
+
+
+def choose(policy: str, run: Any, rng: random.Random) -> str:
+    """Return the id of the choice `policy` makes at the run's current node."""
+    views = _available(run)
+    if policy == "random":
+        return rng.choice(views).id
+    pending = frozenset(getattr(run, "required_behaviours", ()) or ())
+    if policy == "expert":
+        return _expert(views, pending).id
+    if policy == "competent":
+        return _competent(views, pending, rng).id
+    if policy == "novice":
+        return _novice(views, rng).id
+    raise PolicyError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")

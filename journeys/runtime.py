@@ -1,0 +1,562 @@
+"""`JourneyRun`: play one journey step by step for one customer.
+
+Why it looks like this: the engine drives tens of thousands of runs per experiment, the UI shows
+the current choices (with the unavailable ones greyed out in training mode), exams must replay
+bit-identically, and a crashed session must resume.  So a run is a small state machine with its
+own seeded `random.Random`, cheap `choices()` / `choose()` (conditions are precompiled), and a
+JSON form that restores it exactly (the random stream is restored by replaying its draw count).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from journeys.model import Choice, CrossSell, Ending, Journey, Line, Node, Text, Trigger
+from journeys.vocabulary import OUTCOMES, PERSONA_FIELDS
+
+RUN_FORMAT = 1
+MAX_AUTO_STEPS = 1000
+
+_REASON_IF = {"zh-CN": "条件未满足", "en": "condition not met"}
+_REASON_ONCE = {"zh-CN": "已经选过", "en": "already chosen"}
+_REASON_FALLBACK = {"zh-CN": "仅在没有其他选项时可用", "en": "only when nothing else is available"}
+
+
+class JourneyRunError(Exception):
+    """A caller asked a run for something impossible (unknown or unavailable choice, ...)."""
+
+
+@dataclass(frozen=True)
+class ChoiceView:
+    """A choice as offered right now.  `reason` says why an unavailable one is unavailable."""
+
+    id: str
+    text: Text
+    available: bool
+    reason: Text | None
+    behaviours: tuple[str, ...]
+    time_s: float
+    risk: tuple[str, ...]
+    score: float
+    cross_sell: CrossSell | None
+    fallback: bool
+    feedback: Text | None
+    knowledge: tuple[str, ...]
+    once: bool = False
+    qid: str = ""
+
+
+@dataclass(frozen=True)
+class TriggerEvent:
+    trigger_id: str
+    status: str  # armed | satisfied | missed
+    required: tuple[str, ...]
+    risk: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "trigger_id": self.trigger_id,
+            "status": self.status,
+            "required": list(self.required),
+            "risk": self.risk,
+        }
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one step did.  `node_id` is where the run is now; `ending` is set when it ended."""
+
+    choice_id: str | None
+    lines: tuple[Line, ...] = ()
+    behaviours: tuple[str, ...] = ()
+    effects: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    time_s: float = 0.0
+    risks: tuple[str, ...] = ()
+    triggers: tuple[TriggerEvent, ...] = ()
+    score: float = 0.0
+    feedback: Text | None = None
+    knowledge: tuple[str, ...] = ()
+    cross_sell: CrossSell | None = None
+    node_id: str = ""
+    ending: Ending | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "choice_id": self.choice_id,
+            "lines": [line.to_json() for line in self.lines],
+            "behaviours": list(self.behaviours),
+            "effects": {k: [a, b] for k, (a, b) in self.effects.items()},
+            "time_s": self.time_s,
+            "risks": list(self.risks),
+            "triggers": [t.to_json() for t in self.triggers],
+            "score": self.score,
+            "feedback": self.feedback.to_json() if self.feedback else None,
+            "knowledge": list(self.knowledge),
+            "cross_sell": self.cross_sell.to_json() if self.cross_sell else None,
+            "node_id": self.node_id,
+            "ending": self.ending.to_json() if self.ending else None,
+        }
+
+
+class _Armed:
+    __slots__ = ("remaining", "seen", "trigger")
+
+    def __init__(self, trigger: Trigger, remaining: int, seen: set[str]):
+        self.trigger = trigger
+        self.remaining = remaining
+        self.seen = seen
+
+
+class _Acc:
+    """Accumulates what happens during one step."""
+
+    __slots__ = ("events", "lines", "risks", "score")
+
+    def __init__(self) -> None:
+        self.lines: list[Line] = []
+        self.risks: list[str] = []
+        self.events: list[TriggerEvent] = []
+        self.score = 0.0
+
+
+class JourneyRun:
+    """One play-through of `journey` for one customer (`persona`), seeded by `seed`."""
+
+    def __init__(self, journey: Journey, seed: int, persona: Mapping[str, object] | None = None):
+        self.journey = journey
+        self.seed = int(seed)
+        self._persona = _clean_persona(persona)
+        self._has_persona = persona is not None
+        self._rng = random.Random(self.seed)
+        self._draws = 0
+        self._state: dict[str, Any] = {}
+        for name, var in journey.state.items():
+            value = var.initial
+            if var.from_persona and name in self._persona:
+                try:
+                    value = var.coerce(self._persona[name])
+                except ValueError:
+                    value = var.initial
+            self._state[name] = value
+        self._node_id = journey.start
+        self._started = False
+        self._finished = False
+        self._outcome: str | None = None
+        self._ending: Ending | None = None
+        self._score = 0.0
+        self._time_s = 0.0
+        self._visits: dict[str, int] = {}
+        self._history: list[str] = []
+        self._path: list[str] = []
+        self._chosen: set[str] = set()
+        self._risks: list[str] = []
+        self._armed: list[_Armed] = []
+        self._cache: list[ChoiceView] | None = None
+
+    # ------------------------------------------------------------------ read-only view
+    @property
+    def node_id(self) -> str:
+        return self._node_id
+
+    @property
+    def node(self) -> Node:
+        return self.journey.nodes[self._node_id]
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return dict(self._state)
+
+    @property
+    def persona(self) -> dict[str, Any]:
+        return dict(self._persona)
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    @property
+    def outcome(self) -> str | None:
+        return self._outcome
+
+    @property
+    def ending(self) -> Ending | None:
+        return self._ending
+
+    @property
+    def score(self) -> float:
+        return self._score
+
+    @property
+    def time_s(self) -> float:
+        """Sum of the `time` of the choices made so far."""
+        return self._time_s
+
+    @property
+    def visited(self) -> tuple[str, ...]:
+        """Node ids visited, in order of first visit."""
+        return tuple(self._visits)
+
+    def visit_count(self, node_id: str) -> int:
+        return self._visits.get(node_id, 0)
+
+    @property
+    def history(self) -> list[str]:
+        """Choice ids chosen, in order (`path` has them node-qualified)."""
+        return list(self._history)
+
+    @property
+    def path(self) -> list[str]:
+        return list(self._path)
+
+    @property
+    def risks(self) -> list[str]:
+        return list(self._risks)
+
+    @property
+    def required_behaviours(self) -> tuple[str, ...]:
+        """Behaviours armed triggers still wait for (the UI shows them as a hint)."""
+        out: list[str] = []
+        for armed in self._armed:
+            out.extend(
+                b for b in armed.trigger.require_next if b not in armed.seen and b not in out
+            )
+        return tuple(out)
+
+    @property
+    def active_trigger(self) -> Trigger | None:
+        return self._armed[0].trigger if self._armed else None
+
+    @property
+    def armed_triggers(self) -> tuple[tuple[Trigger, int], ...]:
+        """(trigger, agent actions left) for every armed trigger."""
+        return tuple((a.trigger, a.remaining) for a in self._armed)
+
+    # ------------------------------------------------------------------ choices
+    def choices(self, include_unavailable: bool = False) -> list[ChoiceView]:
+        """Choices at the current node: available ones first, in journey order."""
+        if self._finished or not self._started:
+            return []
+        views = self._cache
+        if views is None:
+            views = self._cache = self._compute_views()
+        if include_unavailable:
+            return list(views)
+        return [v for v in views if v.available]
+
+    def _compute_views(self) -> list[ChoiceView]:
+        node = self.journey.nodes[self._node_id]
+        primary: list[tuple[Choice, Text | None]] = []
+        fallbacks: list[tuple[Choice, Text | None]] = []
+        for c in node.choices:
+            reason = None
+            if c.once and c.qid in self._chosen:
+                reason = Text(_REASON_ONCE)
+            elif c.condition is not None and not c.condition(self):
+                reason = Text(_REASON_IF)
+            (fallbacks if c.fallback else primary).append((c, reason))
+        any_primary = any(reason is None for _, reason in primary)
+        if any_primary:
+            fallbacks = [(c, r or Text(_REASON_FALLBACK)) for c, r in fallbacks]
+        order = {c.qid: i for i, c in enumerate(node.choices)}
+        rows = sorted(primary + fallbacks, key=lambda cr: (cr[1] is not None, order[cr[0].qid]))
+        return [_view(c, r) for c, r in rows]
+
+    # ------------------------------------------------------------------ stepping
+    def start(self) -> StepResult:
+        """Enter the start node: say its lines and follow routes until a choice or an ending."""
+        if self._started:
+            raise JourneyRunError("start() was already called for this run")
+        self._started = True
+        acc = _Acc()
+        self._enter(self.journey.start, acc)
+        return self._result(None, acc)
+
+    def choose(self, choice_id: str) -> StepResult:
+        """Make the agent's choice `choice_id` at the current node."""
+        if not self._started:
+            raise JourneyRunError("call start() before choose()")
+        if self._finished:
+            raise JourneyRunError(f"the journey has ended ({self._outcome}); no more choices")
+        view = next((v for v in self.choices(True) if v.id == choice_id), None)
+        if view is None:
+            raise JourneyRunError(f"no choice '{choice_id}' at node '{self._node_id}'")
+        if not view.available:
+            raise JourneyRunError(
+                f"choice '{choice_id}' is not available now ({view.reason['en']})"
+            )
+        choice = next(c for c in self.journey.nodes[self._node_id].choices if c.id == choice_id)
+        acc = _Acc()
+        self._history.append(choice.id)
+        self._path.append(choice.qid)
+        self._chosen.add(choice.id)
+        self._chosen.add(choice.qid)
+        effects: dict[str, tuple[Any, Any]] = {}
+        for eff in choice.effects:
+            var = self.journey.state[eff.var]
+            old = self._state[eff.var]
+            new = var.coerce(old + eff.value) if eff.op == "add" else var.coerce(eff.value)
+            self._state[eff.var] = new
+            first = effects.get(eff.var, (old, new))[0]
+            effects[eff.var] = (first, new)
+        self._time_s += choice.time_s
+        self._score += choice.score
+        acc.score += choice.score
+        for risk in choice.risk:
+            self._risks.append(risk)
+            acc.risks.append(risk)
+        self._progress_triggers(choice.behaviours, acc)
+        self._cache = None
+        if choice.goto is not None:
+            self._enter(choice.goto, acc)
+        return self._result(choice, acc, effects)
+
+    def set_state(self, name: str, value: object) -> Any:
+        """Set a state variable (ints are clamped); returns the stored value."""
+        var = self.journey.state.get(name)
+        if var is None:
+            raise JourneyRunError(f"journey '{self.journey.id}' has no state variable '{name}'")
+        try:
+            stored = var.coerce(value)
+        except ValueError as err:
+            raise JourneyRunError(str(err)) from None
+        self._state[name] = stored
+        self._cache = None
+        return stored
+
+    def end(self, outcome: str) -> StepResult:
+        """Force an ending (the customer hung up, the contact was transferred, ...)."""
+        if outcome not in OUTCOMES:
+            raise JourneyRunError(f"unknown outcome '{outcome}'")
+        if self._finished:
+            raise JourneyRunError(f"the journey has already ended ({self._outcome})")
+        acc = _Acc()
+        self._started = True
+        self._finish(Ending(outcome, 0.0), acc)
+        return self._result(None, acc)
+
+    # ------------------------------------------------------------------ internals
+    def _enter(self, node_id: str, acc: _Acc) -> None:
+        nodes = self.journey.nodes
+        for _ in range(MAX_AUTO_STEPS):
+            node = nodes[node_id]
+            self._node_id = node_id
+            self._visits[node_id] = self._visits.get(node_id, 0) + 1
+            for line in node.say:
+                acc.lines.append(line)
+                if line.speaker == "customer" and self.journey.triggers:
+                    self._check_keywords(line, acc)
+            if node.ending is not None:
+                self._finish(node.ending, acc)
+                return
+            if not node.route:
+                self._cache = None
+                return
+            node_id = self._route(node)
+        raise JourneyRunError(
+            f"more than {MAX_AUTO_STEPS} route steps without a choice at '{node_id}': "
+            "the journey has a route loop"
+        )
+
+    def _route(self, node: Node) -> str:
+        for entry in node.route:
+            if entry.kind == "goto":
+                return entry.goto  # type: ignore[return-value]
+            if entry.kind == "if":
+                if entry.condition(self):
+                    return entry.goto  # type: ignore[return-value]
+                continue
+            self._draws += 1
+            x = self._rng.random() * sum(w for _, w in entry.weights)
+            for target, weight in entry.weights:
+                x -= weight
+                if x < 0:
+                    return target
+            return entry.weights[-1][0]
+        raise JourneyRunError(f"route at '{node.id}' has no unconditional entry")
+
+    def _check_keywords(self, line: Line, acc: _Acc) -> None:
+        texts = [t.lower() for t in line.text.values()]
+        armed_ids = {a.trigger.id for a in self._armed}
+        for trig in self.journey.triggers:
+            if trig.id in armed_ids:
+                continue
+            if any(k in t for k in trig.keywords for t in texts):
+                self._armed.append(_Armed(trig, trig.within, set()))
+                armed_ids.add(trig.id)
+                acc.events.append(TriggerEvent(trig.id, "armed", trig.require_next, None))
+
+    def _progress_triggers(self, behaviours: tuple[str, ...], acc: _Acc) -> None:
+        still = []
+        for armed in self._armed:
+            trig = armed.trigger
+            armed.seen.update(b for b in behaviours if b in trig.require_next)
+            armed.remaining -= 1
+            if all(b in armed.seen for b in trig.require_next):
+                acc.events.append(TriggerEvent(trig.id, "satisfied", trig.require_next, None))
+            elif armed.remaining <= 0:
+                self._miss(armed, acc)
+            else:
+                still.append(armed)
+        self._armed = still
+
+    def _miss(self, armed: _Armed, acc: _Acc) -> None:
+        trig = armed.trigger
+        missing = tuple(b for b in trig.require_next if b not in armed.seen)
+        self._risks.append(trig.risk_if_missed)
+        acc.risks.append(trig.risk_if_missed)
+        acc.events.append(TriggerEvent(trig.id, "missed", missing, trig.risk_if_missed))
+
+    def _finish(self, ending: Ending, acc: _Acc) -> None:
+        # a trigger the agent already started answering counts as missed; one armed by the
+        # customer's very last words (no agent action since) is dropped: there was no chance.
+        for armed in self._armed:
+            if armed.remaining < armed.trigger.within:
+                self._miss(armed, acc)
+        self._armed = []
+        self._finished = True
+        self._ending = ending
+        self._outcome = ending.outcome
+        self._score += ending.score
+        acc.score += ending.score
+        self._cache = None
+
+    def _result(self, choice: Choice | None, acc: _Acc, effects: dict | None = None) -> StepResult:
+        return StepResult(
+            choice_id=choice.id if choice else None,
+            lines=tuple(acc.lines),
+            behaviours=choice.behaviours if choice else (),
+            effects=effects or {},
+            time_s=choice.time_s if choice else 0.0,
+            risks=tuple(acc.risks),
+            triggers=tuple(acc.events),
+            score=acc.score,
+            feedback=choice.feedback if choice else None,
+            knowledge=choice.knowledge if choice else (),
+            cross_sell=choice.cross_sell if choice else None,
+            node_id=self._node_id,
+            ending=self._ending if self._finished else None,
+        )
+
+    # ------------------------------------------------------------------ persistence
+    def to_json(self) -> dict[str, Any]:
+        """Everything needed to resume this run exactly (plain JSON types)."""
+        return {
+            "format": RUN_FORMAT,
+            "journey": self.journey.id,
+            "content_hash": self.journey.content_hash,
+            "seed": self.seed,
+            "persona": self._persona if self._has_persona else None,
+            "draws": self._draws,
+            "state": dict(self._state),
+            "node_id": self._node_id,
+            "started": self._started,
+            "finished": self._finished,
+            "ending": self._ending.to_json() if self._ending else None,
+            "score": self._score,
+            "time_s": self._time_s,
+            "visits": dict(self._visits),
+            "history": list(self._history),
+            "path": list(self._path),
+            "chosen": sorted(self._chosen),
+            "risks": list(self._risks),
+            "armed": [
+                {"trigger": a.trigger.id, "remaining": a.remaining, "seen": sorted(a.seen)}
+                for a in self._armed
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, journey: Journey, data: Mapping[str, Any]) -> JourneyRun:
+        """Resume a run saved by `to_json`; refuses a journey whose content changed."""
+        try:
+            if data.get("format") != RUN_FORMAT:
+                raise JourneyRunError(
+                    f"saved run has format {data.get('format')!r}, expected {RUN_FORMAT}"
+                )
+            if data["content_hash"] != journey.content_hash:
+                raise JourneyRunError(
+                    f"the saved run was played on a different version of journey "
+                    f"'{data.get('journey')}' (content hash {str(data['content_hash'])[:12]}, "
+                    f"now {journey.content_hash[:12]}); it cannot resume on changed content"
+                )
+            run = cls(journey, int(data["seed"]), data.get("persona"))
+            for _ in range(int(data["draws"])):
+                run._rng.random()
+            run._draws = int(data["draws"])
+            for name, value in data["state"].items():
+                run._state[name] = journey.state[name].coerce(value)
+            run._node_id = str(data["node_id"])
+            if run._node_id not in journey.nodes:
+                raise JourneyRunError(f"saved node '{run._node_id}' is not in the journey")
+            run._started = bool(data["started"])
+            run._finished = bool(data["finished"])
+            ending = data.get("ending")
+            if ending:
+                run._ending = Ending(str(ending["outcome"]), float(ending["score"]))
+                run._outcome = run._ending.outcome
+            run._score = float(data["score"])
+            run._time_s = float(data["time_s"])
+            run._visits = {str(k): int(v) for k, v in data["visits"].items()}
+            run._history = [str(x) for x in data["history"]]
+            run._path = [str(x) for x in data["path"]]
+            run._chosen = {str(x) for x in data["chosen"]}
+            run._risks = [str(x) for x in data["risks"]]
+            triggers = {t.id: t for t in journey.triggers}
+            run._armed = [
+                _Armed(triggers[a["trigger"]], int(a["remaining"]), set(a["seen"]))
+                for a in data["armed"]
+            ]
+        except JourneyRunError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise JourneyRunError(
+                f"saved run data is damaged: {type(err).__name__}: {err}"
+            ) from None
+        return run
+
+
+def _view(c: Choice, reason: Text | None) -> ChoiceView:
+    return ChoiceView(
+        id=c.id,
+        text=c.text,
+        available=reason is None,
+        reason=reason,
+        behaviours=c.behaviours,
+        time_s=c.time_s,
+        risk=c.risk,
+        score=c.score,
+        cross_sell=c.cross_sell,
+        fallback=c.fallback,
+        feedback=c.feedback,
+        knowledge=c.knowledge,
+        once=c.once,
+        qid=c.qid,
+    )
+
+
+def _clean_persona(persona: Mapping[str, object] | None) -> dict[str, Any]:
+    """Keep the journey-visible persona fields as plain JSON values (numpy scalars converted)."""
+    if persona is None:
+        return {}
+    out: dict[str, Any] = {}
+    for name, typ in PERSONA_FIELDS.items():
+        if name not in persona:
+            continue
+        value = persona[name]
+        try:
+            if typ is str:
+                out[name] = str(value)
+            elif typ is int:
+                out[name] = int(value)  # type: ignore[call-overload]
+            else:
+                out[name] = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+    return out

@@ -1,0 +1,75 @@
+"""The full calibration table: customer-model rows plus row 2 (a competent bot's FCR).
+
+Row 2 of shared/calibration.md needs the shipped journeys and the bot policies, which the
+customer-model layer may not import; it lives here and joins the rows of
+`customer_models.calibration`. FCR = share of runs ending in a resolving outcome.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+
+RUNS_PER_JOURNEY = 200
+ROW2_SEED = 2_000_002
+MAX_STEPS = 500
+FCR_RANGE = (0.60, 0.80)
+
+
+def row2(seed: int = ROW2_SEED, runs: int = RUNS_PER_JOURNEY, policy: str = "competent") -> dict[str, Any]:
+    """Play `policy` `runs` times on every shipped journey; FCR must land in 60–80%."""
+    from customer_models.personas import sample_personas
+    from journeys import JourneyRun, library, policies, vocabulary
+
+    journeys = library.load_all_shipped()
+    personas = sample_personas(np.random.default_rng(seed), 4 * runs)
+    per_journey: dict[str, float] = {}
+    resolved_total = total = 0
+    for j_index, (journey_id, journey) in enumerate(sorted(journeys.items())):
+        accepted = [p for p in personas if journey.accepts_persona(p.journey_fields())] or list(personas)
+        resolved = 0
+        for i in range(runs):
+            run_seed = seed * 1_000_003 + j_index * 10_007 + i
+            persona = accepted[i % len(accepted)].journey_fields()
+            run = JourneyRun(journey, seed=run_seed, persona=persona)
+            run.start()
+            rng = random.Random(run_seed)
+            steps = 0
+            while not run.finished and steps < MAX_STEPS:
+                run.choose(policies.choose(policy, run, rng))
+                steps += 1
+            resolved += run.outcome in vocabulary.RESOLVING_OUTCOMES
+        per_journey[journey_id] = resolved / runs
+        resolved_total += resolved
+        total += runs
+    fcr = resolved_total / total if total else float("nan")
+    lo, hi = FCR_RANGE
+    return {
+        "id": 2,
+        "relationship": "FCR level of an average center",
+        "target": "67–72% average; world class ≥ 80%",
+        "measured": f"a {policy} bot resolves {100 * fcr:.1f}% over {len(journeys)} journeys × {runs} runs",
+        "tolerance": "a competent bot lands in 60–80%",
+        "passed": bool(lo <= fcr <= hi),
+        "value": round(fcr, 4),
+        "details": {"fcr_by_journey": {k: round(v, 4) for k, v in per_journey.items()}},
+    }
+
+
+def all_rows(models: Any = None, seed: int | None = None) -> list[dict[str, Any]]:
+    """Every calibration row this project computes, in row order (row 2 included)."""
+    from customer_models import calibration
+
+    rows = calibration.compute_rows(models) if seed is None else calibration.compute_rows(models, seed=seed)
+    try:
+        rows.append(row2() if seed is None else row2(seed=seed))
+    except Exception as err:  # journeys missing or broken: a failed row that says why
+        rows.append({
+            "id": 2, "relationship": "FCR level of an average center",
+            "target": "67–72% average; world class ≥ 80%",
+            "measured": f"not computed: {type(err).__name__}: {err}", "tolerance": "a competent bot lands in 60–80%",
+            "passed": False, "value": None, "details": {},
+        })
+    return sorted(rows, key=lambda r: r["id"])

@@ -1,0 +1,196 @@
+"""`shapan run`: play a scenario headless (human seats taken by a bot policy) and export it.
+
+Exit status: 0 the run finished and was exported; 1 the scenario (or an option value) has an
+error, printed as `path:line:column: error SCnnn: message`; 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json
+
+_KPI_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("contacts", "接触量", "contacts offered"),
+    ("handled", "接通量", "handled"),
+    ("abandoned", "放弃量", "abandoned"),
+    ("abandonment_rate", "放弃率", "abandonment rate"),
+    ("asa_s", "平均应答速度(秒)", "ASA (s)"),
+    ("service_level", "服务水平", "service level"),
+    ("occupancy", "占用率", "occupancy"),
+    ("aht_s", "平均处理时长(秒)", "AHT (s)"),
+    ("fcr", "首次解决率", "FCR"),
+    ("csat_mean", "预测满意度", "predicted CSAT"),
+    ("csat_top_box", "满意度top-box", "CSAT top box"),
+    ("churn_risk_mean", "流失风险", "churn risk"),
+    ("cross_sell_offered", "交叉销售推荐次数", "cross-sell offers"),
+    ("cross_sell_rate", "交叉销售成功率", "cross-sell rate"),
+    ("risk_points", "风险点", "risk points"),
+)
+_RATES = frozenset(
+    {
+        "abandonment_rate",
+        "service_level",
+        "occupancy",
+        "fcr",
+        "csat_top_box",
+        "churn_risk_mean",
+        "cross_sell_rate",
+    }
+)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (value > 0 and value < 1e6):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("seed must be >= 0")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = add_command(
+        sub,
+        "run",
+        _run,
+        help="run a scenario headless and export its results (无界面运行场景并导出结果)",
+    )
+    parser.add_argument("--scenario", required=True, metavar="NAME|PATH",
+                        help="a shipped scenario (practice, full-day, erlang) or a scenario YAML file")  # fmt: skip
+    parser.add_argument("--seed", type=_seed, help="master seed (default: the scenario's seed)")
+    parser.add_argument(
+        "--hours", type=_positive_float, help="simulate this many hours (the day repeats)"
+    )
+    parser.add_argument("--agents", type=_positive_int, help="total bot agents (groups scaled)")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="export folder (default: ./shapan-runs/<scenario>-seed<seed>)")  # fmt: skip
+    parser.add_argument("--db", type=Path, default=Path("shapan.db"), metavar="PATH",
+                        help="SQLite store that records the run (default ./shapan.db)")  # fmt: skip
+    parser.add_argument("--no-db", action="store_true", help="do not record the run in a store")
+    parser.add_argument("--seat-policy", default="competent",
+                        choices=("random", "novice", "competent", "expert"),
+                        help="bot policy that plays the human seats (default competent)")  # fmt: skip
+    parser.add_argument("--lang", default="zh-CN", choices=("zh-CN", "en"), help="report language")
+    parser.add_argument("--no-report", action="store_true", help="skip report.html")
+    add_json_flag(parser)
+
+
+class _Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, end: float, enabled: bool):
+        self.end = max(end, 1.0)
+        self.enabled = enabled
+        self.started = time.perf_counter()
+
+    def __call__(self, now: float) -> None:
+        if not self.enabled:
+            return
+        frac = min(1.0, now / self.end)
+        bar = "#" * int(frac * 30)
+        spent = time.perf_counter() - self.started
+        sys.stderr.write(f"\r[{bar:<30}] {frac:6.1%}  sim {now / 3600:5.2f} h  wall {spent:5.1f} s")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sandbox.scenario import ScenarioError, load_scenario
+    from sandbox.session import Session, SessionError
+
+    try:
+        scenario = load_scenario(args.scenario)
+        scenario = scenario.with_overrides(hours=args.hours, agents=args.agents)
+    except ScenarioError as err:
+        raise UserError(err.render().removeprefix(""), exit_code=1) from None
+    except ValueError as err:
+        raise UserError(str(err), exit_code=1) from None
+    seed = scenario.seed if args.seed is None else args.seed
+    out = args.out or Path("shapan-runs") / f"{scenario.name}-seed{seed}"
+    try:
+        session = Session(
+            scenario, seed, human_policy=args.seat_policy, out_dir=out, lang=args.lang
+        )
+    except SessionError as err:
+        raise UserError(str(err)) from None
+    progress = _Progress(scenario.duration_s, sys.stderr.isatty())
+    started = time.perf_counter()
+    session.run_to_end(progress)
+    progress.done()
+    wall = time.perf_counter() - started
+    from sandbox.results import write_exports
+
+    results = session.results()
+    session.close()
+    write_exports(results, out, lang=args.lang, report=not args.no_report)
+    run_id = None
+    if not args.no_db:
+        from sandbox.store import RunStore, StoreError
+
+        try:
+            store = RunStore(args.db)
+            run_id = store.record(results)
+            store.close()
+        except StoreError as err:
+            raise UserError(str(err)) from None
+    if args.json:
+        emit_json(results)
+        return 0
+    _print_table(results, out, wall, run_id, args.db)
+    return 0
+
+
+def _fmt(key: str, value: object) -> str:
+    if value is None:
+        return "—"
+    if key in _RATES:
+        return f"{float(value):.1%}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return f"{value:,}"
+
+
+def _print_table(results: dict, out: Path, wall: float, run_id: int | None, db: Path) -> None:
+    sc = results["scenario"]
+    print(
+        f"shapan run — {sc['name']}  seed {results['seed']}  sim {results['duration_s'] / 3600:.2f} h  wall {wall:.1f} s"
+    )
+    print(f"{'KPI':<34}{'value':>12}{'target':>12}  met")
+    vs = results.get("kpi_vs_target", {})
+    for key, zh, en in _KPI_ROWS:
+        value = results["kpis"].get(key)
+        row = vs.get(key)
+        target = _fmt(key, row["target"]) if row else ""
+        met = ("✓" if row["met"] else "✗") if row and row.get("met") is not None else ""
+        print(f"{zh + ' ' + en:<30}{_fmt(key, value):>12}{target:>12}  {met}")
+    print(f"exports: {out}/ (results.json, contacts.csv, events.jsonl, report.html)")
+    if run_id is not None:
+        print(f"recorded as run {run_id} in {db}")

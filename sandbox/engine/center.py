@@ -1,0 +1,678 @@
+"""The contact centre in SimPy: arrivals, queues, routing, agents on shifts, contacts.
+
+Why this shape (speed and flat memory are targets, see docs/session-api.md):
+- Arrivals are drawn per interval in numpy batches by one process per channel.
+- Queue abandonment is one plain timeout event with a callback per waiting contact (no
+  process, no AnyOf); a contact answered first simply ignores it.
+- A bot's contact is played through its journey at answer time (`ContactPlay`: the same rules a
+  human meets) and completes with a single timeout event; nothing outside can change a bot's
+  contact, so this is exactly equivalent to stepping it and costs one event instead of dozens.
+- A human seat's contact is a SimPy process that waits on a decision event (`Session.decide`),
+  with the customer's patience ticking in sim time meanwhile.
+- Finished records go to the `Recorder` (batched model predictions, streaming KPIs/exports);
+  the centre keeps no per-contact object after a contact ends, except for human seats.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from customer_models.personas import PersonaMix, sample_personas
+from journeys.policies import choose
+from sandbox.engine.arrivals import interval_batches
+from sandbox.engine.contact import ContactPlay, text_of
+from sandbox.engine.streams import Streams, policy_rng
+from sandbox.scenario import AgentGroup, Scenario
+
+MAX_STEPS = 400  # a journey that loops this long is ended as unresolved
+
+
+class Agent:
+    """One agent (bot) or human seat."""
+
+    __slots__ = (
+        "active", "busy_since", "busy_total", "staffed_total", "channels", "chat_slots", "group", "human", "id", "kinds",
+        "name", "off_pending", "on_shift", "policy", "seat_id", "speed", "staffed_since",
+    )  # fmt: skip
+
+    def __init__(self, agent_id: str, group: AgentGroup, policy: str | None, seat_id: str | None):
+        self.id = agent_id
+        self.group = group
+        self.name = dict(group.name)
+        self.human = group.human
+        self.policy = policy
+        self.seat_id = seat_id
+        self.channels = group.channels
+        self.kinds = frozenset(group.kinds)
+        self.speed = group.speed
+        self.chat_slots = group.chat_concurrency
+        self.active: list[Contact] = []
+        self.on_shift = False
+        self.off_pending = False
+        self.busy_since: float | None = None
+        self.staffed_since: float | None = None
+        self.busy_total = 0.0
+        self.staffed_total = 0.0
+
+    def can_take(self, channel: str) -> bool:
+        if not self.on_shift:
+            return False
+        if not self.active:
+            return True
+        if channel != "chat" or self.chat_slots <= 1:
+            return False
+        return len(self.active) < self.chat_slots and all(c.channel == "chat" for c in self.active)
+
+    @property
+    def status(self) -> str:
+        if self.active:
+            return "busy"
+        return "idle" if self.on_shift else "off_shift"
+
+
+class Contact:
+    """A customer contact while it is waiting or being handled."""
+
+    __slots__ = (
+        "agent",
+        "alerts_seen",
+        "answered",
+        "arrived",
+        "channel",
+        "decided_log",
+        "decision",
+        "id",
+        "journey",
+        "patience",
+        "pending",
+        "pending_since",
+        "persona",
+        "play",
+        "priority",
+        "seed",
+        "seq",
+        "status",
+    )  # fmt: skip
+
+    def __init__(self, cid: str, seq: int, channel: str, journey: Any, persona: Any, seed: int,
+                 arrived: float, patience: float, priority: int):  # fmt: skip
+        self.id = cid
+        self.seq = seq
+        self.channel = channel
+        self.journey = journey
+        self.persona = persona
+        self.seed = seed
+        self.arrived = arrived
+        self.patience = patience
+        self.priority = priority
+        self.status = "queued"
+        self.agent: Agent | None = None
+        self.answered: float | None = None
+        self.play: ContactPlay | None = None
+        self.decision: simpy.Event | None = None
+        self.pending = False
+        self.pending_since = 0.0
+        self.decided_log: list[dict[str, Any]] = []
+        self.alerts_seen = 0
+
+
+@dataclass
+class Hooks:
+    """What the centre tells the outside world (the Session wires these)."""
+
+    record: Callable[[dict[str, Any], Contact | None], None]
+    event: Callable[[dict[str, Any]], None]
+    alert: Callable[[dict[str, Any]], None]
+    kpi: Any  # KpiAccumulator
+    predict_now: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    flush: Callable[[], None] = field(default=lambda: None)
+    knowledge: Callable[[str], dict[str, Any] | None] = field(default=lambda _id: None)
+
+
+class ContactCenter:
+    """Builds the SimPy model of a scenario and runs it under `env`."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        hooks: Hooks,
+        *,
+        human_policy: str | None = None,
+        flush_every: float = 30.0,
+    ):
+        self.scenario = scenario
+        self.seed = seed
+        self.hooks = hooks
+        self.human_policy = human_policy
+        self.env = simpy.Environment()
+        self.streams = Streams(seed)
+        self.mix = PersonaMix.from_mapping(scenario.persona_mix) if scenario.persona_mix else None
+        self.horizon = scenario.duration_s
+        self.hard_stop = scenario.duration_s + scenario.drain_s
+        self.detail_steps = scenario.events == "steps"
+        self.agents: list[Agent] = []
+        self.seats: dict[str, Agent] = {}
+        self.idle: dict[str, dict[str, Agent]] = {c: {} for c in scenario.channel_names}
+        self.queued: dict[str, Contact] = {}
+        self.waiting = dict.fromkeys(scenario.channel_names, 0)
+        levels = sorted({0, *scenario.priority.values()}, reverse=True)
+        kinds = ("complaint", "inquiry", "sales")
+        self.queues: dict[tuple[str, str], list[tuple[int, deque[Contact]]]] = {
+            (c, k): [(lvl, deque()) for lvl in levels]
+            for c in scenario.channel_names
+            for k in kinds
+        }
+        self.active: dict[str, Contact] = {}
+        self.arrivals_done = 0
+        self.counts = {"arrived": 0, "answered": 0, "abandoned": 0, "finished": 0}
+        self._build_agents()
+        for ch in scenario.channels:
+            if ch.arrivals_per_hour > 0:
+                self.env.process(self._arrivals(ch))
+        self._schedule_shifts()
+        self._at(self.hard_stop, self._close_doors)
+        self.flush_every = flush_every
+        if flush_every > 0:
+            self.env.process(self._flusher())
+
+    def _flusher(self):
+        """Cut prediction batches at fixed sim times so live KPIs stay fresh and replays
+        batch exactly as the original session did."""
+        while self.env.now < self.hard_stop:
+            yield self.env.timeout(self.flush_every)
+            self.hooks.flush()
+
+    # ----------------------------------------------------------------- building
+    def _build_agents(self) -> None:
+        for g in self.scenario.agents:
+            for i in range(g.count):
+                agent = Agent(f"{g.id}-{i + 1:03d}", g, g.policy, None)
+                agent.name = {
+                    lang: f"{n} {i + 1}" if g.count > 1 else n for lang, n in g.name.items()
+                }
+                self.agents.append(agent)
+        for g in self.scenario.seats:
+            agent = Agent(g.id, g, self.human_policy, g.id)
+            self.agents.append(agent)
+            self.seats[g.id] = agent
+
+    def _at(self, t: float, fn: Callable[[], None]) -> None:
+        ev = self.env.timeout(max(0.0, t - self.env.now))
+        ev.callbacks.append(lambda _ev: fn())
+
+    def _schedule_shifts(self) -> None:
+        day = self.scenario.day_s
+        for agent in self.agents:
+            g = agent.group
+            k = 0
+            while True:
+                start = g.shift_start_s + k * day
+                if start >= self.horizon:
+                    break
+                end = min(g.shift_end_s + k * day, self.hard_stop)
+                self._at(start, lambda a=agent: self._shift_on(a))
+                self._at(end, lambda a=agent: self._shift_off(a))
+                k += 1
+                if day <= 0:
+                    break
+
+    def _shift_on(self, agent: Agent) -> None:
+        if agent.on_shift:
+            return
+        agent.on_shift = True
+        agent.off_pending = False
+        agent.staffed_since = self.env.now
+        self._refresh(agent)
+        self._take_work(agent)
+
+    def _shift_off(self, agent: Agent) -> None:
+        if not agent.on_shift:
+            return
+        if agent.staffed_since is not None:
+            span = self.env.now - agent.staffed_since
+            agent.staffed_total += span
+            self.hooks.kpi.staffed(agent.id, span)
+        agent.on_shift = False
+        agent.staffed_since = None
+        for ch in agent.channels:
+            self.idle[ch].pop(agent.id, None)
+
+    def settle_staffed(self, kpi: Any) -> None:
+        """Book into `kpi` the staffed and busy time still running now (the final results,
+        or a copy of the accumulator for results in mid-session)."""
+        now = self.env.now
+        for a in self.agents:
+            if a.staffed_since is not None and now > a.staffed_since:
+                kpi.staffed(a.id, now - a.staffed_since)
+            if a.busy_since is not None and now > a.busy_since:
+                kpi.agent_busy(a.id, now - a.busy_since)
+
+    def occupancy(self) -> float | None:
+        """Live occupancy: busy / staffed time so far, including what is still running."""
+        now = self.env.now
+        busy = staffed = 0.0
+        for a in self.agents:
+            busy += a.busy_total + (now - a.busy_since if a.busy_since is not None else 0.0)
+            staffed += a.staffed_total + (now - a.staffed_since if a.staffed_since is not None else 0.0)
+        return busy / staffed if staffed > 0 else None
+
+    # ----------------------------------------------------------------- arrivals
+    def _arrivals(self, ch: Any):
+        sc = self.scenario
+        name = ch.name
+        eligible = [(jid, w) for jid, w in sc.journey_mix if name in sc.journeys[jid].channels]
+        journeys = [sc.journeys[jid] for jid, _ in eligible]
+        weights = np.array([w for _, w in eligible], dtype=float)
+        weights /= weights.sum()
+        r_arr = self.streams.generator(f"arrivals:{name}")
+        r_jny = self.streams.generator(f"journeys:{name}")
+        r_per = self.streams.generator(f"personas:{name}")
+        r_pat = self.streams.generator(f"patience:{name}")
+        r_con = self.streams.generator(f"contacts:{name}")
+        prefix = name[0].upper()
+        seq = 0
+        env = self.env
+        for batch in interval_batches(
+            name, per_hour=ch.arrivals_per_hour, profile=ch.profile, interval_s=ch.interval_s,
+            cv=ch.day_factor_cv, horizon_s=self.horizon, rng=r_arr,
+        ):  # fmt: skip
+            n = len(batch.times)
+            if n == 0:
+                continue
+            jidx = r_jny.choice(len(journeys), size=n, p=weights)
+            people = sample_personas(r_per, n, self.mix)
+            expo = r_pat.exponential(1.0, size=n)
+            seeds = r_con.integers(0, 2**63 - 1, size=n, dtype=np.int64)
+            times = batch.times.tolist()
+            for i in range(n):
+                journey = journeys[jidx[i]]
+                persona = people.persona(i)
+                if journey.persona and not journey.accepts_persona(persona.journey_fields()):
+                    persona = self._redraw(journey, r_per) or persona
+                if ch.patience == "none":
+                    patience = math.inf
+                elif ch.patience == "exponential":
+                    patience = float(expo[i]) * ch.patience_mean_s
+                else:
+                    patience = float(expo[i]) * persona.patience_s[name]
+                seq += 1
+                delay = times[i] - env.now
+                if delay > 0:
+                    yield env.timeout(delay)
+                contact = Contact(
+                    f"{prefix}{seq:06d}", seq, name, journey, persona, int(seeds[i]), env.now,
+                    patience, sc.priority.get(persona.segment, 0),
+                )  # fmt: skip
+                self._arrive(contact)
+
+    def _redraw(self, journey: Any, rng: np.random.Generator) -> Any:
+        """A persona this journey accepts (its `persona:` filter), from the persona stream."""
+        for _ in range(8):
+            batch = sample_personas(rng, 16, self.mix)
+            for j in range(len(batch)):
+                p = batch.persona(j)
+                if journey.accepts_persona(p.journey_fields()):
+                    return p
+        return None
+
+    def _arrive(self, c: Contact) -> None:
+        now = self.env.now
+        self.counts["arrived"] += 1
+        self.hooks.kpi.arrival(c.channel, now)
+        kind = c.journey.kind
+        for agent in self.idle[c.channel].values():
+            if kind in agent.kinds:
+                self._assign(agent, c)
+                return
+        self.queued[c.id] = c
+        self.waiting[c.channel] += 1
+        for lvl, q in self.queues[(c.channel, kind)]:
+            if lvl <= c.priority:
+                q.append(c)
+                break
+        if c.patience != math.inf:
+            ev = self.env.timeout(c.patience)
+            ev.callbacks.append(lambda _ev, c=c: self._renege(c))
+
+    def _renege(self, c: Contact) -> None:
+        if c.status != "queued":
+            return
+        now = self.env.now
+        c.status = "abandoned"
+        del self.queued[c.id]
+        self.waiting[c.channel] -= 1
+        self._abandoned(c, now - c.arrived, "abandon")
+
+    def _abandoned(self, c: Contact, wait: float, reason: str) -> None:
+        self.counts["abandoned"] += 1
+        self.hooks.kpi.abandoned(wait, c.channel, c.arrived)
+        p = c.persona
+        record = {
+            "contact_id": c.id, "agent_id": None, "seat": None, "channel": c.channel,
+            "journey_id": c.journey.id, "journey_kind": c.journey.kind, "kind": c.journey.kind,
+            "arrived_at": c.arrived, "answered_at": None, "ended_at": self.env.now, "wait_s": wait,
+            "handle_s": 0.0, "abandoned": 1, "outcome": "abandoned", "persona_id": p.persona_id,
+            "segment": p.segment, "age_band": p.age_band, "temperament": p.temperament,
+            "prior_contacts": p.prior_contacts,
+        }  # fmt: skip
+        self.hooks.record(record, None)
+        event = {"t": self.env.now, "type": reason, "contact_id": c.id, "channel": c.channel,
+                 "waited_s": round(wait, 3), "vip": p.segment == "vip"}  # fmt: skip
+        self.hooks.event(event)
+        self.hooks.alert({"t": self.env.now, "contact_id": c.id, "kind": "abandon", "channel": c.channel,
+                          "waited_s": wait, "text": _abandon_text(c, wait)})  # fmt: skip
+
+    # ----------------------------------------------------------------- routing
+    def _refresh(self, agent: Agent) -> None:
+        for ch in agent.channels:
+            pool = self.idle[ch]
+            if agent.can_take(ch):
+                if agent.id not in pool:
+                    pool[agent.id] = agent
+            else:
+                pool.pop(agent.id, None)
+
+    def _next_for(self, agent: Agent) -> Contact | None:
+        best: Contact | None = None
+        best_key: tuple[int, float, int] | None = None
+        for ch in agent.channels:
+            if not self.waiting.get(ch) or not agent.can_take(ch):
+                continue
+            for kind in agent.kinds:
+                for lvl, q in self.queues[(ch, kind)]:
+                    while q and q[0].status != "queued":
+                        q.popleft()
+                    if q:
+                        head = q[0]
+                        key = (-lvl, head.arrived, head.seq)
+                        if best_key is None or key < best_key:
+                            best, best_key = head, key
+                        break
+        return best
+
+    def _take_work(self, agent: Agent) -> None:
+        while agent.on_shift:
+            c = self._next_for(agent)
+            if c is None:
+                return
+            self._assign(agent, c)
+
+    def _assign(self, agent: Agent, c: Contact) -> None:
+        now = self.env.now
+        if c.status == "queued" and c.id in self.queued:
+            del self.queued[c.id]
+            self.waiting[c.channel] -= 1
+        c.status = "active"
+        c.agent = agent
+        c.answered = now
+        if not agent.active:
+            agent.busy_since = now
+        agent.active.append(c)
+        self._refresh(agent)
+        self.active[c.id] = c
+        self.counts["answered"] += 1
+        wait = now - c.arrived
+        self.hooks.kpi.answered(wait, c.channel, c.arrived)
+        self.hooks.event({"t": now, "type": "answer", "contact_id": c.id, "agent_id": agent.id,
+                          "channel": c.channel, "journey_id": c.journey.id, "waited_s": round(wait, 3)})  # fmt: skip
+        human = agent.seat_id is not None
+        ch = self._channel(c.channel)
+        c.play = ContactPlay(
+            c.journey, c.persona, contact_id=c.id, seed=c.seed, channel=c.channel, wait_s=wait,
+            speed=agent.speed, line_s=ch.line_s, noise=self._noise(), hangups=self.scenario.hangups,
+            transcript=human,
+        )  # fmt: skip
+        if human and agent.policy is None:
+            self.env.process(self._human(c))
+        else:
+            self._play_bot(c, agent)
+
+    def _channel(self, name: str) -> Any:
+        for ch in self.scenario.channels:
+            if ch.name == name:
+                return ch
+        raise KeyError(name)
+
+    def _noise(self) -> float:
+        svc = self.scenario.service
+        return svc.sigma if svc.model == "journey" else 0.0
+
+    # ----------------------------------------------------------------- contacts
+    def _play_bot(self, c: Contact, agent: Agent) -> None:
+        play = c.play
+        assert play is not None
+        now = self.env.now
+        rng = policy_rng(c.seed)
+        t = now + play.begin(now)
+        steps = 0
+        human = agent.seat_id is not None
+        while not play.finished:
+            steps += 1
+            if steps > MAX_STEPS or not play.choices():
+                play.end("unresolved")
+                break
+            choice_id = choose(agent.policy, play.run, rng)
+            node = play.run.node_id
+            seconds, result = play.act(choice_id, t)
+            if human:
+                self._decision_detail(c, node, choice_id, result, t)
+            if self.detail_steps:
+                self.hooks.event({"t": t, "type": "decision", "contact_id": c.id, "agent_id": agent.id,
+                                  "node_id": node, "choice_id": choice_id})  # fmt: skip
+            t += seconds
+        svc = self.scenario.service
+        if svc.model != "journey":
+            play.rescale(self._draw_service(play))
+        done = self.env.timeout(play.handle_s)
+        done.callbacks.append(lambda _ev: self._complete(c))
+
+    def _draw_service(self, play: ContactPlay) -> float:
+        svc = self.scenario.service
+        mean = float(svc.mean_s or 0.0)
+        if svc.model == "exponential":
+            return play.srng.expovariate(1.0 / mean)
+        sigma = svc.sigma
+        return play.srng.lognormvariate(math.log(mean) - sigma * sigma / 2.0, sigma)
+
+    def _human(self, c: Contact):
+        """A human seat's contact: waits on `decide`, the customer's patience ticking."""
+        env = self.env
+        play = c.play
+        assert play is not None
+        yield env.timeout(play.begin(env.now))
+        steps = 0
+        while not play.finished:
+            steps += 1
+            if steps > MAX_STEPS or not play.choices():
+                play.end("unresolved")
+                break
+            c.decision = env.event()
+            c.pending = True
+            c.pending_since = env.now
+            since = env.now
+            while True:
+                limit = _time_to_exhaust(play)
+                result = yield c.decision | env.timeout(limit)
+                play.wait_for_agent(env.now - since)
+                since = env.now
+                if c.decision in result:
+                    break
+                if play.maybe_hang_up():
+                    self.hooks.alert({"t": env.now, "contact_id": c.id, "kind": "hangup",
+                                      "text": _HANGUP})  # fmt: skip
+                    break
+            c.pending = False
+            if play.finished:
+                break
+            choice_id = c.decision.value
+            node = play.run.node_id
+            seconds, result = play.act(choice_id, env.now)
+            self._decision_detail(c, node, choice_id, result, env.now)
+            if seconds > 0:
+                yield env.timeout(seconds)
+        c.pending = False
+        c.decision = None
+        self._complete(c)
+
+    def _decision_detail(
+        self, c: Contact, node: str, choice_id: str, result: Any, t: float
+    ) -> None:
+        """Per-decision detail of a human seat's contact (feedback, knowledge, CSAT effect)."""
+        play = c.play
+        assert play is not None
+        knowledge = []
+        for kid in result.knowledge or ():
+            entry = self.hooks.knowledge(kid)
+            knowledge.append(
+                {"id": kid, "title": entry["title"] if entry else {"zh-CN": kid, "en": kid}}
+            )
+        last = play.transcript[-1]["text"] if play.transcript else {}
+        for line in reversed(play.transcript):
+            if line["speaker"] == "agent" and line["t"] == t:
+                last = line["text"]
+                break
+        csat_after = None
+        if self.hooks.predict_now is not None:
+            provisional = self._record(c, provisional=True)
+            csat_after = self.hooks.predict_now(provisional).get("csat_mean")
+        triggers = [
+            {
+                "trigger_id": e.trigger_id,
+                "status": e.status,
+                "required": list(e.required),
+                "risk": e.risk,
+            }
+            for e in result.triggers
+        ]
+        risks = list(play.decisions[-1]["risks"]) if play.decisions else []
+        c.decided_log.append({
+            "t": t, "node_id": node, "choice_id": choice_id, "text": last,
+            "behaviours": list(result.behaviours), "feedback": text_of(result.feedback),
+            "knowledge": knowledge, "score": float(result.score or 0.0), "risks": risks,
+            "triggers": triggers, "csat_after": csat_after,
+        })  # fmt: skip
+        for e in triggers:
+            if e["status"] in ("armed", "missed"):
+                trig = next((tr for tr in c.journey.triggers if tr.id == e["trigger_id"]), None)
+                text = text_of(trig.alert) if trig is not None and trig.alert else _trigger_text(e)
+                self.hooks.alert({"t": t, "contact_id": c.id, "kind": "trigger", "status": e["status"],
+                                  "text": text})  # fmt: skip
+        for r in risks:
+            self.hooks.alert(
+                {"t": t, "contact_id": c.id, "kind": "risk", "risk": r, "text": _risk_text(r)}
+            )
+        if play.hung_up:
+            self.hooks.alert({"t": t, "contact_id": c.id, "kind": "hangup", "text": _HANGUP})
+
+    def _record(self, c: Contact, provisional: bool = False) -> dict[str, Any]:
+        play = c.play
+        assert play is not None and c.agent is not None
+        rec = play.record()
+        if provisional and not play.finished:
+            rec["outcome"] = "unresolved"
+            rec["resolved"] = rec["fcr"] = 0
+        agent = c.agent
+        rec.update(
+            agent_id=agent.id, seat=agent.seat_id, human=agent.seat_id is not None,
+            arrived_at=c.arrived, answered_at=c.answered,
+            ended_at=(c.answered or 0.0) + play.handle_s, policy=agent.policy,
+        )  # fmt: skip
+        if agent.seat_id is not None:
+            rec["transcript"] = list(play.transcript)
+            rec["decisions"] = list(c.decided_log)
+            rec["persona_card"] = {lang: c.persona.card(lang) for lang in ("zh-CN", "en")}
+            rec["journey_title"] = text_of(c.journey.title)
+        return rec
+
+    def _complete(self, c: Contact) -> None:
+        now = self.env.now
+        agent = c.agent
+        assert agent is not None and c.play is not None
+        agent.active.remove(c)
+        if not agent.active and agent.busy_since is not None:
+            span = now - agent.busy_since
+            agent.busy_total += span
+            self.hooks.kpi.agent_busy(agent.id, span)
+            agent.busy_since = None
+        self.active.pop(c.id, None)
+        c.status = "done"
+        self.counts["finished"] += 1
+        record = self._record(c)
+        record["ended_at"] = now
+        self.hooks.event({"t": now, "type": "end", "contact_id": c.id, "agent_id": agent.id,
+                          "outcome": record["outcome"], "handle_s": round(record["handle_s"], 3)})  # fmt: skip
+        self.hooks.record(record, c if agent.seat_id is not None else None)
+        c.play = None
+        self._refresh(agent)
+        self._take_work(agent)
+
+    def _close_doors(self) -> None:
+        """End of drain time: whoever still waits is turned away (counted as abandoned)."""
+        for c in list(self.queued.values()):
+            c.status = "abandoned"
+            del self.queued[c.id]
+            self.waiting[c.channel] -= 1
+            self._abandoned(c, self.env.now - c.arrived, "closed")
+        for c in list(self.active.values()):
+            if c.pending and c.play is not None and c.decision is not None:
+                c.play.end("unresolved")
+                c.decision.succeed(None)
+
+    # ----------------------------------------------------------------- decisions
+    def decide(self, contact_id: str, choice_id: str) -> None:
+        c = self.active.get(contact_id)
+        if c is None or not c.pending or c.decision is None or c.decision.triggered:
+            raise LookupError(contact_id)
+        ids = [v.id for v in c.play.choices()] if c.play else []
+        if choice_id not in ids:
+            raise ValueError(choice_id)
+        c.decision.succeed(choice_id)
+
+    def pending(self) -> list[Contact]:
+        return [c for c in self.active.values() if c.pending and c.decision is not None
+                and not c.decision.triggered]  # fmt: skip
+
+    def idle_done(self) -> bool:
+        return not self.queued and not self.active
+
+
+def _time_to_exhaust(play: ContactPlay) -> float:
+    """Sim seconds until the customer's patience runs out while kept waiting (>= 5 s)."""
+    from customer_models.reaction import drain
+
+    rate = -drain(play.persona, play.mood, 60.0, "wait") / 60.0
+    if rate <= 0:
+        return 3600.0
+    return max(5.0, play.mood.patience / rate)
+
+
+_HANGUP = {"zh-CN": "客户挂断了", "en": "The customer hung up"}
+
+
+def _abandon_text(c: Contact, wait: float) -> dict[str, str]:
+    return {
+        "zh-CN": f"{c.id} 排队 {wait:.0f} 秒后放弃",
+        "en": f"{c.id} abandoned after {wait:.0f} s in the queue",
+    }
+
+
+def _trigger_text(e: dict[str, Any]) -> dict[str, str]:
+    req = ", ".join(e["required"])
+    if e["status"] == "missed":
+        return {"zh-CN": f"未完成必需步骤：{req}", "en": f"Required steps missed: {req}"}
+    return {"zh-CN": f"触发规则，接下来必须：{req}", "en": f"Rule triggered — next you must: {req}"}
+
+
+def _risk_text(risk: str) -> dict[str, str]:
+    from journeys.vocabulary import RISK_TYPES
+
+    label = RISK_TYPES.get(risk, {"zh-CN": risk, "en": risk})
+    return {"zh-CN": f"风险点：{label['zh-CN']}", "en": f"Risk point: {label['en']}"}

@@ -1,0 +1,351 @@
+"""One contact played through its journey: the logic shared by bots, humans and offline play.
+
+Why one class for all three: a bot's contact, a trainee's contact and `shapan journey bots`
+must follow exactly the same rules (scripted effects, then the persona's reaction, patience
+draining with time, triggers, hang-ups, scoring) or balancing with bots would not predict what
+trainees meet. The class knows nothing of SimPy: it returns how long each step took and the
+caller decides how that time passes (a single completion event for bots, a SimPy process
+waiting on decisions for humans, nothing at all offline).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from customer_models.reaction import Mood, drain, hangs_up, react
+from journeys import JourneyRun
+from journeys.vocabulary import BEHAVIOURS, RESOLVING_OUTCOMES, RISK_TYPES, STANDARD_STATE
+from sandbox.engine.streams import journey_seed, reaction_rng, service_rng
+from sandbox.scoring import contact_risk_points, overall_score, score_contact
+
+FIT_LEVEL: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
+_BEH_KEYS = {tag: f"beh_{tag}" for tag in BEHAVIOURS}
+_RISK_KEYS = {r: f"risk_{r}" for r in RISK_TYPES}
+
+
+class ReactionRng:
+    """The reaction model's stream for one contact, built only when first needed.
+
+    Why lazy: building a numpy generator costs ~12 µs, and many contacts (short inquiries,
+    calm customers) never need one; the draws are the same whenever it is built.
+    """
+
+    __slots__ = ("_gen", "_seed")
+
+    def __init__(self, seed: int):
+        self._seed = seed
+        self._gen: np.random.Generator | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        gen = self._gen
+        if gen is None:
+            gen = self._gen = reaction_rng(self._seed)
+        return getattr(gen, name)
+
+
+def risk_type(risk: Any) -> str:
+    """A risk event's type, whether the journey runtime gives strings or objects."""
+    if isinstance(risk, str):
+        return risk
+    if isinstance(risk, dict):
+        return str(risk.get("type") or risk.get("risk"))
+    return str(getattr(risk, "type", None) or getattr(risk, "risk", risk))
+
+
+def text_of(obj: Any) -> dict[str, str]:
+    if obj is None:
+        return {}
+    return dict(obj) if not isinstance(obj, str) else {"zh-CN": obj, "en": obj}
+
+
+def trigger_dict(event: Any) -> dict[str, Any]:
+    return {
+        "trigger_id": getattr(event, "trigger_id", None),
+        "status": getattr(event, "status", None),
+        "required": list(getattr(event, "required", ()) or ()),
+        "risk": getattr(event, "risk", None),
+    }
+
+
+class ContactPlay:
+    """Plays one journey for one customer; every step returns the sim seconds it took.
+
+    `seconds_scale` rescales the journey's times (exponential/lognormal service models);
+    `transcript=True` keeps the transcript and per-decision details (human seats, offline).
+    """
+
+    __slots__ = (
+        "anger_peak", "behaviours", "channel", "contact_id", "cross_sell", "decisions",
+        "detail", "elapsed", "escalated", "handle_s", "hangups", "hold_s", "holds", "hung_up",
+        "journey", "kind", "line_s", "mood", "noise", "persona", "risks", "rrng", "run",
+        "seed", "speed", "srng", "sync", "transcript", "transfers", "wait_s",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        journey: Any,
+        persona: Any,
+        *,
+        contact_id: str,
+        seed: int,
+        channel: str,
+        wait_s: float = 0.0,
+        speed: float = 1.0,
+        line_s: float = 6.0,
+        noise: float = 0.25,
+        hangups: bool = True,
+        transcript: bool = False,
+    ):
+        self.journey = journey
+        self.persona = persona
+        self.contact_id = contact_id
+        self.seed = seed
+        self.channel = channel
+        self.kind = journey.kind
+        self.wait_s = float(wait_s)
+        self.speed = speed
+        self.line_s = line_s
+        self.noise = noise
+        self.hangups = hangups
+        self.detail = transcript
+        self.run = JourneyRun(journey, journey_seed(seed), persona.journey_fields())
+        self.mood = Mood.of(persona)
+        self.rrng = ReactionRng(seed)
+        self.srng: random.Random = service_rng(seed)
+        self.sync = tuple(v for v in STANDARD_STATE if v in journey.state)
+        self.behaviours: Counter[str] = Counter()
+        self.risks: list[str] = []
+        self.decisions: list[dict[str, Any]] = []
+        self.transcript: list[dict[str, Any]] = []
+        self.holds = 0
+        self.hold_s = 0.0
+        self.transfers = 0
+        self.escalated = False
+        self.hung_up = False
+        self.cross_sell: dict[str, Any] | None = None
+        self.anger_peak = self.mood.anger
+        self.handle_s = 0.0
+        self.elapsed = 0.0
+
+    # -- steps ------------------------------------------------------------------------
+    def begin(self, t: float = 0.0) -> float:
+        """Drain for the queue wait, enter the journey; seconds the opening lines take."""
+        if self.wait_s > 0:
+            self.mood.patience = max(
+                0.0, self.mood.patience + drain(self.persona, self.mood, self.wait_s, "wait")
+            )
+        self._push_mood()
+        result = self.run.start()
+        seconds = self._lines(result.lines, t)
+        self._after(result, t)
+        return self._spend(seconds, "talk")
+
+    def choices(self, include_unavailable: bool = False) -> list[Any]:
+        return self.run.choices(include_unavailable)
+
+    def act(self, choice_id: str, t: float = 0.0) -> tuple[float, Any]:
+        """The agent takes `choice_id`: effects, reaction, drain, triggers, maybe a hang-up.
+
+        Returns (seconds the action and the customer's reply took, the StepResult).
+        """
+        run = self.run
+        before = {v: run.state[v] for v in self.sync} if self.sync else None
+        said = None
+        if self.detail:
+            said = next((text_of(c.text) for c in run.choices() if c.id == choice_id), {})
+        result = run.choose(choice_id)
+        behaviours = tuple(result.behaviours)
+        for v in self.sync:
+            old, new = before[v], run.state[v]  # type: ignore[index]
+            if new != old:
+                setattr(self.mood, v, min(10.0, max(0.0, getattr(self.mood, v) + (new - old))))
+        agent_s = float(result.time_s) * self.speed
+        if self.noise > 0:
+            agent_s *= self.srng.lognormvariate(0.0, self.noise)
+        delta = react(
+            self.persona, self.mood, behaviours, self.rrng, kind=self.kind, seconds=agent_s
+        )
+        self.mood.apply(delta)
+        hold = "hold" in behaviours
+        line_s = self._lines(result.lines, t + agent_s, skip_agent=True)
+        self._count(behaviours, result, agent_s if hold else 0.0)
+        if self.detail:
+            self.transcript.append(
+                {"t": t, "speaker": "agent", "text": said, "tags": list(behaviours)}
+            )
+        seconds = self._spend(agent_s, "hold" if hold else "talk") + self._spend(line_s, "talk")
+        self._after(result, t)
+        if self.hangups and not run.finished and hangs_up(self.persona, self.mood, self.rrng):
+            self.hung_up = True
+            run.end("customer_hung_up")
+        self._push_mood()
+        return seconds, result
+
+    def wait_for_agent(self, seconds: float) -> None:
+        """A human seat is thinking: the customer waits on the line (patience drains)."""
+        self.mood.patience = max(
+            0.0, self.mood.patience + drain(self.persona, self.mood, seconds, "wait")
+        )
+        self.handle_s += seconds
+        self.elapsed += seconds
+
+    def maybe_hang_up(self) -> bool:
+        """Whether a customer kept waiting hangs up now (used while a human thinks)."""
+        if self.hangups and not self.run.finished and hangs_up(self.persona, self.mood, self.rrng):
+            self.hung_up = True
+            self.run.end("customer_hung_up")
+            return True
+        return False
+
+    def rescale(self, total_s: float) -> None:
+        """Service models other than `journey`: the contact's handle time is drawn, and the
+        journey's step times are stretched to it (holds keep their share)."""
+        if self.handle_s > 0:
+            self.hold_s *= total_s / self.handle_s
+        self.handle_s = self.elapsed = float(total_s)
+
+    def end(self, outcome: str) -> None:
+        if not self.run.finished:
+            self.run.end(outcome)
+
+    @property
+    def finished(self) -> bool:
+        return self.run.finished
+
+    # -- internals ----------------------------------------------------------------------
+    def _spend(self, seconds: float, activity: str) -> float:
+        if seconds > 0:
+            self.mood.patience = max(
+                0.0, self.mood.patience + drain(self.persona, self.mood, seconds, activity)
+            )
+            self.handle_s += seconds
+            self.elapsed += seconds
+        return seconds
+
+    def _lines(self, lines: Any, t: float, skip_agent: bool = False) -> float:
+        seconds = 0.0
+        for line in lines:
+            speaker = line.speaker
+            if speaker == "customer":
+                seconds += self.line_s
+            if self.detail and not (skip_agent and speaker == "agent"):
+                self.transcript.append(
+                    {
+                        "t": t + seconds,
+                        "speaker": speaker,
+                        "text": text_of(line.text),
+                        "tags": list(line.tags or ()),
+                    }
+                )
+        return seconds
+
+    def _count(self, behaviours: tuple[str, ...], result: Any, hold_s: float) -> None:
+        self.behaviours.update(behaviours)
+        if hold_s:
+            self.holds += 1
+            self.hold_s += hold_s
+        if "transfer" in behaviours:
+            self.transfers += 1
+        if "escalate" in behaviours:
+            self.escalated = True
+        risks = [risk_type(r) for r in result.risks]
+        self.risks.extend(risks)
+        offer = result.cross_sell
+        if offer:
+            fit = offer.get("fit") if isinstance(offer, dict) else getattr(offer, "fit", None)
+            level = FIT_LEVEL.get(str(fit), 2)
+            if self.cross_sell is None or level > self.cross_sell["level"]:
+                oid = (
+                    offer.get("offer") if isinstance(offer, dict) else getattr(offer, "offer", None)
+                )
+                self.cross_sell = {"offer": oid, "fit": str(fit), "level": level}
+        self.decisions.append(
+            {
+                "behaviours": behaviours,
+                "risks": risks,
+                "time_s": float(result.time_s),
+                "score": float(result.score or 0.0),
+                "triggers": [trigger_dict(e) for e in result.triggers],
+                "cross_sell": self.cross_sell if offer else None,
+                "choice_id": result.choice_id,
+                "node_id": result.node_id,
+            }
+        )
+
+    def _after(self, result: Any, t: float) -> None:
+        """Trigger risks raised outside a choice (missed at the end) are contact risks."""
+        if self.mood.anger > self.anger_peak:
+            self.anger_peak = self.mood.anger
+
+    def _push_mood(self) -> None:
+        run = self.run
+        for v in self.sync:
+            run.set_state(v, round(getattr(self.mood, v)))
+        if self.mood.anger > self.anger_peak:
+            self.anger_peak = self.mood.anger
+
+    # -- the record ---------------------------------------------------------------------
+    def outcome(self) -> str:
+        return str(self.run.outcome or "unresolved")
+
+    def record(self) -> dict[str, Any]:
+        """The per-contact record without predictions (the outcome models add those)."""
+        p = self.persona
+        outcome = self.outcome()
+        resolved = outcome in RESOLVING_OUTCOMES
+        if outcome == "escalated":
+            self.escalated = True
+        transfers = self.transfers + (1 if outcome == "transferred" and not self.transfers else 0)
+        run_risks = [risk_type(r) for r in self.run.risks]
+        risks = run_risks if len(run_risks) >= len(self.risks) else self.risks
+        risk_counts = Counter(risks)
+        rubric = score_contact(
+            self.decisions, kind=self.kind, outcome=outcome, handle_s=self.handle_s, wait_s=self.wait_s,
+            risks=risks[len(self.risks):] if len(risks) > len(self.risks) else None,
+        )  # fmt: skip
+        xs = self.cross_sell
+        rec: dict[str, Any] = {
+            "contact_id": self.contact_id,
+            "channel": self.channel,
+            "journey_id": self.journey.id,
+            "journey_kind": self.kind,
+            "kind": self.kind,
+            "wait_s": self.wait_s,
+            "handle_s": self.handle_s,
+            "holds": self.holds,
+            "hold_s": self.hold_s,
+            "transfers": transfers,
+            "outcome": outcome,
+            "resolved": int(resolved),
+            "fcr": int(resolved and p.prior_contacts == 0),
+            "repeat_contact": int(p.prior_contacts > 0),
+            "abandoned": 0,
+            "hung_up": int(self.hung_up or outcome == "customer_hung_up"),
+            "escalated": int(self.escalated),
+            "anger_peak": round(self.anger_peak, 3),
+            "anger_final": round(self.mood.anger, 3),
+            "trust_final": round(self.mood.trust, 3),
+            "patience_final": round(self.mood.patience, 3),
+            "cross_sell_offered": int(xs is not None),
+            "cross_sell_fit": xs["level"] if xs else 0,
+            "cross_sell_fit_label": xs["fit"] if xs else None,
+            "cross_sell_offer": xs["offer"] if xs else None,
+            "risk_points": contact_risk_points(dict(risk_counts)),
+            "rubric": rubric,
+            "score": float(self.run.score or 0.0),
+            "rubric_score": overall_score(rubric),
+            "persona_id": p.persona_id,
+        }
+        counts = self.behaviours
+        for tag, key in _BEH_KEYS.items():
+            rec[key] = counts.get(tag, 0)
+        for r, key in _RISK_KEYS.items():
+            rec[key] = risk_counts.get(r, 0)
+        for name in ("segment", "age_band", "temperament", "tenure_years", "contract", "products",
+                     "value", "prior_contacts", "churn_risk"):  # fmt: skip
+            rec[name] = getattr(p, name)
+        return rec

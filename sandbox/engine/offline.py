@@ -1,0 +1,81 @@
+"""Offline play of one contact: no queue, no SimPy — the engine's contact rules all the same.
+
+Why here and shared: `shapan journey bots` balances journeys with bot players; its numbers are
+only worth having if a bot plays a journey offline exactly as it would in the engine. So this
+calls the very `ContactPlay` the contact centre uses (reaction model, patience, hang-ups,
+triggers, scoring) and the same batched predictions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from journeys.policies import POLICIES, choose
+from sandbox.engine.center import MAX_STEPS
+from sandbox.engine.contact import ContactPlay
+from sandbox.engine.recorder import apply_predictions
+from sandbox.engine.streams import Streams, policy_rng
+
+
+def offline_persona(journey: Any, seed: int) -> Any:
+    """A persona this journey accepts, drawn from the seed's persona stream."""
+    from customer_models.personas import sample_personas
+
+    rng = Streams(seed).generator("offline:personas")
+    for _ in range(16):
+        batch = sample_personas(rng, 16)
+        for i in range(len(batch)):
+            p = batch.persona(i)
+            if not journey.persona or journey.accepts_persona(p.journey_fields()):
+                return p
+    raise ValueError(f"journey {journey.id!r}: no persona in 256 draws passes its persona filter")
+
+
+def play_journey(
+    journey: Any,
+    policy: str,
+    seed: int,
+    persona: Any = None,
+    *,
+    channel: str | None = None,
+    transcript: bool = False,
+) -> dict[str, Any]:
+    """Play one contact of `journey` with a bot `policy`; the record without predictions."""
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
+    persona = persona if persona is not None else offline_persona(journey, seed)
+    contact_seed = int(Streams(seed).sequence("offline:contact").generate_state(1, "uint64")[0] >> 1)
+    channel = channel or journey.channels[0]
+    from sandbox.scenario import DEFAULT_LINE_S
+
+    play = ContactPlay(
+        journey,
+        persona,
+        contact_id=f"offline-{seed}",
+        seed=contact_seed,
+        channel=channel,
+        wait_s=0.0,
+        line_s=DEFAULT_LINE_S.get(channel, 6.0),
+        transcript=transcript,
+    )
+    rng = policy_rng(contact_seed)
+    t = play.begin(0.0)
+    steps = 0
+    while not play.finished:
+        steps += 1
+        if steps > MAX_STEPS or not play.choices():
+            play.end("unresolved")
+            break
+        seconds, _ = play.act(choose(policy, play.run, rng), t)
+        t += seconds
+    rec = play.record()
+    rec.update(agent_id=None, seat=None, human=False, policy=policy, seed=seed, arrived_at=0.0,
+               answered_at=0.0, ended_at=play.handle_s)  # fmt: skip
+    if transcript:
+        rec["transcript"] = list(play.transcript)
+    return rec
+
+
+def predict_records(records: list[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]:
+    """Add csat/churn/cross-sell predictions to records in one batch (in place; returned)."""
+    return apply_predictions(records, seed)

@@ -1,0 +1,535 @@
+"""Streaming session KPIs: constant memory however many contacts a session runs.
+
+Why streaming: a full day is 40,000+ contacts and a benchmark runs ten times that; memory must
+stay flat, so nothing here keeps a per-contact list. Counters and sums, fixed-size histograms,
+per-agent and per-interval counters (bounded by staff and by the session length), a
+fixed-size reservoir sample of contacts for the timeline, and the full records of human-seat
+contacts only (a trainee handles tens, not thousands).
+
+Definitions (rates are fractions 0..1, times seconds; a ratio with no data is None):
+- contacts: contacts offered (arrivals).
+- handled: contacts answered by an agent.
+- abandoned: contacts that left the queue before an answer.
+- abandonment_rate: abandoned / (handled + abandoned) — of the contacts whose queue fate is
+  known, so contacts still queued when the run stops do not bias it.
+- asa_s: mean wait of answered contacts (average speed of answer).
+- service_level: answered within the threshold / (answered + abandoned after the threshold);
+  abandons shorter than the threshold are excluded (the usual ACD/WFM default). The threshold is
+  `threshold_s` (default 20 s). `sandbox.erlang` computes the same quantity.
+- occupancy: agent busy time / agent staffed time (both fed by the engine).
+- aht_s: mean handle time of finished (answered) contacts.
+- fcr: share of finished contacts resolved on this first contact (record `fcr`).
+- csat_mean: mean predicted CSAT (1..5) of finished contacts with a prediction.
+- csat_top_box: mean predicted top-box probability (record `csat_top_box`).
+- churn_risk_mean: mean predicted 90-day churn probability.
+- cross_sell_offered: number of finished contacts with a cross-sell offer.
+- cross_sell_rate: accepted / offered (offer conversion); the funnel in `breakdowns()` also
+  gives offers per handled contact.
+- risk_points: sum of the records' `risk_points` (weights in `sandbox.scoring.RISK_WEIGHTS`).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from typing import Any
+
+from journeys.vocabulary import RISK_TYPES, RUBRIC
+
+KPI_KEYS: tuple[str, ...] = (
+    "contacts",
+    "handled",
+    "abandoned",
+    "abandonment_rate",
+    "asa_s",
+    "service_level",
+    "occupancy",
+    "aht_s",
+    "fcr",
+    "csat_mean",
+    "csat_top_box",
+    "churn_risk_mean",
+    "cross_sell_offered",
+    "cross_sell_rate",
+    "risk_points",
+)
+
+#: KPIs where a smaller value is better (for targets and deltas).
+LOWER_IS_BETTER: frozenset[str] = frozenset(
+    {"abandoned", "abandonment_rate", "asa_s", "aht_s", "churn_risk_mean", "risk_points"}
+)
+
+#: KPI labels for reports and screens.
+KPI_LABELS: dict[str, dict[str, str]] = {
+    "contacts": {"zh-CN": "呼入量", "en": "Contacts"},
+    "handled": {"zh-CN": "接通量", "en": "Handled"},
+    "abandoned": {"zh-CN": "放弃量", "en": "Abandoned"},
+    "abandonment_rate": {"zh-CN": "放弃率", "en": "Abandonment rate"},
+    "asa_s": {"zh-CN": "平均应答速度", "en": "ASA"},
+    "service_level": {"zh-CN": "服务水平", "en": "Service level"},
+    "occupancy": {"zh-CN": "占用率", "en": "Occupancy"},
+    "aht_s": {"zh-CN": "平均处理时长", "en": "AHT"},
+    "fcr": {"zh-CN": "首次解决率", "en": "FCR"},
+    "csat_mean": {"zh-CN": "预测满意度", "en": "Predicted CSAT"},
+    "csat_top_box": {"zh-CN": "满意度首选率", "en": "CSAT top-box"},
+    "churn_risk_mean": {"zh-CN": "平均流失风险", "en": "Churn risk"},
+    "cross_sell_offered": {"zh-CN": "交叉销售推荐数", "en": "Cross-sell offers"},
+    "cross_sell_rate": {"zh-CN": "交叉销售成功率", "en": "Cross-sell rate"},
+    "risk_points": {"zh-CN": "风险点", "en": "Risk points"},
+}
+
+#: How each KPI is displayed: "count", "rate" (fraction shown as %), "seconds", "csat".
+KPI_UNITS: dict[str, str] = {
+    "contacts": "count",
+    "handled": "count",
+    "abandoned": "count",
+    "abandonment_rate": "rate",
+    "asa_s": "seconds",
+    "service_level": "rate",
+    "occupancy": "rate",
+    "aht_s": "seconds",
+    "fcr": "rate",
+    "csat_mean": "csat",
+    "csat_top_box": "rate",
+    "churn_risk_mean": "rate",
+    "cross_sell_offered": "count",
+    "cross_sell_rate": "rate",
+    "risk_points": "count",
+}
+
+WAIT_BIN_S = 5.0
+WAIT_BINS = 120  # 0..600 s, plus one overflow bin
+HANDLE_BIN_S = 30.0
+HANDLE_BINS = 60  # 0..1800 s, plus one overflow bin
+RUBRIC_KEYS: tuple[str, ...] = tuple(RUBRIC)
+RISK_KEYS: tuple[str, ...] = tuple(RISK_TYPES)
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den else None
+
+
+def is_human(record: Mapping[str, Any]) -> bool:
+    """A record from a human seat: `seat` holds the seat id (None/False/"" for bots)."""
+    return bool(record.get("human") or record.get("seat"))
+
+
+def rubric_of(record: Mapping[str, Any]) -> dict[str, float] | None:
+    """The record's rubric scores, from `rubric` {dim: score} or flat `rubric_<dim>` columns."""
+    nested = record.get("rubric")
+    if isinstance(nested, Mapping):
+        return {k: float(nested[k]) for k in RUBRIC_KEYS if nested.get(k) is not None}
+    flat = {k: record.get(f"rubric_{k}") for k in RUBRIC_KEYS}
+    if all(v is None for v in flat.values()):
+        return None
+    return {k: float(v) for k, v in flat.items() if v is not None}
+
+
+def risk_counts_of(record: Mapping[str, Any]) -> dict[str, int]:
+    """Risk events per type, from flat `risk_<type>` counts or a `risk_counts` mapping."""
+    nested = record.get("risk_counts")
+    if isinstance(nested, Mapping):
+        return {k: int(nested.get(k) or 0) for k in RISK_KEYS}
+    return {k: int(record.get(f"risk_{k}") or 0) for k in RISK_KEYS}
+
+
+FIT_LABELS: dict[int, str] = {0: "none", 1: "low", 2: "medium", 3: "high"}
+
+
+def fit_label(record: Mapping[str, Any]) -> str:
+    """Cross-sell fit as a word: `cross_sell_fit_label`, or the numeric `cross_sell_fit` 0..3."""
+    label = record.get("cross_sell_fit_label")
+    if label:
+        return str(label)
+    fit = record.get("cross_sell_fit")
+    if isinstance(fit, (int, float)) and not isinstance(fit, bool):
+        return FIT_LABELS.get(int(fit), "none")
+    return str(fit) if fit else "none"
+
+
+def csat_probs_of(record: Mapping[str, Any]) -> list[float] | None:
+    """CSAT 1..5 probabilities from `csat_probs` or flat `csat_p1`..`csat_p5`."""
+    probs = record.get("csat_probs")
+    if probs is not None:
+        return [float(p) for p in probs]
+    flat = [record.get(f"csat_p{i}") for i in range(1, 6)]
+    if any(p is None for p in flat):
+        return None
+    return [float(p) for p in flat]
+
+
+class _Group:
+    """Sums for one agent or one channel (a few dozen numbers; one per agent/channel)."""
+
+    __slots__ = (
+        "abandoned",
+        "abandoned_after",
+        "accepted",
+        "answered",
+        "answered_within",
+        "busy_s",
+        "churn_n",
+        "churn_sum",
+        "csat_n",
+        "csat_sum",
+        "fcr",
+        "finished",
+        "handle_sum",
+        "human",
+        "offered",
+        "risk_points",
+        "rubric_n",
+        "rubric_sum",
+        "staffed_s",
+        "top_box_sum",
+        "wait_sum",
+        "xs_offered",
+    )
+
+    def __init__(self) -> None:
+        self.offered = self.answered = self.abandoned = 0
+        self.answered_within = self.abandoned_after = 0
+        self.wait_sum = 0.0
+        self.finished = self.fcr = 0
+        self.handle_sum = 0.0
+        self.csat_n = 0
+        self.csat_sum = self.top_box_sum = 0.0
+        self.churn_n = 0
+        self.churn_sum = 0.0
+        self.xs_offered = self.accepted = 0
+        self.risk_points = 0
+        self.rubric_sum = [0.0] * len(RUBRIC_KEYS)
+        self.rubric_n = [0] * len(RUBRIC_KEYS)  # per dimension: sales may be not applicable
+        self.busy_s = self.staffed_s = 0.0
+        self.human = False
+
+    def finish(self, record: Mapping[str, Any], rubric: dict[str, float] | None) -> None:
+        self.finished += 1
+        self.fcr += 1 if record.get("fcr") else 0
+        self.handle_sum += float(record.get("handle_s") or 0.0)
+        csat = record.get("csat_mean")
+        if csat is not None:
+            self.csat_n += 1
+            self.csat_sum += float(csat)
+            self.top_box_sum += float(record.get("csat_top_box") or 0.0)
+        churn = record.get("churn")
+        if churn is not None:
+            self.churn_n += 1
+            self.churn_sum += float(churn)
+        if record.get("cross_sell_offered"):
+            self.xs_offered += 1
+            if record.get("cross_sell_accepted"):
+                self.accepted += 1
+        self.risk_points += int(record.get("risk_points") or 0)
+        if rubric:
+            for i, key in enumerate(RUBRIC_KEYS):
+                value = rubric.get(key)
+                if value is not None:
+                    self.rubric_n[i] += 1
+                    self.rubric_sum[i] += value
+
+    def queue_figures(self) -> dict[str, Any]:
+        return {
+            "contacts": self.offered,
+            "handled": self.answered,
+            "abandoned": self.abandoned,
+            "abandonment_rate": _ratio(self.abandoned, self.answered + self.abandoned),
+            "asa_s": _ratio(self.wait_sum, self.answered),
+            "service_level": _ratio(self.answered_within, self.answered + self.abandoned_after),
+        }
+
+    def contact_figures(self) -> dict[str, Any]:
+        return {
+            "finished": self.finished,
+            "aht_s": _ratio(self.handle_sum, self.finished),
+            "fcr": _ratio(self.fcr, self.finished),
+            "csat_mean": _ratio(self.csat_sum, self.csat_n),
+            "csat_top_box": _ratio(self.top_box_sum, self.csat_n),
+            "churn_risk_mean": _ratio(self.churn_sum, self.churn_n),
+            "cross_sell_offered": self.xs_offered,
+            "cross_sell_accepted": self.accepted,
+            "cross_sell_rate": _ratio(self.accepted, self.xs_offered),
+            "risk_points": self.risk_points,
+            "rubric": {
+                k: _ratio(self.rubric_sum[i], self.rubric_n[i]) for i, k in enumerate(RUBRIC_KEYS)
+            },
+        }
+
+
+class KpiAccumulator:
+    """Feed it queue events and finished contact records; read KPIs at any moment.
+
+    The engine calls `arrival()` when a contact is offered, `answered(wait_s)` when an agent
+    takes it, `abandoned(wait_s)` when the customer leaves the queue, `contact_finished(record)`
+    once the contact is scored (records of abandoned contacts are accepted and only counted as
+    such), `agent_busy(agent_id, s)` / `staffed(agent_id, s)` for occupancy. The optional
+    `channel` and `t` (sim seconds) arguments give per-channel figures and the interval
+    timeline; without them those breakdowns stay empty but the KPIs are unaffected.
+    """
+
+    def __init__(
+        self,
+        threshold_s: float = 20.0,
+        *,
+        interval_s: float = 900.0,
+        sample_size: int = 400,
+        high_churn: float = 0.3,
+        seed: int = 0,
+    ) -> None:
+        if threshold_s < 0:
+            raise ValueError("service-level threshold must be >= 0 seconds")
+        self.threshold_s = float(threshold_s)
+        self.interval_s = float(interval_s)
+        self.sample_size = int(sample_size)
+        self.high_churn = float(high_churn)
+        self._total = _Group()
+        self._agents: dict[str, _Group] = {}
+        self._channels: dict[str, _Group] = {}
+        self._intervals: dict[int, list[float]] = {}
+        self._wait_hist = [0] * (WAIT_BINS + 1)
+        self._handle_hist = [0] * (HANDLE_BINS + 1)
+        self._csat_dist = [0.0] * 5
+        self._risk_counts = dict.fromkeys(RISK_KEYS, 0)
+        self._outcomes: dict[str, int] = {}
+        self._churn_high = 0
+        self._xs_by_fit: dict[str, list[int]] = {}
+        self._sample: list[dict[str, Any]] = []
+        self._seen = 0
+        self._rng = random.Random(seed)
+        self._human: list[dict[str, Any]] = []
+
+    # -- queue events ---------------------------------------------------------------------
+    def _channel(self, channel: str | None) -> _Group | None:
+        if channel is None:
+            return None
+        group = self._channels.get(channel)
+        if group is None:
+            group = self._channels[channel] = _Group()
+        return group
+
+    def _interval(self, t: float | None) -> list[float] | None:
+        """Counters of one interval: offered, answered, abandoned, within, abandoned_after,
+        wait_sum, finished, handle_sum, csat_n, csat_sum."""
+        if t is None:
+            return None
+        key = int(t // self.interval_s)
+        row = self._intervals.get(key)
+        if row is None:
+            row = self._intervals[key] = [0.0] * 10
+        return row
+
+    def arrival(self, channel: str | None = None, t: float | None = None) -> None:
+        self._total.offered += 1
+        if (g := self._channel(channel)) is not None:
+            g.offered += 1
+        if (row := self._interval(t)) is not None:
+            row[0] += 1
+
+    def answered(self, wait_s: float, channel: str | None = None, t: float | None = None) -> None:
+        """An agent took the contact after `wait_s`; `t` is the arrival time if given."""
+        within = wait_s <= self.threshold_s
+        for g in (self._total, self._channel(channel)):
+            if g is not None:
+                g.answered += 1
+                g.wait_sum += wait_s
+                g.answered_within += within
+        if (row := self._interval(t)) is not None:
+            row[1] += 1
+            row[3] += within
+            row[5] += wait_s
+        self._wait_hist[min(int(wait_s // WAIT_BIN_S), WAIT_BINS)] += 1
+
+    def abandoned(self, wait_s: float, channel: str | None = None, t: float | None = None) -> None:
+        """The customer hung up in the queue after `wait_s`; `t` is the arrival time if given."""
+        after = wait_s > self.threshold_s
+        for g in (self._total, self._channel(channel)):
+            if g is not None:
+                g.abandoned += 1
+                g.abandoned_after += after
+        if (row := self._interval(t)) is not None:
+            row[2] += 1
+            row[4] += after
+
+    def agent_busy(self, agent_id: str, seconds: float) -> None:
+        self._agent(agent_id).busy_s += seconds
+        self._total.busy_s += seconds
+
+    def staffed(self, agent_id: str, seconds: float) -> None:
+        self._agent(agent_id).staffed_s += seconds
+        self._total.staffed_s += seconds
+
+    def _agent(self, agent_id: str) -> _Group:
+        group = self._agents.get(agent_id)
+        if group is None:
+            group = self._agents[agent_id] = _Group()
+        return group
+
+    # -- finished contacts ----------------------------------------------------------------
+    def contact_finished(self, record: Mapping[str, Any]) -> None:
+        """Count one finished contact (its record as in docs/results-schema.md)."""
+        if record.get("abandoned"):
+            self._outcomes["abandoned"] = self._outcomes.get("abandoned", 0) + 1
+            return
+        rubric = rubric_of(record)
+        self._total.finish(record, rubric)
+        agent_id = record.get("agent_id")
+        if agent_id is not None:
+            agent = self._agent(str(agent_id))
+            agent.finish(record, rubric)
+            agent.human = agent.human or is_human(record)
+        if (ch := self._channel(record.get("channel"))) is not None:
+            ch.finish(record, rubric)
+        outcome = str(record.get("outcome") or "unknown")
+        self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1
+        handle = float(record.get("handle_s") or 0.0)
+        self._handle_hist[min(int(handle // HANDLE_BIN_S), HANDLE_BINS)] += 1
+        probs = csat_probs_of(record)
+        if probs is not None:
+            for i in range(5):
+                self._csat_dist[i] += probs[i]
+        for key, count in risk_counts_of(record).items():
+            self._risk_counts[key] += count
+        churn = record.get("churn")
+        if churn is not None and float(churn) >= self.high_churn:
+            self._churn_high += 1
+        if record.get("cross_sell_offered"):
+            fit = fit_label(record)
+            counts = self._xs_by_fit.setdefault(fit, [0, 0])
+            counts[0] += 1
+            counts[1] += 1 if record.get("cross_sell_accepted") else 0
+        if (row := self._interval(record.get("arrived_at"))) is not None:
+            row[6] += 1
+            row[7] += handle
+            if record.get("csat_mean") is not None:
+                row[8] += 1
+                row[9] += float(record["csat_mean"])
+        self._sample_record(record)
+        if is_human(record):
+            self._human.append(dict(record))
+
+    def _sample_record(self, record: Mapping[str, Any]) -> None:
+        """Reservoir sample (algorithm R, seeded) of contact spans for the timeline chart."""
+        self._seen += 1
+        if len(self._sample) < self.sample_size:
+            self._sample.append(timeline_entry(record))
+            return
+        j = self._rng.randrange(self._seen)
+        if j < self.sample_size:
+            self._sample[j] = timeline_entry(record)
+
+    # -- reading --------------------------------------------------------------------------
+    def kpis(self) -> dict[str, Any]:
+        """The 15 session KPIs (see the module docstring for definitions)."""
+        t = self._total
+        out = t.queue_figures()
+        c = t.contact_figures()
+        out.update(
+            occupancy=_ratio(t.busy_s, t.staffed_s),
+            aht_s=c["aht_s"],
+            fcr=c["fcr"],
+            csat_mean=c["csat_mean"],
+            csat_top_box=c["csat_top_box"],
+            churn_risk_mean=c["churn_risk_mean"],
+            cross_sell_offered=c["cross_sell_offered"],
+            cross_sell_rate=c["cross_sell_rate"],
+            risk_points=c["risk_points"],
+        )
+        return {k: out[k] for k in KPI_KEYS}
+
+    def breakdowns(self) -> dict[str, Any]:
+        """Everything the results screen draws besides the KPI tiles (plain data)."""
+        from sandbox.scoring import RISK_WEIGHTS
+
+        t = self._total
+        c = t.contact_figures()
+        csat_total = sum(self._csat_dist)
+        agents = []
+        for agent_id in sorted(self._agents):
+            g = self._agents[agent_id]
+            row = {"agent_id": agent_id, "human": g.human, **g.contact_figures()}
+            row["occupancy"] = _ratio(g.busy_s, g.staffed_s)
+            row["busy_s"] = g.busy_s
+            row["staffed_s"] = g.staffed_s
+            agents.append(row)
+        channels = {
+            name: {**g.queue_figures(), **g.contact_figures()}
+            for name, g in sorted(self._channels.items())
+        }
+        intervals = []
+        for key in sorted(self._intervals):
+            r = self._intervals[key]
+            intervals.append(
+                {
+                    "start_s": key * self.interval_s,
+                    "contacts": int(r[0]),
+                    "handled": int(r[1]),
+                    "abandoned": int(r[2]),
+                    "answered_within": int(r[3]),
+                    "abandoned_after": int(r[4]),
+                    "wait_sum_s": r[5],
+                    "service_level": _ratio(r[3], r[1] + r[4]),
+                    "asa_s": _ratio(r[5], r[1]),
+                    "finished": int(r[6]),
+                    "aht_s": _ratio(r[7], r[6]),
+                    "csat_mean": _ratio(r[9], r[8]),
+                }
+            )
+        return {
+            "rubric": c["rubric"],
+            "risk_counts_by_type": dict(self._risk_counts),
+            "risk_points_by_type": {k: v * RISK_WEIGHTS[k] for k, v in self._risk_counts.items()},
+            "csat_distribution": {
+                "counts": [round(x, 6) for x in self._csat_dist],
+                "shares": [x / csat_total if csat_total else None for x in self._csat_dist],
+            },
+            "cross_sell_funnel": {
+                "contacts": t.finished,
+                "offered": t.xs_offered,
+                "accepted": t.accepted,
+                "offer_rate": _ratio(t.xs_offered, t.finished),
+                "acceptance_rate": _ratio(t.accepted, t.xs_offered),
+                "by_fit": {
+                    fit: {"offered": v[0], "accepted": v[1]}
+                    for fit, v in sorted(self._xs_by_fit.items())
+                },
+            },
+            "churn": {
+                "mean": c["churn_risk_mean"],
+                "high_risk": self._churn_high,
+                "high_risk_threshold": self.high_churn,
+                "scored": t.churn_n,
+            },
+            "outcomes": dict(sorted(self._outcomes.items())),
+            "agents": agents,
+            "channels": channels,
+            "intervals": intervals,
+            "interval_s": self.interval_s,
+            "wait_histogram": {"bin_s": WAIT_BIN_S, "counts": list(self._wait_hist)},
+            "handle_histogram": {"bin_s": HANDLE_BIN_S, "counts": list(self._handle_hist)},
+            "threshold_s": self.threshold_s,
+        }
+
+    def timeline_sample(self) -> list[dict[str, Any]]:
+        """The seeded reservoir sample of contact spans, in arrival order."""
+        return sorted(self._sample, key=lambda e: (e.get("arrived_at") or 0.0, e["contact_id"]))
+
+    def human_records(self) -> list[dict[str, Any]]:
+        """Full records of human-seat contacts, in the order they finished."""
+        return list(self._human)
+
+
+def timeline_entry(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The few fields of a record the timeline chart needs."""
+    return {
+        "contact_id": str(record.get("contact_id")),
+        "agent_id": record.get("agent_id"),
+        "channel": record.get("channel"),
+        "journey_id": record.get("journey_id"),
+        "human": is_human(record),
+        "arrived_at": record.get("arrived_at"),
+        "answered_at": record.get("answered_at"),
+        "ended_at": record.get("ended_at"),
+        "outcome": record.get("outcome"),
+        "csat_mean": record.get("csat_mean"),
+        "risk_points": int(record.get("risk_points") or 0),
+    }

@@ -1,0 +1,466 @@
+"""The results document (schema `shapan.results/1`) and the streamed export files.
+
+Why this shape: exams need results nobody can edit unnoticed and that replay bit for bit, so the
+document records everything that determines a session (seed, scenario hash, journey hashes,
+model version, decision log) and nothing that varies between identical runs (no wall-clock
+timestamps). Long runs stream contacts.csv and events.jsonl to temporary files and rename them
+into place at close, so a crash never leaves a half-written export under the real name.
+Every field is documented in docs/results-schema.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from journeys.vocabulary import BEHAVIOURS, PERSONA_FIELDS, RISK_TYPES, RUBRIC
+from sandbox.fileio import atomic_write_text
+from sandbox.kpis import KPI_KEYS, LOWER_IS_BETTER, KpiAccumulator, is_human
+
+SCHEMA = "shapan.results/1"
+TIMELINE_CAP = 400  # sampled (non-human) contacts in `timeline`
+
+#: contacts.csv columns, in order. Nested record fields are flattened: `rubric` ->
+#: `rubric_<dim>`, `csat_probs` -> `csat_p1..csat_p5`. Human-only fields (transcript,
+#: decisions, explanation) stay in results.json.
+CSV_COLUMNS: tuple[str, ...] = (
+    "contact_id",
+    "agent_id",
+    "seat",
+    "channel",
+    "journey_id",
+    "journey_kind",
+    "persona_id",
+    *[f for f in PERSONA_FIELDS if f not in ("anger", "trust", "patience")],
+    "arrived_at",
+    "answered_at",
+    "ended_at",
+    "wait_s",
+    "handle_s",
+    "holds",
+    "hold_s",
+    "transfers",
+    "outcome",
+    "resolved",
+    "fcr",
+    "repeat_contact",
+    "abandoned",
+    "hung_up",
+    "escalated",
+    "anger_peak",
+    "anger_final",
+    "trust_final",
+    "patience_final",
+    *[f"risk_{r}" for r in RISK_TYPES],
+    "risk_points",
+    *[f"rubric_{d}" for d in RUBRIC],
+    "rubric_score",
+    "score",
+    "csat_mean",
+    "csat_top_box",
+    *[f"csat_p{i}" for i in range(1, 6)],
+    "churn",
+    "cross_sell_offered",
+    "cross_sell_fit",
+    "cross_sell_fit_label",
+    "cross_sell_offer",
+    "cross_sell_accepted",
+    *[f"beh_{t}" for t in BEHAVIOURS],
+)
+
+
+# -- JSON ------------------------------------------------------------------------------------
+def jsonable(value: Any) -> Any:
+    """Plain JSON data: numpy scalars/arrays to Python, tuples to lists, NaN/inf to None."""
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy scalar or array
+        return jsonable(value.tolist())
+    if isinstance(value, (set, frozenset)):
+        return [jsonable(v) for v in sorted(value)]
+    if hasattr(value, "__fspath__"):
+        return os.fspath(value)
+    raise TypeError(f"cannot put {type(value).__name__} into a results document")
+
+
+def dumps(document: Mapping[str, Any]) -> str:
+    """Deterministic JSON text (key order as built, UTF-8, strict numbers)."""
+    return json.dumps(jsonable(document), ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+
+
+# -- streamed writers ------------------------------------------------------------------------
+class _StreamedFile:
+    """A text file written to a temp name beside the target and renamed into place at close."""
+
+    flush_every = 256
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent
+        )
+        self.tmp_path = Path(tmp)
+        self._fh: io.TextIOWrapper | None = open(  # noqa: SIM115 - closed in close()
+            fd, "w", encoding="utf-8", newline=""
+        )
+        self.rows = 0
+
+    def _wrote(self) -> None:
+        self.rows += 1
+        if self.rows % self.flush_every == 0 and self._fh is not None:
+            self._fh.flush()
+
+    @property
+    def closed(self) -> bool:
+        return self._fh is None
+
+    def close(self) -> Path:
+        """Flush, fsync and rename into place. Idempotent."""
+        fh = self._fh
+        if fh is None:
+            return self.path
+        fh.flush()
+        os.fsync(fh.fileno())
+        fh.close()
+        self._fh = None
+        os.replace(self.tmp_path, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop the partial file (the previous export, if any, stays untouched)."""
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+            self.tmp_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> _StreamedFile:
+        return self
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def _handle(self) -> io.TextIOWrapper:
+        if self._fh is None:
+            raise ValueError(f"{self.path} is already closed")
+        return self._fh
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float):
+        return repr(round(value, 6)) if math.isfinite(value) else ""
+    if hasattr(value, "item"):  # numpy scalar
+        return _cell(value.item())
+    return value
+
+
+def flatten_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The contacts.csv row of a record: nested rubric/csat_probs/risk_counts flattened."""
+    row = dict(record)
+    rubric = record.get("rubric")
+    if isinstance(rubric, Mapping):
+        for dim in RUBRIC:
+            row[f"rubric_{dim}"] = rubric.get(dim)
+    probs = record.get("csat_probs")
+    if probs is not None:
+        for i, p in enumerate(list(probs)[:5], start=1):
+            row[f"csat_p{i}"] = float(p)
+    counts = record.get("risk_counts")
+    if isinstance(counts, Mapping):
+        for r in RISK_TYPES:
+            row[f"risk_{r}"] = counts.get(r, 0)
+    return row
+
+
+class ContactsCsvWriter(_StreamedFile):
+    """contacts.csv, one row per finished contact, streamed (see `CSV_COLUMNS`)."""
+
+    def __init__(self, path: str | os.PathLike[str], columns: Sequence[str] = CSV_COLUMNS):
+        super().__init__(path)
+        self.columns = tuple(columns)
+        self._writer = csv.writer(self._handle(), lineterminator="\n")
+        self._writer.writerow(self.columns)
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        row = flatten_record(record)
+        self._writer.writerow([_cell(row.get(c)) for c in self.columns])
+        self._wrote()
+
+    def write_many(self, records: Iterable[Mapping[str, Any]]) -> None:
+        for record in records:
+            self.write(record)
+
+
+class EventLog(_StreamedFile):
+    """events.jsonl: one compact JSON object per line, in the order things happened."""
+
+    def write(self, event: Mapping[str, Any]) -> None:
+        line = json.dumps(jsonable(event), ensure_ascii=False, separators=(",", ":"))
+        self._handle().write(line + "\n")
+        self._wrote()
+
+
+# -- the results document --------------------------------------------------------------------
+def kpi_vs_target(kpis: Mapping[str, Any], targets: Mapping[str, float]) -> dict[str, Any]:
+    """Each targeted KPI: value, target, delta (value − target), better, met (None if no data)."""
+    out: dict[str, Any] = {}
+    for key in KPI_KEYS:
+        if key not in targets:
+            continue
+        target = float(targets[key])
+        value = kpis.get(key)
+        lower = key in LOWER_IS_BETTER
+        if value is None:
+            out[key] = {
+                "value": None,
+                "target": target,
+                "delta": None,
+                "better": "lower" if lower else "higher",
+                "met": None,
+            }
+            continue
+        value = float(value)
+        met = value <= target if lower else value >= target
+        out[key] = {
+            "value": value,
+            "target": target,
+            "delta": value - target,
+            "better": "lower" if lower else "higher",
+            "met": met,
+        }
+    return out
+
+
+def human_contact(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A human-seat record for the drill-down: the CSV fields plus transcript and decisions."""
+    out = {k: v for k, v in record.items() if not k.startswith("beh_")}
+    out["behaviour_counts"] = {k[4:]: v for k, v in record.items() if k.startswith("beh_") and v}
+    out.setdefault("transcript", [])
+    out.setdefault("decisions", [])
+    out.setdefault("explanation", {"zh-CN": [], "en": []})
+    return out
+
+
+def build_results(
+    accumulator: KpiAccumulator,
+    *,
+    seed: int,
+    scenario: Mapping[str, Any],
+    journeys: Mapping[str, str],
+    model_version: str | None,
+    duration_s: float,
+    targets: Mapping[str, float] | None = None,
+    decision_log: Sequence[Sequence[Any]] = (),
+    human_records: Sequence[Mapping[str, Any]] | None = None,
+    shapan_version: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Assemble the `shapan.results/1` document from a session's accumulator and identity.
+
+    `scenario` is `{name, hash}` (optionally `title{}`, `path`); `journeys` maps journey id to
+    content hash; `human_records` defaults to the accumulator's human-seat records. `extra`
+    adds namespaced fields (e.g. `{"run": {...}}`); it may not overwrite schema fields.
+    """
+    if shapan_version is None:
+        from sandbox import __version__ as shapan_version
+    if "name" not in scenario or "hash" not in scenario:
+        raise ValueError("scenario must give at least name and hash")
+    targets = dict(targets or {})
+    kpis = accumulator.kpis()
+    br = accumulator.breakdowns()
+    humans = list(accumulator.human_records() if human_records is None else human_records)
+    human_ids = {str(r.get("contact_id")) for r in humans}
+    sample = [e for e in accumulator.timeline_sample() if e["contact_id"] not in human_ids]
+    from sandbox.kpis import timeline_entry
+
+    timeline = sorted(
+        [timeline_entry(r) for r in humans] + sample[:TIMELINE_CAP],
+        key=lambda e: (e.get("arrived_at") or 0.0, e["contact_id"]),
+    )
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "shapan_version": shapan_version,
+        "seed": int(seed),
+        "scenario": dict(scenario),
+        "journeys": dict(sorted(journeys.items())),
+        "model_version": model_version,
+        "duration_s": float(duration_s),
+        "threshold_s": accumulator.threshold_s,
+        "kpis": kpis,
+        "targets": {k: float(v) for k, v in targets.items()},
+        "kpi_vs_target": kpi_vs_target(kpis, targets),
+        "rubric": br["rubric"],
+        "risk_points_by_type": br["risk_points_by_type"],
+        "risk_counts_by_type": br["risk_counts_by_type"],
+        "csat_distribution": br["csat_distribution"],
+        "cross_sell_funnel": br["cross_sell_funnel"],
+        "churn": br["churn"],
+        "outcomes": br["outcomes"],
+        "agents": br["agents"],
+        "channels": br["channels"],
+        "intervals": {"interval_s": br["interval_s"], "rows": br["intervals"]},
+        "wait_histogram": br["wait_histogram"],
+        "handle_histogram": br["handle_histogram"],
+        "timeline": timeline,
+        "risk_list": risk_list(humans),
+        "contacts": [human_contact(r) for r in humans],
+        "decision_log": [list(entry) for entry in decision_log],
+    }
+    for key, value in (extra or {}).items():
+        if key in doc:
+            raise ValueError(f"extra field {key!r} would overwrite a schema field")
+        doc[key] = value
+    return jsonable(doc)
+
+
+def risk_list(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every risk event of the human-seat contacts, with the decision that raised it.
+
+    Risks raised outside a decision (a trigger missed at the end of the contact) appear with
+    `choice_id` None at the contact's end time, so the list adds up to the record's counts.
+    """
+    out: list[dict[str, Any]] = []
+    for rec in records:
+        cid = rec.get("contact_id")
+        mine: list[dict[str, Any]] = []
+        for d in rec.get("decisions") or ():
+            for risk in d.get("risks") or ():
+                kind = risk if isinstance(risk, str) else risk.get("type")
+                mine.append(
+                    {
+                        "contact_id": cid,
+                        "t": d.get("t"),
+                        "type": kind,
+                        "choice_id": d.get("choice_id"),
+                        "node_id": d.get("node_id"),
+                    }
+                )
+        for kind in RISK_TYPES:
+            missing = int(rec.get(f"risk_{kind}") or 0) - sum(e["type"] == kind for e in mine)
+            mine.extend(
+                {
+                    "contact_id": cid,
+                    "t": rec.get("ended_at"),
+                    "type": kind,
+                    "choice_id": None,
+                    "node_id": None,
+                }
+                for _ in range(max(0, missing))
+            )
+        out.extend(mine)
+    return out
+
+
+REQUIRED_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "schema": str,
+    "shapan_version": str,
+    "seed": int,
+    "scenario": dict,
+    "journeys": dict,
+    "model_version": (str, type(None)),
+    "duration_s": (int, float),
+    "threshold_s": (int, float),
+    "kpis": dict,
+    "targets": dict,
+    "kpi_vs_target": dict,
+    "rubric": dict,
+    "risk_points_by_type": dict,
+    "csat_distribution": dict,
+    "cross_sell_funnel": dict,
+    "churn": dict,
+    "agents": list,
+    "timeline": list,
+    "contacts": list,
+    "decision_log": list,
+}
+
+
+def validate_results(doc: Mapping[str, Any]) -> list[str]:
+    """Problems with a results document (empty list = valid `shapan.results/1`)."""
+    problems = []
+    for key, kind in REQUIRED_FIELDS.items():
+        if key not in doc:
+            problems.append(f"missing field {key!r}")
+        elif not isinstance(doc[key], kind):
+            problems.append(f"field {key!r} has type {type(doc[key]).__name__}")
+    if doc.get("schema") not in (None, SCHEMA):
+        problems.append(f"schema is {doc.get('schema')!r}, expected {SCHEMA!r}")
+    kpis = doc.get("kpis")
+    if isinstance(kpis, Mapping):
+        missing = [k for k in KPI_KEYS if k not in kpis]
+        if missing:
+            problems.append(f"kpis lacks {', '.join(missing)}")
+    return problems
+
+
+def write_exports(
+    results: Mapping[str, Any],
+    out_dir: str | os.PathLike[str],
+    *,
+    lang: str = "zh-CN",
+    report: bool = True,
+) -> dict[str, Path]:
+    """Write results.json and report.html into `out_dir`, each atomically.
+
+    contacts.csv and events.jsonl are streamed during the run by `ContactsCsvWriter` and
+    `EventLog` (into the same folder) and are not rewritten here.
+    """
+    problems = validate_results(results)
+    if problems:
+        raise ValueError("not a valid results document: " + "; ".join(problems))
+    out = Path(out_dir)
+    paths = {"results": atomic_write_text(out / "results.json", dumps(results))}
+    if report:
+        from sandbox.report import render_report
+
+        paths["report"] = atomic_write_text(out / "report.html", render_report(results, lang=lang))
+    return paths
+
+
+def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a results.json back (plain JSON; refuses another schema with a clear error)."""
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{p}:{err.lineno}:{err.colno}: not valid JSON: {err.msg}") from None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        raise ValueError(f"{p}: not a {SCHEMA} results document")
+    return doc
+
+
+__all__ = [
+    "CSV_COLUMNS",
+    "SCHEMA",
+    "ContactsCsvWriter",
+    "EventLog",
+    "build_results",
+    "dumps",
+    "flatten_record",
+    "is_human",
+    "jsonable",
+    "kpi_vs_target",
+    "load_results",
+    "validate_results",
+    "write_exports",
+]

@@ -1,0 +1,798 @@
+"""Scenario files: who calls, on which channels, when, and who answers — loaded strictly.
+
+Why strict: a trainer edits these by hand, and an exam must not silently run a different
+centre than the one written. The YAML layer is `journeys.strict_yaml` (no duplicate keys, no
+YAML 1.1 coercions); every mistake is reported as `path:line:column: error SCnnn: message`
+with a stable code documented in docs/scenario-format.md. A scenario is immutable once loaded;
+`with_overrides` derives the variant a command line asks for (`--hours`, `--agents`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from journeys.diagnostics import Diagnostic, JourneyError, allowed_list, did_you_mean
+from journeys.strict_yaml import Pos, YList, YMap, load_file
+from journeys.vocabulary import CHANNELS, KINDS, PERSONA_VALUES
+
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+POLICIES: tuple[str, ...] = ("random", "novice", "competent", "expert")
+KPI_KEYS: tuple[str, ...] = (
+    "contacts",
+    "handled",
+    "abandoned",
+    "abandonment_rate",
+    "asa_s",
+    "service_level",
+    "occupancy",
+    "aht_s",
+    "fcr",
+    "csat_mean",
+    "csat_top_box",
+    "churn_risk_mean",
+    "cross_sell_offered",
+    "cross_sell_rate",
+    "risk_points",
+)
+SERVICE_MODELS: tuple[str, ...] = ("journey", "exponential", "lognormal")
+EVENT_DETAIL: tuple[str, ...] = ("contacts", "steps")
+DEFAULT_LINE_S: dict[str, float] = {"phone": 6.0, "chat": 20.0, "email": 60.0}
+
+#: code -> title. Keep in step with docs/scenario-format.md.
+SC_CODES: dict[str, str] = {
+    "SC001": "file cannot be read",
+    "SC002": "YAML syntax error",
+    "SC003": "duplicate key",
+    "SC004": "unsupported YAML feature",
+    "SC010": "wrong type",
+    "SC011": "unknown field",
+    "SC012": "missing required field",
+    "SC013": "unknown name",
+    "SC014": "unknown journey",
+    "SC015": "invalid duration or clock time",
+    "SC016": "number out of range",
+    "SC017": "duplicate id",
+    "SC018": "invalid persona mix",
+    "SC019": "journey file has errors",
+    "SC020": "scenario cannot run as written",
+    "SC021": "unknown scenario name",
+}
+_YAML_CODES = {
+    "JY001": "SC001",
+    "JY002": "SC002",
+    "JY003": "SC003",
+    "JY004": "SC004",
+    "JY005": "SC004",
+}
+
+
+class ScenarioError(Exception):
+    """A scenario has errors; `.diagnostics` are rendered `path:line:column: error SCnnn: ...`."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = tuple(diagnostics)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        return "\n".join(d.render() for d in self.diagnostics)
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """Arrivals and customer timing of one channel."""
+
+    name: str
+    arrivals_per_hour: float
+    profile: tuple[float, ...]
+    interval_s: float
+    day_factor_cv: float
+    line_s: float
+    patience: str  # persona | none | exponential
+    patience_mean_s: float | None = None
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """How long work takes: `journey` = the journey's times × agent speed × lognormal noise
+    (sigma); `exponential`/`lognormal` = the contact's total handle time is drawn with `mean_s`
+    and the journey's step times are rescaled to it (queueing validation)."""
+
+    model: str = "journey"
+    mean_s: float | None = None
+    sigma: float = 0.25
+
+
+@dataclass(frozen=True)
+class AgentGroup:
+    """`count` identical agents (bots) or one human seat."""
+
+    id: str
+    human: bool
+    count: int
+    policy: str | None
+    name: dict[str, str]
+    channels: tuple[str, ...]
+    kinds: tuple[str, ...]
+    speed: float
+    chat_concurrency: int
+    shift_start_s: float
+    shift_end_s: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated, immutable scenario. `journeys` maps id -> loaded `Journey`."""
+
+    name: str
+    version: int
+    title: dict[str, str]
+    description: dict[str, str]
+    path: str
+    duration_s: float
+    day_s: float
+    start_clock_s: float
+    seed: int
+    threshold_s: float
+    drain_s: float
+    channels: tuple[ChannelSpec, ...]
+    service: ServiceSpec
+    journey_mix: tuple[tuple[str, float], ...]
+    journeys: Mapping[str, Any]
+    persona_mix: Mapping[str, Any] | None
+    priority: Mapping[str, int]
+    agents: tuple[AgentGroup, ...]
+    seats: tuple[AgentGroup, ...]
+    targets: Mapping[str, float]
+    hangups: bool
+    events: str
+    content_hash: str
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def channel_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.channels)
+
+    def journey_hashes(self) -> dict[str, str]:
+        return {jid: self.journeys[jid].content_hash for jid, _ in self.journey_mix}
+
+    def with_overrides(self, *, hours: float | None = None, agents: int | None = None) -> Scenario:
+        """The scenario run for `hours` (the day repeats) and/or with `agents` bots in total
+        (group sizes scaled proportionally, largest remainder; human seats unchanged)."""
+        out = self
+        done: dict[str, Any] = dict(self.overrides)
+        if hours is not None:
+            if not (hours > 0 and math.isfinite(hours)):
+                raise ValueError("--hours must be a positive number")
+            out = replace(out, duration_s=float(hours) * 3600.0)
+            done["hours"] = float(hours)
+        if agents is not None:
+            if agents < 1:
+                raise ValueError("--agents must be at least 1")
+            if not self.agents:
+                raise ValueError("this scenario has no bot agent groups to scale")
+            out = replace(out, agents=_scale_groups(self.agents, agents))
+            done["agents"] = int(agents)
+        return replace(out, overrides=done)
+
+    def effective_hash(self) -> str:
+        """Hash of the file content plus any overrides (what a result must record)."""
+        if not self.overrides:
+            return self.content_hash
+        blob = json.dumps([self.content_hash, dict(sorted(self.overrides.items()))])
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _scale_groups(groups: tuple[AgentGroup, ...], total: int) -> tuple[AgentGroup, ...]:
+    current = sum(g.count for g in groups)
+    quotas = [g.count * total / current for g in groups]
+    counts = [int(q) for q in quotas]
+    order = sorted(range(len(groups)), key=lambda i: (-(quotas[i] - counts[i]), i))
+    for i in order[: total - sum(counts)]:
+        counts[i] += 1
+    return tuple(replace(g, count=c) for g, c in zip(groups, counts, strict=True) if c > 0)
+
+
+# --------------------------------------------------------------------------- lookup
+
+
+def shipped_scenarios() -> list[str]:
+    """Names of the scenarios shipped in `sandbox/scenarios/`."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+def resolve_scenario(name_or_path: str | Path) -> Path:
+    """A shipped scenario name or a path to a YAML file."""
+    text = str(name_or_path)
+    path = Path(text)
+    if path.suffix in (".yaml", ".yml") or path.exists() or "/" in text:
+        return path
+    shipped = SCENARIO_DIR / f"{text}.yaml"
+    if shipped.exists():
+        return shipped
+    names = shipped_scenarios()
+    hint = did_you_mean(text, names) or f"; shipped scenarios: {allowed_list(names)}"
+    raise ScenarioError(
+        [Diagnostic(text, 1, 1, "error", "SC021", f'no scenario named "{text}"{hint}')]
+    )
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load and validate a scenario (shipped name or path); raises `ScenarioError`."""
+    path = resolve_scenario(name_or_path)
+    try:
+        doc = load_file(path)
+    except JourneyError as err:
+        raise ScenarioError([_remap(d) for d in err.diagnostics]) from None
+    return _Checker(str(path), path.resolve().parent).scenario(doc)
+
+
+def _remap(d: Diagnostic) -> Diagnostic:
+    return replace(d, code=_YAML_CODES.get(d.code, "SC002"))
+
+
+# --------------------------------------------------------------------------- checking
+
+_DUR_RE = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
+_CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
+_ID_RE = re.compile(r"^[a-z][a-z0-9_\-]*$")
+
+
+def parse_duration(value: object) -> float | None:
+    """'1h30m', '45s', '2m', 90 -> seconds; None if not a duration."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) and value >= 0 else None
+    if isinstance(value, str) and value.strip():
+        m = _DUR_RE.match(value.strip())
+        if m and any(m.groups()):
+            h, mi, s = (float(g) if g else 0.0 for g in m.groups())
+            return h * 3600 + mi * 60 + s
+    return None
+
+
+class _Fail(Exception):
+    """Internal: stop checking one field after its first error (one mistake, one error)."""
+
+
+class _Checker:
+    """Walks the parsed document collecting diagnostics (one per mistake)."""
+
+    TOP = (
+        "scenario", "version", "title", "description", "duration", "start_time", "seed",
+        "service_level_threshold", "drain", "channels", "service", "journeys", "journey_files",
+        "personas", "routing", "agents", "seats", "targets", "hangups", "events",
+    )  # fmt: skip
+    CHANNEL = ("arrivals_per_hour", "profile", "interval", "day_factor_cv", "line_time", "patience")
+    GROUP = (
+        "id",
+        "count",
+        "policy",
+        "name",
+        "channels",
+        "kinds",
+        "speed",
+        "chat_concurrency",
+        "shift",
+    )
+    SEAT = ("id", "name", "channels", "kinds", "chat_concurrency", "shift")
+
+    def __init__(self, path: str, base: Path):
+        self.path = path
+        self.base = base
+        self.diags: list[Diagnostic] = []
+        self.group_pos: dict[tuple[bool, str], Pos] = {}
+
+    # -- helpers
+    def err(self, where: Pos | YMap | YList, code: str, message: str) -> _Fail:
+        pos = where.pos if isinstance(where, (YMap, YList)) else where
+        self.diags.append(Diagnostic(self.path, pos.line, pos.column, "error", code, message))
+        return _Fail()
+
+    def unknown(self, m: YMap, allowed: tuple[str, ...], what: str) -> None:
+        for key in m:
+            if key not in allowed:
+                hint = did_you_mean(key, allowed) or f"; allowed: {allowed_list(allowed)}"
+                self.err(m.key_pos(key), "SC011", f'unknown field "{key}" in {what}{hint}')
+
+    def mapping(self, parent: YMap, key: str, *, required: bool = False) -> YMap | None:
+        if key not in parent:
+            if required:
+                raise self.err(parent, "SC012", f'missing required field "{key}"')
+            return None
+        value = parent[key]
+        if not isinstance(value, YMap):
+            raise self.err(parent.value_pos(key), "SC010", f'"{key}" must be a mapping')
+        return value
+
+    def number(self, parent: YMap, key: str, default: float | None, lo: float, hi: float,
+               *, integer: bool = False) -> float:  # fmt: skip
+        if key not in parent:
+            if default is None:
+                raise self.err(parent, "SC012", f'missing required field "{key}"')
+            return default
+        value = parent[key]
+        kind = "a whole number" if integer else "a number"
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (integer and not isinstance(value, int))
+        ):
+            raise self.err(parent.value_pos(key), "SC010", f'"{key}" must be {kind}, got {value!r}')
+        if not (lo <= value <= hi) or (isinstance(value, float) and not math.isfinite(value)):
+            raise self.err(
+                parent.value_pos(key),
+                "SC016",
+                f'"{key}" is {value}; it must be between {lo:g} and {hi:g}',
+            )
+        return value
+
+    def duration(self, parent: YMap, key: str, default: float | None) -> float:
+        if key not in parent:
+            if default is None:
+                raise self.err(parent, "SC012", f'missing required field "{key}"')
+            return default
+        seconds = parse_duration(parent[key])
+        if seconds is None:
+            raise self.err(
+                parent.value_pos(key),
+                "SC015",
+                f'"{key}" must be a duration like "30m", "8h", "1h30m", "20s" or seconds; got {parent[key]!r}',
+            )
+        return seconds
+
+    def text(self, parent: YMap, key: str, *, required: bool = False) -> dict[str, str]:
+        if key not in parent:
+            if required:
+                raise self.err(parent, "SC012", f'missing required field "{key}"')
+            return {}
+        value = parent[key]
+        if isinstance(value, str):
+            return {"zh-CN": value, "en": value}
+        if isinstance(value, YMap) and value and all(isinstance(v, str) for v in value.values()):
+            for lang in value:
+                if lang not in ("zh-CN", "en"):
+                    raise self.err(
+                        value.key_pos(lang), "SC013", f'unknown language "{lang}"; use zh-CN or en'
+                    )
+            out = dict(value)
+            out.setdefault("en", out.get("zh-CN", ""))
+            out.setdefault("zh-CN", out["en"])
+            return out
+        raise self.err(
+            parent.value_pos(key), "SC010", f'"{key}" must be text or {{zh-CN: ..., en: ...}}'
+        )
+
+    def names(self, parent: YMap, key: str, allowed: tuple[str, ...], default: tuple[str, ...]
+              ) -> tuple[str, ...]:  # fmt: skip
+        if key not in parent:
+            return default
+        value = parent[key]
+        if not isinstance(value, YList) or not value:
+            raise self.err(parent.value_pos(key), "SC010", f'"{key}" must be a non-empty list')
+        for i, item in enumerate(value):
+            if item not in allowed:
+                hint = did_you_mean(item, allowed) or f"; one of: {allowed_list(allowed)}"
+                raise self.err(value.item_pos(i), "SC013", f'unknown {key[:-1]} "{item}"{hint}')
+        return tuple(dict.fromkeys(value))
+
+    def guard(self, fn, *args, default=None, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except _Fail:
+            return default
+
+    # -- the document
+    def scenario(self, doc: Any) -> Scenario:
+        if not isinstance(doc, YMap):
+            pos = doc.pos if isinstance(doc, YList) else Pos()
+            self.err(
+                pos, "SC010", "a scenario file must be a mapping with a top-level 'scenario:' id"
+            )
+            raise ScenarioError(self.diags)
+        self.unknown(doc, self.TOP, "the scenario")
+        g = self.guard
+        name = g(self.ident, doc, "scenario", default="?")
+        version = g(self.number, doc, "version", 1, 1, 1_000_000, integer=True, default=1)
+        title = g(self.text, doc, "title", required=True, default={})
+        description = g(self.text, doc, "description", default={})
+        duration = g(self.duration, doc, "duration", None, default=3600.0)
+        if duration is not None and duration <= 0:
+            self.err(doc.value_pos("duration"), "SC016", "duration must be longer than 0")
+        start_clock = g(self.clock, doc, default=9 * 3600.0)
+        seed = g(self.number, doc, "seed", 1, 0, 2**63 - 1, integer=True, default=1)
+        threshold = g(self.duration, doc, "service_level_threshold", 20.0, default=20.0)
+        drain = g(self.duration, doc, "drain", 3600.0, default=3600.0)
+        hangups = g(self.boolean, doc, "hangups", True, default=True)
+        events = g(self.choice, doc, "events", EVENT_DETAIL, "contacts", default="contacts")
+        channels = g(self.channels, doc, default=())
+        service = g(self.service, doc, default=ServiceSpec())
+        journeys, mix = g(self.journeys, doc, channels or (), default=({}, ()))
+        persona_mix = g(self.personas, doc, default=None)
+        priority = g(self.routing, doc, default={})
+        agents = g(self.groups, doc, "agents", False, duration, drain, default=())
+        seats = g(self.groups, doc, "seats", True, duration, drain, default=())
+        targets = g(self.targets, doc, default={})
+        if not self.diags:
+            groups = self.coverage(doc, channels, journeys, mix, agents + seats)
+            agents = tuple(g for g in groups if not g.human)
+            seats = tuple(g for g in groups if g.human)
+        if self.diags:
+            raise ScenarioError(sorted(self.diags, key=lambda d: (d.line, d.column)))
+        return Scenario(
+            name=name, version=int(version), title=title, description=description,
+            path=self.path, duration_s=float(duration), day_s=float(duration),
+            start_clock_s=float(start_clock), seed=int(seed), threshold_s=float(threshold),
+            drain_s=float(drain), channels=channels, service=service, journey_mix=mix,
+            journeys=journeys, persona_mix=persona_mix, priority=priority, agents=agents,
+            seats=seats, targets=targets, hangups=bool(hangups), events=events,
+            content_hash=_hash(doc),
+        )  # fmt: skip
+
+    def ident(self, parent: YMap, key: str) -> str:
+        if key not in parent:
+            raise self.err(parent, "SC012", f'missing required field "{key}"')
+        value = parent[key]
+        if not isinstance(value, str) or not _ID_RE.match(value):
+            raise self.err(
+                parent.value_pos(key), "SC010",
+                f'"{key}" must be an id of lowercase letters, digits, "_" or "-"; got {value!r}',
+            )  # fmt: skip
+        return value
+
+    def boolean(self, parent: YMap, key: str, default: bool) -> bool:
+        value = parent.get(key, default)
+        if not isinstance(value, bool):
+            raise self.err(parent.value_pos(key), "SC010", f'"{key}" must be true or false')
+        return value
+
+    def choice(self, parent: YMap, key: str, allowed: tuple[str, ...], default: str) -> str:
+        value = parent.get(key, default)
+        if value not in allowed:
+            hint = did_you_mean(value, allowed) or f"; one of: {allowed_list(allowed)}"
+            raise self.err(parent.value_pos(key), "SC013", f'"{key}" is {value!r}{hint}')
+        return value
+
+    def clock(self, doc: YMap) -> float:
+        value = doc.get("start_time", "09:00")
+        m = _CLOCK_RE.match(value) if isinstance(value, str) else None
+        if not m:
+            raise self.err(doc.value_pos("start_time"), "SC015",
+                           f'"start_time" must be a clock time like "09:00"; got {value!r}')  # fmt: skip
+        return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + int(m.group(3) or 0)
+
+    def channels(self, doc: YMap) -> tuple[ChannelSpec, ...]:
+        block = self.mapping(doc, "channels", required=True)
+        if not block:
+            raise self.err(doc.value_pos("channels"), "SC020", "define at least one channel")
+        out = []
+        for name, spec in block.items():
+            if name not in CHANNELS:
+                hint = did_you_mean(name, CHANNELS) or f"; one of: {allowed_list(CHANNELS)}"
+                self.err(block.key_pos(name), "SC013", f'unknown channel "{name}"{hint}')
+                continue
+            if not isinstance(spec, YMap):
+                self.err(block.value_pos(name), "SC010", f'channel "{name}" must be a mapping')
+                continue
+            got = self.guard(self.channel, name, spec)
+            if got is not None:
+                out.append(got)
+        return tuple(out)
+
+    def channel(self, name: str, spec: YMap) -> ChannelSpec:
+        self.unknown(spec, self.CHANNEL, f'channel "{name}"')
+        rate = self.number(spec, "arrivals_per_hour", None, 0, 1_000_000)
+        profile: tuple[float, ...] = (1.0,)
+        if "profile" in spec:
+            raw = spec["profile"]
+            if not isinstance(raw, YList) or not raw:
+                raise self.err(
+                    spec.value_pos("profile"),
+                    "SC010",
+                    '"profile" must be a non-empty list of numbers',
+                )
+            for i, w in enumerate(raw):
+                if isinstance(w, bool) or not isinstance(w, (int, float)) or not (0 <= w < 1e6):
+                    raise self.err(
+                        raw.item_pos(i), "SC016", f"profile weight must be a number >= 0; got {w!r}"
+                    )
+            if sum(raw) <= 0:
+                raise self.err(raw, "SC016", "profile weights must not all be 0")
+            profile = tuple(float(w) for w in raw)
+        interval = self.duration(spec, "interval", 3600.0)
+        if interval <= 0:
+            raise self.err(spec.value_pos("interval"), "SC016", '"interval" must be longer than 0')
+        cv = self.number(spec, "day_factor_cv", 0.0, 0.0, 2.0)
+        line_s = self.duration(spec, "line_time", DEFAULT_LINE_S[name])
+        patience, mean = "persona", None
+        if "patience" in spec:
+            raw = spec["patience"]
+            if raw in ("persona", "none"):
+                patience = raw
+            elif isinstance(raw, YMap) and set(raw) == {"mean"}:
+                mean = self.duration(raw, "mean", None)
+                if mean <= 0:
+                    raise self.err(
+                        raw.value_pos("mean"), "SC016", "patience mean must be longer than 0"
+                    )
+                patience = "exponential"
+            else:
+                raise self.err(spec.value_pos("patience"), "SC010",
+                               '"patience" must be persona, none, or {mean: DURATION} (exponential)')  # fmt: skip
+        return ChannelSpec(name, float(rate), profile, interval, float(cv), line_s, patience, mean)
+
+    def service(self, doc: YMap) -> ServiceSpec:
+        block = self.mapping(doc, "service")
+        if block is None:
+            return ServiceSpec()
+        self.unknown(block, ("model", "mean", "sigma"), "service")
+        model = self.choice(block, "model", SERVICE_MODELS, "journey")
+        mean = None
+        if model != "journey":
+            mean = self.duration(block, "mean", None)
+            if mean <= 0:
+                raise self.err(
+                    block.value_pos("mean"), "SC016", "service mean must be longer than 0"
+                )
+        sigma = self.number(block, "sigma", 0.25 if model == "journey" else 0.5, 0.0, 3.0)
+        return ServiceSpec(model, mean, float(sigma))
+
+    def journeys(self, doc: YMap, channels: tuple[ChannelSpec, ...]) -> tuple[dict, tuple]:
+        from journeys import load_journey
+        from journeys.library import load_shipped
+
+        local: dict[str, Any] = {}
+        files = doc.get("journey_files")
+        if files is not None:
+            if not isinstance(files, YList):
+                raise self.err(
+                    doc.value_pos("journey_files"),
+                    "SC010",
+                    '"journey_files" must be a list of paths',
+                )
+            for i, rel in enumerate(files):
+                if not isinstance(rel, str):
+                    self.err(files.item_pos(i), "SC010", "a journey file must be a path")
+                    continue
+                try:
+                    j = load_journey(self.base / rel)
+                except JourneyError as err:
+                    first = err.diagnostics[0]
+                    self.err(
+                        files.item_pos(i),
+                        "SC019",
+                        f"{rel}: {len(err.diagnostics)} error(s); first: {first.render()}",
+                    )
+                    continue
+                local[j.id] = j
+        block = self.mapping(doc, "journeys", required=True)
+        if not block:
+            raise self.err(doc.value_pos("journeys"), "SC020", "the journey mix is empty")
+        loaded: dict[str, Any] = {}
+        mix = []
+        for jid, weight in block.items():
+            if (
+                isinstance(weight, bool)
+                or not isinstance(weight, (int, float))
+                or not (0 < weight < 1e9)
+            ):
+                self.err(
+                    block.value_pos(jid), "SC016", f'weight of journey "{jid}" must be a number > 0'
+                )
+                continue
+            journey = local.get(jid)
+            if journey is None:
+                try:
+                    journey = load_shipped(jid)
+                except (KeyError, LookupError, FileNotFoundError, ValueError):
+                    journey = None
+                except JourneyError as err:
+                    self.err(
+                        block.key_pos(jid),
+                        "SC019",
+                        f'shipped journey "{jid}" has errors: {err.diagnostics[0].render()}',
+                    )
+                    continue
+            if journey is None:
+                from journeys.library import shipped_journey_paths
+
+                known = [*local, *(p.stem for p in shipped_journey_paths())]
+                hint = (
+                    did_you_mean(jid, known) or f"; known journeys: {allowed_list(sorted(known))}"
+                )
+                self.err(block.key_pos(jid), "SC014", f'unknown journey "{jid}"{hint}')
+                continue
+            loaded[jid] = journey
+            mix.append((jid, float(weight)))
+        return loaded, tuple(mix)
+
+    def personas(self, doc: YMap) -> dict | None:
+        block = self.mapping(doc, "personas")
+        if block is None:
+            return None
+        for fld, weights in block.items():
+            if fld not in PERSONA_VALUES:
+                hint = (
+                    did_you_mean(fld, PERSONA_VALUES) or f"; one of: {allowed_list(PERSONA_VALUES)}"
+                )
+                raise self.err(
+                    block.key_pos(fld), "SC018", f'persona mix field "{fld}" is unknown{hint}'
+                )
+            if not isinstance(weights, YMap):
+                raise self.err(block.value_pos(fld), "SC018", f'"{fld}" must map values to weights')
+            for value, w in weights.items():
+                if value not in PERSONA_VALUES[fld]:
+                    hint = (
+                        did_you_mean(value, PERSONA_VALUES[fld])
+                        or f"; one of: {allowed_list(PERSONA_VALUES[fld])}"
+                    )
+                    raise self.err(
+                        weights.key_pos(value), "SC018", f'unknown {fld} "{value}"{hint}'
+                    )
+                if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
+                    raise self.err(
+                        weights.value_pos(value),
+                        "SC018",
+                        f"weight of {value} must be a number >= 0",
+                    )
+        plain = {k: dict(v) for k, v in block.items()}
+        try:
+            from customer_models.personas import PersonaMix
+
+            PersonaMix.from_mapping(plain)
+        except ValueError as err:
+            raise self.err(block, "SC018", f"invalid persona mix: {err}") from None
+        return plain
+
+    def routing(self, doc: YMap) -> dict[str, int]:
+        block = self.mapping(doc, "routing")
+        if block is None:
+            return {}
+        self.unknown(block, ("priority",), "routing")
+        prio = self.mapping(block, "priority")
+        if prio is None:
+            return {}
+        out = {}
+        for seg in prio:
+            if seg not in PERSONA_VALUES["segment"]:
+                hint = (
+                    did_you_mean(seg, PERSONA_VALUES["segment"])
+                    or f"; one of: {allowed_list(PERSONA_VALUES['segment'])}"
+                )
+                raise self.err(prio.key_pos(seg), "SC013", f'unknown segment "{seg}"{hint}')
+            out[seg] = int(self.number(prio, seg, None, 0, 9, integer=True))
+        return out
+
+    def groups(self, doc: YMap, key: str, human: bool, duration: float | None, drain: float | None
+               ) -> tuple[AgentGroup, ...]:  # fmt: skip
+        if key not in doc:
+            return ()
+        items = doc[key]
+        if not isinstance(items, YList):
+            raise self.err(doc.value_pos(key), "SC010", f'"{key}" must be a list')
+        out: list[AgentGroup] = []
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if not isinstance(item, YMap):
+                self.err(items.item_pos(i), "SC010", f"each entry of {key} must be a mapping")
+                continue
+            got = self.guard(self.group, item, human, duration or 0.0, drain or 0.0)
+            if got is None:
+                continue
+            if got.id in seen:
+                self.err(
+                    item.value_pos("id"),
+                    "SC017",
+                    f'duplicate id "{got.id}" (first on line {seen[got.id]})',
+                )
+                continue
+            seen[got.id] = item.value_pos("id").line
+            self.group_pos[(human, got.id)] = item.value_pos("channels") if "channels" in item else item.pos
+            out.append(got)
+        return tuple(out)
+
+    def group(self, item: YMap, human: bool, duration: float, drain: float) -> AgentGroup:
+        what = "a seat" if human else "an agent group"
+        self.unknown(item, self.SEAT if human else self.GROUP, what)
+        gid = self.ident(item, "id")
+        policy = None
+        if not human:
+            if "policy" not in item:
+                raise self.err(
+                    item, "SC012", f'agent group "{gid}" needs a "policy" ({", ".join(POLICIES)})'
+                )
+            policy = self.choice(item, "policy", POLICIES, "")
+        count = 1 if human else int(self.number(item, "count", 1, 1, 100_000, integer=True))
+        name = self.text(item, "name") or (
+            {"zh-CN": "学员", "en": "Trainee"} if human else {"zh-CN": gid, "en": gid}
+        )
+        channels = self.names(item, "channels", CHANNELS, ())
+        kinds = self.names(item, "kinds", KINDS, KINDS)
+        speed = 1.0 if human else float(self.number(item, "speed", 1.0, 0.2, 5.0))
+        conc = int(self.number(item, "chat_concurrency", 1, 1, 8, integer=True))
+        start, end = 0.0, duration
+        if "shift" in item:
+            shift = self.mapping(item, "shift")
+            self.unknown(shift, ("start", "end"), "shift")
+            start = self.duration(shift, "start", 0.0)
+            end = self.duration(shift, "end", duration)
+            if not (start < end <= duration + drain):
+                raise self.err(shift, "SC016",
+                               f"shift must start before it ends and end by duration + drain ({(duration + drain) / 3600:g} h)")  # fmt: skip
+        return AgentGroup(gid, human, count, policy, name, channels, kinds, speed, conc, start, end)
+
+    def targets(self, doc: YMap) -> dict[str, float]:
+        block = self.mapping(doc, "targets")
+        if block is None:
+            return {}
+        out = {}
+        for key in block:
+            if key not in KPI_KEYS:
+                hint = did_you_mean(key, KPI_KEYS) or f"; KPIs: {allowed_list(KPI_KEYS, 15)}"
+                self.err(block.key_pos(key), "SC013", f'unknown KPI "{key}"{hint}')
+                continue
+            value = self.guard(self.number, block, key, None, 0, 1e12)
+            if value is not None:
+                out[key] = float(value)
+        return out
+
+    def coverage(self, doc, channels, journeys, mix, groups) -> tuple[AgentGroup, ...]:
+        """Groups without `channels` serve every defined channel; every channel with arrivals
+        has journeys and someone to answer it. Returns the completed groups."""
+        names = {c.name for c in channels}
+        out = []
+        for g in groups:
+            if not g.channels:
+                g = replace(g, channels=tuple(c for c in CHANNELS if c in names))
+            extra = [c for c in g.channels if c not in names]
+            if extra:
+                self.err(
+                    self.group_pos.get((g.human, g.id), doc.value_pos("agents")),
+                    "SC020",
+                    f'"{g.id}" serves channel "{extra[0]}" that the scenario does not define',
+                )
+            out.append(g)
+        if self.diags:
+            return tuple(out)
+        for ch in channels:
+            if ch.arrivals_per_hour <= 0:
+                continue
+            fit = [jid for jid, _ in mix if ch.name in journeys[jid].channels]
+            if not fit:
+                self.err(
+                    doc.value_pos("journeys"),
+                    "SC020",
+                    f'no journey in the mix arrives on channel "{ch.name}"; add one whose channels include it',
+                )
+                continue
+            served = any(
+                ch.name in g.channels and any(journeys[j].kind in g.kinds for j in fit) for g in out
+            )
+            if not served:
+                self.err(
+                    doc.value_pos("channels"),
+                    "SC020",
+                    f'nobody answers channel "{ch.name}"; give an agent group or seat that channel',
+                )
+        return tuple(out)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _hash(doc: YMap) -> str:
+    """sha256 of the canonical JSON of the document: formatting and comments do not count."""
+    blob = json.dumps(_plain(doc), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()

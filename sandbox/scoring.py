@@ -1,0 +1,176 @@
+"""Rubric scores and risk points for one contact (formulas documented in docs/scoring.md).
+
+Why a transparent evidence count rather than a model: trainees and trainers must be able to see
+*why* a dimension scored what it did. Every dimension collects positive evidence P and negative
+evidence N from the contact's decisions and scores
+
+    score = 100 · (P + 1.5) / (P + 2·N + 2.5)
+
+so no evidence gives 60 ("met expectations, nothing notable"), good evidence approaches 100,
+and one mistake weighs as much as two good actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from journeys.vocabulary import BEHAVIOURS, RUBRIC
+
+#: Risk points per risk event, by type: what a QA reviewer would weigh (docs/scoring.md).
+RISK_WEIGHTS: dict[str, int] = {
+    "privacy_breach": 5,
+    "compliance_breach": 5,
+    "mis_selling": 3,
+    "wrong_info": 3,
+    "escalation_risk": 2,
+}
+
+#: Which rubric dimensions a risk event counts against (negative evidence 2 each).
+RISK_DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "privacy_breach": ("compliance",),
+    "compliance_breach": ("compliance",),
+    "mis_selling": ("compliance", "sales"),
+    "wrong_info": ("accuracy",),
+    "escalation_risk": ("soothing",),
+}
+RISK_EVIDENCE = 2.0
+TRIGGER_EVIDENCE = 2.0  # a satisfied trigger is positive soothing evidence, a missed one negative
+FIT_EVIDENCE: dict[str, tuple[float, float]] = {  # cross-sell fit -> (positive, negative) sales
+    "high": (2.0, 0.0),
+    "medium": (1.0, 0.0),
+    "low": (0.0, 2.0),  # offering what the customer does not need counts against
+}
+#: Ending outcomes that are evidence too: (dimension, positive, negative).
+OUTCOME_EVIDENCE: dict[str, tuple[tuple[str, float, float], ...]] = {
+    "resolved": (("accuracy", 1.0, 0.0),),
+    "sale": (("sales", 2.0, 0.0), ("accuracy", 1.0, 0.0)),
+    "compliance_breach": (("compliance", 0.0, 2.0),),
+    "customer_hung_up": (("soothing", 0.0, 1.0),),
+}
+#: Efficiency time score: full marks up to the journey's pace, zero at this multiple of it.
+PACE_ZERO_AT = 2.5
+
+SALES_BEHAVIOURS = frozenset(
+    tag for tag, b in BEHAVIOURS.items() if any(dim == "sales" for dim, _ in b.rubric)
+)
+
+
+def evidence_score(positive: float, negative: float) -> float:
+    """100·(P + 1.5)/(P + 2N + 2.5): 60 without evidence, bounded in (0, 100)."""
+    return 100.0 * (positive + 1.5) / (positive + 2.0 * negative + 2.5)
+
+
+def _field(item: Any, name: str, default: Any = None) -> Any:
+    if isinstance(item, Mapping):
+        return item.get(name, default)
+    return getattr(item, name, default)
+
+
+def _risk_types(risks: Any) -> list[str]:
+    """Risk types from strings, dicts/objects with `type`, or None."""
+    if not risks:
+        return []
+    if isinstance(risks, str):
+        return [risks]
+    out = []
+    for r in risks:
+        kind = r if isinstance(r, str) else _field(r, "type") or _field(r, "risk")
+        if kind:
+            out.append(str(kind))
+    return out
+
+
+def score_contact(
+    decisions: Sequence[Mapping[str, Any]],
+    *,
+    kind: str,
+    outcome: str | None,
+    handle_s: float,
+    wait_s: float = 0.0,
+    pace_s: float | None = None,
+    risks: Iterable[Any] | None = None,
+) -> dict[str, float | None]:
+    """The six rubric dimensions (0..100) of one contact.
+
+    `decisions`: `{behaviours, risks, time_s, score, triggers, cross_sell}` per agent action
+    (`triggers` are TriggerEvents or dicts with a `status` of armed|satisfied|missed;
+    `cross_sell` is `{offer, fit}` or None). `pace_s`: the journey's expected handle time (the
+    efficiency time score is skipped without it). `risks`: extra contact-level risk events not
+    attached to a decision (e.g. raised by a missed trigger at the end). `wait_s` is accepted
+    but not scored: queue wait is a staffing result, not the agent's behaviour.
+    `sales` is None when the contact had no sales opportunity (not a sales journey, no sales
+    behaviour, no offer) so it does not drag radar averages.
+    """
+    del wait_s  # documented: not part of the agent's rubric
+    pos = dict.fromkeys(RUBRIC, 0.0)
+    neg = dict.fromkeys(RUBRIC, 0.0)
+    sales_seen = kind == "sales"
+    all_risks: list[str] = _risk_types(risks)
+    for decision in decisions:
+        for tag in _field(decision, "behaviours", ()) or ():
+            behaviour = BEHAVIOURS.get(tag)
+            if behaviour is None:
+                continue
+            if tag in SALES_BEHAVIOURS:
+                sales_seen = True
+            for dim, direction in behaviour.rubric:
+                if direction > 0:
+                    pos[dim] += 1.0
+                else:
+                    neg[dim] += 1.0
+        all_risks.extend(_risk_types(_field(decision, "risks")))
+        for event in _field(decision, "triggers", ()) or ():
+            status = _field(event, "status")
+            if status == "satisfied":
+                pos["soothing"] += TRIGGER_EVIDENCE
+            elif status == "missed":
+                neg["soothing"] += TRIGGER_EVIDENCE
+        offer = _field(decision, "cross_sell")
+        if offer:
+            sales_seen = True
+            p, n = FIT_EVIDENCE.get(str(_field(offer, "fit", "medium")), (0.0, 0.0))
+            pos["sales"] += p
+            neg["sales"] += n
+    for risk in all_risks:
+        for dim in RISK_DIMENSIONS.get(risk, ()):
+            neg[dim] += RISK_EVIDENCE
+            if dim == "sales":
+                sales_seen = True
+    for dim, p, n in OUTCOME_EVIDENCE.get(outcome or "", ()):
+        pos[dim] += p
+        neg[dim] += n
+    scores: dict[str, float | None] = {
+        dim: round(evidence_score(pos[dim], neg[dim]), 2) for dim in RUBRIC
+    }
+    if pace_s and pace_s > 0:
+        ratio = max(0.0, float(handle_s)) / pace_s
+        time_score = 100.0 * min(1.0, max(0.0, (PACE_ZERO_AT - ratio) / (PACE_ZERO_AT - 1.0)))
+        scores["efficiency"] = round(0.5 * float(scores["efficiency"]) + 0.5 * time_score, 2)
+    if not sales_seen:
+        scores["sales"] = None
+    return scores
+
+
+def overall_score(rubric: Mapping[str, float | None]) -> float | None:
+    """Mean of the applicable rubric dimensions (None ones are skipped)."""
+    values = [float(v) for v in rubric.values() if v is not None]
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def contact_risk_points(risks: Iterable[Any] | Mapping[str, int]) -> int:
+    """Risk points of a contact: Σ weight(type) over its risk events.
+
+    Accepts a list of risk types (or dicts/objects with `type`) or a mapping type -> count.
+    Unknown types raise ValueError: a typo must not silently score zero.
+    """
+    if isinstance(risks, Mapping):
+        items = [(str(k), int(v)) for k, v in risks.items()]
+    else:
+        items = [(r, 1) for r in _risk_types(risks)]
+    total = 0
+    for kind, count in items:
+        if kind not in RISK_WEIGHTS:
+            raise ValueError(f"unknown risk type {kind!r}; known: {', '.join(RISK_WEIGHTS)}")
+        total += RISK_WEIGHTS[kind] * count
+    return total

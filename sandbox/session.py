@@ -1,0 +1,498 @@
+"""`Session`: the one API through which a screen, a test or the CLI plays a scenario.
+
+Why one façade: the UI must hold no game rules and everything it can do a headless test can do
+too. A session owns the SimPy environment, the contact centre, the recorder and the exports;
+it advances sim time (never real time), lists and takes human decisions, and hands out plain,
+JSON-serialisable snapshots and results. See docs/session-api.md.
+
+Replay: seed + scenario (+ overrides) + journey hashes + model version + the decision log
+reproduce a session bit for bit. A decision at sim time t is taken after every event at times
+<= t has run; `advance*` always stops on such a boundary, and resuming replays each decision
+at exactly its logged time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from sandbox import __version__
+from sandbox.engine.center import ContactCenter, Hooks
+from sandbox.engine.contact import text_of
+from sandbox.engine.recorder import Recorder, load_models
+from sandbox.fileio import atomic_write_text
+from sandbox.scenario import Scenario, load_scenario
+
+SAVE_SCHEMA = "shapan.session/1"
+MAX_QUEUE_SHOWN = 40
+MAX_EVENTS_SHOWN = 30
+MAX_ALERTS = 20
+
+
+class SessionError(Exception):
+    """A call the session cannot honour (not pending, unknown choice, changed files...)."""
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds) % 86400
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class Session:
+    """A running scenario. See the module docstring and docs/session-api.md."""
+
+    def __init__(
+        self,
+        scenario: str | Path | Scenario,
+        seed: int | None = None,
+        *,
+        human_policy: str | None = None,
+        out_dir: Path | str | None = None,
+        lang: str = "zh-CN",
+        batch: int = 256,
+    ):
+        from sandbox.kpis import KpiAccumulator
+
+        self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        sc = self.scenario
+        self.seed = int(sc.seed if seed is None else seed)
+        if human_policy is not None and human_policy not in (
+            "random",
+            "novice",
+            "competent",
+            "expert",
+        ):
+            raise SessionError(
+                f"unknown policy {human_policy!r}; use random, novice, competent or expert"
+            )
+        self.human_policy = human_policy
+        self.lang = lang
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.scenario_name = sc.name
+        self.end = sc.duration_s
+        self.decision_log: list[list[Any]] = []
+        self.kpi = KpiAccumulator(sc.threshold_s, seed=self.seed)
+        self._events: deque[dict[str, Any]] = deque(maxlen=MAX_EVENTS_SHOWN)
+        self._alerts: deque[dict[str, Any]] = deque(maxlen=MAX_ALERTS)
+        self._abandoned: deque[dict[str, Any]] = deque(maxlen=MAX_ALERTS)
+        self._writers: list[Any] = []
+        sinks = []
+        self._event_log = None
+        if self.out_dir is not None:
+            from sandbox.results import ContactsCsvWriter, EventLog
+
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            csv = ContactsCsvWriter(self.out_dir / "contacts.csv")
+            self._event_log = EventLog(self.out_dir / "events.jsonl")
+            self._writers = [csv, self._event_log]
+            sinks.append(csv.write)
+        self.recorder = Recorder(self.kpi, self.seed, batch=batch, sinks=sinks)
+        self.models = load_models()
+        self.warnings: list[str] = []
+        self._kb = self._load_kb()
+        hooks = Hooks(
+            record=lambda rec, c: self.recorder.record(rec, c is not None),
+            event=self._on_event,
+            alert=self._on_alert,
+            kpi=self.kpi,
+            predict_now=self.recorder.predict_now,
+            knowledge=self._knowledge,
+            flush=self.recorder.flush,
+        )
+        self.center = ContactCenter(sc, self.seed, hooks, human_policy=human_policy)
+        self.env = self.center.env
+        self.finished = False
+        self._closed = False
+        self._kpi_cache: tuple[Any, dict[str, Any]] | None = None
+        self._static_agents = None
+
+    def _load_kb(self) -> dict[str, Any]:
+        """The knowledge base for debrief links; a broken KB file costs the links, not the run."""
+        from journeys import JourneyError
+        from journeys.knowledge import load_knowledge_base
+
+        try:
+            return dict(load_knowledge_base())
+        except JourneyError as err:
+            self.warnings.append(f"knowledge base not loaded: {err.diagnostics[0].render()}")
+            return {}
+
+    # ------------------------------------------------------------------ time
+    @property
+    def now(self) -> float:
+        return float(self.env.now)
+
+    def advance(self, sim_seconds: float) -> float:
+        """Run `sim_seconds` of simulated time (or until the session finishes)."""
+        return self.run_until(self.env.now + max(0.0, float(sim_seconds)))
+
+    def run_until(self, t: float) -> float:
+        """Run every event at times <= t; the clock then reads t (unless finished earlier)."""
+        return self._run(float(t), None)
+
+    def advance_frame(self, sim_seconds: float, wall_budget_s: float = 0.004) -> float:
+        """For the game loop: advance toward now + sim_seconds but stop when `wall_budget_s`
+        of real time is spent (on a sim-time boundary); never overshoots. Returns sim time."""
+        return self._run(self.env.now + max(0.0, float(sim_seconds)), wall_budget_s)
+
+    def run_to_end(self, progress=None) -> float:
+        """Run until the session finishes (headless runs); `progress(now)` is called now and then."""
+        step = 900.0
+        while not self.finished:
+            self._run(self.env.now + step, None)
+            if progress is not None:
+                progress(self.env.now)
+            if self.env.peek() == float("inf") and not self.finished:
+                self._mark_finished()
+        return self.now
+
+    def _run(self, target: float, budget: float | None) -> float:
+        if self.finished:
+            return self.now
+        env = self.env
+        peek, step = env.peek, env.step
+        center = self.center
+        horizon = self.end
+        deadline = time.perf_counter() + budget if budget is not None else None
+        n = 0
+        while peek() <= target:
+            step()
+            n += 1
+            if env.now >= horizon and not center.queued and not center.active:
+                self._mark_finished()
+                return self.now
+            if deadline is not None and (n & 31) == 0 and time.perf_counter() > deadline:
+                while peek() <= env.now:
+                    step()
+                return self.now
+        if target > env.now:
+            env._now = target  # safe: no event is scheduled before `target`
+        if env.now >= horizon and not center.queued and not center.active:
+            self._mark_finished()
+        return self.now
+
+    def _mark_finished(self) -> None:
+        if not self.finished:
+            self.finished = True
+            self.recorder.flush()
+            self.center.settle_staffed(self.kpi)
+            self._on_event({"t": self.now, "type": "finished"})
+
+    # ------------------------------------------------------------------ decisions
+    def pending_decisions(self) -> list[dict[str, Any]]:
+        return [self._pending_view(c) for c in self.center.pending()]
+
+    def _pending_view(self, c: Any) -> dict[str, Any]:
+        play = c.play
+        return {
+            "contact_id": c.id,
+            "seat_id": c.agent.seat_id,
+            "journey_id": c.journey.id,
+            "node_id": play.run.node_id,
+            "stage": play.run.node.stage,
+            "lines": self._lines(play),
+            "choices": self._choices(play),
+        }
+
+    def decide(self, contact_id: str, choice_id: str) -> None:
+        """Take a pending decision; raises SessionError with a clear message otherwise."""
+        c = self.center.active.get(contact_id)
+        if c is None or not c.pending or c.decision is None or c.decision.triggered:
+            waiting = [p.id for p in self.center.pending()]
+            raise SessionError(
+                f"contact {contact_id!r} is not waiting for a decision"
+                + (f"; pending: {', '.join(waiting)}" if waiting else "; nothing is pending")
+            )
+        available = [v.id for v in c.play.choices()]
+        if choice_id not in available:
+            raise SessionError(
+                f"choice {choice_id!r} is not available for {contact_id} at node "
+                f"{c.play.run.node_id!r}; available: {', '.join(available)}"
+            )
+        self.decision_log.append([self.now, contact_id, choice_id])
+        self.center.decide(contact_id, choice_id)
+        self._on_event(
+            {"t": self.now, "type": "decision", "contact_id": contact_id, "choice_id": choice_id}
+        )
+
+    # ------------------------------------------------------------------ display
+    def _lines(self, play: Any) -> list[dict[str, Any]]:
+        now = self.now
+        return [dict(line) for line in play.transcript if line["t"] <= now + 1e-9]
+
+    def _choices(self, play: Any) -> list[dict[str, Any]]:
+        out = []
+        for i, v in enumerate(play.choices(include_unavailable=True), start=1):
+            out.append({
+                "number": i, "id": v.id, "text": text_of(v.text), "available": bool(v.available),
+                "reason": text_of(v.reason) if v.reason else None, "behaviours": list(v.behaviours),
+                "knowledge": list(v.knowledge),
+            })  # fmt: skip
+        return out
+
+    def _knowledge(self, kid: str) -> dict[str, Any] | None:
+        entry = self._kb.get(kid)
+        if entry is None:
+            return None
+        return {
+            "id": kid,
+            "kind": entry.kind,
+            "title": text_of(entry.title),
+            "body": text_of(entry.body),
+        }
+
+    def _contact_view(self, c: Any) -> dict[str, Any]:
+        play = c.play
+        run = play.run
+        pending = bool(c.pending and c.decision is not None and not c.decision.triggered)
+        choices = self._choices(play) if pending else []
+        kids = dict.fromkeys(k for ch in choices for k in ch["knowledge"])
+        if c.decided_log:
+            kids.update(dict.fromkeys(k["id"] for k in c.decided_log[-1]["knowledge"]))
+        trig = run.active_trigger
+        return {
+            "contact_id": c.id,
+            "journey_id": c.journey.id,
+            "title": text_of(c.journey.title),
+            "kind": c.journey.kind,
+            "channel": c.channel,
+            "stage": run.node.stage if not run.finished else None,
+            "node_id": run.node_id,
+            "transcript": self._lines(play),
+            "persona": {lang: c.persona.card(lang) for lang in ("zh-CN", "en")},
+            "mood": {
+                "anger": round(play.mood.anger, 2),
+                "trust": round(play.mood.trust, 2),
+                "patience": round(play.mood.patience, 2),
+            },
+            "waited_s": round((c.answered or self.now) - c.arrived, 3),
+            "handle_s": round(self.now - (c.answered or self.now), 3),
+            "awaiting_decision": pending,
+            "choices": choices,
+            "required_behaviours": list(run.required_behaviours),
+            "trigger_alert": (
+                {
+                    "trigger_id": trig.id,
+                    "text": text_of(trig.alert) if trig.alert else {},
+                    "required": list(run.required_behaviours),
+                }
+                if trig is not None
+                else None
+            ),
+            "risks": [
+                {
+                    "type": d["risks"][0] if d["risks"] else None,
+                    "label": _risk_label(r),
+                    "t": d["t"],
+                }
+                for d in c.decided_log
+                for r in d["risks"]
+            ],
+            "knowledge": [k for k in (self._knowledge(kid) for kid in kids) if k is not None],
+        }
+
+    def _agents_view(self) -> list[dict[str, Any]]:
+        out = []
+        for a in self.center.agents:
+            out.append({
+                "agent_id": a.id, "name": a.name, "kind": "human" if a.seat_id else "bot",
+                "policy": a.policy, "status": a.status, "contacts": [c.id for c in a.active],
+                "channels": list(a.channels),
+            })  # fmt: skip
+        return out
+
+    def live_kpis(self) -> dict[str, Any]:
+        """The 15 KPIs now (cached until something changes). Read-only: watching a session
+        never changes it. Finished contacts reach the outcome KPIs at the next periodic
+        flush (every 30 s of sim time)."""
+        center = self.center
+        key = (self.recorder.finished, center.counts["answered"], center.counts["abandoned"],
+               center.counts["arrived"], int(self.now))  # fmt: skip
+        if self._kpi_cache is None or self._kpi_cache[0] != key:
+            kpis = self.kpi.kpis()
+            kpis["occupancy"] = center.occupancy()
+            self._kpi_cache = (key, kpis)
+        return dict(self._kpi_cache[1])
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything a screen shows, as plain JSON-serialisable data."""
+        now = self.now
+        center = self.center
+        queue = []
+        for c in center.queued.values():
+            queue.append({
+                "contact_id": c.id, "channel": c.channel, "waited_s": round(now - c.arrived, 3),
+                "vip": c.persona.segment == "vip", "segment": c.persona.segment,
+                "journey_id": c.journey.id, "title": text_of(c.journey.title),
+            })  # fmt: skip
+            if len(queue) >= MAX_QUEUE_SHOWN:
+                break
+        seats = []
+        for sid, agent in center.seats.items():
+            active = agent.active[0] if agent.active else None
+            seats.append({"seat_id": sid, "agent_id": agent.id,
+                          "contact": self._contact_view(active) if active is not None and active.play else None})  # fmt: skip
+        return {
+            "now": now,
+            "end": self.end,
+            "finished": self.finished,
+            "clock": _clock(self.scenario.start_clock_s + now),
+            "queue": queue,
+            "queue_length": dict(center.waiting),
+            "abandoned_recent": list(self._abandoned),
+            "agents": self._agents_view(),
+            "seats": seats,
+            "kpis": self.live_kpis(),
+            "targets": dict(self.scenario.targets),
+            "alerts": list(self._alerts),
+            "events": list(self._events),
+            "pending": self.pending_decisions(),
+        }
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        self._events.append(event)
+        if self._event_log is not None:
+            self._event_log.write(event)
+
+    def _on_alert(self, alert: dict[str, Any]) -> None:
+        if alert["kind"] == "abandon":
+            self._abandoned.append({"contact_id": alert["contact_id"], "channel": alert.get("channel"),
+                                    "waited_s": round(alert["waited_s"], 3), "at": alert["t"]})  # fmt: skip
+        self._alerts.append({k: alert[k] for k in ("t", "contact_id", "kind", "text")})
+
+    # ------------------------------------------------------------------ results
+    def provenance(self) -> dict[str, Any]:
+        sc = self.scenario
+        return {
+            "seed": self.seed,
+            "scenario": {
+                "name": sc.name,
+                "path": sc.path,
+                "hash": sc.effective_hash(),
+                "file_hash": sc.content_hash,
+                "overrides": dict(sc.overrides),
+            },
+            "journeys": sc.journey_hashes(),
+            "model_version": getattr(self.models, "version", None),
+            "shapan_version": __version__,
+        }
+
+    def results(self) -> dict[str, Any]:
+        """The results document (schema `shapan.results/1`, see docs/results-schema.md)."""
+        import copy
+
+        from sandbox.results import build_results
+
+        kpi = self.kpi
+        if not self.finished:
+            # mid-session: results from copies, so looking never changes the session
+            kpi = copy.deepcopy(self.kpi)
+            pending = copy.deepcopy(self.recorder.pending)
+            from sandbox.engine.recorder import apply_predictions
+
+            apply_predictions([r for r in pending if not r.get("abandoned") and not r.get("_predicted")], self.seed)
+            for rec in pending:
+                rec.pop("_predicted", None)
+                kpi.contact_finished(rec)
+            self.center.settle_staffed(kpi)
+        prov = self.provenance()
+        return build_results(
+            kpi,
+            seed=self.seed,
+            scenario={**prov["scenario"], "title": dict(self.scenario.title)},
+            journeys=prov["journeys"],
+            model_version=prov["model_version"],
+            duration_s=self.now,
+            targets=dict(self.scenario.targets),
+            decision_log=[list(d) for d in self.decision_log],
+            human_records=list(self.recorder.human),
+            extra={"human_policy": self.human_policy},
+        )
+
+    def export(self, out_dir: Path | str | None = None) -> dict[str, Any]:
+        """Write results.json + report.html (and close the streamed CSV/event log)."""
+        from sandbox.results import write_exports
+
+        target = Path(out_dir) if out_dir is not None else self.out_dir
+        if target is None:
+            raise SessionError("no output folder: pass out_dir to Session or to export()")
+        results = self.results()
+        self.close()
+        write_exports(results, target, lang=self.lang)
+        return results
+
+    def close(self) -> None:
+        """Finalise the streamed files (contacts.csv, events.jsonl)."""
+        if self._closed:
+            return
+        self._closed = True
+        for w in self._writers:
+            w.close()
+
+    # ------------------------------------------------------------------ save / resume
+    def save_document(self) -> dict[str, Any]:
+        prov = self.provenance()
+        return {
+            "schema": SAVE_SCHEMA,
+            **prov,
+            "human_policy": self.human_policy,
+            "lang": self.lang,
+            "now": self.now,
+            "decision_log": [list(d) for d in self.decision_log],
+        }
+
+    def save(self, path: Path | str) -> Path:
+        """Atomically write the session file (small: provenance + decision log)."""
+        text = json.dumps(self.save_document(), ensure_ascii=False, separators=(",", ":"))
+        return atomic_write_text(path, text)
+
+    @classmethod
+    def resume(cls, path: Path | str, *, out_dir: Path | str | None = None) -> Session:
+        """Rebuild a saved session by replaying its decision log; refuses changed files."""
+        try:
+            doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise SessionError(f"{path}: cannot read the session file: {err}") from None
+        if not isinstance(doc, dict) or doc.get("schema") != SAVE_SCHEMA:
+            raise SessionError(f"{path}: not a shapan session file (expected schema {SAVE_SCHEMA})")
+        sc_doc = doc["scenario"]
+        scenario = load_scenario(sc_doc["path"])
+        overrides = sc_doc.get("overrides") or {}
+        if overrides:
+            scenario = scenario.with_overrides(**overrides)
+        if scenario.effective_hash() != sc_doc["hash"]:
+            raise SessionError(
+                f"{path}: the scenario {sc_doc['path']} changed since this session was saved; "
+                "it cannot be resumed (restore the file or start a new session)"
+            )
+        now_hashes = scenario.journey_hashes()
+        for jid, digest in doc.get("journeys", {}).items():
+            if now_hashes.get(jid) != digest:
+                raise SessionError(
+                    f"{path}: journey {jid!r} changed since this session was saved; it cannot be resumed"
+                )
+        session = cls(scenario, doc["seed"], human_policy=doc.get("human_policy"), out_dir=out_dir,
+                      lang=doc.get("lang", "zh-CN"))  # fmt: skip
+        model_version = getattr(session.models, "version", None)
+        if doc.get("model_version") != model_version:
+            raise SessionError(
+                f"{path}: saved with outcome models {doc.get('model_version')!r}, "
+                f"now {model_version!r}; it cannot be replayed identically"
+            )
+        for t, contact_id, choice_id in doc["decision_log"]:
+            session.run_until(float(t))
+            try:
+                session.decide(contact_id, choice_id)
+            except SessionError as err:
+                raise SessionError(f"{path}: replay diverged at t={t}: {err}") from None
+        session.run_until(float(doc.get("now", session.now)))
+        return session
+
+
+def _risk_label(risk: str) -> dict[str, str]:
+    from journeys.vocabulary import RISK_TYPES
+
+    return dict(RISK_TYPES.get(risk, {"zh-CN": risk, "en": risk}))

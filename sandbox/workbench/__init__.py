@@ -1,0 +1,1 @@
+"""Designer's workbench: bot Monte-Carlo, golden-transcript runner, watch mode."""

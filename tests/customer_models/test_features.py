@@ -1,0 +1,84 @@
+"""The contact feature schema: vocabulary agreement, encoding, decoding, validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from customer_models import features
+from customer_models.features import RAW_FIELDS, blank_record, decode_row, encode, encode_columns
+from customer_models.ground_truth import generate
+from journeys import vocabulary
+
+ENGINE_KEYS = [
+    "channel", "kind", "wait_s", "handle_s", "holds", "hold_s", "transfers", "anger_peak",
+    "anger_final", "trust_final", "patience_final", "resolved", "fcr", "repeat_contact",
+    "escalated", "hung_up", "cross_sell_offered", "cross_sell_fit", "segment", "age_band",
+    "temperament", "tenure_years", "contract", "products", "value", "prior_contacts", "churn_risk",
+]
+
+
+def test_duplicated_vocabulary_equals_journeys_vocabulary():
+    assert features.BEHAVIOURS == tuple(vocabulary.BEHAVIOURS)
+    for tag, b in vocabulary.BEHAVIOURS.items():
+        assert features.BEHAVIOUR_LABELS[tag] == (b.zh, b.en)
+    assert features.RISK_TYPES == tuple(vocabulary.RISK_TYPES)
+    for risk, labels in vocabulary.RISK_TYPES.items():
+        assert features.RISK_LABELS[risk] == (labels["zh-CN"], labels["en"])
+    assert features.CHANNELS == vocabulary.CHANNELS and features.KINDS == vocabulary.KINDS
+    for name, values in vocabulary.PERSONA_VALUES.items():
+        assert features.CATEGORICAL[name] == values
+
+
+def test_raw_fields_are_the_engine_record_keys():
+    expected = set(ENGINE_KEYS) | {f"beh_{t}" for t in vocabulary.BEHAVIOURS} | {f"risk_{r}" for r in vocabulary.RISK_TYPES}
+    assert set(RAW_FIELDS) == expected
+    assert len(RAW_FIELDS) == len(set(RAW_FIELDS))
+    assert features.FEATURE_SCHEMA_VERSION == "1.0"
+    assert set(features.FACTOR_OF) == set(features.FEATURES)
+
+
+def test_encode_records_equals_encode_columns_and_ignores_extra_keys():
+    gen = generate(np.random.default_rng(4), 200)
+    X = encode_columns(gen.columns)
+    records = [{**{k: gen.columns[k][i] for k in RAW_FIELDS}, "contact_id": f"c{i}"} for i in range(200)]
+    np.testing.assert_allclose(encode(records), X)
+    assert X.shape == (200, len(features.FEATURES))
+    assert np.isfinite(X).all()
+
+
+def test_encoding_of_a_known_record():
+    rec = blank_record(kind="complaint", wait_s=250.0, beh_apology=0, beh_offer_solution=2, channel="chat")
+    x = dict(zip(features.FEATURES, encode([rec])[0], strict=True))
+    assert x["wait_min"] == pytest.approx(250 / 60)
+    assert x["channel_chat"] == 1 and x["channel_phone"] == 0
+    assert x["kind_complaint"] == 1
+    assert x["complaint_no_apology"] == 1 and x["complaint_remedy"] == 1
+    assert x["complaint_apology_remedy"] == 0
+
+
+def test_decode_row_recovers_the_record():
+    gen = generate(np.random.default_rng(5), 50)
+    X = encode_columns(gen.columns)
+    for i in range(50):
+        rec = decode_row(X[i])
+        np.testing.assert_allclose(encode([rec])[0], X[i], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [({"channel": "fax"}, "channel: unknown value 'fax'"), ({"wait_s": -3}, "wait_s: values must be between"),
+     ({"anger_final": 11}, "anger_final"), ({"resolved": "yes"}, "resolved: values must be numbers")],
+)
+def test_bad_values_are_named(override, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        encode([blank_record(**override)])
+
+
+def test_missing_field_is_named():
+    rec = blank_record()
+    del rec["holds"]
+    with pytest.raises(ValueError, match="record 0: missing field 'holds'"):
+        encode([rec])
+    with pytest.raises(ValueError, match="unknown feature field"):
+        blank_record(colour="red")

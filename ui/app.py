@@ -1,0 +1,428 @@
+"""The window and the game loop.
+
+Each frame: read events, advance the sim by `dt × speed` under a ~4 ms wall budget through
+`Session.advance_frame`, take one `snapshot()`, draw. The loop is steppable (`step_frame(dt)`)
+so tests and the screenshot script drive the real UI headless with a fixed dt. The UI only talks
+to the engine through the `Session` API and holds no game rules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ui import i18n, theme
+from ui.fonts import Fonts
+
+FRAME_BUDGET_S = 0.004
+SPEEDS = (1.0, 2.0, 4.0)
+
+
+@dataclass
+class PlayOptions:
+    """What `shapan play` asked for."""
+
+    scenario: str | None = None
+    scenarios: list[str] = field(default_factory=list)
+    lang: str | None = None
+    seed: int | None = None
+    fullscreen: bool = False
+    resume: Path | None = None
+    save: Path | None = None
+    out_dir: Path | None = None
+    trainee: str = ""
+    mode: str = "practice"
+    size: tuple[int, int] = theme.DEFAULT_SIZE
+    skip_start: bool = False
+
+
+def sessions_dir() -> Path:
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "shapan" / "sessions"
+
+
+def _atomic_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, ensure_ascii=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def sidecar_path(save_path: Path) -> Path:
+    """Where the UI keeps trainee name, mode and language next to the session save."""
+    return save_path.with_name(save_path.stem + ".ui.json")
+
+
+def _default_session_factory(scenario: str, seed: int | None, lang: str) -> Any:
+    from sandbox.session import Session
+
+    return Session(scenario, seed, lang=lang)
+
+
+def _default_resume(path: Path) -> Any:
+    from sandbox.session import Session
+
+    return Session.resume(path)
+
+
+class App:
+    """The pygame window, its screens and the frame loop."""
+
+    def __init__(
+        self,
+        options: PlayOptions,
+        *,
+        session_factory: Callable[..., Any] | None = None,
+        resume_factory: Callable[[Path], Any] | None = None,
+    ) -> None:
+        import pygame
+        import pygame_gui
+
+        self.t0 = time.perf_counter()
+        self.options = options
+        self.lang = options.lang if options.lang in i18n.LANGS else "zh-CN"  # type: ignore[assignment]
+        self.mode = options.mode
+        self.trainee = options.trainee
+        self.session_factory = session_factory or _default_session_factory
+        self.resume_factory = resume_factory or _default_resume
+        pygame.display.init()  # no audio: nothing to play, and no mixer errors on servers
+        pygame.font.init()
+        pygame.key.set_repeat(400, 40)
+        flags = pygame.RESIZABLE | (pygame.FULLSCREEN if options.fullscreen else 0)
+        size = (0, 0) if options.fullscreen else options.size
+        self.window = pygame.display.set_mode(size, flags)
+        pygame.display.set_caption(i18n.t("app_title", self.lang))
+        with contextlib.suppress(Exception), warnings.catch_warnings():  # needs SDL's window API
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pygame.Window.from_display_module().minimum_size = theme.MIN_SIZE
+        self.size = self.window.get_size()
+        self.fonts = Fonts()
+        self.gui = pygame_gui.UIManager(self.size, theme.gui_theme())
+        self.clock = pygame.time.Clock()
+        self.session: Any = None
+        self.save_path: Path | None = None
+        self.speed_index = 0
+        self.paused = False
+        self.auto_paused = False
+        self.visible = True
+        self.running = True
+        self.confirming_quit = False
+        self.snapshot: dict[str, Any] = {}
+        self.frame_ms: float = 0.0
+        self.first_frame_s: float | None = None
+        #: longest wall step the sim follows per frame (a hitch never jumps the sim far ahead)
+        self.max_frame_dt = 0.25
+        self.frame_budget_s = FRAME_BUDGET_S
+        self.notice: tuple[str, float, tuple[int, int, int]] | None = None
+        self.error: str | None = None
+        from ui.screens.desk import DeskScreen
+        from ui.screens.results import ResultsScreen
+        from ui.screens.start import StartScreen
+
+        self.start_screen = StartScreen(self)
+        self.desk = DeskScreen(self)
+        self.results = ResultsScreen(self)
+        self.screen = self.start_screen
+        if options.resume is not None:
+            self.resume(options.resume)
+        elif options.skip_start:
+            self.begin(
+                options.scenario or (options.scenarios[0] if options.scenarios else "practice"),
+                options.seed,
+            )
+        else:
+            self.start_screen.enter()
+
+    # ---- session lifecycle -------------------------------------------------------------
+    @property
+    def speed(self) -> float:
+        return SPEEDS[self.speed_index]
+
+    def begin(self, scenario: str, seed: int | None) -> None:
+        """Create the session and go to the desk."""
+        self.session = self.session_factory(scenario, seed, self.lang)
+        name = Path(str(getattr(self.session, "scenario_name", scenario))).stem
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        self.save_path = (
+            self.options.save or sessions_dir() / f"{name}-{self.session.seed}-{stamp}.json"
+        )
+        self.save()
+        self.switch(self.desk)
+
+    def resume(self, path: Path) -> None:
+        """Rebuild a session from its save file and continue at the desk."""
+        self.session = self.resume_factory(path)
+        self.save_path = self.options.save or path
+        side = sidecar_path(path)
+        if side.is_file():
+            try:
+                data = json.loads(side.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                data = {}
+            self.trainee = str(data.get("trainee") or self.trainee)
+            self.mode = data.get("mode") if data.get("mode") in ("practice", "timed") else self.mode
+            if not self.options.lang and data.get("lang") in i18n.LANGS:
+                self.lang = data["lang"]
+        self.save()
+        self.switch(self.results if getattr(self.session, "finished", False) else self.desk)
+
+    def save(self) -> None:
+        """Save the decision log (after every decision) and the UI's own settings beside it."""
+        if self.session is None or self.save_path is None:
+            return
+        self.session.save(self.save_path)
+        _atomic_json(
+            sidecar_path(self.save_path),
+            {"trainee": self.trainee, "mode": self.mode, "lang": self.lang},
+        )
+
+    def decide(self, contact_id: Any, choice_id: str) -> Any:
+        """Send a decision to the engine and save straight away."""
+        outcome = self.session.decide(contact_id, choice_id)
+        self.save()
+        return outcome
+
+    def take_snapshot(self) -> dict[str, Any]:
+        self.snapshot = self.session.snapshot() if self.session is not None else {}
+        return self.snapshot
+
+    def export_report(self) -> Path:
+        """Write the HTML report (and results files) through the Session."""
+        out = self.options.out_dir or (
+            self.save_path.with_suffix("") if self.save_path else Path.cwd() / "shapan-report"
+        )
+        exporter = getattr(self.session, "export", None)
+        if exporter is not None:
+            exporter(out)  # the Session writes in the language it was created with
+        else:  # an engine that offers only results(): write them with the results writer
+            from sandbox.results import write_exports
+
+            write_exports(self.session.results(), out, lang=self.lang)
+        return out / "report.html"
+
+    # ---- screens and UI state -------------------------------------------------------------
+    def switch(self, screen: Any) -> None:
+        if self.screen is not screen:
+            self.screen.leave()
+        self.screen = screen
+        screen.on_resize(self.size)
+        screen.enter()
+
+    def set_lang(self, lang: str) -> None:
+        import pygame
+
+        self.lang = lang
+        pygame.display.set_caption(i18n.t("app_title", lang))
+
+    def notify(
+        self, text: str, seconds: float = 4.0, color: tuple[int, int, int] = theme.ACCENT
+    ) -> None:
+        self.notice = (text, seconds, color)
+
+    def toggle_pause(self) -> None:
+        if self.mode == "timed":
+            self.notify(i18n.t("timed_help", self.lang), 2.5, theme.WARN)
+            return
+        self.paused = not self.paused
+        self.auto_paused = False
+
+    def set_speed(self, index: int) -> None:
+        self.speed_index = max(0, min(len(SPEEDS) - 1, index))
+        if self.mode != "timed":
+            self.paused = False
+
+    def request_quit(self) -> None:
+        """Closing mid-session asks first; elsewhere the window just closes."""
+        if self.session is not None and not getattr(self.session, "finished", False):
+            self.confirming_quit = True
+        else:
+            self.quit()
+
+    def quit(self) -> None:
+        if self.session is not None:
+            self.save()
+        self.running = False
+
+    # ---- the frame ------------------------------------------------------------------------
+    def _handle(self, event: Any) -> None:
+        import pygame
+
+        if event.type == pygame.QUIT:
+            self.request_quit()
+            return
+        if event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
+            self.window = pygame.display.get_surface()
+            self.size = self.window.get_size()
+            self.gui.set_window_resolution(self.size)
+            self.screen.on_resize(self.size)
+            return
+        if event.type == pygame.WINDOWMINIMIZED:
+            self.visible = False
+            if self.mode == "practice" and not self.paused and self.screen.runs_sim:
+                self.paused = self.auto_paused = True
+            return
+        if event.type in (pygame.WINDOWRESTORED, pygame.WINDOWSHOWN, pygame.WINDOWEXPOSED):
+            self.visible = True
+            if self.auto_paused:
+                self.paused = self.auto_paused = False
+            return
+        if self.confirming_quit:
+            self._handle_confirm(event)
+            return
+        if self.screen.handle_event(event):
+            return
+        self.gui.process_events(event)
+
+    def _handle_confirm(self, event: Any) -> None:
+        import pygame
+
+        if event.type == pygame.KEYDOWN:
+            if event.key in (pygame.K_y, pygame.K_RETURN, pygame.K_KP_ENTER):
+                self.quit()
+            elif event.key in (pygame.K_n, pygame.K_ESCAPE):
+                self.confirming_quit = False
+        elif event.type == pygame.MOUSEBUTTONUP and event.button == 1:
+            yes, no = self._confirm_buttons()
+            if yes.rect.collidepoint(event.pos):
+                self.quit()
+            elif no.rect.collidepoint(event.pos):
+                self.confirming_quit = False
+
+    def step_frame(self, dt: float | None = None) -> bool:
+        """One frame: events, sim advance, snapshot, draw. `dt` fixed in tests; measured live."""
+        import pygame
+
+        real_dt = self.clock.tick(60 if self.visible else 15) / 1000.0
+        start = time.perf_counter()  # after the frame-rate cap's sleep: this is our own cost
+        dt = real_dt if dt is None else dt
+        for event in pygame.event.get():
+            self._handle(event)
+            if not self.running:
+                return False
+        if (
+            self.session is not None
+            and self.screen.runs_sim
+            and not self.paused
+            and not self.confirming_quit
+        ):
+            finished = getattr(self.session, "finished", False)
+            if not finished:
+                self.session.advance_frame(
+                    min(dt, self.max_frame_dt) * self.speed, self.frame_budget_s
+                )
+        self.screen.update(dt)
+        self.gui.update(dt)
+        if self.notice is not None:
+            text, left, color = self.notice
+            self.notice = (text, left - dt, color) if left - dt > 0 else None
+        if self.visible:
+            self.screen.draw(self.window)
+            self.gui.draw_ui(self.window)
+            self._draw_notice()
+            if self.confirming_quit:
+                self._draw_confirm()
+            pygame.display.flip()
+        self.frame_ms = (time.perf_counter() - start) * 1000.0
+        if self.first_frame_s is None:
+            self.first_frame_s = time.perf_counter() - self.t0
+        return self.running
+
+    def run(self, max_frames: int | None = None) -> int:
+        """The interactive loop until the window closes (or after `max_frames` frames)."""
+        import pygame
+
+        frames = 0
+        try:
+            while self.step_frame():
+                frames += 1
+                if max_frames is not None and frames >= max_frames:
+                    self.quit()
+                    break
+        finally:
+            pygame.display.quit()
+        return 0
+
+    # ---- overlays -------------------------------------------------------------------------
+    def _draw_notice(self) -> None:
+        import pygame
+
+        if self.notice is None:
+            return
+        text, _, color = self.notice
+        w = min(self.size[0] - 40, self.fonts.width(text, theme.BODY) + 40)
+        lines = self.fonts.wrap(text, theme.BODY, w - 24)
+        h = len(lines) * self.fonts.line_height(theme.BODY) + 16
+        rect = pygame.Rect(0, 0, w, h)
+        rect.midbottom = (self.size[0] // 2, self.size[1] - 34)
+        pygame.draw.rect(self.window, theme.PANEL_ALT, rect, border_radius=8)
+        pygame.draw.rect(self.window, color, rect, 2, border_radius=8)
+        y = rect.top + 8
+        for line in lines:
+            self.window.blit(self.fonts.render(line, theme.BODY, theme.TEXT), (rect.left + 12, y))
+            y += self.fonts.line_height(theme.BODY)
+
+    def _confirm_rect(self) -> Any:
+        import pygame
+
+        rect = pygame.Rect(0, 0, 620, 210)
+        rect.center = (self.size[0] // 2, self.size[1] // 2)
+        return rect
+
+    def _confirm_buttons(self) -> tuple[Any, Any]:
+        import pygame
+
+        from ui.widgets.base import Button
+
+        rect = self._confirm_rect()
+        yes = Button(
+            pygame.Rect(rect.left + 40, rect.bottom - 58, 240, 40),
+            i18n.t("quit_yes", self.lang),
+            "yes",
+            color=(150, 50, 50),
+        )
+        no = Button(
+            pygame.Rect(rect.right - 280, rect.bottom - 58, 240, 40),
+            i18n.t("quit_no", self.lang),
+            "no",
+            active=True,
+        )
+        return yes, no
+
+    def _draw_confirm(self) -> None:
+        import pygame
+
+        from ui.widgets.base import blit_text, blit_wrapped, draw_button
+
+        shade = pygame.Surface(self.size, pygame.SRCALPHA)
+        shade.fill((0, 0, 0, 150))
+        self.window.blit(shade, (0, 0))
+        rect = self._confirm_rect()
+        pygame.draw.rect(self.window, theme.PANEL, rect, border_radius=10)
+        pygame.draw.rect(self.window, theme.WARN, rect, 2, border_radius=10)
+        blit_text(
+            self.window,
+            self.fonts,
+            i18n.t("quit_title", self.lang),
+            (rect.left + 24, rect.top + 16),
+            theme.LARGE,
+            bold=True,
+        )
+        inner = pygame.Rect(rect.left + 24, rect.top + 56, rect.width - 48, 80)
+        text = i18n.t("quit_body", self.lang) + " " + str(self.save_path or "")
+        blit_wrapped(self.window, self.fonts, text, inner, inner.top, theme.SMALL, theme.MUTED)
+        for button in self._confirm_buttons():
+            draw_button(self.window, self.fonts, button)

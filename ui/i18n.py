@@ -1,0 +1,336 @@
+"""Every UI string in zh-CN and English, in one table, plus value formatting for display.
+
+Engine text arrives as `{"zh-CN": ..., "en": ...}` dicts and is shown with `pick`; the UI's own
+labels live in `STRINGS` and are shown with `t`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from journeys.vocabulary import BEHAVIOURS, OUTCOMES, RISK_TYPES, RUBRIC
+
+LANGS = ("zh-CN", "en")
+
+STRINGS: dict[str, dict[str, str]] = {
+    "app_title": {"zh-CN": "沙盘 · 客服中心实训", "en": "shapan · contact-center training"},
+    "start_title": {"zh-CN": "沙盘 shapan", "en": "shapan 沙盘"},
+    "start_sub": {"zh-CN": "客服中心业务沙盘实训", "en": "Contact-center business sandbox"},
+    "scenario": {"zh-CN": "场景", "en": "Scenario"},
+    "language": {"zh-CN": "语言", "en": "Language"},
+    "trainee": {"zh-CN": "学员姓名", "en": "Trainee name"},
+    "mode": {"zh-CN": "模式", "en": "Mode"},
+    "practice": {"zh-CN": "练习模式", "en": "Practice"},
+    "timed": {"zh-CN": "计时考核", "en": "Timed"},
+    "practice_help": {
+        "zh-CN": "显示情绪仪表、不可用选项及原因、每步反馈",
+        "en": "Emotion meter, greyed options with reasons, feedback after every decision",
+    },
+    "timed_help": {
+        "zh-CN": "考试模式：无情绪仪表、隐藏不可用选项、结束后才有反馈",
+        "en": "Exam-like: no emotion meter, unavailable options hidden, feedback only at the end",
+    },
+    "start": {"zh-CN": "开始 (Enter)", "en": "Start (Enter)"},
+    "seed": {"zh-CN": "随机种子", "en": "Seed"},
+    "name_required": {"zh-CN": "请输入学员姓名", "en": "Please enter the trainee's name"},
+    "loading": {"zh-CN": "正在准备场景…", "en": "Preparing the scenario…"},
+    "queue": {"zh-CN": "排队客户", "en": "Queue"},
+    "queue_empty": {"zh-CN": "暂无排队", "en": "Nobody waiting"},
+    "abandoned": {"zh-CN": "放弃", "en": "abandoned"},
+    "recent_abandoned": {"zh-CN": "刚放弃", "en": "Just hung up in queue"},
+    "conversation": {"zh-CN": "当前通话", "en": "Conversation"},
+    "no_contact": {"zh-CN": "等待下一位客户…", "en": "Waiting for the next customer…"},
+    "customer_card": {"zh-CN": "客户卡片", "en": "Customer card"},
+    "knowledge": {"zh-CN": "知识库", "en": "Knowledge base"},
+    "knowledge_none": {
+        "zh-CN": "本通话暂无知识条目",
+        "en": "No knowledge entries for this contact",
+    },
+    "options": {"zh-CN": "可选操作 (按 1–9)", "en": "Your options (keys 1–9)"},
+    "waiting_customer": {"zh-CN": "客户正在说话…", "en": "The customer is talking…"},
+    "unavailable": {"zh-CN": "不可用", "en": "unavailable"},
+    "handle_time": {"zh-CN": "处理时长", "en": "Handle time"},
+    "waited": {"zh-CN": "等待", "en": "waited"},
+    "stage": {"zh-CN": "阶段", "en": "Stage"},
+    "emotion": {"zh-CN": "情绪", "en": "Emotion"},
+    "anger": {"zh-CN": "愤怒", "en": "Anger"},
+    "trust": {"zh-CN": "信任", "en": "Trust"},
+    "patience": {"zh-CN": "耐心", "en": "Patience"},
+    "paused": {"zh-CN": "已暂停", "en": "PAUSED"},
+    "speed": {"zh-CN": "速度", "en": "Speed"},
+    "results_button": {"zh-CN": "结果 (R)", "en": "Results (R)"},
+    "alerts": {"zh-CN": "提醒与风险", "en": "Alerts & risks"},
+    "alerts_none": {"zh-CN": "暂无提醒", "en": "No alerts yet"},
+    "required": {"zh-CN": "必须跟进", "en": "Required next"},
+    "risk_point": {"zh-CN": "风险点", "en": "Risk point"},
+    "trigger": {"zh-CN": "触发规则", "en": "Rule triggered"},
+    "hangup": {"zh-CN": "客户挂断", "en": "Customer hung up"},
+    "abandon": {"zh-CN": "排队放弃", "en": "Abandoned in queue"},
+    "feedback": {"zh-CN": "反馈", "en": "Feedback"},
+    "vip": {"zh-CN": "VIP", "en": "VIP"},
+    "keys_desk": {
+        "zh-CN": "1–9 选择 · 空格 暂停 · F1/F2/F3 速度 1×/2×/4× · ↑↓ 翻阅对话 · K 切换知识 · R 结果 · Esc 退出",
+        "en": "1–9 choose · Space pause · F1/F2/F3 speed 1×/2×/4× · ↑↓ scroll · K next article · R results · Esc quit",
+    },
+    "quit_title": {"zh-CN": "退出本次实训？", "en": "Quit this session?"},
+    "quit_body": {
+        "zh-CN": "决策记录已自动保存，可用 shapan play --resume 继续：",
+        "en": "Your decisions are saved; continue later with shapan play --resume:",
+    },
+    "quit_yes": {"zh-CN": "退出 (Y)", "en": "Quit (Y)"},
+    "quit_no": {"zh-CN": "继续 (N / Esc)", "en": "Stay (N / Esc)"},
+    "results_title": {"zh-CN": "实训结果", "en": "Session results"},
+    "results_live": {
+        "zh-CN": "（进行中，Esc 返回工作台）",
+        "en": "(in progress — Esc returns to the desk)",
+    },
+    "overview": {"zh-CN": "总览", "en": "Overview"},
+    "contacts": {"zh-CN": "通话明细", "en": "Contacts"},
+    "export": {"zh-CN": "导出 HTML 报告 (E)", "en": "Export HTML report (E)"},
+    "exported": {"zh-CN": "报告已导出：", "en": "Report written: "},
+    "export_failed": {"zh-CN": "导出失败：", "en": "Export failed: "},
+    "back": {"zh-CN": "返回 (Esc)", "en": "Back (Esc)"},
+    "quit": {"zh-CN": "退出 (Q)", "en": "Quit (Q)"},
+    "target": {"zh-CN": "目标", "en": "target"},
+    "rubric": {"zh-CN": "能力雷达", "en": "Rubric radar"},
+    "csat_dist": {"zh-CN": "满意度分布 (预测)", "en": "Predicted CSAT distribution"},
+    "funnel": {"zh-CN": "交叉销售漏斗", "en": "Cross-sell funnel"},
+    "funnel_contacts": {"zh-CN": "通话", "en": "contacts"},
+    "funnel_offered": {"zh-CN": "已推荐", "en": "offered"},
+    "funnel_accepted": {"zh-CN": "已接受", "en": "accepted"},
+    "churn": {"zh-CN": "流失风险", "en": "Churn risk"},
+    "churn_high": {"zh-CN": "高风险客户", "en": "high-risk customers"},
+    "timeline": {"zh-CN": "通话时间线", "en": "Contact timeline"},
+    "risk_list": {"zh-CN": "风险清单", "en": "Risk list"},
+    "points": {"zh-CN": "分", "en": "pts"},
+    "risk_none": {"zh-CN": "没有风险点", "en": "No risk points"},
+    "contact_list_help": {
+        "zh-CN": "↑↓ 选择通话 · Enter 查看详情 · Tab 切换页面",
+        "en": "↑↓ select a contact · Enter drill down · Tab switch page",
+    },
+    "no_contacts": {
+        "zh-CN": "本次没有人工处理的通话",
+        "en": "No contacts handled at the human seat",
+    },
+    "transcript": {"zh-CN": "对话记录", "en": "Transcript"},
+    "decisions": {"zh-CN": "每步决策", "en": "Decisions"},
+    "csat_after": {"zh-CN": "预测满意度", "en": "Predicted CSAT"},
+    "why": {"zh-CN": "预测依据", "en": "Why this prediction"},
+    "outcome": {"zh-CN": "结果", "en": "Outcome"},
+    "drill_help": {
+        "zh-CN": "↑↓ 滚动 · ←→ 上/下一通 · Esc 返回",
+        "en": "↑↓ scroll · ←→ prev/next contact · Esc back",
+    },
+    "finished": {"zh-CN": "实训结束", "en": "Session finished"},
+    "saved_to": {"zh-CN": "已保存：", "en": "Saved: "},
+}
+
+KPI_LABELS: dict[str, dict[str, str]] = {
+    "contacts": {"zh-CN": "来电量", "en": "Contacts"},
+    "handled": {"zh-CN": "已接通", "en": "Handled"},
+    "abandoned": {"zh-CN": "放弃量", "en": "Abandoned"},
+    "abandonment_rate": {"zh-CN": "放弃率", "en": "Abandon rate"},
+    "asa_s": {"zh-CN": "平均应答", "en": "ASA"},
+    "service_level": {"zh-CN": "服务水平", "en": "Service level"},
+    "occupancy": {"zh-CN": "占用率", "en": "Occupancy"},
+    "aht_s": {"zh-CN": "平均处理时长", "en": "AHT"},
+    "fcr": {"zh-CN": "首次解决率", "en": "FCR"},
+    "csat_mean": {"zh-CN": "预测满意度", "en": "Pred. CSAT"},
+    "csat_top_box": {"zh-CN": "满意度高分率", "en": "CSAT top-box"},
+    "churn_risk_mean": {"zh-CN": "流失风险", "en": "Churn risk"},
+    "cross_sell_offered": {"zh-CN": "交叉销售推荐", "en": "Cross-sell offers"},
+    "cross_sell_rate": {"zh-CN": "交叉销售率", "en": "Cross-sell rate"},
+    "risk_points": {"zh-CN": "风险点", "en": "Risk points"},
+}
+LIVE_KPIS = (
+    "csat_mean",
+    "fcr",
+    "aht_s",
+    "service_level",
+    "cross_sell_rate",
+    "risk_points",
+    "abandonment_rate",
+    "handled",
+)
+RESULT_KPIS = (
+    "csat_mean",
+    "csat_top_box",
+    "fcr",
+    "aht_s",
+    "service_level",
+    "asa_s",
+    "abandonment_rate",
+    "occupancy",
+    "cross_sell_rate",
+    "churn_risk_mean",
+    "risk_points",
+    "handled",
+)
+_PERCENT = {
+    "abandonment_rate",
+    "service_level",
+    "occupancy",
+    "fcr",
+    "csat_top_box",
+    "churn_risk_mean",
+    "cross_sell_rate",
+}
+_SECONDS = {"asa_s", "aht_s"}
+#: KPIs where a smaller number is the better one (for colouring only; C2's results say `met`).
+LOWER_IS_BETTER = frozenset(
+    {"abandonment_rate", "asa_s", "aht_s", "churn_risk_mean", "risk_points", "abandoned"}
+)
+
+TONES: dict[str, dict[str, str]] = {
+    "angry": {"zh-CN": "愤怒", "en": "angry"},
+    "anxious": {"zh-CN": "焦虑", "en": "anxious"},
+    "crying": {"zh-CN": "哭泣", "en": "crying"},
+    "sarcastic": {"zh-CN": "讽刺", "en": "sarcastic"},
+    "relieved": {"zh-CN": "如释重负", "en": "relieved"},
+    "confused": {"zh-CN": "困惑", "en": "confused"},
+    "happy": {"zh-CN": "高兴", "en": "happy"},
+    "impatient": {"zh-CN": "不耐烦", "en": "impatient"},
+    "calm": {"zh-CN": "平静", "en": "calm"},
+    "threat": {"zh-CN": "威胁投诉", "en": "threatening"},
+}
+SPEAKERS: dict[str, dict[str, str]] = {
+    "customer": {"zh-CN": "客户", "en": "Customer"},
+    "agent": {"zh-CN": "坐席", "en": "Agent"},
+    "system": {"zh-CN": "系统", "en": "System"},
+}
+CHANNELS: dict[str, dict[str, str]] = {
+    "phone": {"zh-CN": "电话", "en": "Phone"},
+    "chat": {"zh-CN": "在线", "en": "Chat"},
+    "email": {"zh-CN": "邮件", "en": "Email"},
+}
+STAGES: dict[str, dict[str, str]] = {
+    "opening": {"zh-CN": "开场", "en": "opening"},
+    "verification": {"zh-CN": "身份核验", "en": "verification"},
+    "inquiry": {"zh-CN": "咨询", "en": "inquiry"},
+    "objection": {"zh-CN": "异议处理", "en": "objection"},
+    "complaint": {"zh-CN": "投诉", "en": "complaint"},
+    "resolution": {"zh-CN": "解决", "en": "resolution"},
+    "sale": {"zh-CN": "销售", "en": "sale"},
+    "closing": {"zh-CN": "结束", "en": "closing"},
+}
+
+
+def other(lang: str) -> str:
+    return "en" if lang == "zh-CN" else "zh-CN"
+
+
+def t(key: str, lang: str) -> str:
+    """The UI string `key` in `lang` (English if the language is unknown)."""
+    entry = STRINGS[key]
+    return entry.get(lang) or entry["en"]
+
+
+def pick(text: Any, lang: str) -> str:
+    """Engine text: an i18n dict, a plain string, or None, shown in `lang` (falling back)."""
+    if text is None:
+        return ""
+    if isinstance(text, Mapping):
+        value = text.get(lang) or text.get(other(lang)) or next(iter(text.values()), "")
+        return str(value)
+    return str(text)
+
+
+def label(table: Mapping[str, Mapping[str, str]], key: str, lang: str) -> str:
+    """A vocabulary label (`RUBRIC`, `RISK_TYPES`, …) with the raw key as the fallback."""
+    entry = table.get(key)
+    return pick(entry, lang) if entry else key.replace("_", " ")
+
+
+def kpi_label(key: str, lang: str) -> str:
+    return label(KPI_LABELS, key, lang)
+
+
+def rubric_label(key: str, lang: str) -> str:
+    return label(RUBRIC, key, lang)
+
+
+def risk_label(key: str, lang: str) -> str:
+    return label(RISK_TYPES, key, lang)
+
+
+def outcome_label(key: str | None, lang: str) -> str:
+    if key == "abandoned":
+        return t("abandoned", lang)
+    return label(OUTCOMES, key or "unresolved", lang)
+
+
+def behaviour_label(key: str, lang: str) -> str:
+    found = BEHAVIOURS.get(key)
+    return found.label(lang) if found else key.replace("_", " ")
+
+
+def tag_label(speaker: str, tag: str, lang: str) -> str:
+    """A transcript line's tag: behaviours on the agent's lines, tone cues on the customer's."""
+    if speaker == "agent" and tag in BEHAVIOURS:
+        return behaviour_label(tag, lang)
+    return label(TONES, tag, lang)
+
+
+def duration(seconds: float | None) -> str:
+    """m:ss (or h:mm:ss) for clocks and timers."""
+    if seconds is None:
+        return "–"
+    total = max(0, int(seconds))
+    h, rem = divmod(total, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def format_kpi(key: str, value: Any) -> str:
+    """A KPI value as people read it: percentages, m:ss, CSAT with one decimal."""
+    if value is None:
+        return "–"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if number != number:  # NaN: nothing measured yet
+        return "–"
+    if key in _PERCENT:
+        return f"{number * 100:.0f}%"
+    if key in _SECONDS:
+        return duration(number)
+    if key == "csat_mean":
+        return f"{number:.2f}"
+    return f"{number:.0f}"
+
+
+def format_delta(key: str, delta: Any) -> str:
+    """A signed difference to target in the KPI's own unit."""
+    if delta is None:
+        return ""
+    try:
+        number = float(delta)
+    except (TypeError, ValueError):
+        return ""
+    if number != number:
+        return ""
+    sign = "+" if number >= 0 else "−"
+    mag = abs(number)
+    if key in _PERCENT:
+        return f"{sign}{mag * 100:.0f} pt"
+    if key in _SECONDS:
+        return f"{sign}{mag:.0f} s"
+    if key == "csat_mean":
+        return f"{sign}{mag:.2f}"
+    return f"{sign}{mag:.0f}"
+
+
+def kpi_met(key: str, value: Any, target: Any) -> bool | None:
+    """Whether a live value meets its target (None when either is missing)."""
+    try:
+        v, tv = float(value), float(target)
+    except (TypeError, ValueError):
+        return None
+    if v != v or tv != tv:
+        return None
+    return v <= tv if key in LOWER_IS_BETTER else v >= tv
+
+
+RUBRIC_KEYS: tuple[str, ...] = tuple(RUBRIC)

@@ -1,0 +1,853 @@
+"""The agent desk: queue, conversation, customer card, knowledge, options, KPI bar, alerts.
+
+Everything drawn comes from one `Session.snapshot()` per frame; the only thing sent back is
+`decide(contact_id, choice_id)` (via the app, which saves after every decision). Text is cached
+by `Fonts`, the KPI bar re-renders only when KPIs change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ui import i18n, theme
+from ui.screens import Screen
+from ui.widgets.base import Button, blit_text, blit_wrapped, draw_button, draw_panel, hit, meter
+from ui.widgets.kpi_bar import KpiBar
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pygame
+
+    from ui.app import App
+
+ALERT_SECONDS = 6.0
+ALERT_COLORS = {
+    "trigger": theme.WARN,
+    "risk": theme.BAD,
+    "hangup": theme.BAD,
+    "abandon": theme.MUTED,
+}
+_NUMBER_KEYS: dict[int, int] = {}
+
+
+def _number_keys() -> dict[int, int]:
+    import pygame
+
+    if not _NUMBER_KEYS:
+        for n in range(1, 10):
+            _NUMBER_KEYS[getattr(pygame, f"K_{n}")] = n
+            _NUMBER_KEYS[getattr(pygame, f"K_KP{n}")] = n
+    return _NUMBER_KEYS
+
+
+def human_contact(snapshot: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The contact at the (first) human seat, if any."""
+    for seat in snapshot.get("seats") or ():
+        if seat.get("contact"):
+            return seat["contact"]
+    return None
+
+
+def _alert_key(alert: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (
+        alert.get("t"),
+        alert.get("contact_id"),
+        alert.get("kind"),
+        i18n.pick(alert.get("text"), "en"),
+    )
+
+
+class DeskScreen(Screen):
+    runs_sim = True
+
+    def __init__(self, app: App) -> None:
+        super().__init__(app)
+        self.kpi_bar = KpiBar(app.fonts)
+        self.buttons: list[Button] = []
+        self.option_buttons: list[Button] = []
+        self.scroll = 0
+        self.kb_index = 0
+        self.contact_id: Any = None
+        self.seen_alerts: set[tuple[Any, ...]] = set()
+        self.banners: list[tuple[Mapping[str, Any], float]] = []
+        self.layout: dict[str, Any] = {}
+        self.mouse = (-1, -1)
+        self.shown_options: list[dict[str, Any]] = []
+        self.shown_queue: list[Any] = []
+        self.last_feedback: str = ""
+        self.drew_emotion = False
+
+    # ---- layout -------------------------------------------------------------------------
+    def on_resize(self, size: tuple[int, int]) -> None:
+        import pygame
+
+        w, h = size
+        p = theme.PAD
+        top, kpi_h, hint_h = 46, 60, 26
+        body_top = top + kpi_h + 2 * p
+        body_h = h - body_top - hint_h
+        left_w = max(220, int(w * 0.19))
+        right_w = max(300, int(w * 0.27))
+        center_w = w - left_w - right_w - 4 * p
+        center_x = p + left_w + p
+        right_x = center_x + center_w + p
+        self.layout = {
+            "top": pygame.Rect(0, 0, w, top),
+            "kpi": pygame.Rect(p, top + p, w - 2 * p, kpi_h),
+            "queue": pygame.Rect(p, body_top, left_w, body_h),
+            "center": pygame.Rect(center_x, body_top, center_w, body_h),
+            "card": pygame.Rect(right_x, body_top, right_w, int(body_h * 0.34)),
+            "kb": pygame.Rect(
+                right_x, body_top + int(body_h * 0.34) + p, right_w, int(body_h * 0.36) - p
+            ),
+            "alerts": pygame.Rect(
+                right_x, body_top + int(body_h * 0.70) + p, right_w, body_h - int(body_h * 0.70) - p
+            ),
+            "hint": pygame.Rect(0, h - hint_h, w, hint_h),
+        }
+        self._top_buttons()
+
+    def _top_buttons(self) -> None:
+        import pygame
+
+        lang, app = self.app.lang, self.app
+        w = self.app.size[0]
+        x = w - theme.PAD
+        buttons = []
+        rb = pygame.Rect(0, 7, 130, 32)
+        rb.right = x
+        buttons.append(Button(rb, i18n.t("results_button", lang), "results"))
+        x = rb.left - 16
+        for idx in reversed(range(3)):
+            r = pygame.Rect(0, 7, 52, 32)
+            r.right = x
+            buttons.append(
+                Button(
+                    r,
+                    f"{int(2**idx)}×",
+                    f"speed{idx}",
+                    active=app.speed_index == idx and not app.paused,
+                )
+            )
+            x = r.left - 4
+        r = pygame.Rect(0, 7, 52, 32)
+        r.right = x
+        buttons.append(
+            Button(
+                r,
+                "▶" if app.paused else "||",
+                "pause",
+                enabled=app.mode != "timed",
+                active=app.paused,
+            )
+        )
+        self.buttons = buttons
+
+    # ---- input --------------------------------------------------------------------------
+    def handle_event(self, event: pygame.event.Event) -> bool:
+        import pygame
+
+        if event.type == pygame.KEYDOWN:
+            keys = _number_keys()
+            if event.key in keys:
+                self.choose(keys[event.key])
+            elif event.key == pygame.K_SPACE:
+                self.app.toggle_pause()
+            elif event.key in (pygame.K_F1, pygame.K_F2, pygame.K_F3):
+                self.app.set_speed((pygame.K_F1, pygame.K_F2, pygame.K_F3).index(event.key))
+            elif event.key in (pygame.K_UP, pygame.K_PAGEUP):
+                self.scroll += 3 if event.key == pygame.K_UP else 12
+            elif event.key in (pygame.K_DOWN, pygame.K_PAGEDOWN):
+                self.scroll = max(0, self.scroll - (3 if event.key == pygame.K_DOWN else 12))
+            elif event.key == pygame.K_END:
+                self.scroll = 0
+            elif event.key == pygame.K_k:
+                self.kb_index += 1
+            elif event.key == pygame.K_r:
+                self.app.results.open(live=True)
+            elif event.key == pygame.K_ESCAPE:
+                self.app.request_quit()
+            else:
+                return False
+            return True
+        if event.type == pygame.MOUSEMOTION:
+            self.mouse = event.pos
+            return True
+        if event.type == pygame.MOUSEWHEEL:
+            self.scroll = max(0, self.scroll + event.y * 3)
+            return True
+        if event.type == pygame.MOUSEBUTTONUP and event.button == 1:
+            button = hit(self.buttons + self.option_buttons, event.pos)
+            if button is not None:
+                self._action(button.action)
+            return True
+        return event.type == pygame.MOUSEBUTTONDOWN
+
+    def _action(self, action: str) -> None:
+        if action == "results":
+            self.app.results.open(live=True)
+        elif action == "pause":
+            self.app.toggle_pause()
+        elif action.startswith("speed"):
+            self.app.set_speed(int(action[5:]))
+        elif action.startswith("choose"):
+            self.choose(int(action[6:]))
+
+    def choose(self, number: int) -> None:
+        """Decide the choice shown with `number` for the contact at the human seat."""
+        contact = human_contact(self.app.snapshot)
+        lang = self.app.lang
+        if not contact or not contact.get("awaiting_decision"):
+            return
+        choice = next((c for c in contact.get("choices") or () if c.get("number") == number), None)
+        if choice is None or (self.app.mode == "timed" and not choice.get("available", True)):
+            return
+        if not choice.get("available", True):
+            reason = i18n.pick(choice.get("reason"), lang) or i18n.t("unavailable", lang)
+            self.app.notify(f"{number}. {reason}", 3.0, theme.WARN)
+            return
+        outcome = self.app.decide(contact["contact_id"], choice["id"])
+        self.scroll = 0
+        snap = self.app.take_snapshot()
+        if self.app.mode == "practice":
+            feedback = self._feedback(outcome, snap, contact["contact_id"], choice)
+            if feedback:
+                self.last_feedback = feedback
+                self.app.notify(f"{i18n.t('feedback', lang)}: {feedback}", 5.0, theme.ACCENT)
+
+    def _feedback(
+        self, outcome: Any, snap: Mapping[str, Any], contact_id: Any, choice: Mapping[str, Any]
+    ) -> str:
+        """Per-decision feedback from whatever the Session offers for it: the decision's
+        return value, or the contact's `last_decision` in the next snapshot."""
+        lang = self.app.lang
+        if isinstance(outcome, Mapping) and outcome.get("feedback"):
+            return i18n.pick(outcome["feedback"], lang)
+        contact = human_contact(snap)
+        if contact and contact.get("contact_id") == contact_id:
+            last = contact.get("last_decision") or {}
+            if last.get("choice_id") in (None, choice.get("id")) and last.get("feedback"):
+                return i18n.pick(last["feedback"], lang)
+        return ""
+
+    # ---- frame --------------------------------------------------------------------------
+    def enter(self) -> None:
+        self.app.gui.clear_and_reset()
+        self.app.take_snapshot()
+
+    def update(self, dt: float) -> None:
+        snap = self.app.take_snapshot()
+        contact = human_contact(snap)
+        cid = contact.get("contact_id") if contact else None
+        if cid != self.contact_id:
+            self.contact_id, self.scroll, self.kb_index = cid, 0, 0
+        for alert in snap.get("alerts") or ():
+            key = _alert_key(alert)
+            if key not in self.seen_alerts:
+                self.seen_alerts.add(key)
+                if alert.get("kind") != "abandon":
+                    self.banners.append((alert, ALERT_SECONDS))
+        self.banners = [(a, left - dt) for a, left in self.banners if left - dt > 0][-3:]
+        if snap.get("finished"):
+            self.app.results.open(live=False)
+
+    def draw(self, surface: pygame.Surface) -> None:
+        surface.fill(theme.BG)
+        snap, lang = self.app.snapshot, self.app.lang
+        self._top_buttons()
+        self._draw_top(surface, snap, lang)
+        self.kpi_bar.draw(
+            surface, self.layout["kpi"], snap.get("kpis") or {}, snap.get("targets") or {}, lang
+        )
+        contact = human_contact(snap)
+        self._draw_queue(surface, snap, lang)
+        self._draw_center(surface, contact, lang)
+        self._draw_card(surface, contact, lang)
+        self._draw_kb(surface, contact, lang)
+        self._draw_alerts(surface, snap, lang)
+        blit_text(
+            surface,
+            self.app.fonts,
+            i18n.t("keys_desk", lang),
+            self.layout["hint"].center,
+            theme.SMALL,
+            theme.DIM,
+            anchor="center",
+            max_width=self.layout["hint"].width - 16,
+        )
+
+    # ---- pieces -------------------------------------------------------------------------
+    def _draw_top(self, surface: pygame.Surface, snap: Mapping[str, Any], lang: str) -> None:
+        import pygame
+
+        fonts, app = self.app.fonts, self.app
+        bar = self.layout["top"]
+        pygame.draw.rect(surface, theme.PANEL, bar)
+        pygame.draw.line(surface, theme.BORDER, bar.bottomleft, bar.bottomright)
+        mode = i18n.t(app.mode, lang)
+        name = str(getattr(app.session, "scenario_name", ""))
+        left = f"{i18n.t('app_title', lang)}  |  {name}  |  {app.trainee}  |  {mode}"
+        speed_left = self.buttons[-1].rect.left
+        clock = str(snap.get("clock") or i18n.duration(snap.get("now")))
+        clock_img = fonts.render(clock, theme.TITLE, theme.TEXT, True)
+        clock_rect = clock_img.get_rect(midright=(speed_left - 16, bar.centery))
+        blit_text(
+            surface,
+            fonts,
+            left,
+            (theme.PAD + 4, bar.centery),
+            theme.BODY,
+            theme.MUTED,
+            anchor="midleft",
+            max_width=max(40, clock_rect.left - 110 - theme.PAD),
+        )
+        surface.blit(clock_img, clock_rect)
+        if app.paused:
+            blit_text(
+                surface,
+                fonts,
+                i18n.t("paused", lang),
+                (clock_rect.left - 10, bar.centery),
+                theme.BODY,
+                theme.WARN,
+                True,
+                anchor="midright",
+            )
+        else:
+            end = snap.get("end") or 0
+            now = snap.get("now") or 0
+            blit_text(
+                surface,
+                fonts,
+                f"-{i18n.duration(max(0, end - now))}",
+                (clock_rect.left - 10, bar.centery),
+                theme.SMALL,
+                theme.DIM,
+                anchor="midright",
+            )
+        for button in self.buttons:
+            draw_button(surface, fonts, button, button.rect.collidepoint(self.mouse))
+
+    def _draw_queue(self, surface: pygame.Surface, snap: Mapping[str, Any], lang: str) -> None:
+        import pygame
+
+        fonts = self.app.fonts
+        queue = list(snap.get("queue") or ())
+        rect = self.layout["queue"]
+        inner = draw_panel(surface, fonts, rect, f"{i18n.t('queue', lang)} ({len(queue)})")
+        abandoned = list(snap.get("abandoned_recent") or ())[-4:]
+        row_h = 44
+        ab_h = (len(abandoned) * 24 + 26) if abandoned else 0
+        rows = max(0, (inner.height - ab_h) // row_h)
+        self.shown_queue = []
+        y = inner.top
+        if not queue:
+            blit_text(
+                surface,
+                fonts,
+                i18n.t("queue_empty", lang),
+                (inner.left, y + 4),
+                theme.SMALL,
+                theme.DIM,
+            )
+        for item in queue[:rows]:
+            row = pygame.Rect(inner.left, y, inner.width, row_h - 4)
+            pygame.draw.rect(surface, theme.PANEL_ALT, row, border_radius=4)
+            channel = str(item.get("channel", ""))
+            ccol = theme.CHANNEL_COLORS.get(channel, theme.MUTED)
+            pygame.draw.rect(surface, ccol, (row.left, row.top, 4, row.height), border_radius=2)
+            x = row.left + 10
+            tag = blit_text(
+                surface,
+                fonts,
+                i18n.label(i18n.CHANNELS, channel, lang),
+                (x, row.top + 2),
+                theme.SMALL,
+                ccol,
+                True,
+            )
+            x = tag.right + 6
+            if item.get("vip"):
+                vip = blit_text(
+                    surface, fonts, "★VIP", (x, row.top + 2), theme.SMALL, theme.VIP, True
+                )
+                x = vip.right + 6
+            waited = float(item.get("waited_s") or 0)
+            wcol = theme.BAD if waited >= 60 else theme.WARN if waited >= 20 else theme.TEXT
+            blit_text(
+                surface,
+                fonts,
+                i18n.duration(waited),
+                (row.right - 6, row.top + 2),
+                theme.SMALL,
+                wcol,
+                True,
+                anchor="topright",
+            )
+            title = i18n.pick(item.get("title"), lang) or str(item.get("journey_id", ""))
+            blit_text(
+                surface,
+                fonts,
+                title,
+                (row.left + 10, row.top + 21),
+                theme.SMALL,
+                theme.MUTED,
+                max_width=row.width - 16,
+            )
+            self.shown_queue.append(item.get("contact_id"))
+            y += row_h
+        if len(queue) > rows and rows:
+            blit_text(
+                surface,
+                fonts,
+                f"+{len(queue) - rows}",
+                (inner.right, inner.bottom - ab_h - 2),
+                theme.SMALL,
+                theme.DIM,
+                anchor="bottomright",
+            )
+        if abandoned:
+            y = inner.bottom - ab_h + 4
+            blit_text(
+                surface,
+                fonts,
+                i18n.t("recent_abandoned", lang),
+                (inner.left, y),
+                theme.SMALL,
+                theme.BAD,
+                True,
+            )
+            y += 22
+            for item in reversed(abandoned):
+                channel = i18n.label(i18n.CHANNELS, str(item.get("channel", "")), lang)
+                blit_text(
+                    surface,
+                    fonts,
+                    f"× {channel} · {i18n.t('waited', lang)} {i18n.duration(item.get('waited_s'))}",
+                    (inner.left + 4, y),
+                    theme.SMALL,
+                    theme.BAD,
+                    max_width=inner.width - 4,
+                )
+                y += 24
+
+    def _draw_center(
+        self, surface: pygame.Surface, contact: Mapping[str, Any] | None, lang: str
+    ) -> None:
+        import pygame
+
+        fonts, app = self.app.fonts, self.app
+        rect = self.layout["center"]
+        self.option_buttons = []
+        self.shown_options = []
+        self.drew_emotion = False
+        if not contact:
+            inner = draw_panel(surface, fonts, rect, i18n.t("conversation", lang))
+            blit_text(
+                surface,
+                fonts,
+                i18n.t("no_contact", lang),
+                inner.center,
+                theme.LARGE,
+                theme.DIM,
+                anchor="center",
+            )
+            self._draw_banners(surface, inner, lang)
+            return
+        choices = [
+            c
+            for c in contact.get("choices") or ()
+            if app.mode == "practice" or c.get("available", True)
+        ]
+        awaiting = bool(contact.get("awaiting_decision"))
+        opt_w = rect.width - 2 * theme.PAD - 40
+        opt_lines = (
+            [fonts.wrap(self._choice_text(c, lang), theme.BODY, opt_w)[:3] for c in choices]
+            if awaiting
+            else []
+        )
+        line_h = fonts.line_height(theme.BODY)
+        opt_h = sum(len(lines) * line_h + 10 for lines in opt_lines) + 40 if awaiting else 64
+        opt_h = min(opt_h, int(rect.height * 0.5))
+        conv = pygame.Rect(rect.left, rect.top, rect.width, rect.height - opt_h - theme.PAD)
+        opts = pygame.Rect(rect.left, conv.bottom + theme.PAD, rect.width, opt_h)
+        required = list(contact.get("required_behaviours") or ())
+        border = theme.WARN if required or contact.get("trigger_alert") else theme.BORDER
+        inner = draw_panel(surface, fonts, conv, None, border, 2 if border is theme.WARN else 1)
+        # header: who, channel, stage, handle-time clock
+        title = i18n.pick(contact.get("title"), lang) or str(contact.get("journey_id", ""))
+        channel = i18n.label(i18n.CHANNELS, str(contact.get("channel", "")), lang)
+        stage = i18n.label(i18n.STAGES, str(contact.get("stage", "")), lang)
+        blit_text(
+            surface,
+            fonts,
+            f"{title}",
+            (inner.left, inner.top),
+            theme.LARGE,
+            theme.TEXT,
+            True,
+            max_width=inner.width - 190,
+        )
+        blit_text(
+            surface,
+            fonts,
+            f"{channel} · {i18n.t('stage', lang)}: {stage} · {i18n.t('waited', lang)} {i18n.duration(contact.get('waited_s'))}",
+            (inner.left, inner.top + 30),
+            theme.SMALL,
+            theme.MUTED,
+            max_width=inner.width - 190,
+        )
+        blit_text(
+            surface,
+            fonts,
+            i18n.t("handle_time", lang),
+            (inner.right, inner.top),
+            theme.SMALL,
+            theme.MUTED,
+            anchor="topright",
+        )
+        handle = float(contact.get("handle_s") or 0)
+        blit_text(
+            surface,
+            fonts,
+            i18n.duration(handle),
+            (inner.right, inner.top + 16),
+            theme.TITLE,
+            theme.WARN if handle > 300 else theme.TEXT,
+            True,
+            anchor="topright",
+        )
+        y = inner.top + 56
+        self.drew_emotion = app.mode == "practice"
+        if self.drew_emotion:
+            y = self._draw_emotion(
+                surface,
+                contact.get("mood") or {},
+                pygame.Rect(inner.left, y, inner.width, 20),
+                lang,
+            )
+        if required:
+            y = self._draw_required(
+                surface, required, pygame.Rect(inner.left, y, inner.width, 0), lang
+            )
+        pygame.draw.line(surface, theme.BORDER, (inner.left, y + 2), (inner.right, y + 2))
+        self._draw_transcript(
+            surface,
+            contact.get("transcript") or [],
+            pygame.Rect(inner.left, y + 8, inner.width, inner.bottom - y - 8),
+            lang,
+        )
+        self._draw_banners(surface, inner, lang)
+        # options
+        oinner = draw_panel(surface, fonts, opts, i18n.t("options", lang))
+        if not awaiting:
+            blit_text(
+                surface,
+                fonts,
+                i18n.t("waiting_customer", lang),
+                (oinner.left, oinner.top + 4),
+                theme.BODY,
+                theme.DIM,
+            )
+            return
+        y = oinner.top
+        for choice, lines in zip(choices, opt_lines, strict=True):
+            h = len(lines) * line_h + 6
+            if y + h > oinner.bottom + 4:
+                break
+            row = pygame.Rect(oinner.left, y, oinner.width, h)
+            ok = bool(choice.get("available", True))
+            number = int(choice.get("number") or 0)
+            button = Button(row, "", f"choose{number}", enabled=True)
+            hovered = ok and row.collidepoint(self.mouse)
+            pygame.draw.rect(
+                surface, theme.HOVER if hovered else theme.PANEL_ALT, row, border_radius=4
+            )
+            key_box = pygame.Rect(row.left + 4, row.top + 3, 26, line_h)
+            pygame.draw.rect(surface, theme.ACCENT if ok else theme.DIM, key_box, border_radius=4)
+            blit_text(
+                surface,
+                fonts,
+                str(number),
+                key_box.center,
+                theme.BODY,
+                theme.BG if ok else theme.PANEL,
+                True,
+                anchor="center",
+            )
+            ty = row.top + 3
+            for line in lines:
+                surface.blit(
+                    fonts.render(line, theme.BODY, theme.TEXT if ok else theme.DIM),
+                    (row.left + 38, ty),
+                )
+                ty += line_h
+            self.option_buttons.append(button)
+            self.shown_options.append(
+                {
+                    "number": number,
+                    "id": choice.get("id"),
+                    "text": i18n.pick(choice.get("text"), lang),
+                    "available": ok,
+                }
+            )
+            y += h + 4
+
+    def _choice_text(self, choice: Mapping[str, Any], lang: str) -> str:
+        text = i18n.pick(choice.get("text"), lang)
+        if not choice.get("available", True):
+            reason = i18n.pick(choice.get("reason"), lang) or i18n.t("unavailable", lang)
+            text = f"{text}  ({reason})"
+        return text
+
+    def _draw_emotion(
+        self, surface: pygame.Surface, mood: Mapping[str, Any], rect: pygame.Rect, lang: str
+    ) -> int:
+        import pygame
+
+        fonts = self.app.fonts
+        label_rect = blit_text(
+            surface,
+            fonts,
+            i18n.t("emotion", lang),
+            (rect.left, rect.top),
+            theme.SMALL,
+            theme.MUTED,
+            True,
+        )
+        x = rect.left + label_rect.width + 12
+        slot = (rect.right - x) // 3
+        for key, color in (("anger", theme.BAD), ("trust", theme.GOOD), ("patience", theme.ACCENT)):
+            value = mood.get(key)
+            name = blit_text(
+                surface, fonts, i18n.t(key, lang), (x, rect.top), theme.SMALL, theme.MUTED
+            )
+            frac = 0.0 if value is None else float(value) / 10.0
+            meter(
+                surface,
+                pygame.Rect(name.right + 6, rect.top + 5, slot - (name.width + 16) - 22, 10),
+                frac,
+                color,
+            )
+            blit_text(
+                surface,
+                fonts,
+                "–" if value is None else f"{float(value):.0f}",
+                (x + slot - 12, rect.top),
+                theme.SMALL,
+                theme.TEXT,
+                anchor="topright",
+            )
+            x += slot
+        return rect.top + 24
+
+    def _draw_required(
+        self, surface: pygame.Surface, required: list[str], rect: pygame.Rect, lang: str
+    ) -> int:
+        import pygame
+
+        fonts = self.app.fonts
+        text = f"⚠ {i18n.t('required', lang)}: " + " → ".join(
+            i18n.behaviour_label(tag, lang) for tag in required
+        )
+        box = pygame.Rect(rect.left, rect.top, rect.width, 26)
+        pygame.draw.rect(surface, (90, 62, 20), box, border_radius=4)
+        pygame.draw.rect(surface, theme.WARN, box, 1, border_radius=4)
+        blit_text(
+            surface,
+            fonts,
+            text,
+            (box.left + 8, box.centery),
+            theme.BODY,
+            theme.WARN,
+            True,
+            anchor="midleft",
+            max_width=box.width - 16,
+        )
+        return box.bottom + 4
+
+    def _draw_transcript(
+        self,
+        surface: pygame.Surface,
+        transcript: list[Mapping[str, Any]],
+        rect: pygame.Rect,
+        lang: str,
+    ) -> None:
+        fonts = self.app.fonts
+        size = theme.BODY
+        step = fonts.line_height(size)
+        rendered: list[tuple[str, tuple[int, int, int], int]] = []
+        for entry in transcript[-60:]:
+            speaker = str(entry.get("speaker", "system"))
+            color = {"customer": theme.CUSTOMER, "agent": theme.AGENT}.get(speaker, theme.SYSTEM)
+            tones = [i18n.tag_label(speaker, str(tag), lang) for tag in entry.get("tags") or ()]
+            head = i18n.label(i18n.SPEAKERS, speaker, lang) + (
+                f" [{'·'.join(tones)}]" if tones else ""
+            )
+            rendered.append(
+                (head, theme.MUTED if speaker != "customer" or not tones else theme.WARN, 0)
+            )
+            for line in fonts.wrap(i18n.pick(entry.get("text"), lang), size, rect.width - 14):
+                rendered.append((line, color, 14))
+        visible = max(1, rect.height // step)
+        self.scroll = min(self.scroll, max(0, len(rendered) - visible))
+        end = len(rendered) - self.scroll
+        window = rendered[max(0, end - visible) : end]
+        y = rect.bottom - len(window) * step
+        for text, color, indent in window:
+            surface.blit(
+                fonts.render(text, size if indent else theme.SMALL, color, not indent),
+                (rect.left + indent, y),
+            )
+            y += step
+        if self.scroll:
+            blit_text(
+                surface,
+                fonts,
+                f"↓ {self.scroll}",
+                (rect.right, rect.bottom - step),
+                theme.SMALL,
+                theme.ACCENT,
+                anchor="topright",
+            )
+
+    def _draw_banners(self, surface: pygame.Surface, rect: pygame.Rect, lang: str) -> None:
+        import pygame
+
+        fonts = self.app.fonts
+        y = rect.top + 50
+        for alert, left in reversed(self.banners):
+            kind = str(alert.get("kind", "trigger"))
+            color = ALERT_COLORS.get(kind, theme.WARN)
+            text = f"⚠ {i18n.t(kind if kind in ('trigger', 'hangup', 'abandon') else 'risk_point', lang)}: {i18n.pick(alert.get('text'), lang)}"
+            lines = fonts.wrap(text, theme.LARGE, rect.width - 40, True)[:2]
+            box = pygame.Rect(
+                rect.left + 8,
+                y,
+                rect.width - 16,
+                len(lines) * fonts.line_height(theme.LARGE, True) + 14,
+            )
+            flash = int(left * 4) % 2 == 0 or left < ALERT_SECONDS - 1.5
+            pygame.draw.rect(
+                surface, (70, 24, 24) if kind != "trigger" else (80, 56, 14), box, border_radius=6
+            )
+            pygame.draw.rect(surface, color if flash else theme.TEXT, box, 3, border_radius=6)
+            ty = box.top + 7
+            for line in lines:
+                surface.blit(fonts.render(line, theme.LARGE, color, True), (box.left + 12, ty))
+                ty += fonts.line_height(theme.LARGE, True)
+            y = box.bottom + 6
+
+    def _draw_card(
+        self, surface: pygame.Surface, contact: Mapping[str, Any] | None, lang: str
+    ) -> None:
+        fonts = self.app.fonts
+        inner = draw_panel(surface, fonts, self.layout["card"], i18n.t("customer_card", lang))
+        if not contact:
+            return
+        card = contact.get("persona") or {}
+        if isinstance(card, Mapping) and (lang in card or i18n.other(lang) in card):
+            card = card.get(lang) or card.get(i18n.other(lang))
+        lines: list[str]
+        if isinstance(card, Mapping):
+            lines = [str(v) for v in card.values()]  # the card's values are self-describing labels
+        elif isinstance(card, list | tuple):
+            lines = [str(x) for x in card]
+        else:
+            lines = [str(card)] if card else []
+        y = inner.top
+        for line in lines:
+            y = blit_wrapped(surface, fonts, line, inner, y, theme.SMALL, theme.TEXT)
+            if y > inner.bottom:
+                break
+
+    def _draw_kb(
+        self, surface: pygame.Surface, contact: Mapping[str, Any] | None, lang: str
+    ) -> None:
+        fonts = self.app.fonts
+        entries = list((contact or {}).get("knowledge") or ())
+        title = i18n.t("knowledge", lang) + (
+            f"  ({self.kb_index % len(entries) + 1}/{len(entries)} · K)" if entries else ""
+        )
+        inner = draw_panel(surface, fonts, self.layout["kb"], title)
+        if not entries:
+            blit_text(
+                surface,
+                fonts,
+                i18n.t("knowledge_none", lang),
+                (inner.left, inner.top),
+                theme.SMALL,
+                theme.DIM,
+                max_width=inner.width,
+            )
+            return
+        entry = entries[self.kb_index % len(entries)]
+        y = blit_wrapped(
+            surface,
+            fonts,
+            i18n.pick(entry.get("title"), lang),
+            inner,
+            inner.top,
+            theme.BODY,
+            theme.ACCENT,
+            True,
+        )
+        blit_wrapped(
+            surface,
+            fonts,
+            i18n.pick(entry.get("body"), lang),
+            inner,
+            y + 2,
+            theme.SMALL,
+            theme.TEXT,
+        )
+
+    def _draw_alerts(self, surface: pygame.Surface, snap: Mapping[str, Any], lang: str) -> None:
+        import pygame
+
+        fonts = self.app.fonts
+        inner = draw_panel(surface, fonts, self.layout["alerts"], i18n.t("alerts", lang))
+        alerts = [a for a in snap.get("alerts") or () if a.get("kind") != "abandon"]
+        if not alerts:
+            blit_text(
+                surface,
+                fonts,
+                i18n.t("alerts_none", lang),
+                (inner.left, inner.top),
+                theme.SMALL,
+                theme.DIM,
+            )
+            return
+        y = inner.top
+        for alert in reversed(alerts):
+            kind = str(alert.get("kind", ""))
+            color = ALERT_COLORS.get(kind, theme.WARN)
+            pygame.draw.circle(surface, color, (inner.left + 4, y + 9), 4)
+            stamp = i18n.duration(alert.get("t"))
+            y = blit_wrapped(
+                surface,
+                fonts,
+                f"{stamp}  {i18n.pick(alert.get('text'), lang)}",
+                inner,
+                y,
+                theme.SMALL,
+                color,
+                indent=14,
+            )
+            if y > inner.bottom:
+                break
+
+    def state(self) -> dict[str, Any]:
+        snap = self.app.snapshot
+        contact = human_contact(snap)
+        return {
+            "clock": snap.get("clock"),
+            "contact_id": contact.get("contact_id") if contact else None,
+            "options": list(self.shown_options),
+            "queue": list(self.shown_queue),
+            "kpis": list(self.kpi_bar.shown),
+            "banners": [i18n.pick(a.get("text"), self.app.lang) for a, _ in self.banners],
+            "paused": self.app.paused,
+            "emotion_meter": self.drew_emotion,
+            "speed": self.app.speed,
+        }

@@ -1,0 +1,294 @@
+"""Start screen: scenario, language, trainee name, seed, practice or timed mode.
+
+Built with pygame_gui (text entry handles IME input for Chinese names). Keyboard: ↑/↓ scenario,
+F2 language, F3 mode, Tab next field, Enter start.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ui import i18n, theme
+from ui.screens import Screen
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pygame
+
+    from ui.app import App
+
+
+class StartScreen(Screen):
+    def __init__(self, app: App) -> None:
+        super().__init__(app)
+        opts = app.options
+        self.scenarios = list(opts.scenarios) or (
+            [opts.scenario] if opts.scenario else ["practice"]
+        )
+        if opts.scenario and opts.scenario not in self.scenarios:
+            self.scenarios.insert(0, opts.scenario)
+        self.scenario_index = self.scenarios.index(opts.scenario) if opts.scenario else 0
+        self.name = opts.trainee
+        self.seed_text = "" if opts.seed is None else str(opts.seed)
+        self.error = ""
+        self.pending_start = False
+        self.elements: dict[str, Any] = {}
+
+    @property
+    def scenario(self) -> str:
+        return self.scenarios[self.scenario_index]
+
+    # ---- pygame_gui elements ----------------------------------------------------------------
+    def enter(self) -> None:
+        self.build()
+
+    def leave(self) -> None:
+        self._read_fields()
+        self.app.gui.clear_and_reset()
+        self.elements = {}
+
+    def on_resize(self, size: tuple[int, int]) -> None:
+        if self.elements:
+            self._read_fields()
+            self.build()
+
+    def _read_fields(self) -> None:
+        if "name" in self.elements:
+            self.name = self.elements["name"].get_text()
+            self.seed_text = self.elements["seed"].get_text()
+
+    def build(self) -> None:
+        """(Re)create the widgets in the current language and window size."""
+        import pygame
+        import pygame_gui
+        from pygame_gui.elements import UIButton, UIDropDownMenu, UILabel, UITextEntryLine
+
+        gui = self.app.gui
+        gui.clear_and_reset()
+        lang = self.app.lang
+        w, h = self.app.size
+        col = pygame.Rect(0, 0, 640, 0)
+        col.centerx = w // 2
+        top = max(150, h // 2 - 200)
+        lw = 150
+        fx, fw = col.left + lw + 10, col.width - lw - 10
+        e: dict[str, Any] = {}
+
+        def label(text: str, y: int) -> None:
+            UILabel(pygame.Rect(col.left, y, lw, 36), text, gui, object_id="@muted")
+
+        label(i18n.t("scenario", lang), top)
+        e["scenario"] = UIDropDownMenu(
+            self.scenarios, self.scenario, pygame.Rect(fx, top, fw, 36), gui
+        )
+        y = top + 50
+        label(i18n.t("language", lang), y)
+        e["lang_zh"] = UIButton(
+            pygame.Rect(fx, y, fw // 2 - 4, 36),
+            "中文",
+            gui,
+            object_id="@selected_mode" if lang == "zh-CN" else None,
+        )
+        e["lang_en"] = UIButton(
+            pygame.Rect(fx + fw // 2 + 4, y, fw // 2 - 4, 36),
+            "English",
+            gui,
+            object_id="@selected_mode" if lang == "en" else None,
+        )
+        y += 50
+        label(i18n.t("trainee", lang), y)
+        e["name"] = UITextEntryLine(
+            pygame.Rect(fx, y, fw, 36), gui, placeholder_text=i18n.t("name_required", lang)
+        )
+        e["name"].set_text_length_limit(40)
+        if self.name:
+            e["name"].set_text(self.name)
+        y += 50
+        label(i18n.t("seed", lang), y)
+        e["seed"] = UITextEntryLine(pygame.Rect(fx, y, fw, 36), gui, placeholder_text="42")
+        e["seed"].set_allowed_characters("numbers")
+        if self.seed_text:
+            e["seed"].set_text(self.seed_text)
+        y += 50
+        label(i18n.t("mode", lang), y)
+        e["practice"] = UIButton(
+            pygame.Rect(fx, y, fw // 2 - 4, 36),
+            i18n.t("practice", lang),
+            gui,
+            object_id="@selected_mode" if self.app.mode == "practice" else None,
+        )
+        e["timed"] = UIButton(
+            pygame.Rect(fx + fw // 2 + 4, y, fw // 2 - 4, 36),
+            i18n.t("timed", lang),
+            gui,
+            object_id="@selected_mode" if self.app.mode == "timed" else None,
+        )
+        y += 42
+        e["mode_help"] = UILabel(
+            pygame.Rect(col.left, y, col.width, 28),
+            i18n.t(f"{self.app.mode}_help", lang),
+            gui,
+            object_id="@muted",
+        )
+        y += 46
+        e["start"] = UIButton(
+            pygame.Rect(fx, y, fw, 46), i18n.t("start", lang), gui, object_id="@start"
+        )
+        self.elements = e
+        self.start_button = e["start"]
+        self._events = pygame_gui
+        e["name"].focus()
+
+    # ---- input ------------------------------------------------------------------------
+    def handle_event(self, event: pygame.event.Event) -> bool:
+        import pygame
+        import pygame_gui
+
+        if event.type == pygame.KEYDOWN:
+            if event.key in (pygame.K_RETURN, pygame.K_KP_ENTER):
+                self.request_start()
+                return True
+            if event.key == pygame.K_F2:
+                self.set_lang("en" if self.app.lang == "zh-CN" else "zh-CN")
+                return True
+            if event.key == pygame.K_F3:
+                self.set_mode("timed" if self.app.mode == "practice" else "practice")
+                return True
+            if event.key in (pygame.K_UP, pygame.K_DOWN):
+                step = -1 if event.key == pygame.K_UP else 1
+                self._read_fields()
+                self.scenario_index = (self.scenario_index + step) % len(self.scenarios)
+                self.build()
+                return True
+            if event.key == pygame.K_TAB:
+                name, seed = self.elements["name"], self.elements["seed"]
+                if name.is_focused:
+                    name.unfocus()
+                    seed.focus()
+                else:
+                    seed.unfocus()
+                    name.focus()
+                return True
+            if event.key == pygame.K_ESCAPE:
+                self.app.request_quit()
+                return True
+        self.app.gui.process_events(event)
+        if event.type == pygame_gui.UI_BUTTON_PRESSED:
+            e = self.elements
+            if event.ui_element is e.get("start"):
+                self.request_start()
+            elif event.ui_element is e.get("lang_zh"):
+                self.set_lang("zh-CN")
+            elif event.ui_element is e.get("lang_en"):
+                self.set_lang("en")
+            elif event.ui_element is e.get("practice"):
+                self.set_mode("practice")
+            elif event.ui_element is e.get("timed"):
+                self.set_mode("timed")
+        elif (
+            event.type == pygame_gui.UI_DROP_DOWN_MENU_CHANGED
+            and event.ui_element is self.elements.get("scenario")
+        ):
+            self.scenario_index = self.scenarios.index(event.text)
+        return True
+
+    def set_lang(self, lang: str) -> None:
+        self._read_fields()
+        self.app.set_lang(lang)
+        self.build()
+
+    def set_mode(self, mode: str) -> None:
+        self._read_fields()
+        self.app.mode = mode
+        self.build()
+
+    def request_start(self) -> None:
+        """Check the fields; the session is built on the next frame, after 'Preparing…' shows."""
+        self._read_fields()
+        self.name = self.name.strip()
+        if not self.name:
+            self.error = i18n.t("name_required", self.app.lang)
+            return
+        self.error = ""
+        self.pending_start = True
+
+    def update(self, dt: float) -> None:
+        if self.pending_start and getattr(self, "_drawn_loading", False):
+            self.pending_start = self._drawn_loading = False
+            self.app.trainee = self.name
+            seed = int(self.seed_text) if self.seed_text.strip().isdigit() else None
+            try:
+                self.app.begin(self.scenario, seed)
+            except Exception as err:  # a broken scenario file: show it, never a traceback
+                self.error = str(err)
+                self.app.session = None
+
+    # ---- drawing ----------------------------------------------------------------------
+    def draw(self, surface: pygame.Surface) -> None:
+        from ui.widgets.base import blit_text
+
+        fonts, lang = self.app.fonts, self.app.lang
+        surface.fill(theme.BG)
+        w, h = self.app.size
+        top = max(150, h // 2 - 200)
+        blit_text(
+            surface,
+            fonts,
+            i18n.t("start_title", lang),
+            (w // 2, top - 110),
+            theme.HUGE,
+            theme.TEXT,
+            True,
+            anchor="midtop",
+        )
+        blit_text(
+            surface,
+            fonts,
+            i18n.t("start_sub", lang),
+            (w // 2, top - 60),
+            theme.LARGE,
+            theme.MUTED,
+            anchor="midtop",
+        )
+        msg, color = "", theme.BAD
+        if self.error:
+            msg = self.error
+        elif self.pending_start:
+            msg, color = i18n.t("loading", lang), theme.ACCENT
+            self._drawn_loading = True
+        if msg:
+            blit_text(
+                surface,
+                fonts,
+                msg,
+                (w // 2, top + 360),
+                theme.BODY,
+                color,
+                anchor="midtop",
+                max_width=w - 40,
+            )
+        blit_text(
+            surface,
+            fonts,
+            "↑↓ "
+            + i18n.t("scenario", lang)
+            + " · F2 "
+            + i18n.t("language", lang)
+            + " · F3 "
+            + i18n.t("mode", lang)
+            + " · Tab · Enter",
+            (w // 2, h - 30),
+            theme.SMALL,
+            theme.DIM,
+            anchor="midtop",
+        )
+
+    def state(self) -> dict[str, Any]:
+        self._read_fields()
+        return {
+            "scenario": self.scenario,
+            "lang": self.app.lang,
+            "mode": self.app.mode,
+            "name": self.name,
+            "seed": self.seed_text,
+            "error": self.error,
+        }
