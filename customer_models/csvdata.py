@@ -23,8 +23,16 @@ COLUMNS: tuple[str, ...] = (*RAW_FIELDS, *LABELS)
 MAX_ERRORS = 20
 
 _INT_KINDS = {"bin", "count", "fit"}
-_BOUNDS = {"bin": (0, 1), "count": (0, 1_000_000), "seconds": (0, 1e7), "years": (0, 150),
-           "yuan": (0, 1e12), "mood": (0, 10), "fit": (0, 3), "prob": (0, 1)}
+_BOUNDS = {
+    "bin": (0, 1),
+    "count": (0, 1_000_000),
+    "seconds": (0, 1e7),
+    "years": (0, 150),
+    "yuan": (0, 1e12),
+    "mood": (0, 10),
+    "fit": (0, 3),
+    "prob": (0, 1),
+}
 
 
 @dataclass
@@ -87,15 +95,23 @@ def parse_text(text: str, path: str = "<csv>") -> TrainingData:
     try:
         header = next(reader)
     except StopIteration:
-        raise CsvDataError(path, [CsvProblem(1, None, "the file is empty; expected a header row")]) from None
+        raise CsvDataError(
+            path, [CsvProblem(1, None, "the file is empty; expected a header row")]
+        ) from None
     header = [h.strip().lstrip("\ufeff") for h in header]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         problems.append(CsvProblem(1, dupes[0], "column appears more than once in the header"))
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        problems.append(CsvProblem(1, None, f"missing column(s): {', '.join(missing)} "
-                                   "(see docs/customer-model.md, 'CSV columns')"))
+        problems.append(
+            CsvProblem(
+                1,
+                None,
+                f"missing column(s): {', '.join(missing)} "
+                "(see docs/customer-model.md, 'CSV columns')",
+            )
+        )
     if problems:
         raise CsvDataError(path, problems)
     index = {name: header.index(name) for name in COLUMNS}
@@ -106,7 +122,9 @@ def parse_text(text: str, path: str = "<csv>") -> TrainingData:
         if not row or all(not cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            problems.append(CsvProblem(line, None, f"has {len(row)} cells, the header has {len(header)}"))
+            problems.append(
+                CsvProblem(line, None, f"has {len(row)} cells, the header has {len(header)}")
+            )
         else:
             ok = True
             parsed: dict[str, Any] = {}
@@ -116,7 +134,11 @@ def parse_text(text: str, path: str = "<csv>") -> TrainingData:
                 if kind == "cat":
                     v = text_value.strip()
                     if v not in CATEGORICAL[name]:
-                        problems.append(CsvProblem(line, name, f"{v!r} is not one of {', '.join(CATEGORICAL[name])}"))
+                        problems.append(
+                            CsvProblem(
+                                line, name, f"{v!r} is not one of {', '.join(CATEGORICAL[name])}"
+                            )
+                        )
                         ok = False
                     parsed[name] = v
                     continue
@@ -163,12 +185,16 @@ def read_csv(path: str | os.PathLike[str]) -> TrainingData:
     try:
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
-        raise CsvDataError(str(p), [CsvProblem(1, None, f"not UTF-8 text ({err.reason}); save the export as UTF-8")]) from None
+        raise CsvDataError(
+            str(p),
+            [CsvProblem(1, None, f"not UTF-8 text ({err.reason}); save the export as UTF-8")],
+        ) from None
     return parse_text(text, str(p))
 
 
-def to_csv_text(columns: dict[str, np.ndarray], csat: np.ndarray, churn: np.ndarray,
-                cross_sell: np.ndarray) -> str:
+def to_csv_text(
+    columns: dict[str, np.ndarray], csat: np.ndarray, churn: np.ndarray, cross_sell: np.ndarray
+) -> str:
     """Write records + labels in the training CSV format (e.g. a generated sample)."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")

@@ -90,13 +90,18 @@ RAW_SPEC: dict[str, tuple[str, str]] = {
     "holds": ("count", "number of holds"),
     "hold_s": ("seconds", "total time on hold"),
     "transfers": ("count", "number of transfers"),
-    **{f"beh_{t}": ("count", f"times the agent did '{BEHAVIOUR_LABELS[t][1]}'") for t in BEHAVIOURS},
+    **{
+        f"beh_{t}": ("count", f"times the agent did '{BEHAVIOUR_LABELS[t][1]}'") for t in BEHAVIOURS
+    },
     "anger_peak": ("mood", "highest anger during the contact, 0..10"),
     "anger_final": ("mood", "anger at the end, 0..10"),
     "trust_final": ("mood", "trust at the end, 0..10"),
     "patience_final": ("mood", "patience at the end, 0..10"),
     "resolved": ("bin", "the issue was resolved in this contact"),
-    "fcr": ("bin", "resolved on the first contact for this issue (resolved and prior_contacts = 0)"),
+    "fcr": (
+        "bin",
+        "resolved on the first contact for this issue (resolved and prior_contacts = 0)",
+    ),
     "repeat_contact": ("bin", "this contact is a repeat for the same issue (prior_contacts >= 1)"),
     "escalated": ("bin", "the contact was escalated"),
     "hung_up": ("bin", "the customer hung up before the end"),
@@ -126,6 +131,14 @@ def _onehot(name: str, value: str) -> Callable[[_Col], np.ndarray]:
     return lambda c: (c[name] == value).astype(float)
 
 
+def _capped(name: str, cap: float) -> Callable[[_Col], np.ndarray]:
+    return lambda c: np.minimum(c[name], cap).astype(float)
+
+
+def _equals(name: str, value: float) -> Callable[[_Col], np.ndarray]:
+    return lambda c: (c[name] == value).astype(float)
+
+
 def _complaint(c: _Col) -> np.ndarray:
     return (c["kind"] == "complaint").astype(float)
 
@@ -150,7 +163,11 @@ _SPEC: list[tuple[str, str, Callable[[_Col], np.ndarray]]] = [
     ("hold_min", "holds", lambda c: c["hold_s"] / 60.0),
     ("transfers", "transfers", lambda c: np.minimum(c["transfers"], 4).astype(float)),
     *[
-        (f"beh_{t}", f"beh_{t}", (lambda t: lambda c: np.minimum(c[f"beh_{t}"], 5).astype(float))(t))
+        (
+            f"beh_{t}",
+            f"beh_{t}",
+            _capped(f"beh_{t}", 5),
+        )
         for t in BEHAVIOURS
     ],
     ("beh_apology_any", "beh_apology", _apology),
@@ -168,30 +185,54 @@ _SPEC: list[tuple[str, str, Callable[[_Col], np.ndarray]]] = [
     ("escalated", "escalated", _f("escalated")),
     ("hung_up", "hung_up", _f("hung_up")),
     *[
-        (f"risk_{r}", f"risk_{r}", (lambda r: lambda c: np.minimum(c[f"risk_{r}"], 3).astype(float))(r))
+        (
+            f"risk_{r}",
+            f"risk_{r}",
+            _capped(f"risk_{r}", 3),
+        )
         for r in RISK_TYPES
     ],
     ("cross_sell_offered", "cross_sell", _f("cross_sell_offered")),
     *[
-        (f"cross_sell_fit_{k}", "cross_sell", (lambda v: lambda c: (c["cross_sell_fit"] == v).astype(float))(v))
+        (
+            f"cross_sell_fit_{k}",
+            "cross_sell",
+            _equals("cross_sell_fit", v),
+        )
         for v, k in ((1, "low"), (2, "medium"), (3, "high"))
     ],
-    ("complaint_apology_remedy", "complaint_handling", lambda c: _complaint(c) * _apology(c) * _remedy(c)),
+    (
+        "complaint_apology_remedy",
+        "complaint_handling",
+        lambda c: _complaint(c) * _apology(c) * _remedy(c),
+    ),
     ("complaint_remedy", "complaint_handling", lambda c: _complaint(c) * _remedy(c)),
     ("complaint_no_apology", "complaint_handling", lambda c: _complaint(c) * (1.0 - _apology(c))),
     ("complaint_resolved", "complaint_handling", lambda c: _complaint(c) * c["resolved"]),
-    ("complaint_recovered", "complaint_handling",
-     lambda c: _complaint(c) * _apology(c) * _remedy(c) * c["resolved"]),
+    (
+        "complaint_recovered",
+        "complaint_handling",
+        lambda c: _complaint(c) * _apology(c) * _remedy(c) * c["resolved"],
+    ),
     ("complaint_severity", "complaint_handling", lambda c: _complaint(c) * c["anger_peak"]),
     *[(f"segment_{v}", "segment", _onehot("segment", v)) for v in CATEGORICAL["segment"]],
     *[(f"age_{v}", "age_band", _onehot("age_band", v)) for v in CATEGORICAL["age_band"]],
-    *[(f"temperament_{v}", "temperament", _onehot("temperament", v)) for v in CATEGORICAL["temperament"]],
+    *[
+        (f"temperament_{v}", "temperament", _onehot("temperament", v))
+        for v in CATEGORICAL["temperament"]
+    ],
     ("tenure_years", "tenure", lambda c: np.minimum(c["tenure_years"], 20.0)),
     *[(f"contract_{v}", "contract", _onehot("contract", v)) for v in CATEGORICAL["contract"]],
     ("products", "products", lambda c: np.minimum(c["products"], 8).astype(float)),
     ("value_log", "value", lambda c: np.log1p(c["value"])),
-    ("churn_risk_logit", "churn_risk",
-     lambda c: np.log(np.clip(c["churn_risk"], 1e-4, 1 - 1e-4) / (1 - np.clip(c["churn_risk"], 1e-4, 1 - 1e-4)))),
+    (
+        "churn_risk_logit",
+        "churn_risk",
+        lambda c: np.log(
+            np.clip(c["churn_risk"], 1e-4, 1 - 1e-4)
+            / (1 - np.clip(c["churn_risk"], 1e-4, 1 - 1e-4))
+        ),
+    ),
 ]
 
 FEATURES: tuple[str, ...] = tuple(name for name, _, _ in _SPEC)
@@ -216,20 +257,25 @@ def _check_columns(columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
             raise ValueError(f"column {name} has {len(arr)} rows, expected {n}")
         if kind == "cat":
             arr = arr.astype(str)
-            bad = ~np.isin(arr, CATEGORICAL[name])
-            if bad.any():
+            allowed = CATEGORICAL[name]
+            if len(arr) <= 64:
+                bad_values = [v for v in arr.tolist() if v not in allowed]
+            else:
+                bad_values = arr[~np.isin(arr, allowed)].tolist()
+            if bad_values:
                 raise ValueError(
-                    f"{name}: unknown value {str(arr[bad][0])!r}; use one of {', '.join(CATEGORICAL[name])}"
+                    f"{name}: unknown value {bad_values[0]!r}; use one of {', '.join(allowed)}"
                 )
         else:
             try:
                 arr = arr.astype(float)
             except (TypeError, ValueError):
                 raise ValueError(f"{name}: values must be numbers") from None
-            if not np.isfinite(arr).all():
-                raise ValueError(f"{name}: values must be finite numbers")
             lo, hi = _RANGE[kind]
-            if (arr < lo).any() or (arr > hi).any():
+            # one min and one max per column; NaN fails both comparisons
+            if n and not (lo <= arr.min() and arr.max() <= hi):
+                if not np.isfinite(arr).all():
+                    raise ValueError(f"{name}: values must be finite numbers")
                 raise ValueError(f"{name}: values must be between {lo} and {hi}")
         out[name] = arr
     return out
@@ -295,24 +341,25 @@ def decode_row(row: np.ndarray) -> dict[str, Any]:
         rec[name] = picked[0] if picked else values[0]
     rec["wait_s"] = x["wait_min"] * 60.0
     rec["handle_s"] = x["handle_min"] * 60.0
-    rec["holds"] = int(round(x["holds"]))
+    rec["holds"] = round(x["holds"])
     rec["hold_s"] = x["hold_min"] * 60.0
-    rec["transfers"] = int(round(x["transfers"]))
+    rec["transfers"] = round(x["transfers"])
     for t in BEHAVIOURS:
-        rec[f"beh_{t}"] = int(round(x[f"beh_{t}"]))
+        rec[f"beh_{t}"] = round(x[f"beh_{t}"])
     for name in ("anger_peak", "anger_final", "trust_final", "patience_final"):
         rec[name] = x[name]
     for name in ("resolved", "fcr", "repeat_contact", "escalated", "hung_up", "cross_sell_offered"):
-        rec[name] = int(round(x[name]))
+        rec[name] = round(x[name])
     for r in RISK_TYPES:
-        rec[f"risk_{r}"] = int(round(x[f"risk_{r}"]))
+        rec[f"risk_{r}"] = round(x[f"risk_{r}"])
     rec["cross_sell_fit"] = next(
-        (v for v, k in ((1, "low"), (2, "medium"), (3, "high")) if x[f"cross_sell_fit_{k}"] > 0.5), 0
+        (v for v, k in ((1, "low"), (2, "medium"), (3, "high")) if x[f"cross_sell_fit_{k}"] > 0.5),
+        0,
     )
     rec["tenure_years"] = x["tenure_years"]
-    rec["products"] = int(round(x["products"]))
+    rec["products"] = round(x["products"])
     rec["value"] = float(np.expm1(x["value_log"]))
-    rec["prior_contacts"] = int(round(x["prior_contacts"]))
+    rec["prior_contacts"] = round(x["prior_contacts"])
     rec["churn_risk"] = float(1.0 / (1.0 + np.exp(-x["churn_risk_logit"])))
     return rec
 
@@ -321,10 +368,24 @@ def blank_record(**overrides: Any) -> dict[str, Any]:
     """A neutral record (calm adult mass customer, short resolved inquiry) to build from."""
     rec: dict[str, Any] = {f: 0 for f in RAW_FIELDS}
     rec.update(
-        channel="phone", kind="inquiry", wait_s=20.0, handle_s=300.0, anger_peak=2.0,
-        anger_final=1.0, trust_final=6.0, patience_final=6.0, resolved=1, fcr=1,
-        segment="mass", age_band="adult", temperament="calm", tenure_years=3.0,
-        contract="one_year", products=2, value=1500.0, churn_risk=0.08,
+        channel="phone",
+        kind="inquiry",
+        wait_s=20.0,
+        handle_s=300.0,
+        anger_peak=2.0,
+        anger_final=1.0,
+        trust_final=6.0,
+        patience_final=6.0,
+        resolved=1,
+        fcr=1,
+        segment="mass",
+        age_band="adult",
+        temperament="calm",
+        tenure_years=3.0,
+        contract="one_year",
+        products=2,
+        value=1500.0,
+        churn_risk=0.08,
     )
     unknown = set(overrides) - set(RAW_FIELDS)
     if unknown:

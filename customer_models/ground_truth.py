@@ -28,25 +28,52 @@ CONTACT: dict[str, Any] = {
     "quality_concentration": 12.0,
     # behaviour tag -> (Poisson rate for the worst agent q=0, for the best q=1)
     "rates": {
-        "greeting": (0.6, 1.0), "verify_identity": (0.4, 1.0), "skip_verification": (0.4, 0.0),
-        "protect_privacy": (0.05, 0.4), "disclose_private": (0.08, 0.0), "summarize": (0.1, 0.9),
-        "close_politely": (0.4, 1.0), "empathy": (0.2, 1.6), "apology": (0.15, 1.3),
-        "active_listening": (0.2, 1.2), "calm": (0.1, 0.9), "restate": (0.1, 0.8),
-        "interrupt": (0.8, 0.05), "argue": (0.35, 0.0), "blame_customer": (0.25, 0.0),
-        "blame_system": (0.5, 0.02), "scripted": (0.8, 0.1), "rush": (0.6, 0.05),
-        "explain": (0.4, 1.3), "accurate_info": (0.5, 1.4), "wrong_info": (0.45, 0.02),
-        "vague_info": (0.7, 0.05), "jargon": (0.5, 0.05), "check_knowledge": (0.2, 0.9),
-        "offer_solution": (0.25, 1.1), "compensate": (0.15, 0.7), "promise_callback": (0.3, 0.2),
-        "follow_up": (0.05, 0.5), "escalate": (0.25, 0.08), "refuse": (0.5, 0.05),
-        "overpromise": (0.3, 0.03), "needs_discovery": (0.1, 0.9), "pushy_sales": (0.5, 0.02),
+        "greeting": (0.6, 1.0),
+        "verify_identity": (0.4, 1.0),
+        "skip_verification": (0.4, 0.0),
+        "protect_privacy": (0.05, 0.4),
+        "disclose_private": (0.08, 0.0),
+        "summarize": (0.1, 0.9),
+        "close_politely": (0.4, 1.0),
+        "empathy": (0.2, 1.6),
+        "apology": (0.15, 1.3),
+        "active_listening": (0.2, 1.2),
+        "calm": (0.1, 0.9),
+        "restate": (0.1, 0.8),
+        "interrupt": (0.8, 0.05),
+        "argue": (0.35, 0.0),
+        "blame_customer": (0.25, 0.0),
+        "blame_system": (0.5, 0.02),
+        "scripted": (0.8, 0.1),
+        "rush": (0.6, 0.05),
+        "explain": (0.4, 1.3),
+        "accurate_info": (0.5, 1.4),
+        "wrong_info": (0.45, 0.02),
+        "vague_info": (0.7, 0.05),
+        "jargon": (0.5, 0.05),
+        "check_knowledge": (0.2, 0.9),
+        "offer_solution": (0.25, 1.1),
+        "compensate": (0.15, 0.7),
+        "promise_callback": (0.3, 0.2),
+        "follow_up": (0.05, 0.5),
+        "escalate": (0.25, 0.08),
+        "refuse": (0.5, 0.05),
+        "overpromise": (0.3, 0.03),
+        "needs_discovery": (0.1, 0.9),
+        "pushy_sales": (0.5, 0.02),
         "ask_consent": (0.1, 0.8),
     },
     # rate multipliers by kind (complaint, inquiry, sales) where a tag depends on the journey
     "kind_rate": {
-        "apology": (1.0, 0.3, 0.2), "calm": (1.0, 0.3, 0.2), "argue": (1.0, 0.5, 0.4),
-        "offer_solution": (1.0, 0.6, 0.3), "compensate": (1.0, 0.1, 0.05),
-        "escalate": (1.0, 0.3, 0.2), "needs_discovery": (0.3, 0.6, 1.5),
-        "pushy_sales": (0.3, 0.4, 1.0), "ask_consent": (0.3, 0.5, 1.0),
+        "apology": (1.0, 0.3, 0.2),
+        "calm": (1.0, 0.3, 0.2),
+        "argue": (1.0, 0.5, 0.4),
+        "offer_solution": (1.0, 0.6, 0.3),
+        "compensate": (1.0, 0.1, 0.05),
+        "escalate": (1.0, 0.3, 0.2),
+        "needs_discovery": (0.3, 0.6, 1.5),
+        "pushy_sales": (0.3, 0.4, 1.0),
+        "ask_consent": (0.3, 0.5, 1.0),
     },
     "holds_rate": (1.05, 0.15),
     "hold_median_s": 50.0,
@@ -62,36 +89,68 @@ CONTACT: dict[str, Any] = {
     "wait_anger_per_min": 0.25,  # x provocation sensitivity
     "mood_noise_sd": 0.8,
     # resolution logit
-    "resolve_intercept": -1.0, "resolve_quality": 3.4, "resolve_solution": 0.6,
-    "resolve_accurate": 0.4, "resolve_wrong": -1.0, "resolve_transfer": -0.4,
+    "resolve_intercept": -1.0,
+    "resolve_quality": 3.4,
+    "resolve_solution": 0.6,
+    "resolve_accurate": 0.4,
+    "resolve_wrong": -1.0,
+    "resolve_transfer": -0.4,
     "resolve_kind": {"complaint": -0.6, "inquiry": 0.3, "sales": 0.2},
     "resolve_prior": -0.15,
     # hang-up and escalation logits
-    "hangup_intercept": -4.5, "hangup_wait_per_min": 0.15, "hangup_anger": 0.35,
+    "hangup_intercept": -4.5,
+    "hangup_wait_per_min": 0.15,
+    "hangup_anger": 0.35,
     "hangup_patience": -0.25,
-    "escalate_intercept": -3.2, "escalate_tag": 1.6, "escalate_anger": 0.25,
+    "escalate_intercept": -3.2,
+    "escalate_tag": 1.6,
+    "escalate_anger": 0.25,
     # cross-sell offer probability: sales journeys / others (x quality)
-    "offer_sales": 0.9, "offer_other": (0.08, 0.35),
-    "fit_p": 0.3, "fit_discovery": 0.15,
+    "offer_sales": 0.9,
+    "offer_other": (0.08, 0.35),
+    "fit_p": 0.3,
+    "fit_discovery": 0.15,
 }
 
 #: CSAT: latent η + Logistic noise, CSAT = 1 + number of thresholds below it.
 CSAT: dict[str, Any] = {
     "thresholds": (-2.2, -0.9, 0.3, 1.6),
     "intercept": 2.5,
-    "resolved": 1.5, "fcr": 0.3, "prior_contacts": -0.8,  # per earlier contact, max 5
-    "complaint": -2.6, "complaint_apology": 1.4, "complaint_remedy": -0.1,
+    "resolved": 1.5,
+    "fcr": 0.3,
+    "prior_contacts": -0.8,  # per earlier contact, max 5
+    "complaint": -2.6,
+    "complaint_apology": 1.4,
+    "complaint_remedy": -0.1,
     "complaint_recovered": 0.9,
-    "anger_final": -0.2, "trust_final": 0.15,
-    "wait_per_min": -0.12, "holds": -0.25, "transfers": -0.4, "handle_over8_per_min": -0.15,
+    "anger_final": -0.2,
+    "trust_final": 0.15,
+    "wait_per_min": -0.12,
+    "holds": -0.25,
+    "transfers": -0.4,
+    "handle_over8_per_min": -0.15,
     "behaviour": {
-        "empathy": 0.12, "active_listening": 0.1, "summarize": 0.1, "explain": 0.1,
-        "follow_up": 0.15, "wrong_info": -0.6, "argue": -0.5, "blame_customer": -0.7,
-        "interrupt": -0.3, "pushy_sales": -0.3, "rush": -0.2, "jargon": -0.2,
-        "vague_info": -0.3, "scripted": -0.15, "refuse": -0.3, "blame_system": -0.2,
+        "empathy": 0.12,
+        "active_listening": 0.1,
+        "summarize": 0.1,
+        "explain": 0.1,
+        "follow_up": 0.15,
+        "wrong_info": -0.6,
+        "argue": -0.5,
+        "blame_customer": -0.7,
+        "interrupt": -0.3,
+        "pushy_sales": -0.3,
+        "rush": -0.2,
+        "jargon": -0.2,
+        "vague_info": -0.3,
+        "scripted": -0.15,
+        "refuse": -0.3,
+        "blame_system": -0.2,
     },
     "behaviour_cap": 3,
-    "hung_up": -1.5, "escalated": -0.4, "risk_privacy_breach": -0.5,
+    "hung_up": -1.5,
+    "escalated": -0.4,
+    "risk_privacy_breach": -0.5,
     "segment": {"mass": 0.0, "vip": -0.3, "small_business": -0.1},
     "temperament": {"calm": 0.2, "anxious": 0.0, "irritable": -0.3},
     "age_band": {"young": -0.1, "adult": 0.0, "senior": 0.1, "elderly": 0.2},
@@ -100,27 +159,51 @@ CSAT: dict[str, Any] = {
 #: Churn within 90 days: logit = logit(baseline churn_risk) + contact effects.
 CHURN: dict[str, Any] = {
     "intercept": -1.0,
-    "unresolved": 0.95, "resolved_after_repeat": -0.45,
-    "prior_contacts": 0.05, "prior_ge3": 1.5, "prior_ge4": 0.5,
-    "wait_per_min": 0.06, "holds": 0.15, "transfers": 0.3, "handle_over8_per_min": 0.04,
-    "anger_final": 0.12, "trust_final": -0.1, "mood_centre": (3.0, 5.0),
-    "complaint": 0.35, "complaint_severity": 0.08,  # per point of peak anger in a complaint
-    "hung_up": 0.5, "escalated": 0.3,
-    "risk": {"privacy_breach": 0.8, "wrong_info": 0.3, "mis_selling": 0.4,
-             "compliance_breach": 0.1, "escalation_risk": 0.2},
+    "unresolved": 0.95,
+    "resolved_after_repeat": -0.45,
+    "prior_contacts": 0.05,
+    "prior_ge3": 1.5,
+    "prior_ge4": 0.5,
+    "wait_per_min": 0.06,
+    "holds": 0.15,
+    "transfers": 0.3,
+    "handle_over8_per_min": 0.04,
+    "anger_final": 0.12,
+    "trust_final": -0.1,
+    "mood_centre": (3.0, 5.0),
+    "complaint": 0.35,
+    "complaint_severity": 0.08,  # per point of peak anger in a complaint
+    "hung_up": 0.5,
+    "escalated": 0.3,
+    "risk": {
+        "privacy_breach": 0.8,
+        "wrong_info": 0.3,
+        "mis_selling": 0.4,
+        "compliance_breach": 0.1,
+        "escalation_risk": 0.2,
+    },
 }
 
 #: Cross-sell acceptance (only when offered): logit by fit plus behaviour and mood.
 CROSS_SELL: dict[str, Any] = {
     "fit": {1: -3.9, 2: -2.8, 3: -1.9},
-    "needs_discovery": 0.5, "ask_consent": 0.4, "pushy_sales": -1.0,
-    "anger_final": -0.15, "trust_final": 0.12, "mood_centre": (3.0, 5.0),
-    "resolved": 0.4, "sales": 0.5, "vip": 0.3,
+    "needs_discovery": 0.5,
+    "ask_consent": 0.4,
+    "pushy_sales": -1.0,
+    "anger_final": -0.15,
+    "trust_final": 0.12,
+    "mood_centre": (3.0, 5.0),
+    "resolved": 0.4,
+    "sales": 0.5,
+    "vip": 0.3,
 }
 
 #: Customer-effort index for calibration row 6 (Gartner CES analogue), in "effort points".
 EFFORT: dict[str, float] = {
-    "wait_per_min": 0.5, "holds": 1.0, "transfers": 1.5, "prior_contacts": 1.5,
+    "wait_per_min": 0.5,
+    "holds": 1.0,
+    "transfers": 1.5,
+    "prior_contacts": 1.5,
     "handle_over6_per_3min": 1.0,
 }
 
@@ -181,9 +264,20 @@ def generate(
     r_pers, r_ctx, r_beh, r_mood, r_out, r_lab = rng.spawn(6)
     pb = sample_personas(r_pers, n, mix)
     p = pb.columns
-    c: dict[str, np.ndarray] = {f: p[f] for f in ("segment", "age_band", "temperament",
-                                                  "tenure_years", "contract", "products",
-                                                  "value", "prior_contacts", "churn_risk")}
+    c: dict[str, np.ndarray] = {
+        f: p[f]
+        for f in (
+            "segment",
+            "age_band",
+            "temperament",
+            "tenure_years",
+            "contract",
+            "products",
+            "value",
+            "prior_contacts",
+            "churn_risk",
+        )
+    }
     prior = p["prior_contacts"].astype(float)
     if quality_mean is None:
         q = r_ctx.beta(*g["quality_beta"], size=n)
@@ -197,7 +291,9 @@ def generate(
     complaint = (c["kind"] == "complaint").astype(float)
 
     # cross-sell offer and fit come first: they decide whether sales tags can appear
-    p_offer = np.where(c["kind"] == "sales", g["offer_sales"], g["offer_other"][0] + g["offer_other"][1] * q)
+    p_offer = np.where(
+        c["kind"] == "sales", g["offer_sales"], g["offer_other"][0] + g["offer_other"][1] * q
+    )
     offered = (r_ctx.random(n) < p_offer).astype(float)
 
     beh: dict[str, np.ndarray] = {}
@@ -211,8 +307,12 @@ def generate(
         beh[tag] = r_beh.poisson(rate).astype(float)
     for tag in ("pushy_sales", "ask_consent"):
         beh[tag] = beh[tag] * offered
-    holds = r_beh.poisson(g["holds_rate"][0] + (g["holds_rate"][1] - g["holds_rate"][0]) * q).astype(float)
-    transfers = r_beh.poisson(g["transfers_rate"][0] + (g["transfers_rate"][1] - g["transfers_rate"][0]) * q ** 0.5).astype(float)
+    holds = r_beh.poisson(
+        g["holds_rate"][0] + (g["holds_rate"][1] - g["holds_rate"][0]) * q
+    ).astype(float)
+    transfers = r_beh.poisson(
+        g["transfers_rate"][0] + (g["transfers_rate"][1] - g["transfers_rate"][0]) * q**0.5
+    ).astype(float)
     beh["hold"], beh["transfer"] = holds, transfers
     beh["cross_sell_offer"] = offered * (1 + r_beh.poisson(0.2, size=n))
     fit_p = np.clip(g["fit_p"] + g["fit_discovery"] * np.minimum(beh["needs_discovery"], 2), 0, 1)
@@ -223,8 +323,10 @@ def generate(
     c["wait_s"] = np.round(wait_med * np.exp(r_ctx.normal(0, g["wait_sigma"], n)), 1)
     hold_s = holds * g["hold_median_s"] * np.exp(r_ctx.normal(0, 0.5, n))
     handle = (
-        g["handle_median_s"] * np.exp(r_ctx.normal(0, g["handle_sigma"], n))
-        * _lookup(g["handle_kind"], c["kind"]) * _lookup(g["handle_channel"], c["channel"])
+        g["handle_median_s"]
+        * np.exp(r_ctx.normal(0, g["handle_sigma"], n))
+        * _lookup(g["handle_kind"], c["kind"])
+        * _lookup(g["handle_channel"], c["channel"])
         * (1 + g["handle_bad_agent"] * (1 - q))
     )
     c["hold_s"] = np.round(hold_s, 1)
@@ -234,11 +336,18 @@ def generate(
     # mood: the reaction model's expected effects, vectorised
     R = REACTION
     seg, age, temp = c["segment"], c["age_band"], c["temperament"]
-    soothing = _lookup(R["soothing_age"], age) * _lookup(R["soothing_temperament"], temp) * _lookup(R["soothing_segment"], seg)
+    soothing = (
+        _lookup(R["soothing_age"], age)
+        * _lookup(R["soothing_temperament"], temp)
+        * _lookup(R["soothing_segment"], seg)
+    )
     provoc = _lookup(R["provocation_temperament"], temp) * _lookup(R["provocation_segment"], seg)
     tloss = _lookup(R["trust_loss_segment"], seg) * _lookup(R["trust_loss_age"], age)
-    anger0 = (p["anger"] + g["complaint_anger"] * complaint
-              + g["wait_anger_per_min"] * provoc * np.minimum(c["wait_s"] / 60.0, 10.0))
+    anger0 = (
+        p["anger"]
+        + g["complaint_anger"] * complaint
+        + g["wait_anger_per_min"] * provoc * np.minimum(c["wait_s"] / 60.0, 10.0)
+    )
     anger0 = np.minimum(anger0, 10.0)
     relief = R["relief_floor"] + (1 - R["relief_floor"]) * anger0 / 10.0
     up = np.zeros(n)
@@ -267,21 +376,34 @@ def generate(
     anger_f = np.clip(anger0 + up + down + noise[0], 0, 10)
     trust_f = np.clip(p["trust"] + dtrust + noise[1], 0, 10)
     drain = (
-        (R["drain_per_min"]["wait"] * np.minimum(c["wait_s"], 900.0)
-         + R["drain_per_min"]["hold"] * hold_s
-         + R["drain_per_min"]["talk"] * (c["handle_s"] - hold_s)) / 60.0
-        * _lookup(R["drain_temperament"], temp) * _lookup(R["drain_segment"], seg)
+        (
+            R["drain_per_min"]["wait"] * np.minimum(c["wait_s"], 900.0)
+            + R["drain_per_min"]["hold"] * hold_s
+            + R["drain_per_min"]["talk"] * (c["handle_s"] - hold_s)
+        )
+        / 60.0
+        * _lookup(R["drain_temperament"], temp)
+        * _lookup(R["drain_segment"], seg)
         * _lookup(R["drain_age"], age)
     )
     pat_f = np.clip(p["patience"] + dpat - drain + noise[2], 0, 10)
 
-    hang = _sig(g["hangup_intercept"] + g["hangup_wait_per_min"] * np.minimum(c["wait_s"] / 60, 20)
-                + g["hangup_anger"] * anger_f + g["hangup_patience"] * pat_f)
+    hang = _sig(
+        g["hangup_intercept"]
+        + g["hangup_wait_per_min"] * np.minimum(c["wait_s"] / 60, 20)
+        + g["hangup_anger"] * anger_f
+        + g["hangup_patience"] * pat_f
+    )
     hung_up = (r_out.random(n) < hang).astype(float)
-    esc = _sig(g["escalate_intercept"] + g["escalate_tag"] * (beh["escalate"] > 0) + g["escalate_anger"] * anger_f)
+    esc = _sig(
+        g["escalate_intercept"]
+        + g["escalate_tag"] * (beh["escalate"] > 0)
+        + g["escalate_anger"] * anger_f
+    )
     escalated = (r_out.random(n) < esc).astype(float) * (1 - hung_up)
     res = _sig(
-        g["resolve_intercept"] + g["resolve_quality"] * q
+        g["resolve_intercept"]
+        + g["resolve_quality"] * q
         + g["resolve_solution"] * (beh["offer_solution"] > 0)
         + g["resolve_accurate"] * (beh["accurate_info"] > 0)
         + g["resolve_wrong"] * (beh["wrong_info"] > 0)
@@ -303,7 +425,9 @@ def generate(
         c[f"beh_{tag}"] = beh[tag]
     c["risk_privacy_breach"] = beh["disclose_private"]
     c["risk_wrong_info"] = beh["wrong_info"]
-    c["risk_compliance_breach"] = r_out.binomial(beh["skip_verification"].astype(int), 0.5) + beh["overpromise"]
+    c["risk_compliance_breach"] = (
+        r_out.binomial(beh["skip_verification"].astype(int), 0.5) + beh["overpromise"]
+    )
     c["risk_escalation_risk"] = (anger_f >= 8).astype(float)
     c["risk_mis_selling"] = ((beh["pushy_sales"] > 0) & (c["cross_sell_fit"] == 1)).astype(float)
     cols = {f: np.asarray(c[f]) for f in RAW_FIELDS}
@@ -318,17 +442,28 @@ def csat_latent(c: dict[str, np.ndarray]) -> np.ndarray:
     apology = (c["beh_apology"] > 0).astype(float)
     remedy = ((c["beh_offer_solution"] + c["beh_compensate"]) > 0).astype(float)
     eta = (
-        s["intercept"] + s["resolved"] * c["resolved"] + s["fcr"] * c["fcr"]
+        s["intercept"]
+        + s["resolved"] * c["resolved"]
+        + s["fcr"] * c["fcr"]
         + s["prior_contacts"] * np.minimum(c["prior_contacts"], 5)
-        + complaint * (s["complaint"] + s["complaint_apology"] * apology + s["complaint_remedy"] * remedy
-                       + s["complaint_recovered"] * apology * remedy * c["resolved"])
-        + s["anger_final"] * c["anger_final"] + s["trust_final"] * c["trust_final"]
+        + complaint
+        * (
+            s["complaint"]
+            + s["complaint_apology"] * apology
+            + s["complaint_remedy"] * remedy
+            + s["complaint_recovered"] * apology * remedy * c["resolved"]
+        )
+        + s["anger_final"] * c["anger_final"]
+        + s["trust_final"] * c["trust_final"]
         + s["wait_per_min"] * np.minimum(c["wait_s"] / 60.0, 15.0)
-        + s["holds"] * c["holds"] + s["transfers"] * c["transfers"]
+        + s["holds"] * c["holds"]
+        + s["transfers"] * c["transfers"]
         + s["handle_over8_per_min"] * np.maximum(c["handle_s"] / 60.0 - 8.0, 0.0)
-        + s["hung_up"] * c["hung_up"] + s["escalated"] * c["escalated"]
+        + s["hung_up"] * c["hung_up"]
+        + s["escalated"] * c["escalated"]
         + s["risk_privacy_breach"] * c["risk_privacy_breach"]
-        + _lookup(s["segment"], c["segment"]) + _lookup(s["temperament"], c["temperament"])
+        + _lookup(s["segment"], c["segment"])
+        + _lookup(s["temperament"], c["temperament"])
         + _lookup(s["age_band"], c["age_band"])
     )
     for tag, coef in s["behaviour"].items():
@@ -342,18 +477,22 @@ def churn_logit(c: dict[str, np.ndarray]) -> np.ndarray:
     complaint = (c["kind"] == "complaint").astype(float)
     prior = c["prior_contacts"]
     z = (
-        np.log(base / (1 - base)) + s["intercept"]
+        np.log(base / (1 - base))
+        + s["intercept"]
         + s["unresolved"] * (1 - c["resolved"])
         + s["resolved_after_repeat"] * c["resolved"] * (prior > 0)
-        + s["prior_contacts"] * np.minimum(prior, 6) + s["prior_ge3"] * (prior >= 3)
+        + s["prior_contacts"] * np.minimum(prior, 6)
+        + s["prior_ge3"] * (prior >= 3)
         + s["prior_ge4"] * (prior >= 4)
         + s["wait_per_min"] * np.minimum(c["wait_s"] / 60.0, 15.0)
-        + s["holds"] * c["holds"] + s["transfers"] * c["transfers"]
+        + s["holds"] * c["holds"]
+        + s["transfers"] * c["transfers"]
         + s["handle_over8_per_min"] * np.maximum(c["handle_s"] / 60.0 - 8.0, 0.0)
         + s["anger_final"] * (c["anger_final"] - s["mood_centre"][0])
         + s["trust_final"] * (c["trust_final"] - s["mood_centre"][1])
         + complaint * (s["complaint"] + s["complaint_severity"] * c["anger_peak"])
-        + s["hung_up"] * c["hung_up"] + s["escalated"] * c["escalated"]
+        + s["hung_up"] * c["hung_up"]
+        + s["escalated"] * c["escalated"]
     )
     for risk in RISK_TYPES:
         z = z + s["risk"][risk] * np.minimum(c[f"risk_{risk}"], 3)
@@ -365,21 +504,27 @@ def cross_sell_logit(c: dict[str, np.ndarray]) -> np.ndarray:
     fit = c["cross_sell_fit"]
     z = np.select([fit == 1, fit == 2, fit == 3], [s["fit"][1], s["fit"][2], s["fit"][3]], -6.0)
     return (
-        z + s["needs_discovery"] * (c["beh_needs_discovery"] > 0)
+        z
+        + s["needs_discovery"] * (c["beh_needs_discovery"] > 0)
         + s["ask_consent"] * (c["beh_ask_consent"] > 0)
         + s["pushy_sales"] * (c["beh_pushy_sales"] > 0)
         + s["anger_final"] * (c["anger_final"] - s["mood_centre"][0])
         + s["trust_final"] * (c["trust_final"] - s["mood_centre"][1])
-        + s["resolved"] * c["resolved"] + s["sales"] * (c["kind"] == "sales")
+        + s["resolved"] * c["resolved"]
+        + s["sales"] * (c["kind"] == "sales")
         + s["vip"] * (c["segment"] == "vip")
     )
 
 
-def labels(c: dict[str, np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def labels(
+    c: dict[str, np.ndarray], rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Draw CSAT, churn and cross-sell labels for raw columns `c`."""
     n = len(c["resolved"])
     u = csat_latent(c) + rng.logistic(0.0, 1.0, size=n)
     csat = 1 + (u[:, None] > np.asarray(CSAT["thresholds"])[None, :]).sum(axis=1)
     churn = (rng.random(n) < _sig(churn_logit(c))).astype(np.int64)
-    xs = ((rng.random(n) < _sig(cross_sell_logit(c))) & (c["cross_sell_offered"] > 0)).astype(np.int64)
+    xs = ((rng.random(n) < _sig(cross_sell_logit(c))) & (c["cross_sell_offered"] > 0)).astype(
+        np.int64
+    )
     return csat.astype(np.int64), churn, xs

@@ -11,7 +11,7 @@ columns are set to the training average.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -61,6 +61,16 @@ class LinearParams:
     bias: np.ndarray
 
 
+def _unfold(data: Mapping[str, Any], k: int) -> LinearParams:
+    weights = np.asarray(data["weights"], dtype=float)
+    bias = np.asarray(data["bias"], dtype=float)
+    if weights.shape != (len(features.FEATURES), k) or bias.shape != (k,):
+        raise ValueError(
+            f"folded weights have shape {weights.shape}, expected ({len(features.FEATURES)}, {k})"
+        )
+    return LinearParams(weights=weights, bias=bias)
+
+
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -86,28 +96,63 @@ class OutcomeModels:
 
     def __init__(
         self,
-        pipelines: Mapping[str, Any],
+        pipelines: Mapping[str, Any] | None,
         params: Mapping[str, Any],
         card: Mapping[str, Any],
+        *,
+        pipeline_loader: Callable[[], dict[str, Any]] | None = None,
     ):
+        """From fitted pipelines, or from the folded plain parameters in `params["folded"]`
+        (then the scikit-learn pipelines load lazily through `pipeline_loader` — a default
+        model load needs numpy only, not scikit-learn)."""
         if tuple(params["features"]) != features.FEATURES:
             raise ValueError(
                 "model was trained on a different feature schema "
                 f"({params.get('feature_schema_version')}); retrain with `shapan model train`"
             )
-        self.pipelines = dict(pipelines)
+        self._pipelines = dict(pipelines) if pipelines is not None else None
+        self._loader = pipeline_loader
         self.params = dict(params)
         self.card = dict(card)
         self.version: str = str(params["version"])
-        cal = params["calibration"]
-        self._csat = fold(pipelines["csat"], scale=1.0 / cal["csat_temperature"])
-        self._churn = fold(pipelines["churn"], *cal["churn_platt"])
-        self._xs = fold(pipelines["cross_sell"], *cal["cross_sell_platt"])
+        folded = params.get("folded")
+        if folded is not None:
+            self._csat, self._churn, self._xs = (
+                _unfold(folded[t], k) for t, k in (("csat", 5), ("churn", 1), ("cross_sell", 1))
+            )
+        elif pipelines is not None:
+            cal = params["calibration"]
+            self._csat = fold(pipelines["csat"], scale=1.0 / cal["csat_temperature"])
+            self._churn = fold(pipelines["churn"], *cal["churn_platt"])
+            self._xs = fold(pipelines["cross_sell"], *cal["cross_sell_platt"])
+        else:
+            raise ValueError("model parameters hold neither pipelines nor folded weights")
         self.reference = np.asarray(params["reference"], dtype=float)
         self._groups = [
-            (name, np.asarray([j for j, f in enumerate(features.FEATURES) if features.FACTOR_OF[f] == name]))
+            (
+                name,
+                np.asarray(
+                    [j for j, f in enumerate(features.FEATURES) if features.FACTOR_OF[f] == name]
+                ),
+            )
             for name in features.FACTORS
         ]
+
+    @property
+    def pipelines(self) -> dict[str, Any]:
+        """The scikit-learn pipelines (loaded from their skops files on first use)."""
+        if self._pipelines is None:
+            if self._loader is None:
+                raise ValueError("these models carry no scikit-learn pipelines")
+            self._pipelines = self._loader()
+        return self._pipelines
+
+    def folded(self) -> dict[str, dict[str, list]]:
+        """The folded weights as plain JSON-able parameters (stored in params.json)."""
+        return {
+            name: {"weights": lp.weights.tolist(), "bias": lp.bias.tolist()}
+            for name, lp in (("csat", self._csat), ("churn", self._churn), ("cross_sell", self._xs))
+        }
 
     # --- loading --------------------------------------------------------------------------
     @classmethod
@@ -143,24 +188,37 @@ class OutcomeModels:
     def predict_records(self, records: list[Mapping[str, Any]]) -> Predictions:
         return self.predict(features.encode(records))
 
-    def _target(self, X: np.ndarray, target: str) -> np.ndarray:
+    def _target(self, X: np.ndarray, target: str, link: bool = False) -> np.ndarray:
+        """Prediction in natural units, or on the link scale (log-odds) when `link`."""
         if target == "csat":
-            return _softmax(X @ self._csat.weights + self._csat.bias) @ CSAT_LEVELS
+            probs = _softmax(X @ self._csat.weights + self._csat.bias)
+            if link:
+                top = np.clip(probs[:, TOP_BOX_MIN - 1 :].sum(axis=1), 1e-300, None)
+                rest = np.clip(probs[:, : TOP_BOX_MIN - 1].sum(axis=1), 1e-300, None)
+                return np.log(top) - np.log(rest)
+            return probs @ CSAT_LEVELS
         if target == "churn":
-            return _sigmoid(X @ self._churn.weights[:, 0] + self._churn.bias[0])
-        if target == "cross_sell":
-            return _sigmoid(X @ self._xs.weights[:, 0] + self._xs.bias[0])
-        raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
+            z = X @ self._churn.weights[:, 0] + self._churn.bias[0]
+        elif target == "cross_sell":
+            z = X @ self._xs.weights[:, 0] + self._xs.bias[0]
+        else:
+            raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
+        return z if link else _sigmoid(z)
 
     # --- explanation ----------------------------------------------------------------------
-    def contributions(self, row: np.ndarray, target: str = "csat") -> dict[str, float]:
-        """Effect of every factor: prediction minus prediction with the factor at average."""
+    def contributions(
+        self, row: np.ndarray, target: str = "csat", link: bool = False
+    ) -> dict[str, float]:
+        """Effect of every factor: prediction minus prediction with the factor at average
+        (in log-odds when `link`: still informative when the prediction is saturated)."""
         row = np.asarray(row, dtype=float).reshape(-1)
         batch = np.repeat(row[None, :], len(self._groups) + 1, axis=0)
         for i, (_, cols) in enumerate(self._groups, start=1):
             batch[i, cols] = self.reference[cols]
-        values = self._target(batch, target)
-        return {name: float(values[0] - values[i]) for i, (name, _) in enumerate(self._groups, start=1)}
+        values = self._target(batch, target, link)
+        return {
+            name: float(values[0] - values[i]) for i, (name, _) in enumerate(self._groups, start=1)
+        }
 
     def explain(
         self,
@@ -169,7 +227,12 @@ class OutcomeModels:
         top: int = 4,
         target: str = "csat",
     ) -> list[Factor]:
-        """The `top` factors that moved this contact's prediction most, in plain words."""
+        """The `top` factors that moved this contact's prediction most, in plain words.
+
+        Ranked by effect in the target's units; when the prediction is saturated (every effect
+        below 0.001, e.g. a certain CSAT of 5) the ranking falls back to log-odds effects so
+        the customer still sees what drove it.
+        """
         if isinstance(record_or_row, Mapping):
             record = dict(record_or_row)
             row = features.encode([record])[0]
@@ -177,14 +240,19 @@ class OutcomeModels:
             row = np.asarray(record_or_row, dtype=float).reshape(-1)
             record = features.decode_row(row)
         effects = self.contributions(row, target)
-        ranked = sorted(effects.items(), key=lambda kv: -abs(kv[1]))
+        rank_by = effects
+        floor = 1e-3
+        if max(abs(v) for v in effects.values()) < floor:
+            rank_by = self.contributions(row, target, link=True)
+            floor = 1e-6
+        ranked = sorted(rank_by, key=lambda k: -abs(rank_by[k]))
         out: list[Factor] = []
-        for key, effect in ranked:
-            if len(out) >= top or abs(effect) < 1e-3:
+        for key in ranked:
+            if len(out) >= top or abs(rank_by[key]) < floor:
                 break
             text = describe(key, record, lang)
             if text is not None:
-                out.append(Factor(text=text, effect=round(effect, 4), key=key))
+                out.append(Factor(text=text, effect=round(effects[key], 4), key=key))
         return out
 
 

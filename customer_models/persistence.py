@@ -54,7 +54,7 @@ def dumps(models: OutcomeModels) -> dict[str, bytes]:
 
     files: dict[str, bytes] = {}
     for target, name in MODEL_FILES.items():
-        files[name] = sio.dumps(models.pipelines[target])
+        files[name] = _reproducible_zip(sio.dumps(models.pipelines[target]))
     files[PARAMS_FILE] = _json_bytes(models.params)
     card = dict(models.card)
     card["files"] = {name: sha256(data) for name, data in sorted(files.items())}
@@ -62,10 +62,46 @@ def dumps(models: OutcomeModels) -> dict[str, bytes]:
     return files
 
 
-def loads(files: Mapping[str, bytes], *, check_hashes: bool = True) -> OutcomeModels:
-    """Build `OutcomeModels` from the bytes of a model directory."""
-    import skops.io as sio
+def _reproducible_zip(data: bytes) -> bytes:
+    """Rewrite a skops zip reproducibly: same model, same bytes, same sha256.
 
+    skops names array files and object ids after `id()` of the objects and stamps the current
+    time; we renumber both in order of first mention in schema.json (a consistent renaming, so
+    shared references stay shared) and fix every timestamp.
+    """
+    import io
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        members = {name: src.read(name) for name in src.namelist()}
+    schema = members.pop("schema.json").decode("utf-8")
+    renames: dict[str, str] = {}
+    for match in re.finditer(r'"([^"/]+\.npy)"', schema):
+        old = match.group(1)
+        if old in members and old not in renames:
+            renames[old] = f"array_{len(renames):04d}.npy"
+    schema = re.sub(r'"([^"/]+\.npy)"', lambda m: f'"{renames.get(m.group(1), m.group(1))}"', schema)
+    ids: dict[str, str] = {}
+
+    def renumber(m: re.Match[str]) -> str:
+        return f'"__id__": {ids.setdefault(m.group(1), str(len(ids) + 1))}'
+
+    schema = re.sub(r'"__id__": (\d+)', renumber, schema)
+    renamed = {renames.get(name, name): blob for name, blob in members.items()}
+    renamed["schema.json"] = schema.encode("utf-8")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for name in sorted(renamed):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, renamed[name])
+    return out.getvalue()
+
+
+def loads(files: Mapping[str, bytes], *, check_hashes: bool = True) -> OutcomeModels:
+    """Build `OutcomeModels` from the bytes of a model directory (hashes checked first)."""
     from customer_models.models import OutcomeModels
 
     for name in (*MODEL_FILES.values(), PARAMS_FILE, CARD_FILE):
@@ -86,16 +122,34 @@ def loads(files: Mapping[str, bytes], *, check_hashes: bool = True) -> OutcomeMo
                     f"{name} does not match the sha256 in {CARD_FILE}; the file was changed "
                     "after training — retrain with `shapan model train`"
                 )
+    skops_files = {target: files[name] for target, name in MODEL_FILES.items()}
+    try:
+        if "folded" in params:
+            return OutcomeModels(
+                None, params, card, pipeline_loader=lambda: load_pipelines(skops_files)
+            )
+        return OutcomeModels(load_pipelines(skops_files), params, card)
+    except (KeyError, TypeError, ValueError) as err:
+        if isinstance(err, ModelFileError):
+            raise
+        raise ModelFileError(f"{PARAMS_FILE} is incomplete or inconsistent: {err}") from None
+
+
+def load_pipelines(skops_files: Mapping[str, bytes]) -> dict[str, Any]:
+    """Load the skops pipelines, refusing any type outside `TRUSTED` (never pickle)."""
+    import skops.io as sio
+
     pipelines = {}
-    for target, name in MODEL_FILES.items():
-        untrusted = [t for t in sio.get_untrusted_types(data=files[name]) if t not in TRUSTED]
+    for target, data in skops_files.items():
+        name = MODEL_FILES[target]
+        untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in TRUSTED]
         if untrusted:
             raise ModelFileError(f"{name} contains untrusted types: {', '.join(untrusted)}")
         try:
-            pipelines[target] = sio.loads(files[name], trusted=TRUSTED)
+            pipelines[target] = sio.loads(data, trusted=TRUSTED)
         except Exception as err:  # skops raises many types on corrupt input
             raise ModelFileError(f"{name} could not be loaded: {err}") from None
-    return OutcomeModels(pipelines, params, card)
+    return pipelines
 
 
 def load_dir(directory: str | os.PathLike[str]) -> OutcomeModels:
@@ -112,7 +166,9 @@ def load_dir(directory: str | os.PathLike[str]) -> OutcomeModels:
     return loads(files)
 
 
-def write_dir(models: OutcomeModels, directory: str | os.PathLike[str], writer=None) -> dict[str, str]:
+def write_dir(
+    models: OutcomeModels, directory: str | os.PathLike[str], writer=None
+) -> dict[str, str]:
     """Write every file of `models` into `directory` (atomically via `writer` if given).
 
     `writer(path, data)` defaults to a temp-file-and-rename write; the CLI passes
@@ -128,6 +184,13 @@ def write_dir(models: OutcomeModels, directory: str | os.PathLike[str], writer=N
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    """Temp file in the same folder, fsync, rename: a reader sees the old or the new file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -230,12 +230,12 @@ def _check_value(key: str, value: Any) -> Any:
         except (TypeError, ValueError):
             number = -1
         if isinstance(value, bool) or number < 0 or number > MAX_PRIOR or str(number) != str(value):
-            raise ValueError(f"prior_contacts value must be an integer 0..{MAX_PRIOR}, got {value!r}")
+            raise ValueError(
+                f"prior_contacts value must be an integer 0..{MAX_PRIOR}, got {value!r}"
+            )
         return number
     if value not in CATEGORIES[key]:
-        raise ValueError(
-            f"unknown {key} value {value!r}; use one of {', '.join(CATEGORIES[key])}"
-        )
+        raise ValueError(f"unknown {key} value {value!r}; use one of {', '.join(CATEGORIES[key])}")
     return value
 
 
@@ -316,7 +316,11 @@ def sample_personas(
     cols["churn_risk"] = np.round(1.0 / (1.0 + np.exp(-logit)), 4)
 
     noise = rng.normal(0.0, p["mood_noise_sd"], size=(3, n))
-    prior_anger = p["anger_per_prior"] * prior * np.where(temp == "irritable", p["anger_prior_irritable"], 1.0)
+    prior_anger = (
+        p["anger_per_prior"]
+        * prior
+        * np.where(temp == "irritable", p["anger_prior_irritable"], 1.0)
+    )
     anger = _lookup(p["anger_base"], temp) + prior_anger + noise[0]
     trust = (
         _lookup(p["trust_base"], temp)

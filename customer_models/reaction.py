@@ -154,9 +154,10 @@ def _multipliers(persona: Persona) -> tuple[float, float, float]:
         * r["soothing_temperament"][persona.temperament]
         * r["soothing_segment"][persona.segment]
     )
-    provocation = r["provocation_temperament"][persona.temperament] * r["provocation_segment"][
-        persona.segment
-    ]
+    provocation = (
+        r["provocation_temperament"][persona.temperament]
+        * r["provocation_segment"][persona.segment]
+    )
     trust_loss = r["trust_loss_segment"][persona.segment] * r["trust_loss_age"][persona.age_band]
     return soothing, provocation, trust_loss
 
@@ -172,8 +173,8 @@ def react(
 ) -> MoodDelta:
     """Mood change for one agent action's behaviour tags (unknown tags are ignored).
 
-    `seconds` is the action's duration; time-based patience drain is `drain`'s job, so here
-    it only scales nothing and is accepted for interface stability.
+    `seconds` is the action's duration. Time-based patience drain is `drain`'s job (the engine
+    calls it for talk and hold time), so the reaction itself does not depend on it.
     """
     r = REACTION
     soothing, provocation, trust_loss = multipliers(persona)

@@ -34,7 +34,10 @@ def _pipeline():
     from sklearn.preprocessing import StandardScaler
 
     return Pipeline(
-        [("scale", StandardScaler()), ("model", LogisticRegression(C=C_REGULARISATION, max_iter=2000))]
+        [
+            ("scale", StandardScaler()),
+            ("model", LogisticRegression(C=C_REGULARISATION, max_iter=2000)),
+        ]
     )
 
 
@@ -82,7 +85,7 @@ def _binary_metrics(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
 
     auc = float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan")
     return {
-        "n": int(len(y)),
+        "n": len(y),
         "base_rate": round(float(y.mean()), 4),
         "mean_prediction": round(float(p.mean()), 4),
         "auc": round(auc, 4),
@@ -91,7 +94,9 @@ def _binary_metrics(p: np.ndarray, y: np.ndarray) -> dict[str, float]:
     }
 
 
-def _check_labels(csat: np.ndarray, churn: np.ndarray, cross_sell: np.ndarray, offered: np.ndarray) -> None:
+def _check_labels(
+    csat: np.ndarray, churn: np.ndarray, cross_sell: np.ndarray, offered: np.ndarray
+) -> None:
     n = len(csat)
     if n < MIN_ROWS:
         raise TrainingDataError(f"need at least {MIN_ROWS} contacts to train, got {n}")
@@ -101,7 +106,9 @@ def _check_labels(csat: np.ndarray, churn: np.ndarray, cross_sell: np.ndarray, o
     if len(np.unique(churn)) < 2:
         raise TrainingDataError("churn labels need both 0 and 1")
     if len(np.unique(cross_sell[offered])) < 2:
-        raise TrainingDataError("cross_sell labels need both 0 and 1 among rows with cross_sell_offered = 1")
+        raise TrainingDataError(
+            "cross_sell labels need both 0 and 1 among rows with cross_sell_offered = 1"
+        )
 
 
 def _split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -142,7 +149,9 @@ def train(
     pipes = {"csat": _pipeline().fit(X[tr], csat[tr]), "churn": _pipeline().fit(X[tr], churn[tr])}
     xtr, xca, xte = tr[offered[tr]], ca[offered[ca]], te[offered[te]]
     if min(len(np.unique(cross_sell[xtr])), len(np.unique(cross_sell[xca]))) < 2:
-        raise TrainingDataError("too few cross-sell offers to train and calibrate the cross-sell model")
+        raise TrainingDataError(
+            "too few cross-sell offers to train and calibrate the cross-sell model"
+        )
     pipes["cross_sell"] = _pipeline().fit(X[xtr], cross_sell[xtr])
     calibration = {
         "csat_temperature": _temperature(pipes["csat"], X[ca], csat[ca]),
@@ -158,9 +167,17 @@ def train(
     }
     params["version"] = _version(params, pipes)
     draft = OutcomeModels(pipes, params, {})
+    params["folded"] = draft.folded()
     metrics = evaluate(draft, X[te], csat[te], churn[te], cross_sell[te], offered[te])
-    card = model_card(params, metrics, n=len(csat), split=(len(tr), len(ca), len(te)), seed=seed,
-                      source=source, offers=(len(xtr), len(xca), len(xte)))
+    card = model_card(
+        params,
+        metrics,
+        n=len(csat),
+        split=(len(tr), len(ca), len(te)),
+        seed=seed,
+        source=source,
+        offers=(len(xtr), len(xca), len(xte)),
+    )
     return OutcomeModels(pipes, params, card)
 
 
@@ -177,13 +194,18 @@ def evaluate(
     onehot = (csat[:, None] == CSAT_LEVELS[None, :]).astype(float)
     top = (csat >= TOP_BOX_MIN).astype(int)
     csat_metrics = {
-        "n": int(len(csat)),
+        "n": len(csat),
         "mae": round(float(np.abs(pred.csat_mean - csat).mean()), 4),
         "mean_label": round(float(csat.mean()), 4),
         "mean_prediction": round(float(pred.csat_mean.mean()), 4),
         "accuracy": round(float((pred.csat_probs.argmax(axis=1) + 1 == csat).mean()), 4),
         "brier_multiclass": round(float(((pred.csat_probs - onehot) ** 2).sum(axis=1).mean()), 4),
-        "log_loss": round(float(-np.log(np.clip(pred.csat_probs[np.arange(len(csat)), csat - 1], 1e-12, 1)).mean()), 4),
+        "log_loss": round(
+            float(
+                -np.log(np.clip(pred.csat_probs[np.arange(len(csat)), csat - 1], 1e-12, 1)).mean()
+            ),
+            4,
+        ),
         "top_box": _binary_metrics(pred.csat_top_box, top),
     }
     return {
@@ -219,10 +241,10 @@ def model_card(
         },
         "models": {
             "csat": "multinomial logistic regression on standardised features, temperature-scaled; "
-                    "CSAT distribution over 1-5, mean, top-box = P(CSAT >= 4)",
+            "CSAT distribution over 1-5, mean, top-box = P(CSAT >= 4)",
             "churn": "logistic regression, Platt-scaled; probability of churn within 90 days",
             "cross_sell": "logistic regression on contacts with an offer, Platt-scaled; "
-                          "acceptance probability if an offer is made",
+            "acceptance probability if an offer is made",
         },
         "calibration": params["calibration"],
         "features": list(params["features"]),
@@ -230,7 +252,7 @@ def model_card(
         "software": {"scikit-learn": sklearn.__version__, "skops": skops.__version__},
         "format": "skops pipelines + JSON parameters; loaded with an explicit trusted-type list",
         "intended_use": "training simulations: predicted outcomes of simulated contacts. "
-                        "Not for decisions about real customers.",
+        "Not for decisions about real customers.",
     }
 
 
@@ -242,8 +264,8 @@ def train_default(n: int = DEFAULT_TRAIN_SIZE, seed: int = DEFAULT_SEED) -> Outc
     source = {
         "kind": "generated",
         "description": "customer_models.ground_truth.generate: sampled personas, contacts by "
-                       "agents of varied quality, ground-truth CSAT/churn/cross-sell labels "
-                       "calibrated to shared/calibration.md rows 1, 3-11, 15",
+        "agents of varied quality, ground-truth CSAT/churn/cross-sell labels "
+        "calibrated to shared/calibration.md rows 1, 3-11, 15",
         "generator_seed": seed,
         "label_rates": {
             "csat_mean": round(float(gen.csat.mean()), 4),

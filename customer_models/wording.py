@@ -14,13 +14,17 @@ from customer_models.features import BEHAVIOUR_LABELS, RISK_LABELS
 from customer_models.personas import label as persona_label
 
 _CHANNEL = {"phone": ("电话", "phone"), "chat": ("在线聊天", "chat"), "email": ("邮件", "email")}
-_KIND = {"complaint": ("投诉", "complaint"), "inquiry": ("咨询", "inquiry"), "sales": ("销售", "sales")}
+_KIND = {
+    "complaint": ("投诉", "complaint"),
+    "inquiry": ("咨询", "inquiry"),
+    "sales": ("销售", "sales"),
+}
 _FIT = {1: ("低", "low"), 2: ("中", "medium"), 3: ("高", "high")}
 
 
 def duration(seconds: float, lang: str) -> str:
     """'4 min 10 s' / '4 分 10 秒' (hours for long waits, e.g. email)."""
-    s = int(round(max(0.0, float(seconds))))
+    s = round(max(0.0, float(seconds)))
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
     if lang == "zh-CN":
@@ -33,7 +37,7 @@ def duration(seconds: float, lang: str) -> str:
 
 
 def _n(value: Any) -> int:
-    return int(round(float(value)))
+    return round(float(value))
 
 
 def describe(factor: str, rec: Mapping[str, Any], lang: str) -> str | None:
@@ -64,7 +68,9 @@ def describe(factor: str, rec: Mapping[str, Any], lang: str) -> str | None:
         z, e = _KIND[rec["kind"]]
         return t(f"{z}类来电", f"{e} contact")
     if factor == "wait":
-        return t(f"排队等待 {duration(rec['wait_s'], lang)}", f"waited {duration(rec['wait_s'], lang)}")
+        return t(
+            f"排队等待 {duration(rec['wait_s'], lang)}", f"waited {duration(rec['wait_s'], lang)}"
+        )
     if factor == "handle":
         d = duration(rec["handle_s"], lang)
         return t(f"处理时长 {d}", f"handled in {d}")
@@ -76,7 +82,9 @@ def describe(factor: str, rec: Mapping[str, Any], lang: str) -> str | None:
         return t(f"保持等待 {n} 次（共 {d}）", f"put on hold {n}× ({d})")
     if factor == "transfers":
         n = _n(rec["transfers"])
-        return t("未转接", "not transferred") if n == 0 else t(f"被转接 {n} 次", f"transferred {n}×")
+        return (
+            t("未转接", "not transferred") if n == 0 else t(f"被转接 {n} 次", f"transferred {n}×")
+        )
     if factor in ("anger_peak", "anger_final", "trust_final", "patience_final"):
         v = float(rec[factor])
         words = {
@@ -98,7 +106,9 @@ def describe(factor: str, rec: Mapping[str, Any], lang: str) -> str | None:
             return t("首次为此问题来电", "first contact about this issue")
         return t(f"此前已为同一问题联系 {n} 次", f"{n} earlier contacts about the same issue")
     if factor == "escalated":
-        return t("已升级处理", "escalated") if _n(rec["escalated"]) else t("未升级", "not escalated")
+        return (
+            t("已升级处理", "escalated") if _n(rec["escalated"]) else t("未升级", "not escalated")
+        )
     if factor == "hung_up":
         return t("客户中途挂断", "customer hung up") if _n(rec["hung_up"]) else None
     if factor == "cross_sell":

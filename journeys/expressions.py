@@ -100,6 +100,9 @@ def _collect(tree: Any, kind: str, out: set[str]) -> None:
         return
     if tree[0] == "const":
         return
+    if tree[0] == "in":  # ("in", left, literal values, negate): only `left` has names
+        _collect(tree[1], kind, out)
+        return
     if tree[0] == kind and isinstance(tree[1], str):
         out.add(tree[1])
     for part in tree[1:]:
@@ -311,6 +314,8 @@ class _Checker:
 
     def _Call(self, node: ast.Call) -> tuple[tuple[Any, ...], Type]:
         func = node.func
+        if isinstance(func, ast.Attribute):
+            raise self.fail(func, "JY031", f"{_FORBIDDEN[ast.Attribute]} in a condition")
         if not isinstance(func, ast.Name) or func.id not in FUNCTIONS:
             shown = func.id if isinstance(func, ast.Name) else "this"
             raise self.fail(

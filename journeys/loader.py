@@ -96,7 +96,9 @@ class _JourneyLoader:
         self.line_ids: dict[str, tuple[str, Pos]] = {}
         self.check_state = True
         self.warnings: list[Diagnostic] = []
-        self.broken_aliases: set[str] = set()  # includes that failed: their names are not re-reported
+        self.broken_aliases: set[str] = (
+            set()
+        )  # includes that failed: their names are not re-reported
 
     # ------------------------------------------------------------------ helpers
     def err(
@@ -212,8 +214,13 @@ class _JourneyLoader:
                 lp = value.key_pos(lang)
                 if lang not in V.LANGUAGES:
                     if v is None and value.pos.line == lp.line and value.pos.style is None:
-                        self.err(lp, "JY013", f"stray '{lang}' in {what}: inside {{...}} a comma "
-                                 'ends the text; put the text in quotes ("...")', path)
+                        self.err(
+                            lp,
+                            "JY013",
+                            f"stray '{lang}' in {what}: inside {{...}} a comma "
+                            'ends the text; put the text in quotes ("...")',
+                            path,
+                        )
                         continue
                     hint = did_you_mean(lang, V.LANGUAGES) or f"; use {allowed_list(V.LANGUAGES)}"
                     self.err(lp, "JY013", f"unknown language '{lang}' in {what}{hint}", path)

@@ -31,7 +31,7 @@ from journeys.vocabulary import BEHAVIOURS
 POLICIES: tuple[str, ...] = ("random", "novice", "competent", "expert")
 
 #: Probability that the competent bot settles for a lesser (still risk-free) option.
-COMPETENT_SLIP = 0.22
+COMPETENT_SLIP = 0.25
 #: Probability that the competent bot forgets a pending calm three-step.
 COMPETENT_FORGETS_TRIGGER = 0.2
 #: Probability that the novice bot makes one of the typical mistakes when one is on offer.
@@ -47,6 +47,14 @@ MISTAKE_BEHAVIOURS: frozenset[str] = frozenset(
     tag
     for tag, b in BEHAVIOURS.items()
     if any(direction < 0 for _, direction in b.rubric) and tag not in _NOT_MISTAKES
+)
+#: The novice's typical slips named by the training method's seeds: skipping verification,
+#: interrupting, vague or wrong information, robotic scripts, rushing, jargon, pushing a sale.
+#: Hostile acts (arguing, blaming, leaking data, overpromising) are not what novices *tend* to do;
+#: they happen to a novice only when nothing else is on offer.
+NOVICE_TYPICAL: frozenset[str] = frozenset(
+    {"skip_verification", "interrupt", "vague_info", "wrong_info", "scripted", "rush", "jargon",
+     "pushy_sales"}
 )
 #: Good practice: behaviours that only move rubric dimensions up.
 GOOD_BEHAVIOURS: frozenset[str] = frozenset(
@@ -93,6 +101,10 @@ def is_mistake(view: Any) -> bool:
     if any(b in MISTAKE_BEHAVIOURS for b in _behaviours(view)):
         return True
     return _fit(view) == "low"
+
+
+def _typical_slip(view: Any) -> bool:
+    return any(b in NOVICE_TYPICAL for b in _behaviours(view)) or _fit(view) == "low"
 
 
 def _goodness(view: Any) -> int:
@@ -148,13 +160,15 @@ def _fastest(views: Iterable[Any]) -> Any:
 
 def _novice(views: list[Any], rng: random.Random) -> Any:
     roll = rng.random()
-    mistakes = [v for v in views if is_mistake(v)]
+    mistakes = [v for v in views if _typical_slip(v)] or [v for v in views if is_mistake(v)]
     if mistakes and roll < NOVICE_ERROR_RATE:
         # The fastest mistakes first: skipping steps is what novices do under time pressure.
         quickest = min(float(getattr(v, "time_s", 0) or 0) for v in mistakes)
         pool = [v for v in mistakes if float(getattr(v, "time_s", 0) or 0) <= quickest * 1.5]
         return pool[rng.randrange(len(pool))]
-    sound = [v for v in views if not is_mistake(v)] or views
+    # Sound = no mistake and not penalised (a long hold, say); fall back step by step.
+    clean = [v for v in views if not is_mistake(v)]
+    sound = [v for v in clean if _score(v) >= 0] or clean or views
     # Half the time the quickest sound option (short answers, no empathy work), otherwise any
     # sound option: a novice knows the basics but not which answer is the complete one.
     if rng.random() < NOVICE_PREFERS_FASTEST:

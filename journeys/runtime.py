@@ -47,6 +47,7 @@ class ChoiceView:
     knowledge: tuple[str, ...]
     once: bool = False
     qid: str = ""
+    choice: Choice | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class TriggerEvent:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StepResult:
     """What one step did.  `node_id` is where the run is now; `ending` is set when it ended."""
 
@@ -252,21 +253,25 @@ class JourneyRun:
 
     def _compute_views(self) -> list[ChoiceView]:
         node = self.journey.nodes[self._node_id]
-        primary: list[tuple[Choice, Text | None]] = []
-        fallbacks: list[tuple[Choice, Text | None]] = []
+        chosen = self._chosen
+        reasons: list[str | None] = []
+        any_primary = False
         for c in node.choices:
-            reason = None
-            if c.once and c.qid in self._chosen:
-                reason = Text(_REASON_ONCE)
+            if c.once and c.qid in chosen:
+                reasons.append("once")
             elif c.condition is not None and not c.condition(self):
-                reason = Text(_REASON_IF)
-            (fallbacks if c.fallback else primary).append((c, reason))
-        any_primary = any(reason is None for _, reason in primary)
-        if any_primary:
-            fallbacks = [(c, r or Text(_REASON_FALLBACK)) for c, r in fallbacks]
-        order = {c.qid: i for i, c in enumerate(node.choices)}
-        rows = sorted(primary + fallbacks, key=lambda cr: (cr[1] is not None, order[cr[0].qid]))
-        return [_view(c, r) for c, r in rows]
+                reasons.append("if")
+            else:
+                reasons.append(None)
+                any_primary = any_primary or not c.fallback
+        available: list[ChoiceView] = []
+        unavailable: list[ChoiceView] = []
+        for c, reason in zip(node.choices, reasons, strict=True):
+            if reason is None and c.fallback and any_primary:
+                reason = "fallback"
+            view = _view(c, reason)
+            (available if reason is None else unavailable).append(view)
+        return available + unavailable
 
     # ------------------------------------------------------------------ stepping
     def start(self) -> StepResult:
@@ -284,14 +289,19 @@ class JourneyRun:
             raise JourneyRunError("call start() before choose()")
         if self._finished:
             raise JourneyRunError(f"the journey has ended ({self._outcome}); no more choices")
-        view = next((v for v in self.choices(True) if v.id == choice_id), None)
-        if view is None:
+        views = self._cache
+        if views is None:
+            views = self._cache = self._compute_views()
+        for view in views:
+            if view.id == choice_id:
+                break
+        else:
             raise JourneyRunError(f"no choice '{choice_id}' at node '{self._node_id}'")
         if not view.available:
-            raise JourneyRunError(
-                f"choice '{choice_id}' is not available now ({view.reason['en']})"
-            )
-        choice = next(c for c in self.journey.nodes[self._node_id].choices if c.id == choice_id)
+            reason = view.reason["en"] if view.reason else ""
+            raise JourneyRunError(f"choice '{choice_id}' is not available now ({reason})")
+        choice = view.choice
+        assert choice is not None
         acc = _Acc()
         self._history.append(choice.id)
         self._path.append(choice.qid)
@@ -301,7 +311,10 @@ class JourneyRun:
         for eff in choice.effects:
             var = self.journey.state[eff.var]
             old = self._state[eff.var]
-            new = var.coerce(old + eff.value) if eff.op == "add" else var.coerce(eff.value)
+            if eff.op == "add":  # int delta, clamped (the hot path: no coerce needed)
+                new = min(var.max, max(var.min, old + eff.value))
+            else:
+                new = var.coerce(eff.value)
             self._state[eff.var] = new
             first = effects.get(eff.var, (old, new))[0]
             effects[eff.var] = (first, new)
@@ -382,7 +395,7 @@ class JourneyRun:
         raise JourneyRunError(f"route at '{node.id}' has no unconditional entry")
 
     def _check_keywords(self, line: Line, acc: _Acc) -> None:
-        texts = [t.lower() for t in line.text.values()]
+        texts = _lowered(line)
         armed_ids = {a.trigger.id for a in self._armed}
         for trig in self.journey.triggers:
             if trig.id in armed_ids:
@@ -522,23 +535,47 @@ class JourneyRun:
         return run
 
 
-def _view(c: Choice, reason: Text | None) -> ChoiceView:
-    return ChoiceView(
-        id=c.id,
-        text=c.text,
-        available=reason is None,
-        reason=reason,
-        behaviours=c.behaviours,
-        time_s=c.time_s,
-        risk=c.risk,
-        score=c.score,
-        cross_sell=c.cross_sell,
-        fallback=c.fallback,
-        feedback=c.feedback,
-        knowledge=c.knowledge,
-        once=c.once,
-        qid=c.qid,
-    )
+_REASONS: dict[str, Text] = {
+    "once": Text(_REASON_ONCE),
+    "if": Text(_REASON_IF),
+    "fallback": Text(_REASON_FALLBACK),
+}
+
+
+def _view(c: Choice, reason: str | None) -> ChoiceView:
+    """The (immutable, shared) view of a choice for one availability state."""
+    cache = c.__dict__.get("_views")
+    if cache is None:
+        cache = {}
+        object.__setattr__(c, "_views", cache)
+    view = cache.get(reason)
+    if view is None:
+        view = cache[reason] = ChoiceView(
+            id=c.id,
+            text=c.text,
+            available=reason is None,
+            reason=_REASONS[reason] if reason else None,
+            behaviours=c.behaviours,
+            time_s=c.time_s,
+            risk=c.risk,
+            score=c.score,
+            cross_sell=c.cross_sell,
+            fallback=c.fallback,
+            feedback=c.feedback,
+            knowledge=c.knowledge,
+            once=c.once,
+            qid=c.qid,
+            choice=c,
+        )
+    return view
+
+
+def _lowered(line: Line) -> tuple[str, ...]:
+    cached = line.__dict__.get("_lower")
+    if cached is None:
+        cached = tuple(t.lower() for t in line.text.values())
+        object.__setattr__(line, "_lower", cached)
+    return cached
 
 
 def _clean_persona(persona: Mapping[str, object] | None) -> dict[str, Any]:
@@ -554,9 +591,14 @@ def _clean_persona(persona: Mapping[str, object] | None) -> dict[str, Any]:
             if typ is str:
                 out[name] = str(value)
             elif typ is int:
-                out[name] = int(value)  # type: ignore[call-overload]
+                number = float(value)  # type: ignore[arg-type]
+                if number != number or number in (float("inf"), float("-inf")):
+                    continue
+                out[name] = round(number)
             else:
-                out[name] = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+                number = float(value)  # type: ignore[arg-type]
+                if number == number:
+                    out[name] = number
+        except (TypeError, ValueError, OverflowError):
             continue
     return out

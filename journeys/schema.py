@@ -72,6 +72,10 @@ def _type(t: tuple[Any, ...]) -> dict[str, Any]:
     kind = t[0]
     if kind == "id":
         return {"type": "string", "pattern": spec.ID_PATTERN}
+    if kind == "jid":
+        return {"type": "string", "pattern": spec.JOURNEY_ID_PATTERN}
+    if kind == "ref":
+        return {"type": "string", "pattern": spec.NODE_REF_PATTERN}
     if kind == "str":
         return {"type": "string"}
     if kind == "int":

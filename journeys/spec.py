@@ -2,7 +2,8 @@
 
 Why: the validator (allowed / required fields, vocabulary values) and `shapan journey schema`
 (the JSON Schema editors use for autocompletion) both read this table, so they cannot drift.
-Type descriptors are small tuples: ("id",), ("str",), ("int",), ("number",), ("bool",),
+Type descriptors are small tuples: ("id",), ("jid",) journey id, ("ref",) node reference,
+("str",), ("int",), ("number",), ("bool",),
 ("text",) i18n, ("duration",), ("expr",), ("enum", values), ("list", item), ("map", value),
 ("obj", name), ("oneof", (desc, ...)), ("const", value).
 """
@@ -17,6 +18,7 @@ from journeys import vocabulary as V
 ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 JOURNEY_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 LINE_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+NODE_REF_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 DURATION_PATTERN = r"^(\d+h)?(\d+m)?(\d+(\.\d+)?s)?$"
 
 #: Tone cues on a `say` line (how the line is delivered; the UI shows them, TTS may use them).
@@ -98,7 +100,7 @@ OBJECTS: dict[str, Obj] = {
     "journey": Obj(
         "A customer journey: who calls, what they say, what the agent may do, how it ends.",
         {
-            "journey": Field(("id",), True, "Journey id, unique across the library."),
+            "journey": Field(("jid",), True, "Journey id, unique across the library."),
             "version": Field(
                 ("int",), True, "Integer version; bump it when you change the journey."
             ),
@@ -110,7 +112,7 @@ OBJECTS: dict[str, Obj] = {
             "state": Field(("map", ("obj", "state_var")), False, "Typed, bounded state variables."),
             "triggers": Field(("list", ("obj", "trigger")), False, "Keyword rules."),
             "includes": Field(("list", ("obj", "include")), False, "Shared fragments."),
-            "start": Field(("id",), True, "The node the journey starts at."),
+            "start": Field(("ref",), True, "The node the journey starts at."),
             "nodes": Field(("map", ("obj", "node")), True, "The nodes, by id."),
         },
     ),
@@ -180,7 +182,7 @@ OBJECTS: dict[str, Obj] = {
         {
             "use": Field(("str",), True, "Fragment path, relative to this file."),
             "as": Field(("id",), True, "Namespace: fragment node `n` becomes `<as>.n`."),
-            "exits": Field(("map", ("id",)), True, "Fragment exit -> node of this journey."),
+            "exits": Field(("map", ("ref",)), True, "Fragment exit -> node of this journey."),
         },
     ),
     "node": Obj(
@@ -226,7 +228,7 @@ OBJECTS: dict[str, Obj] = {
             "feedback": Field(("text",), False, "Debrief feedback."),
             "knowledge": Field(("list", ("str",)), False, "Knowledge-base ids for the debrief."),
             "cross_sell": Field(("obj", "cross_sell"), False, "A cross-sell offer."),
-            "goto": Field(("str",), False, "Next node (default: stay in this node)."),
+            "goto": Field(("ref",), False, "Next node (default: stay in this node)."),
         },
     ),
     "set_effect": Obj("Assign an int variable.", {"set": Field(("int",), True, "New value.")}),
@@ -241,7 +243,7 @@ OBJECTS: dict[str, Obj] = {
         "{if: EXPR, goto: N} | {goto: N} | {random: {node: weight, ...}}.",
         {
             "if": Field(("expr",), False, "Condition."),
-            "goto": Field(("str",), False, "Target node."),
+            "goto": Field(("ref",), False, "Target node."),
             "random": Field(("map", ("number",)), False, "Weighted random branch (seeded)."),
         },
     ),

@@ -31,7 +31,7 @@ Definitions (rates are fractions 0..1, times seconds; a ratio with no data is No
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from journeys.vocabulary import RISK_TYPES, RUBRIC
@@ -103,6 +103,7 @@ HANDLE_BIN_S = 30.0
 HANDLE_BINS = 60  # 0..1800 s, plus one overflow bin
 RUBRIC_KEYS: tuple[str, ...] = tuple(RUBRIC)
 RISK_KEYS: tuple[str, ...] = tuple(RISK_TYPES)
+_RISK_COLUMNS: tuple[tuple[str, str], ...] = tuple((k, f"risk_{k}") for k in RISK_KEYS)
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -203,30 +204,41 @@ class _Group:
         self.busy_s = self.staffed_s = 0.0
         self.human = False
 
-    def finish(self, record: Mapping[str, Any], rubric: dict[str, float] | None) -> None:
+    def finish(
+        self,
+        handle: float,
+        fcr: bool,
+        csat: float | None,
+        top_box: float,
+        churn: float | None,
+        offered: bool,
+        accepted: bool,
+        risk_points: int,
+        rubric: Sequence[float | None] | None,
+    ) -> None:
+        """Add one finished contact (values extracted once by `contact_finished`)."""
         self.finished += 1
-        self.fcr += 1 if record.get("fcr") else 0
-        self.handle_sum += float(record.get("handle_s") or 0.0)
-        csat = record.get("csat_mean")
+        if fcr:
+            self.fcr += 1
+        self.handle_sum += handle
         if csat is not None:
             self.csat_n += 1
-            self.csat_sum += float(csat)
-            self.top_box_sum += float(record.get("csat_top_box") or 0.0)
-        churn = record.get("churn")
+            self.csat_sum += csat
+            self.top_box_sum += top_box
         if churn is not None:
             self.churn_n += 1
-            self.churn_sum += float(churn)
-        if record.get("cross_sell_offered"):
+            self.churn_sum += churn
+        if offered:
             self.xs_offered += 1
-            if record.get("cross_sell_accepted"):
+            if accepted:
                 self.accepted += 1
-        self.risk_points += int(record.get("risk_points") or 0)
-        if rubric:
-            for i, key in enumerate(RUBRIC_KEYS):
-                value = rubric.get(key)
+        self.risk_points += risk_points
+        if rubric is not None:
+            n, total = self.rubric_n, self.rubric_sum
+            for i, value in enumerate(rubric):
                 if value is not None:
-                    self.rubric_n[i] += 1
-                    self.rubric_sum[i] += value
+                    n[i] += 1
+                    total[i] += value
 
     def queue_figures(self) -> dict[str, Any]:
         return {
@@ -370,39 +382,64 @@ class KpiAccumulator:
         if record.get("abandoned"):
             self._outcomes["abandoned"] = self._outcomes.get("abandoned", 0) + 1
             return
-        rubric = rubric_of(record)
-        self._total.finish(record, rubric)
-        agent_id = record.get("agent_id")
+        get = record.get
+        rubric_map = rubric_of(record)
+        rubric = None if rubric_map is None else [rubric_map.get(k) for k in RUBRIC_KEYS]
+        handle = float(get("handle_s") or 0.0)
+        csat = get("csat_mean")
+        csat = None if csat is None else float(csat)
+        churn = get("churn")
+        churn = None if churn is None else float(churn)
+        offered = bool(get("cross_sell_offered"))
+        accepted = offered and bool(get("cross_sell_accepted"))
+        values = (
+            handle,
+            bool(get("fcr")),
+            csat,
+            float(get("csat_top_box") or 0.0),
+            churn,
+            offered,
+            accepted,
+            int(get("risk_points") or 0),
+            rubric,
+        )
+        self._total.finish(*values)
+        agent_id = get("agent_id")
         if agent_id is not None:
             agent = self._agent(str(agent_id))
-            agent.finish(record, rubric)
-            agent.human = agent.human or is_human(record)
-        if (ch := self._channel(record.get("channel"))) is not None:
-            ch.finish(record, rubric)
+            agent.finish(*values)
+            if not agent.human and is_human(record):
+                agent.human = True
+        if (ch := self._channel(get("channel"))) is not None:
+            ch.finish(*values)
         outcome = str(record.get("outcome") or "unknown")
         self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1
-        handle = float(record.get("handle_s") or 0.0)
         self._handle_hist[min(int(handle // HANDLE_BIN_S), HANDLE_BINS)] += 1
         probs = csat_probs_of(record)
         if probs is not None:
             for i in range(5):
                 self._csat_dist[i] += probs[i]
-        for key, count in risk_counts_of(record).items():
-            self._risk_counts[key] += count
-        churn = record.get("churn")
-        if churn is not None and float(churn) >= self.high_churn:
+        risk_counts = self._risk_counts
+        if "risk_counts" in record:
+            for key, count in risk_counts_of(record).items():
+                risk_counts[key] += count
+        else:
+            for key, column in _RISK_COLUMNS:
+                count = get(column)
+                if count:
+                    risk_counts[key] += int(count)
+        if churn is not None and churn >= self.high_churn:
             self._churn_high += 1
-        if record.get("cross_sell_offered"):
-            fit = fit_label(record)
-            counts = self._xs_by_fit.setdefault(fit, [0, 0])
+        if offered:
+            counts = self._xs_by_fit.setdefault(fit_label(record), [0, 0])
             counts[0] += 1
-            counts[1] += 1 if record.get("cross_sell_accepted") else 0
-        if (row := self._interval(record.get("arrived_at"))) is not None:
+            counts[1] += 1 if accepted else 0
+        if (row := self._interval(get("arrived_at"))) is not None:
             row[6] += 1
             row[7] += handle
-            if record.get("csat_mean") is not None:
+            if csat is not None:
                 row[8] += 1
-                row[9] += float(record["csat_mean"])
+                row[9] += csat
         self._sample_record(record)
         if is_human(record):
             self._human.append(dict(record))

@@ -694,7 +694,9 @@ class _Checker:
                 )
                 continue
             seen[got.id] = item.value_pos("id").line
-            self.group_pos[(human, got.id)] = item.value_pos("channels") if "channels" in item else item.pos
+            self.group_pos[(human, got.id)] = (
+                item.value_pos("channels") if "channels" in item else item.pos
+            )
             out.append(got)
         return tuple(out)
 

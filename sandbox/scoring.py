@@ -12,6 +12,7 @@ and one mistake weighs as much as two good actions.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -81,6 +82,21 @@ def _risk_types(risks: Any) -> list[str]:
     return out
 
 
+#: Per behaviour tag: (dimension index, +1/-1) pairs, and whether it is a sales behaviour.
+_DIMS: tuple[str, ...] = tuple(RUBRIC)
+_DIM_INDEX = {d: i for i, d in enumerate(_DIMS)}
+_TAG_EFFECTS: dict[str, tuple[tuple[int, int], ...]] = {
+    tag: tuple((_DIM_INDEX[dim], direction) for dim, direction in b.rubric)
+    for tag, b in BEHAVIOURS.items()
+}
+_SOOTHING = _DIM_INDEX["soothing"]
+_SALES = _DIM_INDEX["sales"]
+_EFFICIENCY = _DIM_INDEX["efficiency"]
+_RISK_EFFECTS: dict[str, tuple[int, ...]] = {
+    risk: tuple(_DIM_INDEX[d] for d in dims) for risk, dims in RISK_DIMENSIONS.items()
+}
+
+
 def score_contact(
     decisions: Sequence[Mapping[str, Any]],
     *,
@@ -101,52 +117,58 @@ def score_contact(
     but not scored: queue wait is a staffing result, not the agent's behaviour.
     `sales` is None when the contact had no sales opportunity (not a sales journey, no sales
     behaviour, no offer) so it does not drag radar averages.
+
+    Runs once per contact (40,000+ per full day), hence the precomputed tables.
     """
     del wait_s  # documented: not part of the agent's rubric
-    pos = dict.fromkeys(RUBRIC, 0.0)
-    neg = dict.fromkeys(RUBRIC, 0.0)
+    pos = [0.0] * len(_DIMS)
+    neg = [0.0] * len(_DIMS)
     sales_seen = kind == "sales"
-    all_risks: list[str] = _risk_types(risks)
+    all_risks: list[str] = _risk_types(risks) if risks else []
+    effects = _TAG_EFFECTS
     for decision in decisions:
-        for tag in _field(decision, "behaviours", ()) or ():
-            behaviour = BEHAVIOURS.get(tag)
-            if behaviour is None:
-                continue
-            if tag in SALES_BEHAVIOURS:
-                sales_seen = True
-            for dim, direction in behaviour.rubric:
+        get = (
+            decision.get if isinstance(decision, Mapping) else functools.partial(getattr, decision)
+        )
+        for tag in get("behaviours", None) or ():
+            for dim, direction in effects.get(tag, ()):
                 if direction > 0:
                     pos[dim] += 1.0
                 else:
                     neg[dim] += 1.0
-        all_risks.extend(_risk_types(_field(decision, "risks")))
-        for event in _field(decision, "triggers", ()) or ():
+            if tag in SALES_BEHAVIOURS:
+                sales_seen = True
+        decision_risks = get("risks", None)
+        if decision_risks:
+            all_risks.extend(_risk_types(decision_risks))
+        for event in get("triggers", None) or ():
             status = _field(event, "status")
             if status == "satisfied":
-                pos["soothing"] += TRIGGER_EVIDENCE
+                pos[_SOOTHING] += TRIGGER_EVIDENCE
             elif status == "missed":
-                neg["soothing"] += TRIGGER_EVIDENCE
-        offer = _field(decision, "cross_sell")
+                neg[_SOOTHING] += TRIGGER_EVIDENCE
+        offer = get("cross_sell", None)
         if offer:
             sales_seen = True
             p, n = FIT_EVIDENCE.get(str(_field(offer, "fit", "medium")), (0.0, 0.0))
-            pos["sales"] += p
-            neg["sales"] += n
+            pos[_SALES] += p
+            neg[_SALES] += n
     for risk in all_risks:
-        for dim in RISK_DIMENSIONS.get(risk, ()):
+        for dim in _RISK_EFFECTS.get(risk, ()):
             neg[dim] += RISK_EVIDENCE
-            if dim == "sales":
+            if dim == _SALES:
                 sales_seen = True
-    for dim, p, n in OUTCOME_EVIDENCE.get(outcome or "", ()):
-        pos[dim] += p
-        neg[dim] += n
-    scores: dict[str, float | None] = {
-        dim: round(evidence_score(pos[dim], neg[dim]), 2) for dim in RUBRIC
-    }
+    for dim_name, p, n in OUTCOME_EVIDENCE.get(outcome or "", ()):
+        pos[_DIM_INDEX[dim_name]] += p
+        neg[_DIM_INDEX[dim_name]] += n
+    values = [
+        round(100.0 * (p + 1.5) / (p + 2.0 * n + 2.5), 2) for p, n in zip(pos, neg, strict=True)
+    ]
     if pace_s and pace_s > 0:
         ratio = max(0.0, float(handle_s)) / pace_s
         time_score = 100.0 * min(1.0, max(0.0, (PACE_ZERO_AT - ratio) / (PACE_ZERO_AT - 1.0)))
-        scores["efficiency"] = round(0.5 * float(scores["efficiency"]) + 0.5 * time_score, 2)
+        values[_EFFICIENCY] = round(0.5 * values[_EFFICIENCY] + 0.5 * time_score, 2)
+    scores: dict[str, float | None] = dict(zip(_DIMS, values, strict=True))
     if not sales_seen:
         scores["sales"] = None
     return scores

@@ -102,7 +102,13 @@ class Session:
             knowledge=self._knowledge,
             flush=self.recorder.flush,
         )
-        self.center = ContactCenter(sc, self.seed, hooks, human_policy=human_policy)
+        # Live outcome KPIs: with human seats, predictions are cut every 30 s of sim time (the
+        # trainee watches their CSAT move); without, every `batch` contacts (~3 sim-minutes of
+        # full-day). Both points are fixed in sim time, so replays batch identically.
+        flush_every = 30.0 if sc.seats else 0.0
+        self.center = ContactCenter(
+            sc, self.seed, hooks, human_policy=human_policy, flush_every=flush_every
+        )
         self.env = self.center.env
         self.finished = False
         self._closed = False
@@ -197,8 +203,11 @@ class Session:
             "choices": self._choices(play),
         }
 
-    def decide(self, contact_id: str, choice_id: str) -> None:
-        """Take a pending decision; raises SessionError with a clear message otherwise."""
+    def decide(self, contact_id: str, choice_id: str) -> dict[str, Any]:
+        """Take a pending decision; raises SessionError with a clear message otherwise.
+
+        Returns what the trainee may be shown at once: `{contact_id, choice_id, text{},
+        feedback{}|None, knowledge: [{id, kind, title{}, body{}}], behaviours}`."""
         c = self.center.active.get(contact_id)
         if c is None or not c.pending or c.decision is None or c.decision.triggered:
             waiting = [p.id for p in self.center.pending()]
@@ -206,7 +215,8 @@ class Session:
                 f"contact {contact_id!r} is not waiting for a decision"
                 + (f"; pending: {', '.join(waiting)}" if waiting else "; nothing is pending")
             )
-        available = [v.id for v in c.play.choices()]
+        views = c.play.choices()
+        available = [v.id for v in views]
         if choice_id not in available:
             raise SessionError(
                 f"choice {choice_id!r} is not available for {contact_id} at node "
@@ -283,15 +293,12 @@ class Session:
                 else None
             ),
             "risks": [
-                {
-                    "type": d["risks"][0] if d["risks"] else None,
-                    "label": _risk_label(r),
-                    "t": d["t"],
-                }
+                {"type": r, "label": _risk_label(r), "t": d["t"]}
                 for d in c.decided_log
                 for r in d["risks"]
             ],
             "knowledge": [k for k in (self._knowledge(kid) for kid in kids) if k is not None],
+            "last_decision": dict(c.decided_log[-1]) if c.decided_log else None,
         }
 
     def _agents_view(self) -> list[dict[str, Any]]:
@@ -393,7 +400,10 @@ class Session:
             pending = copy.deepcopy(self.recorder.pending)
             from sandbox.engine.recorder import apply_predictions
 
-            apply_predictions([r for r in pending if not r.get("abandoned") and not r.get("_predicted")], self.seed)
+            apply_predictions(
+                [r for r in pending if not r.get("abandoned") and not r.get("_predicted")],
+                self.seed,
+            )
             for rec in pending:
                 rec.pop("_predicted", None)
                 kpi.contact_finished(rec)

@@ -104,6 +104,7 @@ class App:
         pygame.key.set_repeat(400, 40)
         flags = pygame.RESIZABLE | (pygame.FULLSCREEN if options.fullscreen else 0)
         size = (0, 0) if options.fullscreen else options.size
+        self.flags = flags
         self.window = pygame.display.set_mode(size, flags)
         pygame.display.set_caption(i18n.t("app_title", self.lang))
         with contextlib.suppress(Exception), warnings.catch_warnings():  # needs SDL's window API
@@ -139,13 +140,10 @@ class App:
         self.screen = self.start_screen
         if options.resume is not None:
             self.resume(options.resume)
-        elif options.skip_start:
-            self.begin(
-                options.scenario or (options.scenarios[0] if options.scenarios else "practice"),
-                options.seed,
-            )
         else:
             self.start_screen.enter()
+            if options.skip_start:  # first frame shows "Preparing…", the next builds the session
+                self.start_screen.request_start()
 
     # ---- session lifecycle -------------------------------------------------------------
     @property
@@ -265,6 +263,10 @@ class App:
             self.request_quit()
             return
         if event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
+            if event.type == pygame.VIDEORESIZE:
+                wanted = (max(event.w, theme.MIN_SIZE[0]), max(event.h, theme.MIN_SIZE[1]))
+                if pygame.display.get_surface().get_size() != wanted:  # drivers that do not resize
+                    pygame.display.set_mode(wanted, self.flags)
             self.window = pygame.display.get_surface()
             self.size = self.window.get_size()
             self.gui.set_window_resolution(self.size)

@@ -77,6 +77,7 @@ class Fonts:
         self._fonts: dict[tuple[int, bool], pygame.font.Font] = {}
         self._lines: dict[tuple[str, int, bool, tuple[int, ...]], pygame.Surface] = {}
         self._wraps: dict[tuple[str, int, bool, int], list[str]] = {}
+        self._fits: dict[tuple[str, int, bool, int], str] = {}
         self.renders = 0  # number of real renders, for tests and the benchmark
 
     def font(self, size: int, bold: bool = False) -> pygame.font.Font:
@@ -138,15 +139,24 @@ class Fonts:
         return lines
 
     def ellipsize(self, text: str, size: int, max_width: int, bold: bool = False) -> str:
-        """Cut text to fit `max_width`, ending with an ellipsis when cut."""
+        """Cut text to fit `max_width`, ending with an ellipsis when cut (cached)."""
+        key = (text, size, bold, max_width)
+        found = self._fits.get(key)
+        if found is not None:
+            return found
         font = self.font(size, bold)
         if font.size(text)[0] <= max_width:
-            return text
-        lo, hi = 0, len(text)
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if font.size(text[:mid] + "…")[0] <= max_width:
-                lo = mid
-            else:
-                hi = mid - 1
-        return text[:lo] + "…"
+            found = text
+        else:
+            lo, hi = 0, len(text)
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if font.size(text[:mid] + "…")[0] <= max_width:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            found = text[:lo] + "…"
+        if len(self._fits) > _CACHE_LIMIT:
+            self._fits.clear()
+        self._fits[key] = found
+        return found

@@ -41,6 +41,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "recent_abandoned": {"zh-CN": "刚放弃", "en": "Just hung up in queue"},
     "conversation": {"zh-CN": "当前通话", "en": "Conversation"},
     "no_contact": {"zh-CN": "等待下一位客户…", "en": "Waiting for the next customer…"},
+    "no_seat": {
+        "zh-CN": "本场景没有学员席位：您在观看整个中心的运行",
+        "en": "This scenario has no trainee seat: you are watching the centre run",
+    },
     "customer_card": {"zh-CN": "客户卡片", "en": "Customer card"},
     "knowledge": {"zh-CN": "知识库", "en": "Knowledge base"},
     "knowledge_none": {
@@ -67,6 +71,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "trigger": {"zh-CN": "触发规则", "en": "Rule triggered"},
     "hangup": {"zh-CN": "客户挂断", "en": "Customer hung up"},
     "abandon": {"zh-CN": "排队放弃", "en": "Abandoned in queue"},
+    "contact_ended": {"zh-CN": "通话结束", "en": "Contact ended"},
     "feedback": {"zh-CN": "反馈", "en": "Feedback"},
     "vip": {"zh-CN": "VIP", "en": "VIP"},
     "keys_desk": {
@@ -252,6 +257,14 @@ def rubric_label(key: str, lang: str) -> str:
 
 def risk_label(key: str, lang: str) -> str:
     return label(RISK_TYPES, key, lang)
+
+
+#: shorter rubric names where the radar has little room around it
+_RADAR_SHORT = {"accuracy": {"zh-CN": "信息准确性", "en": "Accuracy"}}
+
+
+def radar_label(key: str, lang: str) -> str:
+    return label(_RADAR_SHORT, key, lang) if key in _RADAR_SHORT else rubric_label(key, lang)
 
 
 def outcome_label(key: str | None, lang: str) -> str:

@@ -102,18 +102,17 @@ def render_all(
             post_key(pygame.K_RETURN)
             run_until(app, lambda a: a.screen is a.desk, dt=0.0, limit=10)
             app.set_speed(2)
-            # the second contact's first decisions: a real transcript and a live KPI bar
-            decided = 0
-            while decided < 6 and run_until(
-                app, lambda a: contact_waiting(a) is not None or a.screen is not a.desk, dt=0.5
-            ):
-                if app.screen is not app.desk:
+            # decide until a rule triggers (the banner shows) with the next decision waiting
+            for _ in range(40):
+                if not run_until(
+                    app, lambda a: contact_waiting(a) is not None or a.screen is not a.desk, dt=0.5
+                ):
+                    break
+                if app.screen is not app.desk or (
+                    app.desk.banners and len(app.session.decision_log) >= 2
+                ):
                     break
                 decide_first_available(app)
-                decided += 1
-            run_until(
-                app, lambda a: contact_waiting(a) is not None or a.screen is not a.desk, dt=0.5
-            )
             written.append(capture(app, out, f"desk-{lang}"))
             if lang == "en":
                 while run_until(

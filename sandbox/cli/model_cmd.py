@@ -25,12 +25,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     msub = parser.add_subparsers(dest="model_command", metavar="SUBCOMMAND")
     parser.set_defaults(handler=lambda _a: _usage(parser))
 
-    p = add_command(msub, "train", _train,
-                    "retrain the models / 重新训练模型 (generated data, or --data CSV)")
+    p = add_command(
+        msub, "train", _train, "retrain the models / 重新训练模型 (generated data, or --data CSV)"
+    )
     p.add_argument("--data", metavar="CSV", help="contact export in the feature schema with labels")
     p.add_argument("--out", metavar="DIR", required=True, help="directory to write the model files")
-    p.add_argument("--rows", type=int, default=None,
-                   help="contacts to generate when no --data is given (default 100000)")
+    p.add_argument(
+        "--rows",
+        type=int,
+        default=None,
+        help="contacts to generate when no --data is given (default 100000)",
+    )
     p.add_argument("--seed", type=int, default=None, help="seed of the generator and the split")
     add_json_flag(p)
 
@@ -38,14 +43,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dir", metavar="DIR", help="model directory (default: the shipped models)")
     add_json_flag(p)
 
-    p = add_command(msub, "calibrate", _calibrate,
-                    "print the calibration table; exit 1 if a row fails / 校准对照表")
+    p = add_command(
+        msub,
+        "calibrate",
+        _calibrate,
+        "print the calibration table; exit 1 if a row fails / 校准对照表",
+    )
     p.add_argument("--dir", metavar="DIR", help="model directory (default: the shipped models)")
     p.add_argument("--seed", type=int, default=None, help="seed of the evaluation population")
     add_json_flag(p)
 
-    p = add_command(msub, "sample", _sample,
-                    "write generated contacts as a training CSV / 生成训练样例 CSV")
+    p = add_command(
+        msub, "sample", _sample, "write generated contacts as a training CSV / 生成训练样例 CSV"
+    )
     p.add_argument("--out", metavar="CSV", required=True)
     p.add_argument("--rows", type=int, default=1000)
     p.add_argument("--seed", type=int, default=1)
@@ -84,7 +94,9 @@ def _train(args: argparse.Namespace) -> int:
     ignored: list[str] = []
     if args.data:
         if args.rows is not None:
-            raise UserError("--rows only applies to generated data; drop it with --data", exit_code=2)
+            raise UserError(
+                "--rows only applies to generated data; drop it with --data", exit_code=2
+            )
         if not Path(args.data).is_file():
             raise UserError("file not found / 找不到文件", location=args.data)
         try:
@@ -95,23 +107,33 @@ def _train(args: argparse.Namespace) -> int:
             rest = "".join(f"\n{p.render(err.path)}" for p in err.problems[1:])
             raise UserError(
                 f"{first.render(err.path).split(': ', 1)[-1].strip()}"
-                + (f" (+{more} more)" if more else "") + rest,
+                + (f" (+{more} more)" if more else "")
+                + rest,
                 location=f"{err.path}:{first.line}",
             ) from None
         ignored = data.ignored_columns
-        source = {"kind": "csv export", "path": str(Path(args.data).name),
-                  "description": "contact-center export in the shapan feature schema"}
+        source = {
+            "kind": "csv export",
+            "path": str(Path(args.data).name),
+            "description": "contact-center export in the shapan feature schema",
+        }
         try:
-            models = training.train(data.columns, data.csat, data.churn, data.cross_sell,
-                                    seed=seed, source=source)
+            models = training.train(
+                data.columns, data.csat, data.churn, data.cross_sell, seed=seed, source=source
+            )
         except training.TrainingDataError as err:
             raise UserError(f"cannot train: {err} / 无法训练", location=args.data) from None
     else:
         models = training.train_default(n=args.rows or training.DEFAULT_TRAIN_SIZE, seed=seed)
     hashes = write_dir(models, args.out, writer=atomic_write_bytes)
-    doc = {"out": str(args.out), "version": models.version, "rows": models.card["training_data"]["rows"],
-           "metrics_held_out": models.card["metrics_held_out"], "files": hashes,
-           "ignored_columns": ignored}
+    doc = {
+        "out": str(args.out),
+        "version": models.version,
+        "rows": models.card["training_data"]["rows"],
+        "metrics_held_out": models.card["metrics_held_out"],
+        "files": hashes,
+        "ignored_columns": ignored,
+    }
     if args.json:
         emit_json(doc)
     else:
@@ -120,7 +142,9 @@ def _train(args: argparse.Namespace) -> int:
         print(f"  模型版本 version {models.version}")
         print(f"  CSAT  MAE {m['csat']['mae']:.3f}  top-box AUC {m['csat']['top_box']['auc']:.3f}")
         print(f"  churn AUC {m['churn']['auc']:.3f}  Brier {m['churn']['brier']:.4f}")
-        print(f"  cross-sell AUC {m['cross_sell']['auc']:.3f}  Brier {m['cross_sell']['brier']:.4f}")
+        print(
+            f"  cross-sell AUC {m['cross_sell']['auc']:.3f}  Brier {m['cross_sell']['brier']:.4f}"
+        )
         if ignored:
             print(f"  ignored columns / 忽略的列: {', '.join(ignored)}")
     return 0
@@ -134,18 +158,24 @@ def _card(args: argparse.Namespace) -> int:
         return 0
     m = card["metrics_held_out"]
     td = card["training_data"]
-    print(f"{card['name']}  version 版本 {card['version']}  (feature schema {card['feature_schema_version']})")
+    print(
+        f"{card['name']}  version 版本 {card['version']}  (feature schema {card['feature_schema_version']})"
+    )
     print(f"training data 训练数据: {td.get('kind')} — {td.get('description', '')}")
     print(f"  rows {td['rows']}  split {td['split']}")
     for target, desc in card["models"].items():
         print(f"model {target}: {desc}")
     print("held-out metrics 留出集指标:")
-    print(f"  CSAT: MAE {m['csat']['mae']}, accuracy {m['csat']['accuracy']}, "
-          f"top-box AUC {m['csat']['top_box']['auc']}, Brier {m['csat']['top_box']['brier']}, "
-          f"ECE {m['csat']['top_box']['ece']}")
+    print(
+        f"  CSAT: MAE {m['csat']['mae']}, accuracy {m['csat']['accuracy']}, "
+        f"top-box AUC {m['csat']['top_box']['auc']}, Brier {m['csat']['top_box']['brier']}, "
+        f"ECE {m['csat']['top_box']['ece']}"
+    )
     for t in ("churn", "cross_sell"):
-        print(f"  {t}: AUC {m[t]['auc']}, Brier {m[t]['brier']}, ECE {m[t]['ece']}, "
-              f"base rate {m[t]['base_rate']}")
+        print(
+            f"  {t}: AUC {m[t]['auc']}, Brier {m[t]['brier']}, ECE {m[t]['ece']}, "
+            f"base rate {m[t]['base_rate']}"
+        )
     print(f"features 特征: {len(card['features'])} columns")
     print("files (sha256) 文件:")
     for name, digest in card.get("files", {}).items():
@@ -164,13 +194,15 @@ def _calibrate(args: argparse.Namespace) -> int:
         print("校准对照表 calibration table (shared/calibration.md)")
         for r in rows:
             status = "通过 PASS" if r["passed"] else "未通过 FAIL"
-            print(f"[{status}] row {r['id']}: {r['relationship']}")
+            print(f"[{status}] row {r['id']}: {r.get('relationship_zh', '')} {r['relationship']}")
             print(f"    目标 target:    {r['target']}")
             print(f"    实测 measured:  {r['measured']}")
             print(f"    容差 tolerance: {r['tolerance']}")
         failed = [str(r["id"]) for r in rows if not r["passed"]]
-        print(f"{len(rows) - len(failed)}/{len(rows)} rows pass"
-              + (f"; failing 未通过: {', '.join(failed)}" if failed else ""))
+        print(
+            f"{len(rows) - len(failed)}/{len(rows)} rows pass"
+            + (f"; failing 未通过: {', '.join(failed)}" if failed else "")
+        )
     return 1 if any(not r["passed"] for r in rows) else 0
 
 
@@ -182,7 +214,9 @@ def _sample(args: argparse.Namespace) -> int:
 
     _positive(args.rows, "--rows")
     gen = ground_truth.generate(np.random.default_rng(args.seed), args.rows)
-    atomic_write_text(args.out, csvdata.to_csv_text(gen.columns, gen.csat, gen.churn, gen.cross_sell))
+    atomic_write_text(
+        args.out, csvdata.to_csv_text(gen.columns, gen.csat, gen.churn, gen.cross_sell)
+    )
     if args.json:
         emit_json({"out": str(args.out), "rows": args.rows, "columns": list(csvdata.COLUMNS)})
     else:

@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _play(args: argparse.Namespace) -> int:
-    from sandbox.scenario import ScenarioError, load_scenario, shipped_scenarios
+    from sandbox.scenario import ScenarioError, resolve_scenario, shipped_scenarios
     from sandbox.session import SessionError
 
     if args.resume is not None and not args.resume.is_file():
@@ -74,12 +74,17 @@ def _play(args: argparse.Namespace) -> int:
         )
     if args.frames is not None and args.frames < 1:
         raise UserError("--frames must be at least 1", exit_code=2)
-    if args.scenario is not None:
+    if args.scenario is not None:  # a cheap check here; a broken file is reported on screen
         try:
-            load_scenario(args.scenario)
+            path = resolve_scenario(args.scenario)
         except ScenarioError as err:
             print(err.render(), file=sys.stderr)
             return 1
+        if not path.is_file():
+            raise UserError(
+                f"no scenario file at {path}; pass a shipped name ({', '.join(shipped_scenarios())}) or a YAML path",
+                location=str(path),
+            )
     try:
         from ui.app import App, PlayOptions
     except ImportError as err:

@@ -130,7 +130,10 @@ def _run(args: argparse.Namespace) -> int:
         scenario = load_scenario(args.scenario)
         scenario = scenario.with_overrides(hours=args.hours, agents=args.agents)
     except ScenarioError as err:
-        raise UserError(err.render().removeprefix(""), exit_code=1) from None
+        for d in err.diagnostics:
+            text = d.render() if d.code != "SC021" else f"error {d.code}: {d.message}"
+            print(text, file=sys.stderr)
+        return 1
     except ValueError as err:
         raise UserError(str(err), exit_code=1) from None
     seed = scenario.seed if args.seed is None else args.seed
@@ -168,6 +171,14 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pad(text: str, width: int) -> str:
+    """Left-justify by display width (CJK characters take two columns)."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(0, width - used)
+
+
 def _fmt(key: str, value: object) -> str:
     if value is None:
         return "—"
@@ -190,7 +201,7 @@ def _print_table(results: dict, out: Path, wall: float, run_id: int | None, db: 
         row = vs.get(key)
         target = _fmt(key, row["target"]) if row else ""
         met = ("✓" if row["met"] else "✗") if row and row.get("met") is not None else ""
-        print(f"{zh + ' ' + en:<30}{_fmt(key, value):>12}{target:>12}  {met}")
+        print(f"{_pad(zh + ' ' + en, 34)}{_fmt(key, value):>12}{target:>12}  {met}")
     print(f"exports: {out}/ (results.json, contacts.csv, events.jsonl, report.html)")
     if run_id is not None:
         print(f"recorded as run {run_id} in {db}")

@@ -25,7 +25,7 @@ import numpy as np
 import simpy
 
 from customer_models.personas import PersonaMix, sample_personas
-from journeys.policies import choose
+from journeys.policies import PolicyError, choose
 from sandbox.engine.arrivals import interval_batches
 from sandbox.engine.contact import ContactPlay, text_of
 from sandbox.engine.streams import Streams, policy_rng
@@ -38,8 +38,23 @@ class Agent:
     """One agent (bot) or human seat."""
 
     __slots__ = (
-        "active", "busy_since", "busy_total", "staffed_total", "channels", "chat_slots", "group", "human", "id", "kinds",
-        "name", "off_pending", "on_shift", "policy", "seat_id", "speed", "staffed_since",
+        "active",
+        "busy_since",
+        "busy_total",
+        "channels",
+        "chat_slots",
+        "group",
+        "human",
+        "id",
+        "kinds",
+        "name",
+        "off_pending",
+        "on_shift",
+        "policy",
+        "seat_id",
+        "speed",
+        "staffed_since",
+        "staffed_total",
     )  # fmt: skip
 
     def __init__(self, agent_id: str, group: AgentGroup, policy: str | None, seat_id: str | None):
@@ -261,7 +276,9 @@ class ContactCenter:
         busy = staffed = 0.0
         for a in self.agents:
             busy += a.busy_total + (now - a.busy_since if a.busy_since is not None else 0.0)
-            staffed += a.staffed_total + (now - a.staffed_since if a.staffed_since is not None else 0.0)
+            staffed += a.staffed_total + (
+                now - a.staffed_since if a.staffed_since is not None else 0.0
+            )
         return busy / staffed if staffed > 0 else None
 
     # ----------------------------------------------------------------- arrivals
@@ -280,10 +297,16 @@ class ContactCenter:
         prefix = name[0].upper()
         seq = 0
         env = self.env
+        pool = _PersonaPool(r_per, self.mix)
         for batch in interval_batches(
-            name, per_hour=ch.arrivals_per_hour, profile=ch.profile, interval_s=ch.interval_s,
-            cv=ch.day_factor_cv, horizon_s=self.horizon, rng=r_arr,
-        ):  # fmt: skip
+            name,
+            per_hour=ch.arrivals_per_hour,
+            profile=ch.profile,
+            interval_s=ch.interval_s,
+            cv=ch.day_factor_cv,
+            horizon_s=self.horizon,
+            rng=r_arr,
+        ):
             n = len(batch.times)
             if n == 0:
                 continue
@@ -291,12 +314,17 @@ class ContactCenter:
             people = sample_personas(r_per, n, self.mix)
             expo = r_pat.exponential(1.0, size=n)
             seeds = r_con.integers(0, 2**63 - 1, size=n, dtype=np.int64)
+            fits = {
+                j: _accepts(journeys[j], people.columns)
+                for j in sorted(set(jidx.tolist()))
+                if journeys[j].persona
+            }
             times = batch.times.tolist()
             for i in range(n):
-                journey = journeys[jidx[i]]
-                persona = people.persona(i)
-                if journey.persona and not journey.accepts_persona(persona.journey_fields()):
-                    persona = self._redraw(journey, r_per) or persona
+                j = int(jidx[i])
+                journey = journeys[j]
+                ok = fits.get(j)
+                persona = people.persona(i) if ok is None or ok[i] else pool.take(journey)
                 if ch.patience == "none":
                     patience = math.inf
                 elif ch.patience == "exponential":
@@ -308,20 +336,17 @@ class ContactCenter:
                 if delay > 0:
                     yield env.timeout(delay)
                 contact = Contact(
-                    f"{prefix}{seq:06d}", seq, name, journey, persona, int(seeds[i]), env.now,
-                    patience, sc.priority.get(persona.segment, 0),
-                )  # fmt: skip
+                    f"{prefix}{seq:06d}",
+                    seq,
+                    name,
+                    journey,
+                    persona,
+                    int(seeds[i]),
+                    env.now,
+                    patience,
+                    sc.priority.get(persona.segment, 0),
+                )
                 self._arrive(contact)
-
-    def _redraw(self, journey: Any, rng: np.random.Generator) -> Any:
-        """A persona this journey accepts (its `persona:` filter), from the persona stream."""
-        for _ in range(8):
-            batch = sample_personas(rng, 16, self.mix)
-            for j in range(len(batch)):
-                p = batch.persona(j)
-                if journey.accepts_persona(p.journey_fields()):
-                    return p
-        return None
 
     def _arrive(self, c: Contact) -> None:
         now = self.env.now
@@ -456,10 +481,13 @@ class ContactCenter:
         human = agent.seat_id is not None
         while not play.finished:
             steps += 1
-            if steps > MAX_STEPS or not play.choices():
+            try:
+                if steps > MAX_STEPS:
+                    raise PolicyError("too many steps")
+                choice_id = choose(agent.policy, play.run, rng)
+            except PolicyError:  # nothing on offer (a journey dead end): the contact ends
                 play.end("unresolved")
                 break
-            choice_id = choose(agent.policy, play.run, rng)
             node = play.run.node_id
             seconds, result = play.act(choice_id, t)
             if human:
@@ -652,6 +680,43 @@ def _time_to_exhaust(play: ContactPlay) -> float:
     if rate <= 0:
         return 3600.0
     return max(5.0, play.mood.patience / rate)
+
+
+def _accepts(journey: Any, columns: dict[str, np.ndarray]) -> np.ndarray:
+    """Which personas of a batch pass the journey's `persona:` filter (vectorised)."""
+    ok = np.ones(len(columns["persona_id"]), dtype=bool)
+    for fld, allowed in journey.persona.items():
+        ok &= np.isin(columns[fld], list(allowed))
+    return ok
+
+
+class _PersonaPool:
+    """Spare personas for journeys whose `persona:` filter rejected the drawn customer.
+
+    Why a pool: a journey for elderly customers rejects most draws; re-sampling one at a
+    time costs a numpy call each. The pool draws 256 at once from the same persona stream
+    and hands out the first unused one that fits, in a fixed order (deterministic)."""
+
+    SIZE = 256
+
+    def __init__(self, rng: np.random.Generator, mix: Any):
+        self.rng = rng
+        self.mix = mix
+        self.batch: Any = None
+        self.used = np.zeros(0, dtype=bool)
+
+    def take(self, journey: Any) -> Any:
+        for _ in range(64):
+            if self.batch is not None:
+                free = _accepts(journey, self.batch.columns) & ~self.used
+                hits = np.flatnonzero(free)
+                if len(hits):
+                    k = int(hits[0])
+                    self.used[k] = True
+                    return self.batch.persona(k)
+            self.batch = sample_personas(self.rng, self.SIZE, self.mix)
+            self.used = np.zeros(self.SIZE, dtype=bool)
+        raise RuntimeError(f"journey {journey.id!r}: its persona filter accepts almost nobody")
 
 
 _HANGUP = {"zh-CN": "客户挂断了", "en": "The customer hung up"}

@@ -79,10 +79,37 @@ class ContactPlay:
     """
 
     __slots__ = (
-        "anger_peak", "behaviours", "channel", "contact_id", "cross_sell", "decisions",
-        "detail", "elapsed", "escalated", "handle_s", "hangups", "hold_s", "holds", "hung_up",
-        "journey", "kind", "line_s", "mood", "noise", "persona", "risks", "rrng", "run",
-        "seed", "speed", "srng", "sync", "transcript", "transfers", "wait_s",
+        "anger_peak",
+        "behaviours",
+        "channel",
+        "contact_id",
+        "cross_sell",
+        "decisions",
+        "detail",
+        "elapsed",
+        "escalated",
+        "handle_s",
+        "hangups",
+        "hold_s",
+        "holds",
+        "hung_up",
+        "journey",
+        "kind",
+        "line_s",
+        "mood",
+        "noise",
+        "persona",
+        "pushed",
+        "risks",
+        "rrng",
+        "run",
+        "seed",
+        "speed",
+        "srng",
+        "sync",
+        "transcript",
+        "transfers",
+        "wait_s",
     )  # fmt: skip
 
     def __init__(
@@ -117,6 +144,7 @@ class ContactPlay:
         self.rrng = ReactionRng(seed)
         self.srng: random.Random = service_rng(seed)
         self.sync = tuple(v for v in STANDARD_STATE if v in journey.state)
+        self.pushed: list[int | None] = [None] * len(self.sync)
         self.behaviours: Counter[str] = Counter()
         self.risks: list[str] = []
         self.decisions: list[dict[str, Any]] = []
@@ -153,16 +181,21 @@ class ContactPlay:
         Returns (seconds the action and the customer's reply took, the StepResult).
         """
         run = self.run
-        before = {v: run.state[v] for v in self.sync} if self.sync else None
         said = None
         if self.detail:
             said = next((text_of(c.text) for c in run.choices() if c.id == choice_id), {})
         result = run.choose(choice_id)
         behaviours = tuple(result.behaviours)
-        for v in self.sync:
-            old, new = before[v], run.state[v]  # type: ignore[index]
-            if new != old:
-                setattr(self.mood, v, min(10.0, max(0.0, getattr(self.mood, v) + (new - old))))
+        effects = result.effects
+        if effects:
+            mood = self.mood
+            for i, v in enumerate(self.sync):
+                change = effects.get(v)
+                if change is not None and change[1] != change[0]:
+                    setattr(
+                        mood, v, min(10.0, max(0.0, getattr(mood, v) + (change[1] - change[0])))
+                    )
+                    self.pushed[i] = change[1]  # the run holds the scripted value now
         agent_s = float(result.time_s) * self.speed
         if self.noise > 0:
             agent_s *= self.srng.lognormvariate(0.0, self.noise)
@@ -282,9 +315,15 @@ class ContactPlay:
             self.anger_peak = self.mood.anger
 
     def _push_mood(self) -> None:
+        """Keep the journey's standard state (anger/trust/patience) in step with the mood;
+        only values that changed are written (set_state validates, so it is not free)."""
         run = self.run
-        for v in self.sync:
-            run.set_state(v, round(getattr(self.mood, v)))
+        pushed = self.pushed
+        for i, v in enumerate(self.sync):
+            value = round(getattr(self.mood, v))
+            if pushed[i] != value:
+                run.set_state(v, value)
+                pushed[i] = value
         if self.mood.anger > self.anger_peak:
             self.anger_peak = self.mood.anger
 
@@ -300,52 +339,84 @@ class ContactPlay:
         if outcome == "escalated":
             self.escalated = True
         transfers = self.transfers + (1 if outcome == "transferred" and not self.transfers else 0)
-        run_risks = [risk_type(r) for r in self.run.risks]
-        risks = run_risks if len(run_risks) >= len(self.risks) else self.risks
-        risk_counts = Counter(risks)
+        risk_counts = Counter(self.run.risks)
+        in_decisions = Counter(self.risks)
+        extra = (
+            list((risk_counts - in_decisions).elements()) if risk_counts != in_decisions else None
+        )
+        risk_counts.update(in_decisions - risk_counts)  # never lose a risk either side reports
         rubric = score_contact(
-            self.decisions, kind=self.kind, outcome=outcome, handle_s=self.handle_s, wait_s=self.wait_s,
-            risks=risks[len(self.risks):] if len(risks) > len(self.risks) else None,
-        )  # fmt: skip
+            self.decisions,
+            kind=self.kind,
+            outcome=outcome,
+            handle_s=self.handle_s,
+            wait_s=self.wait_s,
+            risks=extra,
+        )
         xs = self.cross_sell
-        rec: dict[str, Any] = {
-            "contact_id": self.contact_id,
-            "channel": self.channel,
-            "journey_id": self.journey.id,
-            "journey_kind": self.kind,
-            "kind": self.kind,
-            "wait_s": self.wait_s,
-            "handle_s": self.handle_s,
-            "holds": self.holds,
-            "hold_s": self.hold_s,
-            "transfers": transfers,
-            "outcome": outcome,
-            "resolved": int(resolved),
-            "fcr": int(resolved and p.prior_contacts == 0),
-            "repeat_contact": int(p.prior_contacts > 0),
-            "abandoned": 0,
-            "hung_up": int(self.hung_up or outcome == "customer_hung_up"),
-            "escalated": int(self.escalated),
-            "anger_peak": round(self.anger_peak, 3),
-            "anger_final": round(self.mood.anger, 3),
-            "trust_final": round(self.mood.trust, 3),
-            "patience_final": round(self.mood.patience, 3),
-            "cross_sell_offered": int(xs is not None),
-            "cross_sell_fit": xs["level"] if xs else 0,
-            "cross_sell_fit_label": xs["fit"] if xs else None,
-            "cross_sell_offer": xs["offer"] if xs else None,
-            "risk_points": contact_risk_points(dict(risk_counts)),
-            "rubric": rubric,
-            "score": float(self.run.score or 0.0),
-            "rubric_score": overall_score(rubric),
-            "persona_id": p.persona_id,
-        }
-        counts = self.behaviours
-        for tag, key in _BEH_KEYS.items():
-            rec[key] = counts.get(tag, 0)
-        for r, key in _RISK_KEYS.items():
-            rec[key] = risk_counts.get(r, 0)
-        for name in ("segment", "age_band", "temperament", "tenure_years", "contract", "products",
-                     "value", "prior_contacts", "churn_risk"):  # fmt: skip
-            rec[name] = getattr(p, name)
+        mood = self.mood
+        rec = dict(_BLANK)
+        rec.update(
+            contact_id=self.contact_id,
+            channel=self.channel,
+            journey_id=self.journey.id,
+            journey_kind=self.kind,
+            kind=self.kind,
+            wait_s=self.wait_s,
+            handle_s=self.handle_s,
+            holds=self.holds,
+            hold_s=self.hold_s,
+            transfers=transfers,
+            outcome=outcome,
+            resolved=int(resolved),
+            fcr=int(resolved and p.prior_contacts == 0),
+            repeat_contact=int(p.prior_contacts > 0),
+            hung_up=int(self.hung_up or outcome == "customer_hung_up"),
+            escalated=int(self.escalated),
+            anger_peak=round(self.anger_peak, 3),
+            anger_final=round(mood.anger, 3),
+            trust_final=round(mood.trust, 3),
+            patience_final=round(mood.patience, 3),
+            risk_points=contact_risk_points(risk_counts) if risk_counts else 0,
+            rubric=rubric,
+            score=float(self.run.score or 0.0),
+            rubric_score=overall_score(rubric),
+            persona_id=p.persona_id,
+            segment=p.segment,
+            age_band=p.age_band,
+            temperament=p.temperament,
+            tenure_years=p.tenure_years,
+            contract=p.contract,
+            products=p.products,
+            value=p.value,
+            prior_contacts=p.prior_contacts,
+            churn_risk=p.churn_risk,
+        )
+        if xs is not None:
+            rec.update(
+                cross_sell_offered=1,
+                cross_sell_fit=xs["level"],
+                cross_sell_fit_label=xs["fit"],
+                cross_sell_offer=xs["offer"],
+            )
+        for tag, n in self.behaviours.items():
+            key = _BEH_KEYS.get(tag)
+            if key is not None:
+                rec[key] = n
+        for r, n in risk_counts.items():
+            key = _RISK_KEYS.get(r)
+            if key is not None:
+                rec[key] = n
         return rec
+
+
+#: A record with every count at zero: copying it is cheaper than building 90 keys.
+_BLANK: dict[str, Any] = {
+    "abandoned": 0,
+    "cross_sell_offered": 0,
+    "cross_sell_fit": 0,
+    "cross_sell_fit_label": None,
+    "cross_sell_offer": None,
+    **dict.fromkeys(_BEH_KEYS.values(), 0),
+    **dict.fromkeys(_RISK_KEYS.values(), 0),
+}

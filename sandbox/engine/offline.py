@@ -44,7 +44,9 @@ def play_journey(
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
     persona = persona if persona is not None else offline_persona(journey, seed)
-    contact_seed = int(Streams(seed).sequence("offline:contact").generate_state(1, "uint64")[0] >> 1)
+    contact_seed = int(
+        Streams(seed).sequence("offline:contact").generate_state(1, "uint64")[0] >> 1
+    )
     channel = channel or journey.channels[0]
     from sandbox.scenario import DEFAULT_LINE_S
 

@@ -115,7 +115,9 @@ class Recorder:
         if not self.pending:
             return
         batch, self.pending = self.pending, []
-        apply_predictions([r for r in batch if not r.get("abandoned") and not r.get("_predicted")], self.seed)
+        apply_predictions(
+            [r for r in batch if not r.get("abandoned") and not r.get("_predicted")], self.seed
+        )
         for rec in batch:
             rec.pop("_predicted", None)
             self._emit(rec)

@@ -2,7 +2,7 @@
 
 Replicated runs of the shipped `erlang` scenario (exponential service and patience, flat
 Poisson arrivals, one-step journeys) driven through the real `Session`. Each replication warms
-up for 30 min, then measures the contacts that *arrive* during the next 2 h (the KPI
+up for 30 min, then measures the contacts that *arrive* during the next 3 h (the KPI
 accumulator's per-interval counters are keyed by arrival time) and keeps running 30 min more so
 those contacts all reach their fate.
 
@@ -26,7 +26,7 @@ from sandbox import erlang
 
 REPLICATIONS = 20
 WARM_S = 1800.0
-MEASURE_S = 4 * 3600.0
+MEASURE_S = 3 * 3600.0
 TAIL_S = 1800.0
 COMPARISONS = 9
 T_CRIT = 3.1266  # Student t quantile 1 - 0.05 / (2 * 9), 19 degrees of freedom

@@ -11,18 +11,41 @@ from customer_models.ground_truth import generate
 from journeys import vocabulary
 
 ENGINE_KEYS = [
-    "channel", "kind", "wait_s", "handle_s", "holds", "hold_s", "transfers", "anger_peak",
-    "anger_final", "trust_final", "patience_final", "resolved", "fcr", "repeat_contact",
-    "escalated", "hung_up", "cross_sell_offered", "cross_sell_fit", "segment", "age_band",
-    "temperament", "tenure_years", "contract", "products", "value", "prior_contacts", "churn_risk",
+    "channel",
+    "kind",
+    "wait_s",
+    "handle_s",
+    "holds",
+    "hold_s",
+    "transfers",
+    "anger_peak",
+    "anger_final",
+    "trust_final",
+    "patience_final",
+    "resolved",
+    "fcr",
+    "repeat_contact",
+    "escalated",
+    "hung_up",
+    "cross_sell_offered",
+    "cross_sell_fit",
+    "segment",
+    "age_band",
+    "temperament",
+    "tenure_years",
+    "contract",
+    "products",
+    "value",
+    "prior_contacts",
+    "churn_risk",
 ]
 
 
 def test_duplicated_vocabulary_equals_journeys_vocabulary():
-    assert features.BEHAVIOURS == tuple(vocabulary.BEHAVIOURS)
+    assert tuple(vocabulary.BEHAVIOURS) == features.BEHAVIOURS
     for tag, b in vocabulary.BEHAVIOURS.items():
         assert features.BEHAVIOUR_LABELS[tag] == (b.zh, b.en)
-    assert features.RISK_TYPES == tuple(vocabulary.RISK_TYPES)
+    assert tuple(vocabulary.RISK_TYPES) == features.RISK_TYPES
     for risk, labels in vocabulary.RISK_TYPES.items():
         assert features.RISK_LABELS[risk] == (labels["zh-CN"], labels["en"])
     assert features.CHANNELS == vocabulary.CHANNELS and features.KINDS == vocabulary.KINDS
@@ -31,7 +54,11 @@ def test_duplicated_vocabulary_equals_journeys_vocabulary():
 
 
 def test_raw_fields_are_the_engine_record_keys():
-    expected = set(ENGINE_KEYS) | {f"beh_{t}" for t in vocabulary.BEHAVIOURS} | {f"risk_{r}" for r in vocabulary.RISK_TYPES}
+    expected = (
+        set(ENGINE_KEYS)
+        | {f"beh_{t}" for t in vocabulary.BEHAVIOURS}
+        | {f"risk_{r}" for r in vocabulary.RISK_TYPES}
+    )
     assert set(RAW_FIELDS) == expected
     assert len(RAW_FIELDS) == len(set(RAW_FIELDS))
     assert features.FEATURE_SCHEMA_VERSION == "1.0"
@@ -41,14 +68,18 @@ def test_raw_fields_are_the_engine_record_keys():
 def test_encode_records_equals_encode_columns_and_ignores_extra_keys():
     gen = generate(np.random.default_rng(4), 200)
     X = encode_columns(gen.columns)
-    records = [{**{k: gen.columns[k][i] for k in RAW_FIELDS}, "contact_id": f"c{i}"} for i in range(200)]
+    records = [
+        {**{k: gen.columns[k][i] for k in RAW_FIELDS}, "contact_id": f"c{i}"} for i in range(200)
+    ]
     np.testing.assert_allclose(encode(records), X)
     assert X.shape == (200, len(features.FEATURES))
     assert np.isfinite(X).all()
 
 
 def test_encoding_of_a_known_record():
-    rec = blank_record(kind="complaint", wait_s=250.0, beh_apology=0, beh_offer_solution=2, channel="chat")
+    rec = blank_record(
+        kind="complaint", wait_s=250.0, beh_apology=0, beh_offer_solution=2, channel="chat"
+    )
     x = dict(zip(features.FEATURES, encode([rec])[0], strict=True))
     assert x["wait_min"] == pytest.approx(250 / 60)
     assert x["channel_chat"] == 1 and x["channel_phone"] == 0
@@ -67,8 +98,12 @@ def test_decode_row_recovers_the_record():
 
 @pytest.mark.parametrize(
     ("override", "fragment"),
-    [({"channel": "fax"}, "channel: unknown value 'fax'"), ({"wait_s": -3}, "wait_s: values must be between"),
-     ({"anger_final": 11}, "anger_final"), ({"resolved": "yes"}, "resolved: values must be numbers")],
+    [
+        ({"channel": "fax"}, "channel: unknown value 'fax'"),
+        ({"wait_s": -3}, "wait_s: values must be between"),
+        ({"anger_final": 11}, "anger_final"),
+        ({"resolved": "yes"}, "resolved: values must be numbers"),
+    ],
 )
 def test_bad_values_are_named(override, fragment):
     with pytest.raises(ValueError, match=fragment):
@@ -82,3 +117,50 @@ def test_missing_field_is_named():
         encode([rec])
     with pytest.raises(ValueError, match="unknown feature field"):
         blank_record(colour="red")
+
+
+def _record_strategy():
+    from hypothesis import strategies as st
+
+    fields = {}
+    for name, (kind, _) in features.RAW_SPEC.items():
+        if kind == "cat":
+            fields[name] = st.sampled_from(features.CATEGORICAL[name])
+        elif kind == "bin":
+            fields[name] = st.integers(0, 1)
+        elif kind == "count":
+            fields[name] = st.integers(0, 5 if name.startswith(("beh_", "risk_")) else 3)
+        elif kind == "fit":
+            fields[name] = st.integers(0, 3)
+        elif kind == "mood":
+            fields[name] = st.floats(0, 10)
+        elif kind == "prob":
+            fields[name] = st.floats(0.001, 0.999)
+        elif kind == "years":
+            fields[name] = st.floats(0, 60)
+        else:
+            fields[name] = st.floats(0, 5000)
+    return st.fixed_dictionaries(fields)
+
+
+def test_any_valid_record_encodes_decodes_and_predicts():
+    from hypothesis import given, settings
+
+    from customer_models.models import OutcomeModels
+
+    models = OutcomeModels.load_default()
+
+    @settings(max_examples=60, deadline=None)
+    @given(_record_strategy())
+    def check(rec):
+        row = encode([rec])[0]
+        assert np.isfinite(row).all()
+        np.testing.assert_allclose(encode([decode_row(row)])[0], row, rtol=1e-7, atol=1e-7)
+        pred = models.predict(row)
+        assert 1.0 <= pred.csat_mean[0] <= 5.0
+        assert 0.0 <= pred.churn[0] <= 1.0 and 0.0 <= pred.cross_sell[0] <= 1.0
+        for lang in ("en", "zh-CN"):
+            factors = models.explain(rec, lang)
+            assert factors and all(f.text for f in factors)
+
+    check()

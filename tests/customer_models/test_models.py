@@ -69,14 +69,26 @@ def test_apology_with_remedy_helps_a_complaint(models):
 
 
 def test_cross_sell_rises_with_fit(models):
-    p = [models.predict(encode([blank_record(cross_sell_offered=1, cross_sell_fit=f, beh_cross_sell_offer=1)])).cross_sell[0]
-         for f in (1, 2, 3)]
+    p = [
+        models.predict(
+            encode([blank_record(cross_sell_offered=1, cross_sell_fit=f, beh_cross_sell_offer=1)])
+        ).cross_sell[0]
+        for f in (1, 2, 3)
+    ]
     assert p[0] < p[1] < p[2]
 
 
 def test_explanations_in_plain_words_both_languages(models):
-    rec = blank_record(kind="complaint", wait_s=250.0, resolved=0, fcr=0, anger_peak=9.0,
-                       anger_final=7.0, beh_offer_solution=1, beh_apology=0)
+    rec = blank_record(
+        kind="complaint",
+        wait_s=250.0,
+        resolved=0,
+        fcr=0,
+        anger_peak=9.0,
+        anger_final=7.0,
+        beh_offer_solution=1,
+        beh_apology=0,
+    )
     en = models.explain(rec, "en", top=6)
     zh = models.explain(rec, "zh-CN", top=6)
     assert [f.key for f in en] == [f.key for f in zh]
@@ -97,7 +109,7 @@ def test_wait_is_explained_with_minutes_and_seconds(models):
     for lang, text in (("en", "waited 4 min 10 s"), ("zh-CN", "排队等待 4 分 10 秒")):
         factors = models.explain(rec, lang, top=30)
         assert text in [f.text for f in factors]
-        assert [f.effect for f in factors if f.key == "wait"][0] < 0
+        assert next(f.effect for f in factors if f.key == "wait") < 0
 
 
 def test_explain_row_equals_explain_record_and_other_targets(models):

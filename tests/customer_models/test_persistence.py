@@ -10,7 +10,15 @@ import pytest
 from customer_models import features, persistence
 from customer_models.ground_truth import generate
 from customer_models.models import OutcomeModels
-from customer_models.persistence import CARD_FILE, ModelFileError, dumps, load_dir, loads, sha256, write_dir
+from customer_models.persistence import (
+    CARD_FILE,
+    ModelFileError,
+    dumps,
+    load_dir,
+    loads,
+    sha256,
+    write_dir,
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +41,10 @@ def test_round_trip_gives_identical_predictions(models, tmp_path):
 
 
 def test_shipped_files_are_small_and_hashed():
-    total = sum(p.stat().st_size for p in persistence.Path(OutcomeModels.load_default.__globals__["DEFAULT_DIR"]).iterdir())
+    total = sum(
+        p.stat().st_size
+        for p in persistence.Path(OutcomeModels.load_default.__globals__["DEFAULT_DIR"]).iterdir()
+    )
     assert total < 2_000_000
     card = OutcomeModels.load_default().card
     assert set(card["files"]) == {*persistence.MODEL_FILES.values(), persistence.PARAMS_FILE}
@@ -57,8 +68,9 @@ def test_untrusted_type_is_refused_even_with_matching_hash(models):
     card = json.loads(files[CARD_FILE])
     card["files"]["churn.skops"] = sha256(files["churn.skops"])
     files[CARD_FILE] = json.dumps(card).encode()
+    loaded = loads(files)  # the plain folded parameters load without touching skops ...
     with pytest.raises(ModelFileError, match="untrusted types"):
-        loads(files)
+        _ = loaded.pipelines  # ... and the pipelines are refused when they are needed
 
 
 def test_missing_file_and_directory(models, tmp_path):
@@ -66,5 +78,44 @@ def test_missing_file_and_directory(models, tmp_path):
         load_dir(tmp_path / "nope")
     write_dir(models, tmp_path)
     (tmp_path / "csat.skops").unlink()
-    with pytest.raises(ModelFileError, match="csat.skops: model file is missing"):
+    with pytest.raises(ModelFileError, match=r"csat\.skops: model file is missing"):
         load_dir(tmp_path)
+
+
+def test_default_load_needs_no_scikit_learn_and_pipelines_match():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from customer_models.models import OutcomeModels; "
+        "from customer_models.features import encode, blank_record; "
+        "OutcomeModels.load_default().predict(encode([blank_record()])); "
+        "print('sklearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_folded_parameters_equal_the_pipelines(models):
+    X = features.encode_columns(generate(np.random.default_rng(9), 300).columns)
+    rebuilt = OutcomeModels(
+        models.pipelines, {k: v for k, v in models.params.items() if k != "folded"}, {}
+    )
+    np.testing.assert_allclose(
+        rebuilt.predict(X).csat_probs, models.predict(X).csat_probs, rtol=1e-9
+    )
+    np.testing.assert_allclose(rebuilt.predict(X).churn, models.predict(X).churn, rtol=1e-9)
+    proba = models.pipelines["churn"].predict_proba(X)[:, 1]
+    assert np.corrcoef(proba, models.predict(X).churn)[0, 1] > 0.999
+
+
+def test_inconsistent_params_are_a_model_file_error(models):
+    files = dumps(models)
+    params = json.loads(files["params.json"])
+    params["folded"]["churn"]["weights"] = params["folded"]["churn"]["weights"][:-1]
+    files["params.json"] = json.dumps(params).encode()
+    card = json.loads(files[CARD_FILE])
+    card["files"]["params.json"] = sha256(files["params.json"])
+    files[CARD_FILE] = json.dumps(card).encode()
+    with pytest.raises(ModelFileError, match="incomplete or inconsistent"):
+        loads(files)

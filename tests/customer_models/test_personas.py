@@ -56,7 +56,10 @@ def test_mood_follows_temperament_and_repeat_contacts():
 
 def test_baseline_churn_follows_contract():
     cols = _batch(n=20000).columns
-    by = [cols["churn_risk"][cols["contract"] == c].mean() for c in ("month_to_month", "one_year", "two_year")]
+    by = [
+        cols["churn_risk"][cols["contract"] == c].mean()
+        for c in ("month_to_month", "one_year", "two_year")
+    ]
     assert by[0] > by[1] > by[2]
 
 
@@ -90,7 +93,16 @@ def test_mix_errors_name_the_bad_key_or_value(data, fragment):
 def test_card_in_both_languages():
     p = _batch(n=50).persona(3)
     zh, en = p.card("zh-CN"), p.card("en")
-    keys = {"segment", "age_band", "temperament", "tenure", "products", "contract", "value", "prior_contacts"}
+    keys = {
+        "segment",
+        "age_band",
+        "temperament",
+        "tenure",
+        "products",
+        "contract",
+        "value",
+        "prior_contacts",
+    }
     assert set(zh) == set(en) == keys
     assert zh != en
     assert any("\u4e00" <= ch <= "\u9fff" for ch in "".join(zh.values()))

@@ -22,7 +22,9 @@ def persona(**kw):
 def mean_delta(p, tags, kind="inquiry", mood=None, n=400):
     rng = np.random.default_rng(11)
     mood = mood or Mood(5.0, 5.0, 5.0)
-    out = np.array([dataclasses.astuple(react(p, mood, tags, rng, kind=kind, seconds=10.0)) for _ in range(n)])
+    out = np.array(
+        [dataclasses.astuple(react(p, mood, tags, rng, kind=kind, seconds=10.0)) for _ in range(n)]
+    )
     return out.mean(axis=0)
 
 
@@ -84,7 +86,10 @@ def test_unknown_tags_are_ignored_and_draw_nothing():
 def test_same_seed_same_reactions():
     def run(seed):
         rng = np.random.default_rng(seed)
-        return [react(persona(), Mood(5, 5, 5), ["empathy", "hold"], rng, kind="complaint", seconds=5) for _ in range(20)]
+        return [
+            react(persona(), Mood(5, 5, 5), ["empathy", "hold"], rng, kind="complaint", seconds=5)
+            for _ in range(20)
+        ]
 
     assert run(9) == run(9)
     assert run(9) != run(10)
@@ -95,7 +100,9 @@ def test_patience_drains_fastest_on_hold_and_for_irritable_customers():
     p = persona()
     hold, wait, talk = (drain(p, m, 60, a) for a in ("hold", "wait", "talk"))
     assert hold < wait < talk < 0
-    assert drain(persona(temperament="irritable"), m, 60, "wait") < drain(persona(temperament="calm"), m, 60, "wait")
+    assert drain(persona(temperament="irritable"), m, 60, "wait") < drain(
+        persona(temperament="calm"), m, 60, "wait"
+    )
     assert drain(p, m, 120, "wait") == pytest.approx(2 * wait)
     with pytest.raises(ValueError, match="activity"):
         drain(p, m, 10, "nap")
@@ -113,5 +120,24 @@ def test_hang_up_when_patience_runs_out_never_when_content():
 
 def test_mood_apply_clamps():
     m = Mood(9.0, 1.0, 0.5)
-    m.apply(react(persona(), m, ["blame_customer", "wrong_info"], np.random.default_rng(1), kind="complaint", seconds=1))
+    m.apply(
+        react(
+            persona(),
+            m,
+            ["blame_customer", "wrong_info"],
+            np.random.default_rng(1),
+            kind="complaint",
+            seconds=1,
+        )
+    )
     assert m.anger == 10.0 and m.trust == 0.0 and 0.0 <= m.patience <= 10.0
+
+
+def test_doc_table_mirrors_the_code():
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "customer-model.md").read_text(encoding="utf-8")
+    for tag, (a, t, p) in BASE_EFFECTS.items():
+        assert f"| `{tag}` | {a:+.1f} | {t:+.1f} | {p:+.1f} |" in doc, tag
+    for key in ("soothing_age", "provocation_temperament", "drain_per_min", "complaint_multiplier"):
+        assert f"| `{key}` |" in doc

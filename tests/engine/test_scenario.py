@@ -24,7 +24,9 @@ def test_small_scenario_and_hash_is_stable(write_scenario) -> None:
     a = load_scenario(write_scenario(scenario_text()))
     b = load_scenario(write_scenario("# a comment\n" + scenario_text(), "other.yaml"))
     assert a.content_hash == b.content_hash  # comments/formatting do not count
-    c = load_scenario(write_scenario(scenario_text(targets="targets: {service_level: 0.9}\n"), "c.yaml"))
+    c = load_scenario(
+        write_scenario(scenario_text(targets="targets: {service_level: 0.9}\n"), "c.yaml")
+    )
     assert c.content_hash != a.content_hash
 
 
@@ -42,16 +44,40 @@ def _error(write_scenario, text: str):
         ({"journeys": "journeys:\n  nope_journey: 1\n"}, "SC014", 12, 3, "unknown journey"),
         (
             {"agents": "agents:\n  - {id: bot, count: 2, policy: expret, channels: [phone]}\n"},
-            "SC013", 15, 33, 'did you mean "expert"',
+            "SC013",
+            15,
+            33,
+            'did you mean "expert"',
         ),
-        ({"agents": "agents:\n  - {id: bot, count: 0, policy: expert}\n"}, "SC016", 15, 22, "between"),
+        (
+            {"agents": "agents:\n  - {id: bot, count: 0, policy: expert}\n"},
+            "SC016",
+            15,
+            22,
+            "between",
+        ),
         ({"agents": "agents:\n  - {id: bot, count: 2}\n"}, "SC012", 15, 5, "policy"),
         (
             {"agents": "agents:\n  - {id: bot, policy: expert, channels: [chat]}\n"},
-            "SC020", 15, 41, "does not define",
+            "SC020",
+            15,
+            41,
+            "does not define",
         ),
-        ({"head": "scenario: tiny\nversion: 1\ntitle: x\nduration: 1h\nduration: 2h\n"}, "SC003", 5, 1, "duplicate"),
-        ({"channels": "channels:\n  fax: {arrivals_per_hour: 5}\n"}, "SC013", 7, 3, "unknown channel"),
+        (
+            {"head": "scenario: tiny\nversion: 1\ntitle: x\nduration: 1h\nduration: 2h\n"},
+            "SC003",
+            5,
+            1,
+            "duplicate",
+        ),
+        (
+            {"channels": "channels:\n  fax: {arrivals_per_hour: 5}\n"},
+            "SC013",
+            7,
+            3,
+            "unknown channel",
+        ),
     ],
 )
 def test_errors_have_code_and_position(write_scenario, blocks, code, line, column, words) -> None:

@@ -63,3 +63,9 @@ def test_play_opens_a_window_and_reports_json(tmp_path: Path) -> None:
     assert doc["save_path"] == str(save) and save.is_file()
     assert doc["decisions"] == 0 and doc["finished"] is False
     assert 0 < doc["first_frame_s"] < 30
+
+
+def test_missing_scenario_path_is_a_clear_error(tmp_path: Path, capsys: Any) -> None:
+    assert main(["play", "--scenario", str(tmp_path / "mine.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "mine.yaml" in err and "no scenario file" in err

@@ -149,3 +149,37 @@ def test_timed_mode_hides_unavailable_options_and_coaching(make_app: Any) -> Non
     ]
     key(app, getattr(pygame, f"K_{state['options'][0]['number']}"))
     assert app.notice is None  # no feedback toast until the results screen
+
+
+def test_practice_mode_coaches_after_decisions_and_contacts(make_app: Any) -> None:
+    app = make_app(trainee="Ann", skip_start=True)
+    for _ in range(3):
+        app.step_frame(0.0)
+    app.set_speed(2)
+    summaries = 0
+    toasts: list[str] = []
+    for _ in range(3000):
+        app.step_frame(2.0)
+        if app.screen is not app.desk:
+            break
+        contact = waiting_contact(app)
+        if contact is None:
+            continue
+        choice = next(c for c in contact["choices"] if c["available"])
+        key(app, getattr(pygame, f"K_{choice['number']}"))
+        after = human_contact(app.snapshot)
+        last = (after or {}).get("last_decision")
+        if after and after["contact_id"] == contact["contact_id"] and last and last.get("feedback"):
+            assert app.desk.last_feedback == i18n.pick(last["feedback"], "en")
+            toasts.append(app.desk.last_feedback)
+        if app.desk.last_summary and app.desk.last_summary not in toasts:
+            toasts.append(app.desk.last_summary)
+            summaries += 1
+        if summaries >= 1:
+            break
+    # when a contact ends the trainee is told its outcome and predicted CSAT from the results
+    assert summaries == 1
+    results = app.session.results()
+    ended = results["contacts"][0]
+    assert f"#{ended['contact_id']}" in app.desk.last_summary
+    assert i18n.format_kpi("csat_mean", ended["csat_mean"]) in app.desk.last_summary

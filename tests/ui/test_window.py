@@ -12,6 +12,9 @@ from tests.ui.conftest import click, key, type_text
 
 def started(make_app: Any, **kw: Any) -> Any:
     app = make_app(trainee="Ann", skip_start=True, **kw)
+    assert app.screen is app.start_screen  # the first frame comes before the session is built
+    app.step_frame(0.0)
+    app.step_frame(0.0)
     assert app.screen is app.desk
     return app
 
@@ -19,10 +22,10 @@ def started(make_app: Any, **kw: Any) -> Any:
 def test_resize_relays_out_every_panel_inside_the_window(make_app: Any) -> None:
     app = started(make_app)
     app.step_frame(1.0)
-    for size in ((1600, 900), (1024, 600), (1280, 720)):
+    for size in ((1600, 900), (1024, 600), (1920, 1080), (1280, 720)):
         pygame.event.post(pygame.event.Event(pygame.VIDEORESIZE, size=size, w=size[0], h=size[1]))
         app.step_frame(0.5)
-        assert app.size == app.window.get_size()
+        assert app.size == app.window.get_size() == size
         bounds = pygame.Rect((0, 0), app.size)
         for name, rect in app.desk.layout.items():
             assert bounds.contains(rect), (name, rect, app.size)
@@ -118,3 +121,16 @@ def test_start_screen_by_keyboard(make_app: Any) -> None:
     assert state["name"] == "王小明" and state["seed"] == "11"
     key(app, pygame.K_RETURN, frames=3)
     assert app.screen is app.desk and app.session.seed == 11 and app.trainee == "王小明"
+
+
+def test_a_broken_scenario_is_reported_on_screen_with_its_location(
+    make_app: Any, tmp_path: Path
+) -> None:
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("scenario: broken\nduration: [30m\n", encoding="utf-8")
+    app = make_app(scenario=str(bad), scenarios=["practice"], trainee="Ann", skip_start=True)
+    for _ in range(3):
+        assert app.step_frame(0.0)
+    assert app.screen is app.start_screen and app.session is None
+    error = app.start_screen.state()["error"]
+    assert "broken.yaml:" in error and "error" in error

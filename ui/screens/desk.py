@@ -73,9 +73,11 @@ class DeskScreen(Screen):
         self.layout: dict[str, Any] = {}
         self.mouse = (-1, -1)
         self.shown_options: list[dict[str, Any]] = []
-        self.shown_queue: list[Any] = []
+        self.shown_queue: list[dict[str, Any]] = []
+        self.shown_abandoned: list[Any] = []
         self.last_feedback: str = ""
         self.drew_emotion = False
+        self.last_summary = ""
 
     # ---- layout -------------------------------------------------------------------------
     def on_resize(self, size: tuple[int, int]) -> None:
@@ -240,7 +242,10 @@ class DeskScreen(Screen):
         contact = human_contact(snap)
         cid = contact.get("contact_id") if contact else None
         if cid != self.contact_id:
+            ended = self.contact_id
             self.contact_id, self.scroll, self.kb_index = cid, 0, 0
+            if ended is not None and self.app.mode == "practice" and not snap.get("finished"):
+                self.contact_summary(ended)
         for alert in snap.get("alerts") or ():
             key = _alert_key(alert)
             if key not in self.seen_alerts:
@@ -250,6 +255,30 @@ class DeskScreen(Screen):
         self.banners = [(a, left - dt) for a, left in self.banners if left - dt > 0][-3:]
         if snap.get("finished"):
             self.app.results.open(live=False)
+
+    def contact_summary(self, contact_id: Any) -> None:
+        """Practice mode: when a contact ends, say how it went (outcome, predicted CSAT, risks)."""
+        lang = self.app.lang
+        record = next(
+            (
+                c
+                for c in self.app.session.results().get("contacts") or ()
+                if c.get("contact_id") == contact_id
+            ),
+            None,
+        )
+        if record is None:
+            return
+        outcome = str(record.get("outcome") or "unresolved")
+        risks = int(record.get("risk_points") or 0)
+        text = (
+            f"{i18n.t('contact_ended', lang)} #{contact_id}: {i18n.outcome_label(outcome, lang)} · "
+            f"{i18n.t('csat_after', lang)} {i18n.format_kpi('csat_mean', record.get('csat_mean'))} · "
+            f"{i18n.t('risk_point', lang)} {risks}"
+        )
+        self.last_summary = text
+        good = outcome in ("resolved", "sale") and not risks
+        self.app.notify(text, 5.0, theme.GOOD if good else theme.WARN)
 
     def draw(self, surface: pygame.Surface) -> None:
         surface.fill(theme.BG)
@@ -340,6 +369,7 @@ class DeskScreen(Screen):
         ab_h = (len(abandoned) * 24 + 26) if abandoned else 0
         rows = max(0, (inner.height - ab_h) // row_h)
         self.shown_queue = []
+        self.shown_abandoned = []
         y = inner.top
         if not queue:
             blit_text(
@@ -394,7 +424,13 @@ class DeskScreen(Screen):
                 theme.MUTED,
                 max_width=row.width - 16,
             )
-            self.shown_queue.append(item.get("contact_id"))
+            self.shown_queue.append(
+                {
+                    "contact_id": item.get("contact_id"),
+                    "wait": i18n.duration(waited),
+                    "vip": bool(item.get("vip")),
+                }
+            )
             y += row_h
         if len(queue) > rows and rows:
             blit_text(
@@ -429,6 +465,7 @@ class DeskScreen(Screen):
                     theme.BAD,
                     max_width=inner.width - 4,
                 )
+                self.shown_abandoned.append(item.get("contact_id"))
                 y += 24
 
     def _draw_center(
@@ -446,11 +483,12 @@ class DeskScreen(Screen):
             blit_text(
                 surface,
                 fonts,
-                i18n.t("no_contact", lang),
+                i18n.t("no_contact" if self.app.snapshot.get("seats") else "no_seat", lang),
                 inner.center,
                 theme.LARGE,
                 theme.DIM,
                 anchor="center",
+                max_width=inner.width,
             )
             self._draw_banners(surface, inner, lang)
             return
@@ -537,7 +575,7 @@ class DeskScreen(Screen):
             pygame.Rect(inner.left, y + 8, inner.width, inner.bottom - y - 8),
             lang,
         )
-        self._draw_banners(surface, inner, lang)
+        self._draw_banners(surface, inner, lang, y + 8)
         # options
         oinner = draw_panel(surface, fonts, opts, i18n.t("options", lang))
         if not awaiting:
@@ -711,16 +749,19 @@ class DeskScreen(Screen):
                 anchor="topright",
             )
 
-    def _draw_banners(self, surface: pygame.Surface, rect: pygame.Rect, lang: str) -> None:
+    def _draw_banners(
+        self, surface: pygame.Surface, rect: pygame.Rect, lang: str, top: int | None = None
+    ) -> None:
+        """New triggers, risk points and hang-ups: big flashing boxes over the transcript."""
         import pygame
 
         fonts = self.app.fonts
-        y = rect.top + 50
+        y = rect.top + 50 if top is None else top
         for alert, left in reversed(self.banners):
             kind = str(alert.get("kind", "trigger"))
             color = ALERT_COLORS.get(kind, theme.WARN)
             text = f"⚠ {i18n.t(kind if kind in ('trigger', 'hangup', 'abandon') else 'risk_point', lang)}: {i18n.pick(alert.get('text'), lang)}"
-            lines = fonts.wrap(text, theme.LARGE, rect.width - 40, True)[:2]
+            lines = fonts.wrap(text, theme.LARGE, rect.width - 40, True)[:3]
             box = pygame.Rect(
                 rect.left + 8,
                 y,
@@ -823,7 +864,7 @@ class DeskScreen(Screen):
             kind = str(alert.get("kind", ""))
             color = ALERT_COLORS.get(kind, theme.WARN)
             pygame.draw.circle(surface, color, (inner.left + 4, y + 9), 4)
-            stamp = i18n.duration(alert.get("t"))
+            stamp = self.clock_at(alert.get("t"))
             y = blit_wrapped(
                 surface,
                 fonts,
@@ -837,6 +878,16 @@ class DeskScreen(Screen):
             if y > inner.bottom:
                 break
 
+    def clock_at(self, t: Any) -> str:
+        """Time of day of sim time `t`, using the snapshot's clock label for the offset."""
+        snap = self.app.snapshot
+        try:
+            h, m, sec = (int(x) for x in str(snap.get("clock")).split(":"))
+            day = (h * 3600 + m * 60 + sec - float(snap.get("now") or 0) + float(t)) % 86400
+        except (TypeError, ValueError):
+            return i18n.duration(t)
+        return f"{int(day) // 3600:02d}:{int(day) % 3600 // 60:02d}"
+
     def state(self) -> dict[str, Any]:
         snap = self.app.snapshot
         contact = human_contact(snap)
@@ -845,6 +896,7 @@ class DeskScreen(Screen):
             "contact_id": contact.get("contact_id") if contact else None,
             "options": list(self.shown_options),
             "queue": list(self.shown_queue),
+            "abandoned": list(self.shown_abandoned),
             "kpis": list(self.kpi_bar.shown),
             "banners": [i18n.pick(a.get("text"), self.app.lang) for a, _ in self.banners],
             "paused": self.app.paused,

@@ -360,14 +360,14 @@ class ResultsScreen(Screen):
         row_h = int((body.bottom - top) * 0.58)
         col_w = (body.width - 3 * gap) // 4
         # radar
-        r1 = pygame.Rect(body.left, top, int(col_w * 1.3), row_h)
+        r1 = pygame.Rect(body.left, top, int(col_w * 1.45), row_h)
         inner = draw_panel(surface, fonts, r1, i18n.t("rubric", lang))
         rubric = res.get("rubric") or {}
         charts.radar(
-            surface, fonts, inner, rubric, {k: i18n.rubric_label(k, lang) for k in i18n.RUBRIC_KEYS}
+            surface, fonts, inner, rubric, {k: i18n.radar_label(k, lang) for k in i18n.RUBRIC_KEYS}
         )
         # CSAT distribution
-        r2 = pygame.Rect(r1.right + gap, top, int(col_w * 0.9), row_h)
+        r2 = pygame.Rect(r1.right + gap, top, int(col_w * 0.85), row_h)
         inner = draw_panel(surface, fonts, r2, i18n.t("csat_dist", lang))
         dist = csat_distribution(res)
         charts.bars(
@@ -523,10 +523,10 @@ class ResultsScreen(Screen):
                 (f"#{c.get('contact_id')}", 0.0, theme.TEXT),
                 (
                     i18n.label(i18n.CHANNELS, str(c.get("channel", "")), lang),
-                    0.07,
+                    0.1,
                     theme.CHANNEL_COLORS.get(str(c.get("channel")), theme.MUTED),
                 ),
-                (str(c.get("journey_id", "")), 0.15, theme.TEXT),
+                (str(c.get("journey_id", "")), 0.17, theme.TEXT),
                 (i18n.outcome_label(outcome, lang), 0.42, color),
                 (f"CSAT {i18n.format_kpi('csat_mean', c.get('csat_mean'))}", 0.56, theme.TEXT),
                 (
@@ -540,7 +540,8 @@ class ResultsScreen(Screen):
                     theme.BAD if c.get("risk_points") else theme.MUTED,
                 ),
             ]
-            for text, frac, col in cols:
+            ends = [frac for _, frac, _ in cols[1:]] + [1.0]
+            for (text, frac, col), end in zip(cols, ends, strict=True):
                 blit_text(
                     surface,
                     fonts,
@@ -549,7 +550,7 @@ class ResultsScreen(Screen):
                     theme.BODY,
                     col,
                     anchor="midleft",
-                    max_width=int(row.width * 0.26),
+                    max_width=int(row.width * (end - frac)) - 12,
                 )
             self.contact_rows.append((index, row))
             y += row_h

@@ -224,7 +224,7 @@ class StartScreen(Screen):
 
     # ---- drawing ----------------------------------------------------------------------
     def draw(self, surface: pygame.Surface) -> None:
-        from ui.widgets.base import blit_text
+        from ui.widgets.base import blit_text, blit_wrapped
 
         fonts, lang = self.app.fonts, self.app.lang
         surface.fill(theme.BG)
@@ -255,17 +255,13 @@ class StartScreen(Screen):
         elif self.pending_start:
             msg, color = i18n.t("loading", lang), theme.ACCENT
             self._drawn_loading = True
-        if msg:
-            blit_text(
-                surface,
-                fonts,
-                msg,
-                (w // 2, top + 360),
-                theme.BODY,
-                color,
-                anchor="midtop",
-                max_width=w - 40,
-            )
+        if msg:  # errors (e.g. a scenario's file:line:column diagnostics) wrap over several lines
+            import pygame
+
+            area = pygame.Rect(40, top + 360, w - 80, h - top - 400)
+            y = area.top
+            for part in msg.splitlines():
+                y = blit_wrapped(surface, fonts, part, area, y, theme.BODY, color)
         blit_text(
             surface,
             fonts,

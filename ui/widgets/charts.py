@@ -34,7 +34,9 @@ def radar(
     if n < 3:
         return []
     cx, cy = rect.center
-    widest = max(fonts.width(f"{labels[k]} 100", theme.SMALL) for k in keys)
+    # side labels sit left/right of the polygon, top/bottom ones above/below it
+    side = [k for i, k in enumerate(keys) if abs(math.sin(2 * math.pi * i / n)) >= 0.3]
+    widest = max((fonts.width(f"{labels[k]} 100", theme.SMALL) for k in side), default=0)
     radius = max(10, min(rect.width // 2 - widest - 12, rect.height // 2 - 24))
     for ring in (0.25, 0.5, 0.75, 1.0):
         pts = [
@@ -165,6 +167,8 @@ def timeline(
         bar = pygame.Rect(x0, y, min(x1, rect.right) - x0, 10)
         color = theme.OUTCOME_COLORS.get(str(item.get("outcome")), theme.MUTED)
         pygame.draw.rect(surface, color, bar, border_radius=2)
+        if item.get("human"):  # the trainee's own contacts stand out (and can be clicked)
+            pygame.draw.rect(surface, theme.TEXT, bar, 1, border_radius=2)
         if highlight is not None and item.get("contact_id") == highlight:
             pygame.draw.rect(surface, theme.TEXT, bar.inflate(4, 4), 1, border_radius=2)
         hits.append((item.get("contact_id"), bar))

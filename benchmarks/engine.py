@@ -1,0 +1,300 @@
+"""Engine speed and memory against its targets, each measured in a fresh subprocess.
+
+Prints, in one run:
+1. contacts/s of the shapan engine on the `erlang` scenario next to a bare, hand-written SimPy
+   M/M/n+M model with the same parameters (read from the scenario file) — target ratio >= 0.67;
+2. the `full-day` scenario's wall time (setup + run to the end + results) and peak memory —
+   target < 30 s on a 2-core machine;
+3. peak memory of `full-day` at 10x the contacts (the day repeated ten times) — target
+   < 1.3x the peak at 1x.
+
+Peak memory is the child process's ru_maxrss, so each figure is a clean process's high-water
+mark (interpreter, numpy, models included). The RSS after setup is printed too, so the growth
+due to contacts is visible separately.
+
+Run:  /work/venv/bin/python benchmarks/engine.py [--json] [--erlang-hours 40] [--seed 1]
+      [--skip-10x] [--scale 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_RATIO = 0.67
+TARGET_FULL_DAY_S = 30.0
+TARGET_MEMORY_RATIO = 1.3
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+def _rss_mb() -> float:
+    """Current resident set size (Linux /proc), to separate setup from growth."""
+    try:
+        with open("/proc/self/statm") as fh:
+            pages = int(fh.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:  # pragma: no cover - non-Linux
+        return float("nan")
+
+
+def erlang_parameters(hours: float) -> dict[str, Any]:
+    """The M/M/n+M parameters of the shipped `erlang` scenario."""
+    from sandbox.scenario import load_scenario
+
+    sc = load_scenario("erlang")
+    (channel,) = sc.channels
+    agents = sum(g.count for g in sc.agents)
+    patience = channel.patience_mean_s if channel.patience == "exponential" else None
+    return {
+        "arrivals_per_s": channel.arrivals_per_hour / 3600.0,
+        "aht_s": float(sc.service.mean_s),
+        "patience_s": patience,
+        "agents": agents,
+        "duration_s": hours * 3600.0,
+    }
+
+
+# -- children --------------------------------------------------------------------------------
+def child_bare(hours: float, seed: int) -> dict[str, Any]:
+    """A bare, hand-written SimPy M/M/n+M: arrivals, one Resource, patience by `any_of`."""
+    import random
+
+    import simpy
+
+    p = erlang_parameters(hours)
+    rng = random.Random(seed)
+    env = simpy.Environment()
+    agents = simpy.Resource(env, capacity=p["agents"])
+    stats = {"arrived": 0, "answered": 0, "abandoned": 0, "wait": 0.0}
+    lam, mu = p["arrivals_per_s"], 1.0 / p["aht_s"]
+    theta = 1.0 / p["patience_s"] if p["patience_s"] else None
+
+    def customer(env: simpy.Environment):
+        arrived = env.now
+        with agents.request() as req:
+            if theta is None:
+                yield req
+            else:
+                patience = env.timeout(rng.expovariate(theta))
+                result = yield req | patience
+                if req not in result:
+                    stats["abandoned"] += 1
+                    return
+            stats["answered"] += 1
+            stats["wait"] += env.now - arrived
+            yield env.timeout(rng.expovariate(mu))
+
+    def source(env: simpy.Environment):
+        while True:
+            yield env.timeout(rng.expovariate(lam))
+            if env.now >= p["duration_s"]:
+                return
+            stats["arrived"] += 1
+            env.process(customer(env))
+
+    env.process(source(env))
+    start = time.perf_counter()
+    env.run()
+    wall = time.perf_counter() - start
+    return {"contacts": stats["arrived"], "wall_s": wall, "rate": stats["arrived"] / wall,
+            "asa_s": stats["wait"] / max(1, stats["answered"]),
+            "p_abandon": stats["abandoned"] / max(1, stats["answered"] + stats["abandoned"]),
+            "peak_mb": _maxrss_mb()}  # fmt: skip
+
+
+def child_engine_erlang(hours: float, seed: int) -> dict[str, Any]:
+    from sandbox.scenario import load_scenario
+    from sandbox.session import Session
+
+    t0 = time.perf_counter()
+    sc = load_scenario("erlang").with_overrides(hours=hours)
+    session = Session(sc, seed=seed, human_policy="expert")
+    setup = time.perf_counter() - t0
+    start = time.perf_counter()
+    session.run_to_end()
+    wall = time.perf_counter() - start
+    k = session.kpi.kpis()
+    return {"contacts": k["contacts"], "wall_s": wall, "setup_s": setup,
+            "rate": k["contacts"] / wall, "asa_s": k["asa_s"],
+            "p_abandon": k["abandonment_rate"], "peak_mb": _maxrss_mb()}  # fmt: skip
+
+
+def child_full_day(scale: float, seed: int, profile: bool) -> dict[str, Any]:
+    """`full-day` (optionally repeated `scale` times) as `shapan run` does it, with exports."""
+    from sandbox.scenario import load_scenario
+    from sandbox.session import Session
+
+    t0 = time.perf_counter()
+    sc = load_scenario("full-day")
+    if scale != 1:
+        sc = sc.with_overrides(hours=sc.duration_s / 3600.0 * scale)
+    with tempfile.TemporaryDirectory(prefix="shapan-bench-") as out:
+        session = Session(sc, seed=seed, human_policy="competent", out_dir=out)
+        setup = time.perf_counter() - t0
+        rss_setup = _rss_mb()
+        prof = None
+        if profile:
+            import cProfile
+
+            prof = cProfile.Profile()
+            prof.enable()
+        start = time.perf_counter()
+        session.run_to_end()
+        run = time.perf_counter() - start
+        if prof is not None:
+            prof.disable()
+        start = time.perf_counter()
+        results = session.results()
+        session.close()
+        results_s = time.perf_counter() - start
+        start = time.perf_counter()
+        from sandbox.results import write_exports
+
+        write_exports(results, out, lang="zh-CN")
+        export = time.perf_counter() - start
+        sizes = {
+            p.name: p.stat().st_size for p in Path(out).iterdir() if not p.name.startswith(".")
+        }
+    out_doc = {"contacts": results["kpis"]["contacts"], "setup_s": setup, "run_s": run,
+               "results_s": results_s, "export_s": export, "wall_s": setup + run + results_s,
+               "rate": results["kpis"]["contacts"] / run, "rss_setup_mb": rss_setup,
+               "peak_mb": _maxrss_mb(), "file_bytes": sizes,
+               "kpis": {k: results["kpis"][k] for k in ("service_level", "asa_s", "aht_s",
+                                                       "abandonment_rate", "csat_mean")}}  # fmt: skip
+    if prof is not None:
+        import io
+        import pstats
+
+        buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(15)
+        out_doc["profile"] = buf.getvalue()
+    return out_doc
+
+
+# -- parent ----------------------------------------------------------------------------------
+def _spawn(*args: str) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark child {args} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--erlang-hours",
+        type=float,
+        default=40.0,
+        help="simulated hours for the engine-vs-bare comparison (default 40)",
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=10.0,
+        help="contacts multiple for the memory-growth run (default 10)",
+    )
+    parser.add_argument(
+        "--skip-10x",
+        action="store_true",
+        help="skip the long 10x memory run (about 10x the full-day time)",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print the full-day run's top functions (cProfile)"
+    )
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)  # fmt: skip
+
+    if args.child:
+        kind, *rest = args.child
+        if kind == "bare":
+            doc = child_bare(float(rest[0]), int(rest[1]))
+        elif kind == "engine":
+            doc = child_engine_erlang(float(rest[0]), int(rest[1]))
+        else:
+            doc = child_full_day(float(rest[0]), int(rest[1]), rest[2] == "1")
+        print(json.dumps(doc))
+        return 0
+
+    hours, seed = str(args.erlang_hours), str(args.seed)
+    bare = _spawn("bare", hours, seed)
+    engine = _spawn("engine", hours, seed)
+    day = _spawn("full-day", "1", seed, "1" if args.profile else "0")
+    big = None if args.skip_10x else _spawn("full-day", str(args.scale), seed, "0")
+    ratio = engine["rate"] / bare["rate"]
+    mem_ratio = big["peak_mb"] / day["peak_mb"] if big else None
+    growth_ratio = (
+        (big["peak_mb"] - big["rss_setup_mb"]) / max(1e-9, day["peak_mb"] - day["rss_setup_mb"])
+        if big
+        else None
+    )
+    doc = {
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "erlang": {"hours": args.erlang_hours, "bare": bare, "engine": engine,
+                   "ratio": ratio, "target": TARGET_RATIO, "met": ratio >= TARGET_RATIO},
+        "full_day": {**{k: v for k, v in day.items() if k != "profile"},
+                     "target_s": TARGET_FULL_DAY_S, "met": day["wall_s"] < TARGET_FULL_DAY_S},
+        "memory": None if big is None else {
+            "scale": args.scale, "contacts_1x": day["contacts"], "contacts_nx": big["contacts"],
+            "peak_mb_1x": day["peak_mb"], "peak_mb_nx": big["peak_mb"], "ratio": mem_ratio,
+            "growth_ratio": growth_ratio, "wall_s_nx": big["wall_s"],
+            "target": TARGET_MEMORY_RATIO, "met": mem_ratio < TARGET_MEMORY_RATIO},
+    }  # fmt: skip
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        e = doc["erlang"]
+        print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+        print(f"erlang scenario, {args.erlang_hours:g} simulated hours:")
+        print(
+            f"  bare SimPy M/M/n+M   {bare['rate']:>10,.0f} contacts/s  "
+            f"({bare['contacts']:,} contacts in {bare['wall_s']:.2f} s)"
+        )
+        print(
+            f"  shapan engine        {engine['rate']:>10,.0f} contacts/s  "
+            f"({engine['contacts']:,} contacts in {engine['wall_s']:.2f} s, "
+            f"setup {engine['setup_s']:.2f} s)"
+        )
+        print(
+            f"  ratio engine/bare    {ratio:>10.2f}   target >= {TARGET_RATIO}  "
+            f"{'MET' if e['met'] else 'MISSED'}"
+        )
+        print(
+            f"full-day: {day['contacts']:,} contacts; setup {day['setup_s']:.1f} s + run "
+            f"{day['run_s']:.1f} s + results {day['results_s']:.1f} s = {day['wall_s']:.1f} s "
+            f"(target < {TARGET_FULL_DAY_S:g} s) {'MET' if doc['full_day']['met'] else 'MISSED'}"
+        )
+        print(
+            f"  {day['rate']:,.0f} contacts/s; HTML/JSON export {day['export_s']:.1f} s; "
+            f"peak RSS {day['peak_mb']:.0f} MB (after setup {day['rss_setup_mb']:.0f} MB)"
+        )
+        if big is not None:
+            m = doc["memory"]
+            print(
+                f"{args.scale:g}x contacts ({big['contacts']:,}): peak RSS {big['peak_mb']:.0f} MB"
+                f" = {mem_ratio:.2f}x of 1x (target < {TARGET_MEMORY_RATIO}) "
+                f"{'MET' if m['met'] else 'MISSED'}; growth beyond setup {growth_ratio:.2f}x; "
+                f"wall {big['wall_s']:.0f} s"
+            )
+        if args.profile and "profile" in day:
+            print(day["profile"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

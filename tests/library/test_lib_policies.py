@@ -1,0 +1,124 @@
+"""Bot policies: deterministic, distinct, and doing what docs/bots.md says."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+import pytest
+
+from journeys import policies
+from journeys.policies import POLICIES, PolicyError, choose, is_mistake
+
+
+@dataclass
+class View:
+    id: str
+    score: float = 0.0
+    behaviours: tuple = ()
+    risk: tuple = ()
+    time_s: float = 15.0
+    cross_sell: object = None
+    fallback: bool = False
+    available: bool = True
+
+
+@dataclass
+class FakeRun:
+    """Only the public JourneyRun surface the policies may use."""
+
+    views: list
+    required_behaviours: tuple = ()
+    state: dict = field(default_factory=dict)
+    node_id: str = "n"
+
+    def choices(self, include_unavailable: bool = False):
+        return [v for v in self.views if include_unavailable or v.available]
+
+
+NODE = [
+    View("empathize", 3, ("empathy", "apology"), time_s=30),
+    View("ok", 1, ("accurate_info",), time_s=12),
+    View("vague", -2, ("vague_info",), time_s=5),
+    View("leak", -6, ("disclose_private",), ("privacy_breach",), time_s=10),
+]
+
+
+def test_policies_are_the_documented_four():
+    assert POLICIES == ("random", "novice", "competent", "expert")
+
+
+def test_expert_picks_best_practice_and_never_a_risk():
+    views = [View("risky_high", 9, ("overpromise",), ("compliance_breach",)), *NODE]
+    assert choose("expert", FakeRun(views), random.Random(0)) == "empathize"
+
+
+def test_expert_satisfies_a_pending_calm_three_step_first():
+    views = [View("solve", 4, ("offer_solution",)), View("calm", 2, ("calm", "restate"))]
+    run = FakeRun(views, required_behaviours=("calm", "restate", "offer_solution"))
+    assert choose("expert", run, random.Random(0)) == "calm"
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_same_seed_same_decisions(policy):
+    a = [choose(policy, FakeRun(NODE), rng) for rng in [random.Random(5)] for _ in range(50)]
+    b = [choose(policy, FakeRun(NODE), rng) for rng in [random.Random(5)] for _ in range(50)]
+    assert a == b
+
+
+def _rates(policy: str, n: int = 4000) -> dict[str, float]:
+    rng = random.Random(1)
+    picks = [choose(policy, FakeRun(NODE), rng) for _ in range(n)]
+    return {v.id: picks.count(v.id) / n for v in NODE}
+
+
+def test_competent_slips_to_a_lesser_safe_option_about_a_quarter_of_the_time():
+    r = _rates("competent")
+    assert 0.70 <= r["empathize"] <= 0.80
+    assert r["leak"] == 0 and r["vague"] == 0  # slips are never risky or penalised
+
+
+def test_novice_makes_typical_mistakes_about_45_percent_and_likes_speed():
+    r = _rates("novice")
+    assert 0.40 <= r["vague"] <= 0.50  # the quick typical slip
+    assert r["leak"] == 0  # hostile/illegal acts are not what novices tend to do
+    assert r["ok"] > r["empathize"]  # prefers the faster sound answer
+
+
+def test_random_is_uniform():
+    r = _rates("random")
+    assert all(0.2 <= v <= 0.3 for v in r.values())
+
+
+def test_competent_sometimes_forgets_the_three_step():
+    views = [View("solve", 4, ("offer_solution",)), View("calm", 2, ("calm", "restate"))]
+    rng = random.Random(3)
+    picks = [choose("competent", FakeRun(views, ("calm", "restate", "offer_solution")), rng)
+             for _ in range(2000)]
+    forgot = picks.count("solve") / len(picks)
+    # forgets the three-step 20% of the time, plus the usual 25% slip to the lesser option
+    assert 0.38 <= forgot <= 0.52
+
+
+def test_low_fit_cross_sell_is_a_mistake():
+    assert is_mistake(View("sell", 1, ("cross_sell_offer",), cross_sell={"offer": "x",
+                                                                            "fit": "low"}))
+    assert not is_mistake(View("sell", 1, ("cross_sell_offer",), cross_sell={"offer": "x",
+                                                                                "fit": "high"}))
+
+
+def test_unknown_policy_and_empty_node_are_clear_errors():
+    with pytest.raises(PolicyError, match="unknown policy"):
+        choose("genius", FakeRun(NODE), random.Random(0))
+    with pytest.raises(PolicyError, match="no choice available"):
+        choose("expert", FakeRun([View("x", available=False)]), random.Random(0))
+
+
+def test_a_decision_takes_microseconds():
+    import time
+
+    run, rng = FakeRun(NODE), random.Random(0)
+    t = time.perf_counter()
+    for _ in range(2000):
+        policies.choose("novice", run, rng)
+    assert (time.perf_counter() - t) / 2000 < 1e-3  # generous: a machine shared by five
