@@ -81,7 +81,9 @@ def _reproducible_zip(data: bytes) -> bytes:
         old = match.group(1)
         if old in members and old not in renames:
             renames[old] = f"array_{len(renames):04d}.npy"
-    schema = re.sub(r'"([^"/]+\.npy)"', lambda m: f'"{renames.get(m.group(1), m.group(1))}"', schema)
+    schema = re.sub(
+        r'"([^"/]+\.npy)"', lambda m: f'"{renames.get(m.group(1), m.group(1))}"', schema
+    )
     ids: dict[str, str] = {}
 
     def renumber(m: re.Match[str]) -> str:

@@ -50,6 +50,46 @@ CODES: dict[str, tuple[str, str]] = {
     "JY104": ("warning", "unused state variable"),
     "JY105": ("warning", "missing translation"),
     "JY106": ("warning", "unknown knowledge id"),
+    "JY107": ("warning", "route loop without a choice"),
+}
+
+
+#: Chinese titles, appended to rendered diagnostics so Chinese-speaking designers read them too.
+CODES_ZH: dict[str, str] = {
+    "JY001": "文件无法读取",
+    "JY002": "YAML 语法错误",
+    "JY003": "重复的键",
+    "JY004": "不支持的 YAML 写法",
+    "JY005": "别名展开过大",
+    "JY010": "类型错误",
+    "JY011": "未知字段",
+    "JY012": "缺少必填字段",
+    "JY013": "词表中没有这个名称",
+    "JY014": "未声明的状态变量",
+    "JY015": "节点不存在",
+    "JY016": "重复的 id",
+    "JY017": "id 不合法",
+    "JY018": "节点必须且只能有 choices、route、ending 之一",
+    "JY019": "取值超出范围或互相矛盾",
+    "JY020": "时长格式错误",
+    "JY021": "效果写法错误",
+    "JY022": "route 最后一项必须无条件",
+    "JY023": "随机分支错误",
+    "JY024": "触发规则错误",
+    "JY030": "条件表达式语法错误",
+    "JY031": "条件表达式含禁止的写法",
+    "JY032": "条件表达式函数调用错误",
+    "JY033": "条件表达式类型错误",
+    "JY040": "引用的片段无法加载",
+    "JY041": "文件类型不对",
+    "JY042": "片段出口错误",
+    "JY101": "节点不可达",
+    "JY102": "死胡同",
+    "JY103": "选项可能全部被禁用且没有兜底",
+    "JY104": "未使用的状态变量",
+    "JY105": "缺少翻译",
+    "JY106": "知识库 id 不存在",
+    "JY107": "没有选项的 route 循环",
 }
 
 
@@ -65,7 +105,12 @@ class Diagnostic:
     message: str
 
     def render(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.severity} {self.code}: {self.message}"
+        zh = CODES_ZH.get(self.code)
+        tail = f" [{zh}]" if zh else ""
+        return (
+            f"{self.path}:{self.line}:{self.column}: {self.severity} {self.code}: "
+            f"{self.message}{tail}"
+        )
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -75,6 +120,7 @@ class Diagnostic:
             "severity": self.severity,
             "code": self.code,
             "message": self.message,
+            "title_zh": CODES_ZH.get(self.code),
         }
 
     def __str__(self) -> str:

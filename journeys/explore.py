@@ -199,8 +199,9 @@ class _Explorer:
         ]
 
     # ----------------------------------------------------------------- stepping
-    def enter(self, node_id: str, state: dict, visits: set, chosen: set, armed: list,
-              persona: dict) -> list[tuple]:
+    def enter(
+        self, node_id: str, state: dict, visits: set, chosen: set, armed: list, persona: dict
+    ) -> list[tuple]:
         """Follow say lines and routes from `node_id`; every random branch is followed.
         Returns the resulting choice-node states (ending states are recorded, not returned)."""
         out: list[tuple] = []
@@ -254,8 +255,9 @@ class _Explorer:
                     ids.add(trig.id)
         return armed
 
-    def available(self, node: Node, state: dict, visits: set, chosen: set,
-                  persona: dict) -> list[Choice]:
+    def available(
+        self, node: Node, state: dict, visits: set, chosen: set, persona: dict
+    ) -> list[Choice]:
         ctx = _Ctx(state, visits, chosen, persona)
         primary, fallbacks = [], []
         for c in node.choices:
@@ -266,15 +268,16 @@ class _Explorer:
             (fallbacks if c.fallback else primary).append(c)
         return primary or fallbacks
 
-    def choose(self, c: Choice, nid: str, state: dict, visits: set, chosen: set, armed: list,
-               persona: dict) -> list[tuple]:
+    def choose(
+        self, c: Choice, nid: str, state: dict, visits: set, chosen: set, armed: list, persona: dict
+    ) -> list[tuple]:
         st = dict(state)
         for eff in c.effects:
             if eff.var not in st:
                 continue
             var = self.j.state[eff.var]
-            st[eff.var] = var.coerce(st[eff.var] + eff.value) if eff.op == "add" else (
-                var.coerce(eff.value)
+            st[eff.var] = (
+                var.coerce(st[eff.var] + eff.value) if eff.op == "add" else (var.coerce(eff.value))
             )
         ch = chosen | ({c.id, c.qid} & self.chosen_keys)
         arm = []
@@ -382,14 +385,17 @@ def format_report(report: ExploreReport, lang: str = "en") -> str:
     for d in report.dead_ends:
         lines.append(f"  dead end / 死路: {d.node_id}: {d.reason} (state {d.state})")
     if report.choices_never_offered:
-        lines.append("  choices never offered / 从未出现的选项: "
-                     + ", ".join(report.choices_never_offered))
+        lines.append(
+            "  choices never offered / 从未出现的选项: " + ", ".join(report.choices_never_offered)
+        )
     if report.nodes_never_visited:
-        lines.append("  nodes never visited / 从未到达的节点: "
-                     + ", ".join(report.nodes_never_visited))
+        lines.append(
+            "  nodes never visited / 从未到达的节点: " + ", ".join(report.nodes_never_visited)
+        )
     if report.triggers_missable:
-        lines.append("  triggers that can be missed / 可能漏做的触发: "
-                     + ", ".join(report.triggers_missable))
+        lines.append(
+            "  triggers that can be missed / 可能漏做的触发: " + ", ".join(report.triggers_missable)
+        )
     if report.truncated:
         lines.append(
             "  stopped at the state limit / 超过状态上限: raise --max-states, or reduce the "
@@ -397,5 +403,3 @@ def format_report(report: ExploreReport, lang: str = "en") -> str:
         )
     lines.append("  OK" if report.ok else "  FAILED: " + "; ".join(report.problems))
     return "\n".join(lines)
-
-

@@ -104,7 +104,7 @@ def to_dot(journey: Journey, lang: str = "en") -> str:
     title = journey.title[lang]
     out = [
         f"digraph {q(journey.id)} {{",
-        f"  label={q(f'{title} ({journey.id} v{journey.version})')}; labelloc=t; rankdir=TB; fontname=\"sans-serif\";",
+        f'  label={q(f"{title} ({journey.id} v{journey.version})")}; labelloc=t; rankdir=TB; fontname="sans-serif";',
         '  node [shape=box, style="rounded,filled", fillcolor="#f5f5f5", fontname="sans-serif"];',
         '  edge [fontname="sans-serif", fontsize=10];',
         '  "__start" [shape=circle, label="", width=0.2, fillcolor="#000000"];',

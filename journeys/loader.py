@@ -128,7 +128,8 @@ class _JourneyLoader:
     def seq(self, value: Any, pos: Pos, what: str, path: str) -> YList | None:
         if isinstance(value, YList):
             return value
-        self.err(pos, "JY010", f"{what} must be a list, not {_kind(value)}", path)
+        hint = f"; write [{value}]" if isinstance(value, str) and value else ""
+        self.err(pos, "JY010", f"{what} must be a list, not {_kind(value)}{hint}", path)
         return None
 
     def string(self, value: Any, pos: Pos, what: str, path: str) -> str | None:
@@ -170,9 +171,16 @@ class _JourneyLoader:
         return text
 
     def enum_list(
-        self, value: Any, pos: Pos, allowed: Iterable[str], what: str, path: str
+        self,
+        value: Any,
+        pos: Pos,
+        allowed: Iterable[str],
+        what: str,
+        path: str,
+        single: bool = False,
     ) -> tuple[str, ...]:
-        if isinstance(value, str) and not isinstance(value, YList):
+        """A list of vocabulary names (`single=True` also accepts one bare name)."""
+        if single and isinstance(value, str):
             value_list: list[tuple[Any, Pos]] = [(value, pos)]
         else:
             items = self.seq(value, pos, f"{what} list", path)
@@ -691,7 +699,7 @@ class _JourneyLoader:
                 self.err(up, "JY040", f"include '{use}' not found (looked for {frag_path})")
                 continue
             try:
-                frag = load_file(frag_path)
+                frag = _load_fragment(frag_path)
             except JourneyError as e:
                 self.diags.extend(e.diagnostics)
                 continue
@@ -1020,7 +1028,9 @@ class _JourneyLoader:
             self.duration(g("time"), m.value_pos("time"), "time", path) if "time" in m else None
         )
         risk = (
-            self.enum_list(g("risk"), m.value_pos("risk"), V.RISK_TYPES, "risk type", path)
+            self.enum_list(
+                g("risk"), m.value_pos("risk"), V.RISK_TYPES, "risk type", path, single=True
+            )
             if "risk" in m
             else ()
         )
@@ -1228,6 +1238,23 @@ class _JourneyLoader:
         if outcome is None:
             return None
         return Ending(outcome, score or 0.0)
+
+
+_FRAGMENTS: dict[Path, tuple[tuple[int, int], Any]] = {}
+
+
+def _load_fragment(path: Path) -> Any:
+    """Parse a fragment file, reusing the parse while the file is unchanged: the same shared
+    fragments are included by most journeys of a library.  The parsed values are never mutated."""
+    key = path.resolve()
+    st = key.stat()
+    stamp = (st.st_mtime_ns, st.st_size)
+    hit = _FRAGMENTS.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    doc = load_file(path)
+    _FRAGMENTS[key] = (stamp, doc)
+    return doc
 
 
 def _kind(value: Any) -> str:

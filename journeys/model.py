@@ -16,7 +16,7 @@ from journeys.vocabulary import LANGUAGES
 
 
 class FrozenDict(dict):
-    """A read-only dict (JSON-friendly, picklable, hashable by identity)."""
+    """A read-only dict (JSON-friendly, picklable, hashable by content)."""
 
     def _readonly(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("journey data is read-only")
@@ -28,7 +28,7 @@ class FrozenDict(dict):
         return (FrozenDict, (dict(self),))
 
     def __hash__(self) -> int:  # type: ignore[override]
-        return id(self)
+        return hash(frozenset(self.items()))
 
 
 class Text(Mapping[str, str]):
@@ -265,6 +265,13 @@ class Journey:
     content_hash: str = ""
     #: Load-time warnings kept for lint (missing translations), as Diagnostics.
     warnings: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        """Two journeys are equal when their content is (see `journeys.hashing`)."""
+        return isinstance(other, Journey) and other.content_hash == self.content_hash
+
+    def __hash__(self) -> int:
+        return hash(self.content_hash)
 
     def accepts_persona(self, persona: Mapping[str, object]) -> bool:
         """True when the persona passes this journey's `persona:` filter."""

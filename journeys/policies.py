@@ -53,8 +53,16 @@ MISTAKE_BEHAVIOURS: frozenset[str] = frozenset(
 #: Hostile acts (arguing, blaming, leaking data, overpromising) are not what novices *tend* to do;
 #: they happen to a novice only when nothing else is on offer.
 NOVICE_TYPICAL: frozenset[str] = frozenset(
-    {"skip_verification", "interrupt", "vague_info", "wrong_info", "scripted", "rush", "jargon",
-     "pushy_sales"}
+    {
+        "skip_verification",
+        "interrupt",
+        "vague_info",
+        "wrong_info",
+        "scripted",
+        "rush",
+        "jargon",
+        "pushy_sales",
+    }
 )
 #: Good practice: behaviours that only move rubric dimensions up.
 GOOD_BEHAVIOURS: frozenset[str] = frozenset(

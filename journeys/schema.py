@@ -27,10 +27,10 @@ def journey_schema() -> dict[str, Any]:
     defs["text"] = {
         "description": "Text: one string, or {zh-CN: ..., en: ...}.",
         "oneOf": [
-            {"type": "string"},
+            {"type": ["string", "number"]},
             {
                 "type": "object",
-                "properties": {lang: {"type": "string"} for lang in LANGUAGES},
+                "properties": {lang: {"type": ["string", "number"]} for lang in LANGUAGES},
                 "additionalProperties": False,
                 "minProperties": 1,
             },
@@ -76,8 +76,8 @@ def _type(t: tuple[Any, ...]) -> dict[str, Any]:
         return {"type": "string", "pattern": spec.JOURNEY_ID_PATTERN}
     if kind == "ref":
         return {"type": "string", "pattern": spec.NODE_REF_PATTERN}
-    if kind == "str":
-        return {"type": "string"}
+    if kind == "str":  # a plain number is read as the text typed (`text: 2024`)
+        return {"type": ["string", "number"]}
     if kind == "int":
         return {"type": "integer"}
     if kind == "number":

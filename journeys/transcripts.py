@@ -232,8 +232,16 @@ def policy_chooser(policy: str, seed: int) -> Chooser:
 
 # --------------------------------------------------------------------------- loading
 _TOP_FIELDS = (
-    "transcript", "journey_id", "journey_path", "content_hash", "seed", "persona", "recorded_with",
-    "start", "steps", "expect",
+    "transcript",
+    "journey_id",
+    "journey_path",
+    "content_hash",
+    "seed",
+    "persona",
+    "recorded_with",
+    "start",
+    "steps",
+    "expect",
 )
 
 
@@ -268,8 +276,13 @@ def load_transcript(path: str | Path) -> Transcript:
             "version); re-record it with `shapan journey record`",
             where("transcript"),
         )
-    for key, typ in (("journey_id", str), ("seed", int), ("steps", list), ("expect", dict),
-                     ("start", dict)):
+    for key, typ in (
+        ("journey_id", str),
+        ("seed", int),
+        ("steps", list),
+        ("expect", dict),
+        ("start", dict),
+    ):
         if not isinstance(data.get(key), typ) or isinstance(data.get(key), bool):
             raise TranscriptError(
                 f"`{key}` is missing or not a {typ.__name__}", where(key if key in data else None)
@@ -282,8 +295,9 @@ def load_transcript(path: str | Path) -> Transcript:
             )
     persona = data.get("persona")
     if persona is not None and not isinstance(persona, dict):
-        raise TranscriptError("`persona` must be a mapping of persona fields or null",
-                              where("persona"))
+        raise TranscriptError(
+            "`persona` must be a mapping of persona fields or null", where("persona")
+        )
     return Transcript(
         journey=data["journey_id"],
         content_hash=str(data.get("content_hash") or ""),
@@ -331,15 +345,24 @@ def _compare_lines(step: int | None, expected: list, actual: list) -> Divergence
     for i, (e, a) in enumerate(zip(exp, act, strict=False)):
         if e != a:
             return Divergence(
-                step, "lines", expected[i], actual[i],
-                f"line {i + 1} differs: expected {e[0]!r} ({e[1]}) \"{e[2]}\", "
-                f"got {a[0]!r} ({a[1]}) \"{a[2]}\"",
+                step,
+                "lines",
+                expected[i],
+                actual[i],
+                f'line {i + 1} differs: expected {e[0]!r} ({e[1]}) "{e[2]}", '
+                f'got {a[0]!r} ({a[1]}) "{a[2]}"',
             )
     if len(exp) > len(act):
-        return Divergence(step, "lines", expected[len(act)], None,
-                          f"line {len(act) + 1} ({exp[len(act)][0]!r}) is no longer said")
-    return Divergence(step, "lines", None, actual[len(exp)],
-                      f"an extra line {act[len(exp)][0]!r} is now said")
+        return Divergence(
+            step,
+            "lines",
+            expected[len(act)],
+            None,
+            f"line {len(act) + 1} ({exp[len(act)][0]!r}) is no longer said",
+        )
+    return Divergence(
+        step, "lines", None, actual[len(exp)], f"an extra line {act[len(exp)][0]!r} is now said"
+    )
 
 
 def replay(transcript: Transcript, journey: Journey) -> ReplayResult:
@@ -359,64 +382,147 @@ def replay(transcript: Transcript, journey: Journey) -> ReplayResult:
     first = run.start()
     exp_start = transcript.start
     if "node" in exp_start and run.node_id != exp_start["node"]:
-        return fail(Divergence(None, "node", exp_start["node"], run.node_id,
-                               f"the run now starts at '{run.node_id}', "
-                               f"expected '{exp_start['node']}'"))
+        return fail(
+            Divergence(
+                None,
+                "node",
+                exp_start["node"],
+                run.node_id,
+                f"the run now starts at '{run.node_id}', expected '{exp_start['node']}'",
+            )
+        )
     if "lines" in exp_start:
         d = _compare_lines(None, exp_start["lines"], _lines(first.lines))
         if d:
             return fail(d)
     for i, step in enumerate(transcript.steps, start=1):
         if run.finished:
-            return fail(Divergence(i, "finished", "running", run.outcome,
-                                   f"the journey already ended ({run.outcome}) before step {i}"))
+            return fail(
+                Divergence(
+                    i,
+                    "finished",
+                    "running",
+                    run.outcome,
+                    f"the journey already ended ({run.outcome}) before step {i}",
+                )
+            )
         if "node" in step and run.node_id != step["node"]:
-            return fail(Divergence(i, "node", step["node"], run.node_id,
-                                   f"step {i}: expected to be at '{step['node']}', "
-                                   f"but the run is at '{run.node_id}'"))
+            return fail(
+                Divergence(
+                    i,
+                    "node",
+                    step["node"],
+                    run.node_id,
+                    f"step {i}: expected to be at '{step['node']}', "
+                    f"but the run is at '{run.node_id}'",
+                )
+            )
         offered = {v.id: v for v in run.choices(include_unavailable=True)}
         view = offered.get(step["choice"])
         if view is None or not view.available:
             why = "does not exist here" if view is None else f"is unavailable ({view.reason['en']})"
             avail = ", ".join(v.id for v in run.choices())
-            return fail(Divergence(i, "choice", step["choice"], sorted(offered),
-                                   f"step {i}: choice '{step['choice']}' {why} at "
-                                   f"'{run.node_id}'; available: {avail}"))
+            return fail(
+                Divergence(
+                    i,
+                    "choice",
+                    step["choice"],
+                    sorted(offered),
+                    f"step {i}: choice '{step['choice']}' {why} at "
+                    f"'{run.node_id}'; available: {avail}",
+                )
+            )
         res = run.choose(step["choice"])
         if "score" in step and abs(float(step["score"]) - res.score) > SCORE_TOLERANCE:
-            return fail(Divergence(i, "score", step["score"], res.score,
-                                   f"step {i} ({step['choice']}): score {res.score:g}, "
-                                   f"expected {float(step['score']):g}"))
+            return fail(
+                Divergence(
+                    i,
+                    "score",
+                    step["score"],
+                    res.score,
+                    f"step {i} ({step['choice']}): score {res.score:g}, "
+                    f"expected {float(step['score']):g}",
+                )
+            )
         if "risks" in step and list(step["risks"]) != list(res.risks):
-            return fail(Divergence(i, "risks", step["risks"], list(res.risks),
-                                   f"step {i} ({step['choice']}): risks {list(res.risks)}, "
-                                   f"expected {step['risks']}"))
+            return fail(
+                Divergence(
+                    i,
+                    "risks",
+                    step["risks"],
+                    list(res.risks),
+                    f"step {i} ({step['choice']}): risks {list(res.risks)}, "
+                    f"expected {step['risks']}",
+                )
+            )
         if "lines" in step:
             d = _compare_lines(i, step["lines"], _lines(res.lines))
             if d:
                 return fail(d)
         if "to" in step and res.node_id != step["to"]:
-            return fail(Divergence(i, "to", step["to"], res.node_id,
-                                   f"step {i} ({step['choice']}) now leads to '{res.node_id}', "
-                                   f"expected '{step['to']}'"))
+            return fail(
+                Divergence(
+                    i,
+                    "to",
+                    step["to"],
+                    res.node_id,
+                    f"step {i} ({step['choice']}) now leads to '{res.node_id}', "
+                    f"expected '{step['to']}'",
+                )
+            )
     exp = transcript.expect
     if not run.finished:
         avail = ", ".join(v.id for v in run.choices())
-        return fail(Divergence(None, "finished", exp.get("outcome"), None,
-                               f"after all {len(transcript.steps)} recorded choices the journey "
-                               f"has not ended (at '{run.node_id}', offering {avail})"))
+        return fail(
+            Divergence(
+                None,
+                "finished",
+                exp.get("outcome"),
+                None,
+                f"after all {len(transcript.steps)} recorded choices the journey "
+                f"has not ended (at '{run.node_id}', offering {avail})",
+            )
+        )
     if "outcome" in exp and run.outcome != exp["outcome"]:
-        return fail(Divergence(None, "outcome", exp["outcome"], run.outcome,
-                               f"outcome {run.outcome}, expected {exp['outcome']}"))
+        return fail(
+            Divergence(
+                None,
+                "outcome",
+                exp["outcome"],
+                run.outcome,
+                f"outcome {run.outcome}, expected {exp['outcome']}",
+            )
+        )
     if "score" in exp and abs(float(exp["score"]) - run.score) > SCORE_TOLERANCE:
-        return fail(Divergence(None, "score", exp["score"], run.score,
-                               f"total score {run.score:g}, expected {float(exp['score']):g}"))
+        return fail(
+            Divergence(
+                None,
+                "score",
+                exp["score"],
+                run.score,
+                f"total score {run.score:g}, expected {float(exp['score']):g}",
+            )
+        )
     if "risks" in exp and list(exp["risks"]) != list(run.risks):
-        return fail(Divergence(None, "risks", exp["risks"], list(run.risks),
-                               f"risks {list(run.risks)}, expected {exp['risks']}"))
+        return fail(
+            Divergence(
+                None,
+                "risks",
+                exp["risks"],
+                list(run.risks),
+                f"risks {list(run.risks)}, expected {exp['risks']}",
+            )
+        )
     if "time_s" in exp and abs(float(exp["time_s"]) - run.time_s) > 1e-6:
-        return fail(Divergence(None, "time_s", exp["time_s"], run.time_s,
-                               f"agent time {run.time_s:g}s, expected {float(exp['time_s']):g}s"))
+        return fail(
+            Divergence(
+                None,
+                "time_s",
+                exp["time_s"],
+                run.time_s,
+                f"agent time {run.time_s:g}s, expected {float(exp['time_s']):g}s",
+            )
+        )
     return result
 
 

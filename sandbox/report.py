@@ -58,6 +58,7 @@ TEXT: dict[str, dict[str, str]] = {
     "knowledge": {"zh-CN": "知识链接", "en": "Knowledge"},
     "csat_after": {"zh-CN": "决策后预测满意度", "en": "predicted CSAT after"},
     "none": {"zh-CN": "无", "en": "none"},
+    "persona": {"zh-CN": "客户画像", "en": "Customer"},
     "no_data": {"zh-CN": "暂无数据", "en": "no data"},
     "no_humans": {
         "zh-CN": "本次没有人工坐席联络。",
@@ -537,7 +538,7 @@ def _risks(results: Mapping[str, Any], lang: str) -> str:
 
 
 def _contact(rec: Mapping[str, Any], lang: str) -> str:
-    title = _i18n(rec.get("title"), lang) or rec.get("journey_id")
+    title = _i18n(rec.get("title") or rec.get("journey_title"), lang) or rec.get("journey_id")
     outcome = OUTCOMES.get(str(rec.get("outcome")), {}).get(lang, rec.get("outcome"))
     rubric = rec.get("rubric") or {}
     rubric_txt = " · ".join(
@@ -556,6 +557,14 @@ def _contact(rec: Mapping[str, Any], lang: str) -> str:
         f"{KPI_LABELS['churn_risk_mean'][lang]} {_num(rec.get('churn'), 1, pct=True)} · "
         f"{KPI_LABELS['risk_points'][lang]} {_e(rec.get('risk_points', 0))}<br>{_e(rubric_txt)}</p>"
     )
+    card = rec.get("persona_card")
+    if isinstance(card, Mapping):
+        card = card.get(lang) or next((card[k] for k in LANGS if card.get(k)), None)
+    if card:
+        # Persona.card: {field: phrase} per language (or already one phrase)
+        card_text = " · ".join(map(str, card.values())) if isinstance(card, Mapping) else card
+        if card_text:
+            parts.append(f'<p class="small">{_t("persona", lang)}: {_e(card_text)}</p>')
     lines = rec.get("transcript") or []
     if lines:
         parts.append(f"<h3>{_t('transcript', lang)}</h3>")
@@ -597,7 +606,10 @@ def _contact(rec: Mapping[str, Any], lang: str) -> str:
     reasons = explanation.get(lang) if isinstance(explanation, Mapping) else explanation
     if reasons:
         items = "".join(
-            f"<li>{_e(r.get('text') if isinstance(r, Mapping) else r)}</li>" for r in reasons
+            f'<li>{_e(r.get("text"))} <span class="small">({float(r["effect"]):+.3f})</span></li>'
+            if isinstance(r, Mapping) and r.get("effect") is not None
+            else f"<li>{_e(r.get('text') if isinstance(r, Mapping) else r)}</li>"
+            for r in reasons
         )
         parts.append(f"<h3>{_t('explanation', lang)}</h3><ul>{items}</ul>")
     parts.append("</details>")

@@ -103,6 +103,15 @@ def dumps(document: Mapping[str, Any]) -> str:
 
 
 # -- streamed writers ------------------------------------------------------------------------
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _umask_mode()
+
+
 class _StreamedFile:
     """A text file written to a temp name beside the target and renamed into place at close."""
 
@@ -135,6 +144,7 @@ class _StreamedFile:
         if fh is None:
             return self.path
         fh.flush()
+        os.fchmod(fh.fileno(), _FILE_MODE)  # mkstemp makes 0600; exports are ordinary files
         os.fsync(fh.fileno())
         fh.close()
         self._fh = None

@@ -71,6 +71,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "trigger": {"zh-CN": "触发规则", "en": "Rule triggered"},
     "hangup": {"zh-CN": "客户挂断", "en": "Customer hung up"},
     "abandon": {"zh-CN": "排队放弃", "en": "Abandoned in queue"},
+    "decision_refused": {
+        "zh-CN": "该操作已无法执行：",
+        "en": "That decision can no longer be taken: ",
+    },
     "contact_ended": {"zh-CN": "通话结束", "en": "Contact ended"},
     "feedback": {"zh-CN": "反馈", "en": "Feedback"},
     "vip": {"zh-CN": "VIP", "en": "VIP"},

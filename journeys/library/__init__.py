@@ -88,13 +88,23 @@ def load_all_shipped() -> dict[str, Journey]:
 
 
 def load_shipped(journey_id: str) -> Journey:
-    """The shipped journey with this id; KeyError (listing the ids) when there is none."""
-    for p in shipped_journey_paths():
+    """The shipped journey with this id (raises `JourneyError` if that file is invalid);
+    KeyError listing the shipped ids when there is none."""
+    paths = shipped_journey_paths()
+    for p in paths:
         if p.stem == journey_id:
-            j = _load(p)
-            if j.id == journey_id:
-                return j
-    all_j = load_all_shipped()
-    if journey_id not in all_j:
-        raise KeyError(f"no shipped journey '{journey_id}'; shipped: {', '.join(all_j)}")
-    return all_j[journey_id]
+            journey = _load(p)
+            if journey.id == journey_id:
+                return journey
+    for p in paths:  # a file named differently from its id
+        if p.stem == journey_id:
+            continue
+        try:
+            journey = _load(p)
+        except JourneyError:
+            continue
+        if journey.id == journey_id:
+            return journey
+    raise KeyError(
+        f"no shipped journey '{journey_id}'; shipped: {', '.join(p.stem for p in paths)}"
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -217,9 +218,7 @@ def _schema(args: argparse.Namespace) -> int:
 
     text = json.dumps(journey_schema(), ensure_ascii=False, indent=2) + "\n"
     if args.output:
-        from sandbox.fileio import atomic_write_text
-
-        atomic_write_text(args.output, text)
+        _write(args.output, text.encode("utf-8"))
     else:
         sys.stdout.write(text)
     return 0
@@ -245,13 +244,21 @@ def _graph(args: argparse.Namespace) -> int:
             data = graph.render(journey, args.format, args.lang)
         except graph.GraphvizMissing as err:
             raise UserError(f"{err} / 未安装 Graphviz（dot 命令）", exit_code=1) from None
-        except (RuntimeError, OSError) as err:
+        except (RuntimeError, OSError, subprocess.SubprocessError) as err:
             raise UserError(f"rendering failed / 渲染失败: {err}") from None
     if args.output:
-        from sandbox.fileio import atomic_write_bytes
-
-        atomic_write_bytes(args.output, data)
+        _write(args.output, data)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     return 0
+
+
+def _write(path: str, data: bytes) -> None:
+    """Write an output file atomically; a bad path is a user error, not a traceback."""
+    from sandbox.fileio import atomic_write_bytes
+
+    try:
+        atomic_write_bytes(path, data)
+    except OSError as err:
+        raise UserError(f"cannot write / 无法写入: {err.strerror or err}", location=path) from None

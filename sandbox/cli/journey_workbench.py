@@ -59,9 +59,7 @@ def register(journey_subparsers: argparse._SubParsersAction) -> None:
         help="policy to run (repeatable; default all: random novice competent expert)",
     )
     p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    p.add_argument(
-        "--no-predict", action="store_true", help="skip CSAT/churn predictions (faster)"
-    )
+    p.add_argument("--no-predict", action="store_true", help="skip CSAT/churn predictions (faster)")
     add_json_flag(p)
 
     p = add_command(

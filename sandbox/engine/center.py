@@ -28,10 +28,18 @@ from customer_models.personas import PersonaMix, sample_personas
 from journeys.policies import PolicyError, choose
 from sandbox.engine.arrivals import interval_batches
 from sandbox.engine.contact import ContactPlay, text_of
-from sandbox.engine.streams import Streams, policy_rng
+from sandbox.engine.streams import BlockRng, Streams, policy_rng, service_seed
 from sandbox.scenario import AgentGroup, Scenario
 
-MAX_STEPS = 400  # a journey that loops this long is ended as unresolved
+MAX_STEPS = 400
+#: Pre-drawn numbers per contact (about ten agent actions' worth; more come from the
+#: contact's own seeded generator).
+RX_NORMALS, RX_UNIFORMS, SV_NORMALS, SV_UNIFORMS = (
+    30,
+    8,
+    12,
+    2,
+)  # a journey that loops this long is ended as unresolved
 
 
 class Agent:
@@ -100,6 +108,7 @@ class Contact:
         "alerts_seen",
         "answered",
         "arrived",
+        "blocks",
         "channel",
         "decided_log",
         "decision",
@@ -136,6 +145,7 @@ class Contact:
         self.pending_since = 0.0
         self.decided_log: list[dict[str, Any]] = []
         self.alerts_seen = 0
+        self.blocks: tuple[Any, ...] | None = None
 
 
 @dataclass
@@ -233,6 +243,9 @@ class ContactCenter:
                 if start >= self.horizon:
                     break
                 end = min(g.shift_end_s + k * day, self.hard_stop)
+                if end >= self.horizon:
+                    # on shift at closing time: stay to serve whoever still waits (drain)
+                    end = self.hard_stop
                 self._at(start, lambda a=agent: self._shift_on(a))
                 self._at(end, lambda a=agent: self._shift_off(a))
                 k += 1
@@ -294,6 +307,8 @@ class ContactCenter:
         r_per = self.streams.generator(f"personas:{name}")
         r_pat = self.streams.generator(f"patience:{name}")
         r_con = self.streams.generator(f"contacts:{name}")
+        r_rx = self.streams.generator(f"reactions:{name}")
+        r_sv = self.streams.generator(f"service:{name}")
         prefix = name[0].upper()
         seq = 0
         env = self.env
@@ -314,6 +329,9 @@ class ContactCenter:
             people = sample_personas(r_per, n, self.mix)
             expo = r_pat.exponential(1.0, size=n)
             seeds = r_con.integers(0, 2**63 - 1, size=n, dtype=np.int64)
+            # each contact's reaction and service-noise streams, pre-drawn for the batch
+            rx_n, rx_u = r_rx.standard_normal((n, RX_NORMALS)), r_rx.random((n, RX_UNIFORMS))
+            sv_n, sv_u = r_sv.standard_normal((n, SV_NORMALS)), r_sv.random((n, SV_UNIFORMS))
             fits = {
                 j: _accepts(journeys[j], people.columns)
                 for j in sorted(set(jidx.tolist()))
@@ -346,6 +364,7 @@ class ContactCenter:
                     patience,
                     sc.priority.get(persona.segment, 0),
                 )
+                contact.blocks = (rx_n[i], rx_u[i], sv_n[i], sv_u[i])
                 self._arrive(contact)
 
     def _arrive(self, c: Contact) -> None:
@@ -454,11 +473,23 @@ class ContactCenter:
             c.journey, c.persona, contact_id=c.id, seed=c.seed, channel=c.channel, wait_s=wait,
             speed=agent.speed, line_s=ch.line_s, noise=self._noise(), hangups=self.scenario.hangups,
             transcript=human,
+            rng_blocks=self._rng_blocks(c),
         )  # fmt: skip
         if human and agent.policy is None:
             self.env.process(self._human(c))
         else:
             self._play_bot(c, agent)
+
+    @staticmethod
+    def _rng_blocks(c: Contact) -> tuple[BlockRng, BlockRng] | None:
+        if c.blocks is None:
+            return None
+        rx_n, rx_u, sv_n, sv_u = c.blocks
+        c.blocks = None
+        return (
+            BlockRng(c.seed, rx_n.tolist(), rx_u.tolist()),
+            BlockRng(service_seed(c.seed), sv_n.tolist(), sv_u.tolist()),
+        )
 
     def _channel(self, name: str) -> Any:
         for ch in self.scenario.channels:
@@ -479,6 +510,8 @@ class ContactCenter:
         t = now + play.begin(now)
         steps = 0
         human = agent.seat_id is not None
+        if human:
+            self._trigger_alerts(c, play.opening.triggers, now)
         while not play.finished:
             steps += 1
             try:
@@ -515,7 +548,9 @@ class ContactCenter:
         env = self.env
         play = c.play
         assert play is not None
-        yield env.timeout(play.begin(env.now))
+        opening_s = play.begin(env.now)
+        self._trigger_alerts(c, play.opening.triggers, env.now)
+        yield env.timeout(opening_s)
         steps = 0
         while not play.finished:
             steps += 1
@@ -587,18 +622,27 @@ class ContactCenter:
             "knowledge": knowledge, "score": float(result.score or 0.0), "risks": risks,
             "triggers": triggers, "csat_after": csat_after,
         })  # fmt: skip
-        for e in triggers:
-            if e["status"] in ("armed", "missed"):
-                trig = next((tr for tr in c.journey.triggers if tr.id == e["trigger_id"]), None)
-                text = text_of(trig.alert) if trig is not None and trig.alert else _trigger_text(e)
-                self.hooks.alert({"t": t, "contact_id": c.id, "kind": "trigger", "status": e["status"],
-                                  "text": text})  # fmt: skip
+        self._trigger_alerts(c, result.triggers, t)
         for r in risks:
             self.hooks.alert(
                 {"t": t, "contact_id": c.id, "kind": "risk", "risk": r, "text": _risk_text(r)}
             )
         if play.hung_up:
             self.hooks.alert({"t": t, "contact_id": c.id, "kind": "hangup", "text": _HANGUP})
+
+    def _trigger_alerts(self, c: Contact, events: Any, t: float) -> None:
+        """Alerts for a human seat: a keyword rule armed (e.g. the calm three-step) or missed."""
+        for e in events:
+            if e.status not in ("armed", "missed"):
+                continue
+            trig = next((tr for tr in c.journey.triggers if tr.id == e.trigger_id), None)
+            if e.status == "armed" and trig is not None and trig.alert:
+                text = text_of(trig.alert)
+            else:
+                text = _trigger_text({"status": e.status, "required": list(e.required)})
+            self.hooks.alert(
+                {"t": t, "contact_id": c.id, "kind": "trigger", "status": e.status, "text": text}
+            )
 
     def _record(self, c: Contact, provisional: bool = False) -> dict[str, Any]:
         play = c.play

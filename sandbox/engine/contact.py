@@ -10,7 +10,6 @@ waiting on decisions for humans, nothing at all offline).
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from typing import Any
 
@@ -98,6 +97,7 @@ class ContactPlay:
         "line_s",
         "mood",
         "noise",
+        "opening",
         "persona",
         "pushed",
         "risks",
@@ -126,6 +126,7 @@ class ContactPlay:
         noise: float = 0.25,
         hangups: bool = True,
         transcript: bool = False,
+        rng_blocks: tuple[Any, Any] | None = None,
     ):
         self.journey = journey
         self.persona = persona
@@ -141,8 +142,11 @@ class ContactPlay:
         self.detail = transcript
         self.run = JourneyRun(journey, journey_seed(seed), persona.journey_fields())
         self.mood = Mood.of(persona)
-        self.rrng = ReactionRng(seed)
-        self.srng: random.Random = service_rng(seed)
+        if rng_blocks is not None:  # pre-drawn rows from the arrival batch (the engine)
+            self.rrng, self.srng = rng_blocks
+        else:
+            self.rrng = ReactionRng(seed)
+            self.srng = service_rng(seed)
         self.sync = tuple(v for v in STANDARD_STATE if v in journey.state)
         self.pushed: list[int | None] = [None] * len(self.sync)
         self.behaviours: Counter[str] = Counter()
@@ -158,6 +162,7 @@ class ContactPlay:
         self.anger_peak = self.mood.anger
         self.handle_s = 0.0
         self.elapsed = 0.0
+        self.opening: Any = None
 
     # -- steps ------------------------------------------------------------------------
     def begin(self, t: float = 0.0) -> float:
@@ -168,6 +173,7 @@ class ContactPlay:
             )
         self._push_mood()
         result = self.run.start()
+        self.opening = result
         seconds = self._lines(result.lines, t)
         self._after(result, t)
         return self._spend(seconds, "talk")
@@ -210,7 +216,10 @@ class ContactPlay:
             self.transcript.append(
                 {"t": t, "speaker": "agent", "text": said, "tags": list(behaviours)}
             )
-        seconds = self._spend(agent_s, "hold" if hold else "talk") + self._spend(line_s, "talk")
+        if hold:
+            seconds = self._spend(agent_s, "hold") + self._spend(line_s, "talk")
+        else:
+            seconds = self._spend(agent_s + line_s, "talk")
         self._after(result, t)
         if self.hangups and not run.finished and hangs_up(self.persona, self.mood, self.rrng):
             self.hung_up = True

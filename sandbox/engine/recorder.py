@@ -43,21 +43,23 @@ def apply_predictions(
 
     models = models or load_models()
     pred = models.predict(encode(records))
-    probs = np.asarray(pred.csat_probs, dtype=float)
-    mean = np.asarray(pred.csat_mean, dtype=float)
-    top = np.asarray(pred.csat_top_box, dtype=float)
-    churn = np.asarray(pred.churn, dtype=float)
-    xsell = np.asarray(pred.cross_sell, dtype=float)
+    probs = np.asarray(pred.csat_probs, dtype=float).tolist()
+    mean = np.asarray(pred.csat_mean, dtype=float).tolist()
+    top = np.asarray(pred.csat_top_box, dtype=float).tolist()
+    churn = np.asarray(pred.churn, dtype=float).tolist()
+    xsell = np.asarray(pred.cross_sell, dtype=float).tolist()
     for i, rec in enumerate(records):
-        rec["csat_probs"] = [round(float(p), 6) for p in probs[i]]
-        rec["csat_mean"] = round(float(mean[i]), 6)
-        rec["csat_top_box"] = round(float(top[i]), 6)
-        rec["churn"] = round(float(churn[i]), 6)
-        offered = bool(rec.get("cross_sell_offered"))
-        rec["cross_sell_p"] = round(float(xsell[i]), 6) if offered else None
-        rec["cross_sell_accepted"] = int(
-            offered and accept_draw(seed, rec["contact_id"]) < float(xsell[i])
-        )
+        rec["csat_probs"] = probs[i]
+        rec["csat_mean"] = mean[i]
+        rec["csat_top_box"] = top[i]
+        rec["churn"] = churn[i]
+        if rec.get("cross_sell_offered"):
+            p = xsell[i]
+            rec["cross_sell_p"] = p
+            rec["cross_sell_accepted"] = int(accept_draw(seed, rec["contact_id"]) < p)
+        else:
+            rec["cross_sell_p"] = None
+            rec["cross_sell_accepted"] = 0
     return records
 
 

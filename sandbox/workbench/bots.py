@@ -233,8 +233,11 @@ def summarise(policy: str, records: list[dict[str, Any]]) -> PolicyStats:
     risks: Counter[str] = Counter()
     risky = 0
     for r in records:
-        mine = {k[5:]: int(v) for k, v in r.items() if k.startswith("risk_") and k != "risk_points"
-                and isinstance(v, (int, float)) and v}
+        mine = {
+            k[5:]: int(v)
+            for k, v in r.items()
+            if k.startswith("risk_") and k != "risk_points" and isinstance(v, (int, float)) and v
+        }
         risks.update(mine)
         risky += bool(mine)
     csat = [r["csat_mean"] for r in records if r.get("csat_mean") is not None]
@@ -270,19 +273,22 @@ def suggest_pass_mark(stats: list[PolicyStats]) -> tuple[float, str]:
 def ranking_holds(stats: list[PolicyStats]) -> bool:
     """expert > competent > novice > random on mean score, among the policies that ran."""
     order = ["expert", "competent", "novice", "random"]
-    means = [next(s.mean_score for s in stats if s.policy == p) for p in order
-             if any(s.policy == p for s in stats)]
+    means = [
+        next(s.mean_score for s in stats if s.policy == p)
+        for p in order
+        if any(s.policy == p for s in stats)
+    ]
     return all(a > b for a, b in itertools.pairwise(means))
 
 
 def format_report(report: BotsReport) -> str:
     """A fixed-width table (bilingual headers)."""
-    head = (
-        f"{report.path}: {report.journey_id} — {report.runs} runs per policy, seed {report.seed}"
+    head = f"{report.path}: {report.journey_id} — {report.runs} runs per policy, seed {report.seed}"
+    cols = (
+        f"{'policy 策略':<12}{'mean 均分':>10}{'p5':>7}{'p25':>7}{'p50':>7}{'p75':>7}"
+        f"{'p95':>7}{'resolved 解决':>15}{'risk 风险':>11}{'CSAT':>7}{'churn 流失':>12}"
+        f"{'AHT':>7}"
     )
-    cols = (f"{'policy 策略':<12}{'mean 均分':>10}{'p5':>7}{'p25':>7}{'p50':>7}{'p75':>7}"
-            f"{'p95':>7}{'resolved 解决':>15}{'risk 风险':>11}{'CSAT':>7}{'churn 流失':>12}"
-            f"{'AHT':>7}")
     lines = [head, cols]
     for s in report.policies:
         pc = s.percentiles
@@ -301,6 +307,8 @@ def format_report(report: BotsReport) -> str:
         f"suggested pass mark 建议及格线: {report.pass_mark:.1f} ({report.pass_mark_basis})"
     )
     if not report.ranking_ok:
-        lines.append("WARNING: the policies do not rank expert > competent > novice > random "
-                     "/ 警告：机器人排名不符合预期，请检查评分设计")
+        lines.append(
+            "WARNING: the policies do not rank expert > competent > novice > random "
+            "/ 警告：机器人排名不符合预期，请检查评分设计"
+        )
     return "\n".join(lines)

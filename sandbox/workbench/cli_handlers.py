@@ -26,10 +26,15 @@ def _load(path: str) -> Any:
         return load_journey(p)
     except JourneyError as err:
         first = err.diagnostics[0]
-        more = f" (+{len(err.diagnostics) - 1} more; run `shapan journey validate {path}`)" if len(
-            err.diagnostics) > 1 else ""
-        raise UserError(f"{first.code}: {first.message}{more}",
-                        location=f"{first.path}:{first.line}:{first.column}") from None
+        more = (
+            f" (+{len(err.diagnostics) - 1} more; run `shapan journey validate {path}`)"
+            if len(err.diagnostics) > 1
+            else ""
+        )
+        raise UserError(
+            f"{first.code}: {first.message}{more}",
+            location=f"{first.path}:{first.line}:{first.column}",
+        ) from None
 
 
 # ----------------------------------------------------------------------------- explore
@@ -57,13 +62,20 @@ def cmd_bots(args: argparse.Namespace) -> int:
         raise UserError("--workers must be at least 1", exit_code=2)
     for p in args.policies or ():
         if p not in POLICIES:
-            raise UserError(f"unknown policy '{p}'; choose from {', '.join(POLICIES)}",
-                            exit_code=2)
+            raise UserError(f"unknown policy '{p}'; choose from {', '.join(POLICIES)}", exit_code=2)
     reports = []
     for path in args.paths:
         _load(path)  # clear error before any worker starts
-        reports.append(run_bots(path, runs=args.runs, seed=args.seed, policies=args.policies,
-                                workers=args.workers, predict=not args.no_predict))
+        reports.append(
+            run_bots(
+                path,
+                runs=args.runs,
+                seed=args.seed,
+                policies=args.policies,
+                workers=args.workers,
+                predict=not args.no_predict,
+            )
+        )
     if args.json:
         docs = [r.to_json() for r in reports]
         emit_json(docs[0] if len(docs) == 1 else {"journeys": docs})
@@ -82,17 +94,23 @@ def _persona(pairs: list[str]) -> dict[str, Any] | None:
     for pair in pairs:
         name, sep, raw = pair.partition("=")
         if not sep or name not in PERSONA_FIELDS:
-            raise UserError(f"--persona {pair!r}: use FIELD=VALUE with FIELD one of "
-                            f"{', '.join(PERSONA_FIELDS)}", exit_code=2)
+            raise UserError(
+                f"--persona {pair!r}: use FIELD=VALUE with FIELD one of "
+                f"{', '.join(PERSONA_FIELDS)}",
+                exit_code=2,
+            )
         typ = PERSONA_FIELDS[name]
         try:
             value: Any = typ(raw) if typ is not str else raw
         except ValueError:
-            raise UserError(f"--persona {pair!r}: {name} needs a {typ.__name__}",
-                            exit_code=2) from None
+            raise UserError(
+                f"--persona {pair!r}: {name} needs a {typ.__name__}", exit_code=2
+            ) from None
         if name in PERSONA_VALUES and value not in PERSONA_VALUES[name]:
-            raise UserError(f"--persona {pair!r}: {name} is one of "
-                            f"{', '.join(PERSONA_VALUES[name])}", exit_code=2)
+            raise UserError(
+                f"--persona {pair!r}: {name} is one of {', '.join(PERSONA_VALUES[name])}",
+                exit_code=2,
+            )
         out[name] = value
     return out
 
@@ -104,11 +122,18 @@ def cmd_record(args: argparse.Namespace) -> int:
 
     journey = _load(args.path)
     persona = _persona(args.persona)
-    if persona is not None and journey.persona and not journey.accepts_persona(
-        {**{k: v[0] for k, v in journey.persona.items()}, **persona}
+    if (
+        persona is not None
+        and journey.persona
+        and not journey.accepts_persona(
+            {**{k: v[0] for k, v in journey.persona.items()}, **persona}
+        )
     ):
-        raise UserError(f"the persona {persona} is outside journey '{journey.id}'s persona "
-                        f"filter {dict(journey.persona)}", exit_code=1)
+        raise UserError(
+            f"the persona {persona} is outside journey '{journey.id}'s persona "
+            f"filter {dict(journey.persona)}",
+            exit_code=1,
+        )
     if args.choices and args.policy:
         raise UserError("use either --choices or --policy, not both", exit_code=2)
     if args.choices:
@@ -122,13 +147,20 @@ def cmd_record(args: argparse.Namespace) -> int:
         how = f"policy {args.policy}"
     else:
         if not sys.stdin.isatty():
-            raise UserError("no terminal to play in: pass --choices a,b,c or --policy expert",
-                            exit_code=2)
+            raise UserError(
+                "no terminal to play in: pass --choices a,b,c or --policy expert", exit_code=2
+            )
         chooser = _terminal_chooser(args.lang)
         how = "interactive"
     try:
-        transcript = record(journey, args.seed, chooser, persona, recorded_with=how,
-                            on_step=_printer(args.lang) if how == "interactive" else None)
+        transcript = record(
+            journey,
+            args.seed,
+            chooser,
+            persona,
+            recorded_with=how,
+            on_step=_printer(args.lang) if how == "interactive" else None,
+        )
     except JourneyRunError as err:
         raise UserError(str(err), location=args.path) from None
     out = Path(args.output) if args.output else _default_output(journey, args.path, transcript)
@@ -145,8 +177,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(summary)
     else:
-        print(f"recorded {summary['steps']} choices → {summary['outcome']} "
-              f"(score {summary['score']:g}) to {out} / 已录制")
+        print(
+            f"recorded {summary['steps']} choices → {summary['outcome']} "
+            f"(score {summary['score']:g}) to {out} / 已录制"
+        )
     return 0
 
 
@@ -231,13 +265,22 @@ def cmd_test(args: argparse.Namespace) -> int:
         except TranscriptError as err:
             results.append({"path": str(f), "ok": False, "error": f"{err.location}: {err.message}"})
         except (JourneyError, KeyError) as err:
-            msg = (err.diagnostics[0].render() if isinstance(err, JourneyError)
-                   else str(err).strip("'\""))
+            msg = (
+                err.diagnostics[0].render()
+                if isinstance(err, JourneyError)
+                else str(err).strip("'\"")
+            )
             results.append({"path": str(f), "ok": False, "error": msg})
     failed = [r for r in results if not r["ok"]]
     if args.json:
-        emit_json({"ok": not failed, "passed": len(results) - len(failed),
-                   "failed": len(failed), "transcripts": results})
+        emit_json(
+            {
+                "ok": not failed,
+                "passed": len(results) - len(failed),
+                "failed": len(failed),
+                "transcripts": results,
+            }
+        )
     else:
         for r in results:
             if r["ok"]:
@@ -247,12 +290,18 @@ def cmd_test(args: argparse.Namespace) -> int:
                 print(f"ERROR {r['error']}")
             else:
                 d = r["divergence"]
-                where = "start" if d["step"] is None and d["field"] in ("node", "lines") else (
-                    "end" if d["step"] is None else f"step {d['step']}")
-                print(f"FAIL {r['path']}: first divergence at {where} ({d['field']}): "
-                      f"{d['message']}")
-        print(f"{len(results) - len(failed)} passed, {len(failed)} failed / "
-              f"{len(results) - len(failed)} 通过，{len(failed)} 失败")
+                where = (
+                    "start"
+                    if d["step"] is None and d["field"] in ("node", "lines")
+                    else ("end" if d["step"] is None else f"step {d['step']}")
+                )
+                print(
+                    f"FAIL {r['path']}: first divergence at {where} ({d['field']}): {d['message']}"
+                )
+        print(
+            f"{len(results) - len(failed)} passed, {len(failed)} failed / "
+            f"{len(results) - len(failed)} 通过，{len(failed)} 失败"
+        )
     return 1 if failed else 0
 
 

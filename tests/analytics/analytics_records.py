@@ -103,5 +103,13 @@ def make_record(i: int, rng: random.Random, *, human: bool = False) -> dict[str,
                 "csat_after": 3.9,
             },
         ]
-        rec["explanation"] = {"zh-CN": ["首次解决提升满意度"], "en": ["Resolved first time"]}
+        rec["explanation"] = {
+            "zh-CN": [{"text": "首次解决提升满意度", "effect": 0.041}],
+            "en": [{"text": "Resolved first time", "effect": 0.041}],
+        }
+        rec["persona_card"] = {
+            "zh-CN": {"segment": "大众客户", "age_band": "老年"},
+            "en": {"segment": "mass market", "age_band": "elderly"},
+        }
+        rec["journey_title"] = {"zh-CN": "账单投诉", "en": "Billing complaint"}
     return rec

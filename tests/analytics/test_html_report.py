@@ -84,11 +84,14 @@ def test_report_is_valid_self_contained_html(results: dict, lang: str) -> None:
     if lang == "zh-CN":
         assert "服务水平" in html and "能力雷达" in html and "隐私泄露" in html
         assert "先共情再处理。" in html
+        assert "大众客户 · 老年" in html and "账单投诉" in html
+        assert "首次解决提升满意度" in html and "+0.041" in html
     else:
         assert "Service level" in html and "Rubric radar" in html and "privacy breach" in html
         assert "Empathy first, then the fix." in html
+        assert "mass market · elderly" in html and "Billing complaint" in html
     assert "kb.empathy.acknowledge" in html
-    assert html.count('data-kpi=') == 15
+    assert html.count("data-kpi=") == 15
     assert 'data-kpi="service_level"' in html
 
 

@@ -119,3 +119,17 @@ def test_inconsistent_params_are_a_model_file_error(models):
     files[CARD_FILE] = json.dumps(card).encode()
     with pytest.raises(ModelFileError, match="incomplete or inconsistent"):
         loads(files)
+
+
+def test_dumps_is_byte_for_byte_reproducible(models):
+    assert dumps(models) == dumps(models)
+
+
+@pytest.mark.slow
+def test_retraining_the_default_reproduces_the_shipped_files():
+    """The shipped models are exactly what the documented generator + training produce."""
+    from customer_models.training import train_default
+
+    shipped = OutcomeModels.load_default().card["files"]
+    fresh = dumps(train_default())
+    assert {name: sha256(data) for name, data in fresh.items() if name in shipped} == shipped

@@ -79,6 +79,7 @@ def test_chat_concurrency_and_shifts(write_scenario) -> None:
     )
     s = Session(load_scenario(write_scenario(text)), 8)
     most = 0
+    held_at_30: set[str] = set()
     while s.now < 3600 and not s.finished:
         s.advance(20.0)
         agents = {a["agent_id"]: a for a in s.snapshot()["agents"]}
@@ -101,12 +102,21 @@ def test_chat_concurrency_and_shifts(write_scenario) -> None:
 def test_arrivals_follow_rate_and_profile() -> None:
     rng = np.random.default_rng(1)
     batches = list(
-        interval_batches("phone", per_hour=600, profile=(1.0, 3.0), interval_s=3600, cv=0.0,
-                         horizon_s=200 * 7200, rng=rng)  # fmt: skip
+        interval_batches(
+            "phone",
+            per_hour=600,
+            profile=(1.0, 3.0),
+            interval_s=3600,
+            cv=0.0,
+            horizon_s=200 * 7200,
+            rng=rng,
+        )
     )
     low = np.array([len(b.times) for b in batches[0::2]])
     high = np.array([len(b.times) for b in batches[1::2]])
-    assert abs(low.mean() - 300) < 10 and abs(high.mean() - 900) < 15  # profile normalised to mean 1
+    assert (
+        abs(low.mean() - 300) < 10 and abs(high.mean() - 900) < 15
+    )  # profile normalised to mean 1
     assert abs(low.var() / low.mean() - 1.0) < 0.3  # Poisson without a day factor
     for b in batches[:4]:
         assert np.all(np.diff(b.times) >= 0)

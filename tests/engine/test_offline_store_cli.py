@@ -73,7 +73,9 @@ def test_shapan_run_json_exports_and_records(tmp_path, capsys) -> None:
 
 def test_shapan_run_bad_scenario_is_a_clear_error(tmp_path, capsys) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("scenario: bad\ntitle: x\nduration: 1h\nchannels:\n  phone: {arrivals_per_hour: -3}\n")
+    bad.write_text(
+        "scenario: bad\ntitle: x\nduration: 1h\nchannels:\n  phone: {arrivals_per_hour: -3}\n"
+    )
     code = main(["run", "--scenario", str(bad), "--no-db", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 1

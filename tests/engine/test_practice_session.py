@@ -67,16 +67,17 @@ def test_human_choices_do_not_change_who_arrives(tmp_path) -> None:
 
     def arrivals(seed_choices: int) -> list[tuple]:
         s = Session("practice", 11)
-        seen: dict[str, tuple] = {}
+        records: list[dict] = []
+        s.recorder.sinks.append(records.append)
         rng = random.Random(seed_choices)
         while not s.finished:
             s.advance(11.0)
-            for c in list(s.center.queued.values()) + list(s.center.active.values()):
-                seen.setdefault(c.id, (c.arrived, c.journey.id, c.persona.persona_id))
             for p in s.pending_decisions():
                 avail = [c["id"] for c in p["choices"] if c["available"]]
                 s.decide(p["contact_id"], rng.choice(avail))
-        return sorted((k, *v) for k, v in seen.items())
+        return sorted(
+            (r["contact_id"], r["arrived_at"], r["journey_id"], r["persona_id"]) for r in records
+        )
 
     assert arrivals(1) == arrivals(2)
 
@@ -116,4 +117,39 @@ def test_resume_refuses_a_changed_scenario(tmp_path, played) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(doc))
     with pytest.raises(SessionError, match="changed since this session was saved"):
+        Session.resume(bad)
+
+
+def test_frame_driven_session_replays_identically(tmp_path) -> None:
+    """The game loop's path: tiny wall budgets stop mid-way through sim time; decisions taken
+    there still replay bit for bit (each is applied after all events at times <= t)."""
+    s = Session("practice", 21)
+    rng = random.Random(9)
+    frames = 0
+    while not s.finished and frames < 20000:
+        s.advance_frame(4.0 * 0.25, wall_budget_s=0.00005)
+        frames += 1
+        for pending in s.pending_decisions():
+            if rng.random() < 0.2:  # a trainee who takes a few frames to decide
+                available = [c["id"] for c in pending["choices"] if c["available"]]
+                s.decide(pending["contact_id"], rng.choice(available))
+    while not s.finished:
+        s.advance(60.0)
+        for pending in s.pending_decisions():
+            s.decide(pending["contact_id"], pending["choices"][0]["id"] if pending["choices"][0]["available"]
+                     else next(c["id"] for c in pending["choices"] if c["available"]))  # fmt: skip
+    assert s.decision_log
+    s.save(tmp_path / "s.json")
+    again = Session.resume(tmp_path / "s.json")
+    assert json.dumps(again.results(), sort_keys=True) == json.dumps(s.results(), sort_keys=True)
+
+
+def test_resume_refuses_a_changed_journey(tmp_path, played) -> None:
+    _, _, _, out = played
+    doc = json.loads((out / "session.json").read_text())
+    jid = next(iter(doc["journeys"]))
+    doc["journeys"][jid] = "f" * 64
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    with pytest.raises(SessionError, match=f"journey '{jid}' changed"):
         Session.resume(bad)

@@ -49,3 +49,9 @@ def test_every_code_is_documented_with_example_and_fix():
     for code, body in sections.items():
         assert "```yaml" in body, f"{code}: no broken example"
         assert "**Fix" in body, f"{code}: no fix"
+
+
+def test_every_code_has_a_chinese_title():
+    from journeys.diagnostics import CODES_ZH
+
+    assert set(CODES_ZH) == set(CODES)

@@ -3,6 +3,7 @@ JourneyError — never another exception — and a loaded journey plays without 
 
 from __future__ import annotations
 
+import json
 import os
 import random
 
@@ -13,7 +14,21 @@ from journey_testutil import FIXTURES
 
 from journeys import JourneyError, JourneyRun, JourneyRunError, load_journey_text
 from journeys import vocabulary as V
+from journeys.schema import journey_schema
 from journeys.spec import OBJECTS
+from journeys.strict_yaml import load_text
+
+try:
+    import jsonschema
+
+    VALIDATOR = jsonschema.Draft202012Validator(journey_schema())
+except ImportError:  # the schema agreement check needs the optional jsonschema package
+
+    class _Accept:
+        def iter_errors(self, doc):
+            return []
+
+    VALIDATOR = _Accept()
 
 DEMO = (FIXTURES / "demo.yaml").read_text(encoding="utf-8")
 FIELDS = sorted({f for o in OBJECTS.values() for f in o.fields})
@@ -76,6 +91,9 @@ def check(text: str) -> None:
         for d in err.diagnostics:
             assert d.line >= 1 and d.column >= 1 and d.code.startswith("JY")
         return
+    # what the validator accepts, the editor schema (same field table) accepts too
+    raw = json.loads(json.dumps(load_text(text, "fuzz.yaml")))
+    assert list(VALIDATOR.iter_errors(raw)) == []
     rng = random.Random(0)
     run = JourneyRun(journey, 1, {"anger": 5, "segment": "vip"})
     try:

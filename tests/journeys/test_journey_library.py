@@ -95,3 +95,26 @@ def test_knowledge_errors(tmp_path):
 
 def test_support_kb_fixture_is_valid():
     assert list(load_knowledge_base([FIXTURES / "errors" / "support" / "kb.yaml"])) == ["kb.yes"]
+
+
+def test_library_cache_notices_edits_to_journey_and_fragment(tmp_path):
+    import os
+    import shutil
+
+    from journeys.library import _load
+
+    shutil.copy(FIXTURES / "demo.yaml", tmp_path / "demo.yaml")
+    shutil.copytree(FIXTURES / "common", tmp_path / "common")
+    path = tmp_path / "demo.yaml"
+    first = _load(path)
+    assert _load(path) is first
+    frag = tmp_path / "common" / "verify.yaml"
+    frag.write_text(frag.read_text(encoding="utf-8").replace("Skip it.", "Skip."), encoding="utf-8")
+    os.utime(frag, ns=(1, 10**18))
+    second = _load(path)
+    assert second is not first and second.content_hash != first.content_hash
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("version: 1", "version: 2"), encoding="utf-8"
+    )
+    os.utime(path, ns=(1, 10**18 + 1))
+    assert _load(path).version == 2

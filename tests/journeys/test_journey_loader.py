@@ -51,6 +51,8 @@ def test_demo_model():
         "end_unresolved",
     }
     assert len(j.content_hash) == 64
+    again = demo()
+    assert again == j and hash(again) == hash(j) and len({j, again}) == 1
 
 
 def test_content_hash_ignores_formatting_but_not_meaning(tmp_path):
@@ -256,7 +258,9 @@ def test_docs_example_uses_every_feature_and_is_clean(tmp_path):
     assert any(e.op == "set" for c in choices for e in c.effects)
     assert any(c.risk for c in choices) and any(n.intentional_unreachable for n in j.nodes.values())
     sources = " ".join(c.condition.source for c in choices if c.condition)
-    sources += " ".join(r.condition.source for n in j.nodes.values() for r in n.route if r.condition)
+    sources += " ".join(
+        r.condition.source for n in j.nodes.values() for r in n.route if r.condition
+    )
     for used in ("persona(", "chosen(", "visited(", " in ["):
         assert used in sources
     assert {v.type for v in j.state.values()} == {"int", "bool", "enum"}

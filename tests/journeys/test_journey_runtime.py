@@ -319,3 +319,83 @@ def test_journey_pickles_and_runs_after(j):
     a = play(clone, 7, ["calm", "restate", "offer", "check"], {"segment": "vip"})
     b = play(j, 7, ["calm", "restate", "offer", "check"], {"segment": "vip"})
     assert a.to_json() == b.to_json()
+
+
+def test_hash_and_runs_identical_across_processes(j):
+    import os
+    import subprocess
+    import sys
+
+    from journey_testutil import FIXTURES
+
+    code = (
+        "import json, sys; from journeys import load_journey, JourneyRun;"
+        f"j = load_journey({str(FIXTURES / 'demo.yaml')!r});"
+        "r = JourneyRun(j, 9, {'anger': 7, 'segment': 'vip'}); r.start();"
+        "[r.choose(c) for c in ['calm', 'ask', 'restate', 'vip_extra', 'check']];"
+        "print(json.dumps([j.content_hash, r.to_json()], sort_keys=True))"
+    )
+    outs = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        outs.add(
+            subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+            ).stdout
+        )
+    assert len(outs) == 1
+    assert json.loads(outs.pop())[0] == j.content_hash
+
+
+TRIGGERS = """
+journey: trig
+version: 1
+title: t
+kind: complaint
+channels: [phone]
+triggers:
+  - id: calm3
+    when: {customer_says_any: [投诉到底, "report you"]}
+    require_next: [calm, restate, offer_solution]
+    within: 4
+    risk_if_missed: escalation_risk
+start: a
+nodes:
+  a:
+    say:
+      - {speaker: agent, text: {zh-CN: 我不会投诉到底的, en: "I won't REPORT YOU"}}
+      - {speaker: customer, text: {zh-CN: 你好, en: "I will Report You!"}}
+    choices:
+      - {id: calm, text: c, behaviours: [calm, empathy]}
+      - {id: both, text: b, behaviours: [restate, offer_solution]}
+      - {id: idle, text: i, behaviours: [hold]}
+      - {id: again, text: g, goto: b}
+  b:
+    say: [{speaker: customer, text: {zh-CN: 我要投诉到底！, en: "I'll complain!"}}]
+    choices:
+      - {id: calm, text: c, behaviours: [calm]}
+      - {id: back, text: b, goto: a}
+"""
+
+
+def test_calm_three_step_trigger_rules():
+    j = load_journey_text(TRIGGERS)
+    run = JourneyRun(j, 0)
+    step = run.start()  # the agent's line does not arm; the customer's (any case, en) does
+    assert [(t.trigger_id, t.status) for t in step.triggers] == [("calm3", "armed")]
+    run.choose("idle")
+    run.choose("calm")
+    assert run.required_behaviours == ("restate", "offer_solution")
+    step = run.choose("both")  # spread over several actions within the window of 4
+    assert [t.status for t in step.triggers] == ["satisfied"] and run.risks == []
+    step = run.choose("again")  # zh-only keyword re-arms after it was satisfied
+    assert [t.status for t in step.triggers] == ["armed"]
+    for pick in ("calm", "back"):  # 'back' re-enters a: keyword again while armed: no re-arm
+        step = run.choose(pick)
+    assert [t.status for t in step.triggers] == []
+    run.choose("idle")
+    step = run.choose("idle")  # 4 actions without restate/offer_solution: missed
+    assert [(t.status, t.required) for t in step.triggers] == [
+        ("missed", ("restate", "offer_solution"))
+    ]
+    assert run.risks == ["escalation_risk"]

@@ -174,3 +174,10 @@ def test_cli_graph_without_graphviz_says_install(capsys, monkeypatch):
         capsys, "journey", "graph", str(FIXTURES / "demo.yaml"), "--format", "svg"
     )
     assert code == 1 and "apt-get install -y graphviz" in err
+
+
+def test_cli_unwritable_output_is_a_clear_error(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    code, _, err = run_cli(capsys, "journey", "schema", "-o", str(blocker / "schema.json"))
+    assert code == 1 and "cannot write" in err and "Traceback" not in err

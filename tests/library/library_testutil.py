@@ -19,9 +19,13 @@ def sample_persona(journey, rng: random.Random) -> dict:
         allowed = journey.persona.get(name, values)
         p[name] = rng.choice(list(allowed))
     p.update(
-        anger=rng.randint(1, 8), trust=rng.randint(2, 7), patience=rng.randint(2, 9),
-        tenure_years=rng.choice([0.5, 2.0, 6.0]), products=rng.randint(1, 4),
-        value=rng.choice([800.0, 3000.0, 12000.0]), prior_contacts=rng.randint(0, 3),
+        anger=rng.randint(1, 8),
+        trust=rng.randint(2, 7),
+        patience=rng.randint(2, 9),
+        tenure_years=rng.choice([0.5, 2.0, 6.0]),
+        products=rng.randint(1, 4),
+        value=rng.choice([800.0, 3000.0, 12000.0]),
+        prior_contacts=rng.randint(0, 3),
         churn_risk=rng.choice([0.05, 0.2, 0.4]),
     )
     return p
@@ -35,5 +39,3 @@ def play(journey, policy: str, seed: int) -> JourneyRun:
     while not run.finished:
         run.choose(policies.choose(policy, run, rng))
     return run
-
-

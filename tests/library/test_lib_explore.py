@@ -22,9 +22,10 @@ def test_finds_the_unreachable_ending_and_enumerates_random_branches():
 
 def test_intentional_unreachable_ending_is_accepted(tmp_path):
     src = (FIXTURES / "unreachable_ending.yaml").read_text(encoding="utf-8")
-    src = src.replace("end_never: {stage: closing, ending: {outcome: escalated}}",
-                      "end_never: {stage: closing, intentional_unreachable: true, "
-                      "ending: {outcome: escalated}}")
+    src = src.replace(
+        "end_never: {stage: closing, ending: {outcome: escalated}}",
+        "end_never: {stage: closing, intentional_unreachable: true, ending: {outcome: escalated}}",
+    )
     p = tmp_path / "j.yaml"
     p.write_text(src, encoding="utf-8")
     report = explore(load_journey(p))

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from journeys import policies
 from journeys.policies import POLICIES, PolicyError, choose, is_mistake
 
 
@@ -93,18 +92,22 @@ def test_random_is_uniform():
 def test_competent_sometimes_forgets_the_three_step():
     views = [View("solve", 4, ("offer_solution",)), View("calm", 2, ("calm", "restate"))]
     rng = random.Random(3)
-    picks = [choose("competent", FakeRun(views, ("calm", "restate", "offer_solution")), rng)
-             for _ in range(2000)]
+    picks = [
+        choose("competent", FakeRun(views, ("calm", "restate", "offer_solution")), rng)
+        for _ in range(2000)
+    ]
     forgot = picks.count("solve") / len(picks)
     # forgets the three-step 20% of the time, plus the usual 25% slip to the lesser option
     assert 0.38 <= forgot <= 0.52
 
 
 def test_low_fit_cross_sell_is_a_mistake():
-    assert is_mistake(View("sell", 1, ("cross_sell_offer",), cross_sell={"offer": "x",
-                                                                            "fit": "low"}))
-    assert not is_mistake(View("sell", 1, ("cross_sell_offer",), cross_sell={"offer": "x",
-                                                                                "fit": "high"}))
+    assert is_mistake(
+        View("sell", 1, ("cross_sell_offer",), cross_sell={"offer": "x", "fit": "low"})
+    )
+    assert not is_mistake(
+        View("sell", 1, ("cross_sell_offer",), cross_sell={"offer": "x", "fit": "high"})
+    )
 
 
 def test_unknown_policy_and_empty_node_are_clear_errors():
@@ -112,13 +115,3 @@ def test_unknown_policy_and_empty_node_are_clear_errors():
         choose("genius", FakeRun(NODE), random.Random(0))
     with pytest.raises(PolicyError, match="no choice available"):
         choose("expert", FakeRun([View("x", available=False)]), random.Random(0))
-
-
-def test_a_decision_takes_microseconds():
-    import time
-
-    run, rng = FakeRun(NODE), random.Random(0)
-    t = time.perf_counter()
-    for _ in range(2000):
-        policies.choose("novice", run, rng)
-    assert (time.perf_counter() - t) / 2000 < 1e-3  # generous: a machine shared by five

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from library_testutil import play
 
 from journeys.library import shipped_journey_paths
 from journeys.policies import POLICIES
 from journeys.vocabulary import RESOLVING_OUTCOMES
-from library_testutil import play
 
 SEEDS = range(200)
 IDS = [p.stem for p in shipped_journey_paths()]
@@ -16,8 +16,10 @@ IDS = [p.stem for p in shipped_journey_paths()]
 @pytest.fixture(scope="module")
 def results(shipped):
     """policy -> journey -> list of runs, 200 seeds each (same customers for every policy)."""
-    return {pol: {jid: [play(j, pol, s) for s in SEEDS] for jid, j in shipped.items()}
-            for pol in POLICIES}
+    return {
+        pol: {jid: [play(j, pol, s) for s in SEEDS] for jid, j in shipped.items()}
+        for pol in POLICIES
+    }
 
 
 @pytest.mark.parametrize("journey_id", IDS)
@@ -45,3 +47,16 @@ def test_expert_takes_no_risk_and_main_path_is_3_to_7_minutes(results, journey_i
     mean_time = sum(r.time_s for r in runs) / len(runs)
     # agent time only (the engine adds customer speaking time on top)
     assert 150 <= mean_time <= 420, mean_time
+
+
+@pytest.mark.slow
+def test_ranking_holds_through_the_engine_contact_logic_too():
+    """The same ranking when the engine's reaction model and patience play along (what
+    `shapan journey bots` reports), 200 seeds per policy."""
+    from journeys.library import shipped_journey_paths as paths
+    from sandbox.workbench.bots import run_bots
+
+    for path in paths():
+        report = run_bots(path, runs=200, seed=0, predict=False, progress=False)
+        means = {p.policy: round(p.mean_score, 2) for p in report.policies}
+        assert report.ranking_ok, (path.stem, means)

@@ -37,8 +37,9 @@ def _write(t, path: Path) -> Path:
 
 def test_round_trip_passes(lib, tmp_path):
     j = load_journey(lib / "package_downgrade_refund.yaml")
-    t = record(j, 11, policy_chooser("expert", 11), persona={"anger": 9, "trust": 2},
-               recorded_with="test")
+    t = record(
+        j, 11, policy_chooser("expert", 11), persona={"anger": 9, "trust": 2}, recorded_with="test"
+    )
     f = _write(t, tmp_path / "t.yaml")
     loaded = load_transcript(f)
     assert loaded.choices == t.choices and loaded.persona == {"anger": 9, "trust": 2}
@@ -66,8 +67,9 @@ def test_changed_score_and_removed_choice(lib, tmp_path):
     steps = [s["choice"] for s in t.steps]
     assert "holder_only" in steps
     text = path.read_text(encoding="utf-8")
-    text2 = text.replace("        time: 60s\n        score: 4\n", "        time: 60s\n        score: 2\n",
-                         1)
+    text2 = text.replace(
+        "        time: 60s\n        score: 4\n", "        time: 60s\n        score: 2\n", 1
+    )
     path.write_text(text2, encoding="utf-8")
     d = replay(t, load_journey(path)).divergence
     assert (d.field, d.step, d.expected, d.actual) == ("score", 2, 4.0, 2.0)
@@ -86,8 +88,10 @@ def test_running_out_of_choices_is_a_clear_error(lib):
 
 def test_broken_transcript_names_file_and_line(tmp_path):
     f = tmp_path / "bad.yaml"
-    f.write_text("transcript: 1\njourney_id: x\nseed: 1\nstart: {}\nexpect: {}\n"
-                 "steps:\n  - node: a\n", encoding="utf-8")
+    f.write_text(
+        "transcript: 1\njourney_id: x\nseed: 1\nstart: {}\nexpect: {}\nsteps:\n  - node: a\n",
+        encoding="utf-8",
+    )
     with pytest.raises(TranscriptError) as err:
         load_transcript(f)
     assert err.value.location == f"{f}:7:5" and "choice" in err.value.message
@@ -96,14 +100,30 @@ def test_broken_transcript_names_file_and_line(tmp_path):
 def test_cli_record_and_test(lib, tmp_path, capsys):
     out = tmp_path / "rec" / "t.yaml"
     jp = lib / "cross_border_payment_rules.yaml"
-    assert main(["journey", "record", str(jp), "--policy", "competent", "--seed", "4",
-                 "-o", str(out), "--json"]) == 0
+    assert (
+        main(
+            [
+                "journey",
+                "record",
+                str(jp),
+                "--policy",
+                "competent",
+                "--seed",
+                "4",
+                "-o",
+                str(out),
+                "--json",
+            ]
+        )
+        == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     assert doc["path"] == str(out) and out.exists()
     assert main(["journey", "test", str(out)]) == 0
     assert "1 passed" in capsys.readouterr().out
-    jp.write_text(jp.read_text(encoding="utf-8").replace("score: 4\n", "score: 5\n", 1),
-                  encoding="utf-8")
+    jp.write_text(
+        jp.read_text(encoding="utf-8").replace("score: 4\n", "score: 5\n", 1), encoding="utf-8"
+    )
     assert main(["journey", "test", "--json", str(out.parent)]) == 1
     doc = json.loads(capsys.readouterr().out)
     assert doc["failed"] == 1 and doc["transcripts"][0]["divergence"]["field"] == "score"

@@ -24,8 +24,25 @@ def test_bots_are_deterministic_whatever_the_worker_count():
 
 
 def test_bots_cli_json_has_the_contract_fields(capsys):
-    assert main(["journey", "bots", str(JOURNEY), "--runs", "30", "--seed", "2",
-                 "--policy", "expert", "--policy", "novice", "--json"]) == 0
+    assert (
+        main(
+            [
+                "journey",
+                "bots",
+                str(JOURNEY),
+                "--runs",
+                "30",
+                "--seed",
+                "2",
+                "--policy",
+                "expert",
+                "--policy",
+                "novice",
+                "--json",
+            ]
+        )
+        == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     assert [p["policy"] for p in doc["policies"]] == ["expert", "novice"]
     for p in doc["policies"]:
@@ -51,12 +68,14 @@ def test_watch_revalidates_on_every_save(tmp_path):
     path.write_text(src, encoding="utf-8")
     out = io.StringIO()
     edits = [
-        lambda: path.write_text(src.replace("goto: insist\n", "goto: insits\n", 1),
-                                encoding="utf-8"),
+        lambda: path.write_text(
+            src.replace("goto: insist\n", "goto: insits\n", 1), encoding="utf-8"
+        ),
         lambda: path.write_text(src + "\n", encoding="utf-8"),
         lambda: (common / "closing.yaml").write_text(
             (common / "closing.yaml").read_text(encoding="utf-8") + "\n# touched\n",
-            encoding="utf-8"),
+            encoding="utf-8",
+        ),
     ]
     cycles = {"n": 0}
 
@@ -65,8 +84,10 @@ def test_watch_revalidates_on_every_save(tmp_path):
             edits[cycles["n"]]()
         cycles["n"] += 1
 
-    assert watch(path, out, interval=0.0, should_stop=lambda: cycles["n"] > len(edits),
-                 sleep=sleep) == 0
+    assert (
+        watch(path, out, interval=0.0, should_stop=lambda: cycles["n"] > len(edits), sleep=sleep)
+        == 0
+    )
     text = out.getvalue()
     reports = [ln for ln in text.splitlines() if ln.startswith("[")]
     assert len(reports) == 4, text  # initial + one per save, the include's save included

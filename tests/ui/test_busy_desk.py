@@ -30,6 +30,8 @@ def test_queue_abandonments_and_banners_follow_the_snapshot(make_app: Any) -> No
     for _ in range(3):
         app.step_frame(0.0)
     assert app.screen is app.desk
+    key(app, pygame.K_F2)  # 2×: wait timers tick visibly from frame to frame
+    assert app.speed == 2.0
     seen_alerts: set[tuple[Any, ...]] = set()
     max_queue = vip_rows = abandoned_rows = banner_checks = ticks = 0
     last_wait: dict[Any, str] = {}

@@ -156,7 +156,7 @@ def test_practice_mode_coaches_after_decisions_and_contacts(make_app: Any) -> No
     for _ in range(3):
         app.step_frame(0.0)
     app.set_speed(2)
-    summaries = 0
+    summaries = feedbacks = 0
     toasts: list[str] = []
     for _ in range(3000):
         app.step_frame(2.0)
@@ -171,12 +171,15 @@ def test_practice_mode_coaches_after_decisions_and_contacts(make_app: Any) -> No
         last = (after or {}).get("last_decision")
         if after and after["contact_id"] == contact["contact_id"] and last and last.get("feedback"):
             assert app.desk.last_feedback == i18n.pick(last["feedback"], "en")
+            assert app.notice is not None and app.desk.last_feedback in app.notice[0]
             toasts.append(app.desk.last_feedback)
+            feedbacks += 1
         if app.desk.last_summary and app.desk.last_summary not in toasts:
             toasts.append(app.desk.last_summary)
             summaries += 1
         if summaries >= 1:
             break
+    assert feedbacks >= 2  # a feedback toast after the decisions within the contact
     # when a contact ends the trainee is told its outcome and predicted CSAT from the results
     assert summaries == 1
     results = app.session.results()

@@ -134,3 +134,21 @@ def test_a_broken_scenario_is_reported_on_screen_with_its_location(
     assert app.screen is app.start_screen and app.session is None
     error = app.start_screen.state()["error"]
     assert "broken.yaml:" in error and "error" in error
+
+
+def test_a_decision_the_engine_refuses_is_explained_not_fatal(make_app: Any) -> None:
+    app = started(make_app)
+    for _ in range(400):
+        app.step_frame(2.0)
+        contact = app.desk.state()["options"]
+        if contact:
+            break
+    snap = app.snapshot
+    seat_contact = next(s["contact"] for s in snap["seats"] if s["contact"])
+    app.session.decide(
+        seat_contact["contact_id"], app.desk.state()["options"][0]["id"]
+    )  # decided elsewhere
+    before = len(app.session.decision_log)
+    key(app, pygame.K_1)  # the desk still shows the old options for this one frame
+    assert len(app.session.decision_log) == before
+    assert app.running and app.notice is not None and "not waiting" in app.notice[0]

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ui.app import App
 
 ALERT_SECONDS = 6.0
+ABANDON_SHOWN_S = 120.0  # sim seconds a hang-up in the queue stays listed
 ALERT_COLORS = {
     "trigger": theme.WARN,
     "risk": theme.BAD,
@@ -78,6 +79,7 @@ class DeskScreen(Screen):
         self.last_feedback: str = ""
         self.drew_emotion = False
         self.last_summary = ""
+        self.feedback_for: tuple[Any, str, float] | None = None
 
     # ---- layout -------------------------------------------------------------------------
     def on_resize(self, size: tuple[int, int]) -> None:
@@ -208,29 +210,45 @@ class DeskScreen(Screen):
             reason = i18n.pick(choice.get("reason"), lang) or i18n.t("unavailable", lang)
             self.app.notify(f"{number}. {reason}", 3.0, theme.WARN)
             return
-        outcome = self.app.decide(contact["contact_id"], choice["id"])
-        self.scroll = 0
-        snap = self.app.take_snapshot()
-        if self.app.mode == "practice":
-            feedback = self._feedback(outcome, snap, contact["contact_id"], choice)
-            if feedback:
-                self.last_feedback = feedback
-                self.app.notify(f"{i18n.t('feedback', lang)}: {feedback}", 5.0, theme.ACCENT)
+        from sandbox.session import SessionError  # part of the Session API
 
-    def _feedback(
-        self, outcome: Any, snap: Mapping[str, Any], contact_id: Any, choice: Mapping[str, Any]
-    ) -> str:
-        """Per-decision feedback from whatever the Session offers for it: the decision's
-        return value, or the contact's `last_decision` in the next snapshot."""
+        try:
+            outcome = self.app.decide(contact["contact_id"], choice["id"])
+        except SessionError as err:  # e.g. the customer hung up this very moment
+            self.app.notify(i18n.t("decision_refused", lang) + str(err), 4.0, theme.WARN)
+            return
+        self.scroll = 0
+        if self.app.mode == "practice":  # the engine applies it on the next step; see update()
+            self.feedback_for = (
+                contact["contact_id"],
+                choice["id"],
+                float(self.app.snapshot.get("now") or 0.0),
+            )
+            self._feedback(outcome)
+
+    def _feedback(self, outcome: Any = None) -> None:
+        """Practice mode: toast the feedback of the decision just taken, once the Session shows
+        it (the return value of `decide`, or the contact's `last_decision` in a snapshot)."""
+        if self.feedback_for is None:
+            return
         lang = self.app.lang
+        contact_id, choice_id, t = self.feedback_for
+        text = ""
         if isinstance(outcome, Mapping) and outcome.get("feedback"):
-            return i18n.pick(outcome["feedback"], lang)
-        contact = human_contact(snap)
-        if contact and contact.get("contact_id") == contact_id:
+            text = i18n.pick(outcome["feedback"], lang)
+        else:
+            contact = human_contact(self.app.snapshot)
+            if not contact or contact.get("contact_id") != contact_id:
+                self.feedback_for = None  # the contact ended: its summary says how it went
+                return
             last = contact.get("last_decision") or {}
-            if last.get("choice_id") in (None, choice.get("id")) and last.get("feedback"):
-                return i18n.pick(last["feedback"], lang)
-        return ""
+            if last.get("choice_id") != choice_id or float(last.get("t") or 0.0) < t - 1e-6:
+                return  # not applied yet
+            text = i18n.pick(last.get("feedback"), lang)
+        self.feedback_for = None
+        if text:
+            self.last_feedback = text
+            self.app.notify(f"{i18n.t('feedback', lang)}: {text}", 5.0, theme.ACCENT)
 
     # ---- frame --------------------------------------------------------------------------
     def enter(self) -> None:
@@ -253,6 +271,7 @@ class DeskScreen(Screen):
                 if alert.get("kind") != "abandon":
                     self.banners.append((alert, ALERT_SECONDS))
         self.banners = [(a, left - dt) for a, left in self.banners if left - dt > 0][-3:]
+        self._feedback()
         if snap.get("finished"):
             self.app.results.open(live=False)
 
@@ -364,7 +383,12 @@ class DeskScreen(Screen):
         queue = list(snap.get("queue") or ())
         rect = self.layout["queue"]
         inner = draw_panel(surface, fonts, rect, f"{i18n.t('queue', lang)} ({len(queue)})")
-        abandoned = list(snap.get("abandoned_recent") or ())[-4:]
+        now = float(snap.get("now") or 0.0)
+        abandoned = [
+            a
+            for a in snap.get("abandoned_recent") or ()
+            if now - float(a.get("at") or 0.0) <= ABANDON_SHOWN_S
+        ][-4:]
         row_h = 44
         ab_h = (len(abandoned) * 24 + 26) if abandoned else 0
         rows = max(0, (inner.height - ab_h) // row_h)
