@@ -32,6 +32,9 @@ MAX_EVENTS_SHOWN = 30
 MAX_ALERTS = 20
 
 
+_KB: tuple[dict[str, Any], str | None] | None = None
+
+
 class SessionError(Exception):
     """A call the session cannot honour (not pending, unknown choice, changed files...)."""
 
@@ -58,7 +61,10 @@ class Session:
 
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         sc = self.scenario
-        self.seed = int(sc.seed if seed is None else seed)
+        seed = sc.seed if seed is None else seed
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise SessionError(f"seed must be a whole number >= 0, got {seed!r}")
+        self.seed = seed
         if human_policy is not None and human_policy not in (
             "random",
             "novice",
@@ -116,15 +122,20 @@ class Session:
         self._static_agents = None
 
     def _load_kb(self) -> dict[str, Any]:
-        """The knowledge base for debrief links; a broken KB file costs the links, not the run."""
-        from journeys import JourneyError
-        from journeys.knowledge import load_knowledge_base
+        """The knowledge base for debrief links (loaded once per process); a broken KB file
+        costs the links, not the run."""
+        global _KB
+        if _KB is None:
+            from journeys import JourneyError
+            from journeys.knowledge import load_knowledge_base
 
-        try:
-            return dict(load_knowledge_base())
-        except JourneyError as err:
-            self.warnings.append(f"knowledge base not loaded: {err.diagnostics[0].render()}")
-            return {}
+            try:
+                _KB = (dict(load_knowledge_base()), None)
+            except JourneyError as err:
+                _KB = ({}, f"knowledge base not loaded: {err.diagnostics[0].render()}")
+        if _KB[1]:
+            self.warnings.append(_KB[1])
+        return _KB[0]
 
     # ------------------------------------------------------------------ time
     @property
@@ -170,7 +181,7 @@ class Session:
             if env.now >= horizon and not center.queued and not center.active:
                 self._mark_finished()
                 return self.now
-            if deadline is not None and (n & 31) == 0 and time.perf_counter() > deadline:
+            if deadline is not None and (n & 7) == 0 and time.perf_counter() > deadline:
                 while peek() <= env.now:
                     step()
                 return self.now

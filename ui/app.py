@@ -365,11 +365,16 @@ class App:
         if self.notice is None:
             return
         text, _, color = self.notice
-        w = min(self.size[0] - 40, self.fonts.width(text, theme.BODY) + 40)
+        anchor = self.screen.notice_anchor()
+        widest = self.size[0] - 40 if anchor is None else anchor[2]
+        w = min(widest, self.fonts.width(text, theme.BODY) + 40)
         lines = self.fonts.wrap(text, theme.BODY, w - 24)
         h = len(lines) * self.fonts.line_height(theme.BODY) + 16
         rect = pygame.Rect(0, 0, w, h)
-        rect.midbottom = (self.size[0] // 2, self.size[1] - 34)
+        if anchor is None:
+            rect.midbottom = (self.size[0] // 2, self.size[1] - 34)
+        else:
+            rect.midtop = anchor[:2]
         pygame.draw.rect(self.window, theme.PANEL_ALT, rect, border_radius=8)
         pygame.draw.rect(self.window, color, rect, 2, border_radius=8)
         y = rect.top + 8

@@ -38,6 +38,10 @@ class Screen:
     def on_resize(self, size: tuple[int, int]) -> None:
         """The window changed size: recompute the layout."""
 
+    def notice_anchor(self) -> tuple[int, int, int] | None:
+        """Where toasts appear: (centre x, top y, max width); None = bottom of the window."""
+        return None
+
     def state(self) -> dict[str, Any]:
         """What the screen shows, as plain data, for tests and screenshots."""
         return {}

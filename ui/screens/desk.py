@@ -79,6 +79,7 @@ class DeskScreen(Screen):
         self.last_feedback: str = ""
         self.drew_emotion = False
         self.last_summary = ""
+        self.notice_at: tuple[int, int, int] | None = None
         self.feedback_for: tuple[Any, str, float] | None = None
 
     # ---- layout -------------------------------------------------------------------------
@@ -502,6 +503,7 @@ class DeskScreen(Screen):
         self.option_buttons = []
         self.shown_options = []
         self.drew_emotion = False
+        self.notice_at = None
         if not contact:
             inner = draw_panel(surface, fonts, rect, i18n.t("conversation", lang))
             blit_text(
@@ -599,7 +601,12 @@ class DeskScreen(Screen):
             pygame.Rect(inner.left, y + 8, inner.width, inner.bottom - y - 8),
             lang,
         )
-        self._draw_banners(surface, inner, lang, y + 8)
+        below = self._draw_banners(surface, inner, lang, y + 8)
+        self.notice_at = (
+            inner.centerx,
+            below,
+            inner.width - 16,
+        )  # toasts go over older transcript lines
         # options
         oinner = draw_panel(surface, fonts, opts, i18n.t("options", lang))
         if not awaiting:
@@ -775,7 +782,7 @@ class DeskScreen(Screen):
 
     def _draw_banners(
         self, surface: pygame.Surface, rect: pygame.Rect, lang: str, top: int | None = None
-    ) -> None:
+    ) -> int:
         """New triggers, risk points and hang-ups: big flashing boxes over the transcript."""
         import pygame
 
@@ -802,6 +809,7 @@ class DeskScreen(Screen):
                 surface.blit(fonts.render(line, theme.LARGE, color, True), (box.left + 12, ty))
                 ty += fonts.line_height(theme.LARGE, True)
             y = box.bottom + 6
+        return y
 
     def _draw_card(
         self, surface: pygame.Surface, contact: Mapping[str, Any] | None, lang: str
@@ -911,6 +919,9 @@ class DeskScreen(Screen):
         except (TypeError, ValueError):
             return i18n.duration(t)
         return f"{int(day) // 3600:02d}:{int(day) % 3600 // 60:02d}"
+
+    def notice_anchor(self) -> tuple[int, int, int] | None:
+        return self.notice_at
 
     def state(self) -> dict[str, Any]:
         snap = self.app.snapshot
