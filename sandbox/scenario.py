@@ -428,7 +428,7 @@ class _Checker:
             raise ScenarioError(sorted(self.diags, key=lambda d: (d.line, d.column)))
         return Scenario(
             name=name, version=int(version), title=title, description=description,
-            path=self.path, duration_s=float(duration), day_s=float(duration),
+            path=str(Path(self.path).resolve()), duration_s=float(duration), day_s=float(duration),
             start_clock_s=float(start_clock), seed=int(seed), threshold_s=float(threshold),
             drain_s=float(drain), channels=channels, service=service, journey_mix=mix,
             journeys=journeys, persona_mix=persona_mix, priority=priority, agents=agents,
@@ -774,15 +774,16 @@ class _Checker:
                     f'no journey in the mix arrives on channel "{ch.name}"; add one whose channels include it',
                 )
                 continue
-            served = any(
-                ch.name in g.channels and any(journeys[j].kind in g.kinds for j in fit) for g in out
-            )
-            if not served:
-                self.err(
-                    doc.value_pos("channels"),
-                    "SC020",
-                    f'nobody answers channel "{ch.name}"; give an agent group or seat that channel',
-                )
+            kinds = sorted({journeys[j].kind for j in fit})
+            for kind in kinds:
+                if not any(ch.name in g.channels and kind in g.kinds for g in out):
+                    self.err(
+                        doc.value_pos("channels"),
+                        "SC020",
+                        f'nobody answers {kind} contacts on channel "{ch.name}"; give an agent '
+                        f"group or seat that channel and kind (or drop those journeys from the mix)",
+                    )
+                    break
         return tuple(out)
 
 

@@ -203,13 +203,7 @@ class App:
         out = self.options.out_dir or (
             self.save_path.with_suffix("") if self.save_path else Path.cwd() / "shapan-report"
         )
-        exporter = getattr(self.session, "export", None)
-        if exporter is not None:
-            exporter(out)  # the Session writes in the language it was created with
-        else:  # an engine that offers only results(): write them with the results writer
-            from sandbox.results import write_exports
-
-            write_exports(self.session.results(), out, lang=self.lang)
+        self.session.export(out)  # results.json + report.html, in the Session's language
         return out / "report.html"
 
     # ---- screens and UI state -------------------------------------------------------------
@@ -365,16 +359,13 @@ class App:
         if self.notice is None:
             return
         text, _, color = self.notice
-        anchor = self.screen.notice_anchor()
-        widest = self.size[0] - 40 if anchor is None else anchor[2]
-        w = min(widest, self.fonts.width(text, theme.BODY) + 40)
+        if self.screen.inline_notices:
+            return
+        w = min(self.size[0] - 40, self.fonts.width(text, theme.BODY) + 40)
         lines = self.fonts.wrap(text, theme.BODY, w - 24)
         h = len(lines) * self.fonts.line_height(theme.BODY) + 16
         rect = pygame.Rect(0, 0, w, h)
-        if anchor is None:
-            rect.midbottom = (self.size[0] // 2, self.size[1] - 34)
-        else:
-            rect.midtop = anchor[:2]
+        rect.midbottom = (self.size[0] // 2, self.size[1] - 34)
         pygame.draw.rect(self.window, theme.PANEL_ALT, rect, border_radius=8)
         pygame.draw.rect(self.window, color, rect, 2, border_radius=8)
         y = rect.top + 8

@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import pygame
 
 _CACHE_LIMIT = 6000
+#: punctuation that may not start a line (Chinese line breaking rules)
+NO_LINE_START = frozenset("，。！？；：、）》」』”’…,.!?;:)")
 
 
 @lru_cache(maxsize=2)
@@ -120,7 +122,13 @@ class Fonts:
             line = ""
             for tok in tokens(para):
                 trial = line + tok
-                if line.strip() and font.size(trial.rstrip())[0] > max_width:
+                overflow = bool(line.strip()) and font.size(trial.rstrip())[0] > max_width
+                if overflow and tok in NO_LINE_START and len(line.rstrip()) > 1:
+                    # never start a line with closing punctuation: carry the last character over
+                    kept = line.rstrip()
+                    lines.append(kept[:-1])
+                    line = kept[-1] + tok
+                elif overflow:
                     lines.append(line.rstrip())
                     line = tok.lstrip()
                 else:

@@ -348,12 +348,16 @@ class ContactPlay:
         if outcome == "escalated":
             self.escalated = True
         transfers = self.transfers + (1 if outcome == "transferred" and not self.transfers else 0)
-        risk_counts = Counter(self.run.risks)
-        in_decisions = Counter(self.risks)
-        extra = (
-            list((risk_counts - in_decisions).elements()) if risk_counts != in_decisions else None
-        )
-        risk_counts.update(in_decisions - risk_counts)  # never lose a risk either side reports
+        run_risks = self.run.risks
+        extra = None
+        if run_risks or self.risks:
+            risk_counts = Counter(run_risks)
+            in_decisions = Counter(self.risks)
+            if risk_counts != in_decisions:  # e.g. a trigger missed at the very end
+                extra = list((risk_counts - in_decisions).elements())
+                risk_counts.update(in_decisions - risk_counts)  # keep what either side reports
+        else:
+            risk_counts = _NO_RISKS
         rubric = score_contact(
             self.decisions,
             kind=self.kind,
@@ -418,6 +422,8 @@ class ContactPlay:
                 rec[key] = n
         return rec
 
+
+_NO_RISKS: Counter[str] = Counter()
 
 #: A record with every count at zero: copying it is cheaper than building 90 keys.
 _BLANK: dict[str, Any] = {

@@ -80,3 +80,33 @@ def test_shapan_run_bad_scenario_is_a_clear_error(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert code == 1
     assert f"{bad}:5:" in err and "error SC016" in err and "Traceback" not in err
+
+
+def test_record_counts_every_risk_and_behaviour() -> None:
+    """The record's risk_<type> and beh_<tag> counts are exactly what the run did."""
+    from collections import Counter
+
+    from sandbox.engine.contact import ContactPlay
+    from sandbox.engine.offline import offline_persona
+    from sandbox.scoring import contact_risk_points
+
+    journey = load_shipped("privacy_trap")
+    import random as _random
+
+    from journeys.policies import choose
+
+    seen_risky = False
+    for seed in range(40):
+        play = ContactPlay(journey, offline_persona(journey, seed), contact_id="x", seed=seed,
+                           channel="phone")  # fmt: skip
+        play.begin()
+        rng = _random.Random(seed)
+        while not play.finished and play.choices():
+            play.act(choose("random", play.run, rng))
+        rec = play.record()
+        risks = Counter(play.run.risks)
+        assert {r: rec[f"risk_{r}"] for r in risks} == dict(risks)
+        assert rec["risk_points"] == contact_risk_points(dict(risks))
+        assert sum(rec[k] for k in rec if k.startswith("beh_")) == sum(play.behaviours.values())
+        seen_risky = seen_risky or bool(risks)
+    assert seen_risky

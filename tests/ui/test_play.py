@@ -172,6 +172,7 @@ def test_practice_mode_coaches_after_decisions_and_contacts(make_app: Any) -> No
         if after and after["contact_id"] == contact["contact_id"] and last and last.get("feedback"):
             assert app.desk.last_feedback == i18n.pick(last["feedback"], "en")
             assert app.notice is not None and app.desk.last_feedback in app.notice[0]
+            assert app.desk.last_feedback in app.desk.state()["strip"]  # drawn under the transcript
             toasts.append(app.desk.last_feedback)
             feedbacks += 1
         if app.desk.last_summary and app.desk.last_summary not in toasts:
@@ -186,3 +187,21 @@ def test_practice_mode_coaches_after_decisions_and_contacts(make_app: Any) -> No
     ended = results["contacts"][0]
     assert f"#{ended['contact_id']}" in app.desk.last_summary
     assert i18n.format_kpi("csat_mean", ended["csat_mean"]) in app.desk.last_summary
+
+
+def test_drill_down_scrolls_both_columns_by_keyboard(make_app: Any) -> None:
+    app = make_app(trainee="Ann", skip_start=True)
+    for _ in range(3):
+        app.step_frame(0.0)
+    play_decisions(app, dt=5.0)
+    key(app, pygame.K_RETURN)
+    assert app.results.state()["drill"] == 0
+    for _ in range(200):
+        key(app, pygame.K_DOWN)
+    end = app.results.scroll
+    assert end > 0  # a long contact scrolls
+    key(app, pygame.K_DOWN)
+    assert app.results.scroll == end  # and stops at its end
+    for _ in range(200):
+        key(app, pygame.K_UP)
+    assert app.results.scroll == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pygame.freetype
 
 from ui import i18n
-from ui.fonts import Fonts, font_path, tokens
+from ui.fonts import NO_LINE_START, Fonts, font_path, tokens
 
 UI_DIR = Path(__file__).resolve().parents[2] / "ui"
 
@@ -86,7 +86,10 @@ def test_wrap_fits_the_width_and_keeps_every_character() -> None:
     lines = fonts.wrap(text, 16, 180)
     assert len(lines) > 2
     assert all(fonts.width(line, 16) <= 180 for line in lines)
+    assert not any(line[:1] in NO_LINE_START for line in lines)
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    for width in range(120, 260, 7):  # closing punctuation never starts a line, at any width
+        assert not any(line[:1] in NO_LINE_START for line in fonts.wrap(text, 16, width))
     long_word = "x" * 200
     assert all(fonts.width(line, 16) <= 180 for line in fonts.wrap(long_word, 16, 180))
 

@@ -15,6 +15,8 @@ class Screen:
 
     #: whether the sim advances while this screen is shown
     runs_sim = False
+    #: whether the screen draws the app's toasts itself (else they float at the bottom)
+    inline_notices = False
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -37,10 +39,6 @@ class Screen:
 
     def on_resize(self, size: tuple[int, int]) -> None:
         """The window changed size: recompute the layout."""
-
-    def notice_anchor(self) -> tuple[int, int, int] | None:
-        """Where toasts appear: (centre x, top y, max width); None = bottom of the window."""
-        return None
 
     def state(self) -> dict[str, Any]:
         """What the screen shows, as plain data, for tests and screenshots."""

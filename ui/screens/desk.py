@@ -79,7 +79,8 @@ class DeskScreen(Screen):
         self.last_feedback: str = ""
         self.drew_emotion = False
         self.last_summary = ""
-        self.notice_at: tuple[int, int, int] | None = None
+        self.feedback_contact: Any = None
+        self.strip_text = ""
         self.feedback_for: tuple[Any, str, float] | None = None
 
     # ---- layout -------------------------------------------------------------------------
@@ -248,7 +249,7 @@ class DeskScreen(Screen):
             text = i18n.pick(last.get("feedback"), lang)
         self.feedback_for = None
         if text:
-            self.last_feedback = text
+            self.last_feedback, self.feedback_contact = text, contact_id
             self.app.notify(f"{i18n.t('feedback', lang)}: {text}", 5.0, theme.ACCENT)
 
     # ---- frame --------------------------------------------------------------------------
@@ -503,7 +504,6 @@ class DeskScreen(Screen):
         self.option_buttons = []
         self.shown_options = []
         self.drew_emotion = False
-        self.notice_at = None
         if not contact:
             inner = draw_panel(surface, fonts, rect, i18n.t("conversation", lang))
             blit_text(
@@ -594,19 +594,15 @@ class DeskScreen(Screen):
             y = self._draw_required(
                 surface, required, pygame.Rect(inner.left, y, inner.width, 0), lang
             )
+        y = self._draw_banners(surface, inner, lang, y + 2) - 4
+        bottom = self._draw_strip(surface, inner, contact, lang)
         pygame.draw.line(surface, theme.BORDER, (inner.left, y + 2), (inner.right, y + 2))
         self._draw_transcript(
             surface,
             contact.get("transcript") or [],
-            pygame.Rect(inner.left, y + 8, inner.width, inner.bottom - y - 8),
+            pygame.Rect(inner.left, y + 8, inner.width, bottom - y - 8),
             lang,
         )
-        below = self._draw_banners(surface, inner, lang, y + 8)
-        self.notice_at = (
-            inner.centerx,
-            below,
-            inner.width - 16,
-        )  # toasts go over older transcript lines
         # options
         oinner = draw_panel(surface, fonts, opts, i18n.t("options", lang))
         if not awaiting:
@@ -661,6 +657,40 @@ class DeskScreen(Screen):
                 }
             )
             y += h + 4
+
+    def _draw_strip(
+        self, surface: pygame.Surface, inner: pygame.Rect, contact: Mapping[str, Any], lang: str
+    ) -> int:
+        """A strip under the transcript for toasts (feedback, refusals): it never covers the
+        transcript or the options. Returns the strip's top (the transcript's bottom)."""
+        import pygame
+
+        fonts = self.app.fonts
+        notice = self.app.notice
+        if notice is not None:
+            text, color = notice[0], notice[2]
+        elif (
+            self.app.mode == "practice"
+            and self.last_feedback
+            and self.feedback_contact == contact.get("contact_id")
+        ):
+            text, color = f"{i18n.t('feedback', lang)}: {self.last_feedback}", theme.DIM
+        else:
+            self.strip_text = ""
+            return inner.bottom
+        self.strip_text = text
+        lines = fonts.wrap(text, theme.BODY, inner.width - 20)[:3]
+        step = fonts.line_height(theme.BODY)
+        box = pygame.Rect(
+            inner.left, inner.bottom - len(lines) * step - 10, inner.width, len(lines) * step + 10
+        )
+        pygame.draw.rect(surface, theme.PANEL_ALT, box, border_radius=6)
+        pygame.draw.rect(surface, color, box, 2, border_radius=6)
+        ty = box.top + 5
+        for line in lines:
+            surface.blit(fonts.render(line, theme.BODY, theme.TEXT), (box.left + 10, ty))
+            ty += step
+        return box.top - 4
 
     def _choice_text(self, choice: Mapping[str, Any], lang: str) -> str:
         text = i18n.pick(choice.get("text"), lang)
@@ -920,8 +950,10 @@ class DeskScreen(Screen):
             return i18n.duration(t)
         return f"{int(day) // 3600:02d}:{int(day) % 3600 // 60:02d}"
 
-    def notice_anchor(self) -> tuple[int, int, int] | None:
-        return self.notice_at
+    @property
+    def inline_notices(self) -> bool:  # type: ignore[override]
+        """While a contact is shown, toasts go in the strip under its transcript."""
+        return human_contact(self.app.snapshot) is not None
 
     def state(self) -> dict[str, Any]:
         snap = self.app.snapshot
@@ -936,5 +968,6 @@ class DeskScreen(Screen):
             "banners": [i18n.pick(a.get("text"), self.app.lang) for a, _ in self.banners],
             "paused": self.app.paused,
             "emotion_meter": self.drew_emotion,
+            "strip": self.strip_text,
             "speed": self.app.speed,
         }

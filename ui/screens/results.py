@@ -85,6 +85,7 @@ class ResultsScreen(Screen):
         self.shown_tiles: list[dict[str, Any]] = []
         self.shown_drill: dict[str, Any] = {}
         self.mouse = (-1, -1)
+        self.max_scroll = 10**6  # known after the drill-down is first drawn
 
     # ---- entering -------------------------------------------------------------------------
     def open(self, live: bool) -> None:
@@ -128,17 +129,16 @@ class ResultsScreen(Screen):
             elif key in (pygame.K_UP, pygame.K_DOWN):
                 step = -1 if key == pygame.K_UP else 1
                 if self.drill is not None:
-                    self.scroll = max(0, self.scroll + step * 3)
+                    self.scroll = max(0, min(self.max_scroll, self.scroll + step * 3))
                 elif self.contacts:
                     self.page = "contacts"
                     self.selected = (self.selected + step) % len(self.contacts)
             elif (
                 key in (pygame.K_LEFT, pygame.K_RIGHT) and self.drill is not None and self.contacts
             ):
-                self.drill = (self.drill + (1 if key == pygame.K_RIGHT else -1)) % len(
-                    self.contacts
+                self.open_drill(
+                    (self.drill + (1 if key == pygame.K_RIGHT else -1)) % len(self.contacts)
                 )
-                self.selected, self.scroll = self.drill, 0
             elif (
                 key in (pygame.K_RETURN, pygame.K_KP_ENTER) and self.contacts and self.drill is None
             ):
@@ -152,7 +152,7 @@ class ResultsScreen(Screen):
             self.mouse = event.pos
             return True
         if event.type == pygame.MOUSEWHEEL:
-            self.scroll = max(0, self.scroll - event.y * 3)
+            self.scroll = max(0, min(self.max_scroll, self.scroll - event.y * 3))
             return True
         if event.type == pygame.MOUSEBUTTONUP and event.button == 1:
             button = hit(self.buttons, event.pos)
@@ -184,7 +184,7 @@ class ResultsScreen(Screen):
 
     def open_drill(self, index: int) -> None:
         self.drill = self.selected = index
-        self.scroll = 0
+        self.scroll, self.max_scroll = 0, 10**6
 
     def back(self) -> None:
         if self.drill is not None:
@@ -567,27 +567,23 @@ class ResultsScreen(Screen):
         outcome = str(contact.get("outcome") or "unresolved")
         head = f"#{contact.get('contact_id')} · {contact.get('journey_id', '')} · {i18n.outcome_label(outcome, lang)}"
         inner = draw_panel(surface, fonts, left, f"{i18n.t('transcript', lang)} — {head}")
-        y = inner.top - self.scroll * 0  # transcript starts at the top; decisions scroll
-        transcript = list(contact.get("transcript") or ())
-        for entry in transcript:
+        # ↑/↓ scroll both columns; each stops when its end is in view
+        tflat: list[tuple[str, tuple[int, int, int]]] = []
+        for entry in contact.get("transcript") or ():
             speaker = str(entry.get("speaker", "system"))
             color = {"customer": theme.CUSTOMER, "agent": theme.AGENT}.get(speaker, theme.SYSTEM)
             tones = [i18n.tag_label(speaker, str(tag), lang) for tag in entry.get("tags") or ()]
             label = i18n.label(i18n.SPEAKERS, speaker, lang) + (
                 f" [{'·'.join(tones)}]" if tones else ""
             )
-            y = blit_wrapped(
-                surface,
-                fonts,
-                f"{label}: {i18n.pick(entry.get('text'), lang)}",
-                inner,
-                y,
-                theme.SMALL,
-                color,
-            )
-            y += 3
-            if y > inner.bottom:
-                break
+            text = f"{label}: {i18n.pick(entry.get('text'), lang)}"
+            tflat.extend((part, color) for part in fonts.wrap(text, theme.SMALL, inner.width))
+        step = fonts.line_height(theme.SMALL)
+        visible = max(1, inner.height // step)
+        y = inner.top
+        for text, color in tflat[min(self.scroll, max(0, len(tflat) - visible)) :][:visible]:
+            surface.blit(fonts.render(text, theme.SMALL, color), (inner.left, y))
+            y += step
         decisions = list(contact.get("decisions") or ())
         csat_values = [float(d["csat_after"]) for d in decisions if d.get("csat_after") is not None]
         rinner = draw_panel(
@@ -672,9 +668,10 @@ class ResultsScreen(Screen):
         for text, size, color, bold, indent in lines:
             for part in fonts.wrap(text, size, area.width - indent, bold):
                 flat.append((part, size, color, bold, indent))
-        self.scroll = min(self.scroll, max(0, len(flat) - 3))
+        self.max_scroll = max(0, len(flat) - 3, len(tflat) - visible)
+        self.scroll = min(self.scroll, self.max_scroll)
         y = area.top
-        for text, size, color, bold, indent in flat[self.scroll :]:
+        for text, size, color, bold, indent in flat[min(self.scroll, max(0, len(flat) - 3)) :]:
             step = fonts.line_height(size, bold)
             if y + step > area.bottom:
                 break

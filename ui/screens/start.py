@@ -59,7 +59,6 @@ class StartScreen(Screen):
     def build(self) -> None:
         """(Re)create the widgets in the current language and window size."""
         import pygame
-        import pygame_gui
         from pygame_gui.elements import UIButton, UIDropDownMenu, UILabel, UITextEntryLine
 
         gui = self.app.gui
@@ -134,8 +133,6 @@ class StartScreen(Screen):
             pygame.Rect(fx, y, fw, 46), i18n.t("start", lang), gui, object_id="@start"
         )
         self.elements = e
-        self.start_button = e["start"]
-        self._events = pygame_gui
         e["name"].focus()
 
     # ---- input ------------------------------------------------------------------------
