@@ -24,7 +24,7 @@ from sandbox.engine.center import ContactCenter, Hooks
 from sandbox.engine.contact import text_of
 from sandbox.engine.recorder import Recorder, load_models
 from sandbox.fileio import atomic_write_text
-from sandbox.scenario import Scenario, load_scenario
+from sandbox.scenario import Scenario, ScenarioError, load_scenario
 
 SAVE_SCHEMA = "shapan.session/1"
 MAX_QUEUE_SHOWN = 40
@@ -119,7 +119,6 @@ class Session:
         self.finished = False
         self._closed = False
         self._kpi_cache: tuple[Any, dict[str, Any]] | None = None
-        self._static_agents = None
 
     def _load_kb(self) -> dict[str, Any]:
         """The knowledge base for debrief links (loaded once per process); a broken KB file
@@ -434,14 +433,17 @@ class Session:
         )
 
     def export(self, out_dir: Path | str | None = None) -> dict[str, Any]:
-        """Write results.json + report.html (and close the streamed CSV/event log)."""
+        """Write results.json + report.html into `out_dir` (default: the session's). A finished
+        session also finalises its streamed contacts.csv/events.jsonl; mid-session they stay
+        open and the export is a snapshot of the results so far."""
         from sandbox.results import write_exports
 
         target = Path(out_dir) if out_dir is not None else self.out_dir
         if target is None:
             raise SessionError("no output folder: pass out_dir to Session or to export()")
         results = self.results()
-        self.close()
+        if self.finished:  # mid-session the streams stay open: the run goes on
+            self.close()
         write_exports(results, target, lang=self.lang)
         return results
 
@@ -479,11 +481,19 @@ class Session:
             raise SessionError(f"{path}: cannot read the session file: {err}") from None
         if not isinstance(doc, dict) or doc.get("schema") != SAVE_SCHEMA:
             raise SessionError(f"{path}: not a shapan session file (expected schema {SAVE_SCHEMA})")
-        sc_doc = doc["scenario"]
-        scenario = load_scenario(sc_doc["path"])
-        overrides = sc_doc.get("overrides") or {}
-        if overrides:
-            scenario = scenario.with_overrides(**overrides)
+        try:
+            sc_doc = doc["scenario"]
+            scenario = load_scenario(sc_doc["path"])
+            overrides = sc_doc.get("overrides") or {}
+            if overrides:
+                scenario = scenario.with_overrides(**overrides)
+            seed, log = int(doc["seed"]), list(doc["decision_log"])
+        except ScenarioError as err:
+            raise SessionError(
+                f"{path}: the session's scenario cannot be loaded:\n{err.render()}"
+            ) from None
+        except (KeyError, TypeError, ValueError) as err:
+            raise SessionError(f"{path}: damaged session file ({err!r})") from None
         if scenario.effective_hash() != sc_doc["hash"]:
             raise SessionError(
                 f"{path}: the scenario {sc_doc['path']} changed since this session was saved; "
@@ -495,7 +505,7 @@ class Session:
                 raise SessionError(
                     f"{path}: journey {jid!r} changed since this session was saved; it cannot be resumed"
                 )
-        session = cls(scenario, doc["seed"], human_policy=doc.get("human_policy"), out_dir=out_dir,
+        session = cls(scenario, seed, human_policy=doc.get("human_policy"), out_dir=out_dir,
                       lang=doc.get("lang", "zh-CN"))  # fmt: skip
         model_version = getattr(session.models, "version", None)
         if doc.get("model_version") != model_version:
@@ -503,7 +513,7 @@ class Session:
                 f"{path}: saved with outcome models {doc.get('model_version')!r}, "
                 f"now {model_version!r}; it cannot be replayed identically"
             )
-        for t, contact_id, choice_id in doc["decision_log"]:
+        for t, contact_id, choice_id in log:
             session.run_until(float(t))
             try:
                 session.decide(contact_id, choice_id)

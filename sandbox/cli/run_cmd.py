@@ -202,6 +202,7 @@ def _print_table(results: dict, out: Path, wall: float, run_id: int | None, db: 
         target = _fmt(key, row["target"]) if row else ""
         met = ("✓" if row["met"] else "✗") if row and row.get("met") is not None else ""
         print(f"{_pad(zh + ' ' + en, 34)}{_fmt(key, value):>12}{target:>12}  {met}")
-    print(f"exports: {out}/ (results.json, contacts.csv, events.jsonl, report.html)")
+    names = ("results.json", "contacts.csv", "events.jsonl", "report.html")
+    print(f"exports: {out}/ ({', '.join(n for n in names if (out / n).exists())})")
     if run_id is not None:
         print(f"recorded as run {run_id} in {db}")

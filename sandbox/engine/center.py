@@ -56,7 +56,6 @@ class Agent:
         "id",
         "kinds",
         "name",
-        "off_pending",
         "on_shift",
         "policy",
         "seat_id",
@@ -78,7 +77,6 @@ class Agent:
         self.chat_slots = group.chat_concurrency
         self.active: list[Contact] = []
         self.on_shift = False
-        self.off_pending = False
         self.busy_since: float | None = None
         self.staffed_since: float | None = None
         self.busy_total = 0.0
@@ -105,7 +103,6 @@ class Contact:
 
     __slots__ = (
         "agent",
-        "alerts_seen",
         "answered",
         "arrived",
         "blocks",
@@ -144,7 +141,6 @@ class Contact:
         self.pending = False
         self.pending_since = 0.0
         self.decided_log: list[dict[str, Any]] = []
-        self.alerts_seen = 0
         self.blocks: tuple[Any, ...] | None = None
 
 
@@ -196,7 +192,6 @@ class ContactCenter:
             for k in kinds
         }
         self.active: dict[str, Contact] = {}
-        self.arrivals_done = 0
         self.counts = {"arrived": 0, "answered": 0, "abandoned": 0, "finished": 0}
         self._build_agents()
         for ch in scenario.channels:
@@ -256,7 +251,6 @@ class ContactCenter:
         if agent.on_shift:
             return
         agent.on_shift = True
-        agent.off_pending = False
         agent.staffed_since = self.env.now
         self._refresh(agent)
         self._take_work(agent)

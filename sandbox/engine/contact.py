@@ -147,7 +147,13 @@ class ContactPlay:
         else:
             self.rrng = ReactionRng(seed)
             self.srng = service_rng(seed)
-        self.sync = tuple(v for v in STANDARD_STATE if v in journey.state)
+        sync = _SYNC.get(id(journey))
+        if sync is None or sync[0] is not journey:
+            sync = _SYNC[id(journey)] = (
+                journey,
+                tuple(v for v in STANDARD_STATE if v in journey.state),
+            )
+        self.sync = sync[1]
         self.pushed: list[int | None] = [None] * len(self.sync)
         self.behaviours: Counter[str] = Counter()
         self.risks: list[str] = []
@@ -175,7 +181,6 @@ class ContactPlay:
         result = self.run.start()
         self.opening = result
         seconds = self._lines(result.lines, t)
-        self._after(result, t)
         return self._spend(seconds, "talk")
 
     def choices(self, include_unavailable: bool = False) -> list[Any]:
@@ -220,11 +225,12 @@ class ContactPlay:
             seconds = self._spend(agent_s, "hold") + self._spend(line_s, "talk")
         else:
             seconds = self._spend(agent_s + line_s, "talk")
-        self._after(result, t)
         if self.hangups and not run.finished and hangs_up(self.persona, self.mood, self.rrng):
             self.hung_up = True
             run.end("customer_hung_up")
         self._push_mood()
+        if self.mood.anger > self.anger_peak:
+            self.anger_peak = self.mood.anger
         return seconds, result
 
     def wait_for_agent(self, seconds: float) -> None:
@@ -317,11 +323,6 @@ class ContactPlay:
                 "node_id": result.node_id,
             }
         )
-
-    def _after(self, result: Any, t: float) -> None:
-        """Trigger risks raised outside a choice (missed at the end) are contact risks."""
-        if self.mood.anger > self.anger_peak:
-            self.anger_peak = self.mood.anger
 
     def _push_mood(self) -> None:
         """Keep the journey's standard state (anger/trust/patience) in step with the mood;
@@ -424,6 +425,8 @@ class ContactPlay:
 
 
 _NO_RISKS: Counter[str] = Counter()
+#: Per journey: the standard state variables it declares (kept in step with the mood).
+_SYNC: dict[int, tuple[Any, tuple[str, ...]]] = {}
 
 #: A record with every count at zero: copying it is cheaper than building 90 keys.
 _BLANK: dict[str, Any] = {

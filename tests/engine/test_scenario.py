@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sandbox.scenario import ScenarioError, load_scenario, parse_duration, shipped_scenarios
 from tests.engine.conftest import scenario_text
@@ -120,3 +122,46 @@ def test_parse_duration() -> None:
     assert parse_duration("45s") == 45
     assert parse_duration(90) == 90
     assert parse_duration("soon") is None and parse_duration(True) is None
+
+
+_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "no",
+            "-1",
+            "0",
+            "1e309",
+            "[]",
+            "{}",
+            "[phone]",
+            "{a: 1}",
+            "~",
+            "x",
+            "30m",
+            "soon",
+            "[1, two]",
+            "{mean: []}",
+            "9:99",
+            "true",
+            "!!binary aGk=",
+        ]
+    ),
+    st.text(alphabet="abc:{}[],- 019", max_size=12),
+)
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(line=st.integers(min_value=0, max_value=15), value=_VALUES)
+def test_mangled_scenarios_never_raise_anything_else(write_scenario, line: int, value: str) -> None:
+    """Replace one line's value with junk: the loader either accepts it or reports SC errors."""
+    lines = scenario_text().splitlines()
+    key, sep, _ = lines[line].partition(":")
+    lines[line] = f"{key}{sep} {value}" if sep else value
+    path = write_scenario("\n".join(lines) + "\n")
+    try:
+        load_scenario(path)
+    except ScenarioError as err:
+        assert err.diagnostics and all(d.code.startswith("SC") for d in err.diagnostics)
