@@ -2,6 +2,8 @@
 
 One argparse tree; each command group lives in its own `sandbox/cli/<name>_cmd.py` module that
 exposes `register(subparsers)`. Modules are discovered, so adding a command means adding a file.
+Layers above `sandbox` (the pygame `ui`) contribute commands through the `shapan.commands`
+entry-point group instead, so `sandbox` never imports them.
 Command modules import nothing heavy at import time: `shapan --help` must start fast.
 """
 
@@ -12,6 +14,7 @@ import os
 import pkgutil
 import sys
 from importlib import import_module
+from importlib.metadata import entry_points
 
 from sandbox import __version__
 from sandbox.cli.common import UserError
@@ -35,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _command_modules():
         import_module(f"{__name__}.{name}").register(sub)
+    for entry in sorted(entry_points(group="shapan.commands"), key=lambda e: e.name):
+        entry.load()(sub)
     return parser
 
 

@@ -110,9 +110,11 @@ def _run(args: argparse.Namespace) -> int:
                 }
             )
             return 1
+        need = erlang.agents_for_service_level(lam, args.aht_s, 0.8, args.threshold_s).agents
         raise UserError(
-            f"{err}. Add agents (at least {math.floor(load) + 1}) or pass --patience-s to use "
-            "Erlang A, where abandonment keeps the queue finite."
+            f"{err}. Add agents (at least {math.floor(load) + 1}; {need} reach 80% answered "
+            f"within {args.threshold_s:g} s) or pass --patience-s to use Erlang A, where "
+            "abandonment keeps the queue finite."
         ) from None
     except ValueError as err:  # pragma: no cover - argparse already checks ranges
         raise UserError(str(err), exit_code=2) from None

@@ -145,6 +145,7 @@ def test_cli_unstable_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert "unstable" in err and "Traceback" not in err
+    assert "at least 11; 14 reach 80%" in err
     assert main([*argv, "--json"]) == 1
     doc = json.loads(capsys.readouterr().out)
     assert doc["stable"] is False

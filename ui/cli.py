@@ -1,7 +1,8 @@
 """`shapan play`: open the pygame agent desk.
 
-This handler is the single place where `sandbox` reaches into `ui`, and it imports `ui` lazily
-inside the function so `shapan --help` and headless commands never load pygame.
+`ui` plugs this command into the `shapan` CLI through the `shapan.commands` entry point, so
+`sandbox` never imports `ui`. Nothing heavy is imported at module level: pygame loads only
+when the desk opens, and `shapan --help` stays fast.
 """
 
 from __future__ import annotations
