@@ -19,28 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from journeys.diagnostics import Diagnostic, JourneyError, allowed_list, did_you_mean
+from journeys.policies import POLICIES
 from journeys.strict_yaml import Pos, YList, YMap, load_file
 from journeys.vocabulary import CHANNELS, KINDS, PERSONA_VALUES
+from sandbox.kpis import KPI_KEYS
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
-POLICIES: tuple[str, ...] = ("random", "novice", "competent", "expert")
-KPI_KEYS: tuple[str, ...] = (
-    "contacts",
-    "handled",
-    "abandoned",
-    "abandonment_rate",
-    "asa_s",
-    "service_level",
-    "occupancy",
-    "aht_s",
-    "fcr",
-    "csat_mean",
-    "csat_top_box",
-    "churn_risk_mean",
-    "cross_sell_offered",
-    "cross_sell_rate",
-    "risk_points",
-)
 SERVICE_MODELS: tuple[str, ...] = ("journey", "exponential", "lognormal")
 EVENT_DETAIL: tuple[str, ...] = ("contacts", "steps")
 DEFAULT_LINE_S: dict[str, float] = {"phone": 6.0, "chat": 20.0, "email": 60.0}

@@ -13,35 +13,6 @@ from pathlib import Path
 
 from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json
 
-_KPI_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("contacts", "接触量", "contacts offered"),
-    ("handled", "接通量", "handled"),
-    ("abandoned", "放弃量", "abandoned"),
-    ("abandonment_rate", "放弃率", "abandonment rate"),
-    ("asa_s", "平均应答速度(秒)", "ASA (s)"),
-    ("service_level", "服务水平", "service level"),
-    ("occupancy", "占用率", "occupancy"),
-    ("aht_s", "平均处理时长(秒)", "AHT (s)"),
-    ("fcr", "首次解决率", "FCR"),
-    ("csat_mean", "预测满意度", "predicted CSAT"),
-    ("csat_top_box", "满意度top-box", "CSAT top box"),
-    ("churn_risk_mean", "流失风险", "churn risk"),
-    ("cross_sell_offered", "交叉销售推荐次数", "cross-sell offers"),
-    ("cross_sell_rate", "交叉销售成功率", "cross-sell rate"),
-    ("risk_points", "风险点", "risk points"),
-)
-_RATES = frozenset(
-    {
-        "abandonment_rate",
-        "service_level",
-        "occupancy",
-        "fcr",
-        "csat_top_box",
-        "churn_risk_mean",
-        "cross_sell_rate",
-    }
-)
-
 
 def _positive_float(text: str) -> float:
     try:
@@ -180,10 +151,15 @@ def _pad(text: str, width: int) -> str:
 
 
 def _fmt(key: str, value: object) -> str:
+    from sandbox.kpis import KPI_UNITS
+
     if value is None:
         return "—"
-    if key in _RATES:
+    unit = KPI_UNITS[key]
+    if unit == "rate":
         return f"{float(value):.1%}"
+    if unit == "seconds":
+        return f"{float(value):,.1f} s"
     if isinstance(value, float):
         return f"{value:,.2f}"
     return f"{value:,}"
@@ -195,8 +171,11 @@ def _print_table(results: dict, out: Path, wall: float, run_id: int | None, db: 
         f"shapan run — {sc['name']}  seed {results['seed']}  sim {results['duration_s'] / 3600:.2f} h  wall {wall:.1f} s"
     )
     print(f"{'KPI':<34}{'value':>12}{'target':>12}  met")
+    from sandbox.kpis import KPI_KEYS, KPI_LABELS
+
     vs = results.get("kpi_vs_target", {})
-    for key, zh, en in _KPI_ROWS:
+    for key in KPI_KEYS:
+        zh, en = KPI_LABELS[key]["zh-CN"], KPI_LABELS[key]["en"]
         value = results["kpis"].get(key)
         row = vs.get(key)
         target = _fmt(key, row["target"]) if row else ""
