@@ -103,7 +103,7 @@ SPEAKERS = {
 }
 
 CSS = """
-body{font-family:"Noto Sans SC","PingFang SC","Microsoft YaHei","Segoe UI",sans-serif;
+body{font-family:"shapan-cjk","Noto Sans SC","PingFang SC","Microsoft YaHei","Segoe UI",sans-serif;
 margin:0;background:#f4f6f9;color:#1d2733}
 header{background:#1f3a5f;color:#fff;padding:18px 28px}
 header h1{margin:0 0 6px;font-size:24px}
@@ -225,6 +225,34 @@ def _font_family() -> str | None:
 
     font_manager.fontManager.addfont(path)
     return font_manager.FontProperties(fname=path).get_name()
+
+
+def embedded_font_css(text: str) -> str:
+    """An @font-face holding just the glyphs `text` uses, so the report reads on any machine.
+
+    A viewer without a CJK font would otherwise see boxes; the subset (about 150 KB for a full
+    report) keeps the file self-contained. Without a CJK font to subset, the CSS font stack
+    falls back to the viewer's fonts.
+    """
+    path = cjk_font()
+    if path is None or all(ord(ch) < 0x2E80 for ch in text):
+        return ""
+    import base64
+    import io
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options()
+    options.flavor = "woff"
+    font = TTFont(path, lazy=True)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(set(text))))
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    font.save(buffer)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'@font-face{{font-family:"shapan-cjk";src:url(data:font/woff;base64,{data}) format("woff")}}'
 
 
 def chart_lang(lang: str) -> str:
@@ -664,9 +692,11 @@ shapan {_e(results.get("shapan_version"))} · {_t("scenario", lang)} {_e(scenari
 {"; ".join(f"{_e(j)} <code>{_e(str(h)[:16])}</code>" for j, h in journeys.items())}</p>
 <p class="small">{_t("definitions", lang)}: {_t("def_sl", lang)}</p></section>
 </main>"""
+    title = f"{_t('title', lang)} · {_e(name)}"
+    font_css = embedded_font_css(title + body)
     return (
         f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_t('title', lang)} · {_e(name)}</title><style>{CSS}</style></head>"
+        f"<title>{title}</title><style>{font_css}{CSS}</style></head>"
         f"<body>{body}</body></html>\n"
     )
