@@ -273,6 +273,7 @@ class _Checker:
         self.base = base
         self.diags: list[Diagnostic] = []
         self.group_pos: dict[tuple[bool, str], Pos] = {}
+        self.unknown_keys: dict[int, list[str]] = {}  # per mapping, keys reported as unknown
 
     # -- helpers
     def err(self, where: Pos | YMap | YList, code: str, message: str) -> _Fail:
@@ -283,13 +284,21 @@ class _Checker:
     def unknown(self, m: YMap, allowed: tuple[str, ...], what: str) -> None:
         for key in m:
             if key not in allowed:
+                self.unknown_keys.setdefault(id(m), []).append(key)
                 hint = did_you_mean(key, allowed) or f"; allowed: {allowed_list(allowed)}"
                 self.err(m.key_pos(key), "SC011", f'unknown field "{key}" in {what}{hint}')
+
+    def missing(self, parent: YMap, key: str) -> _Fail:
+        """Report a missing required field, unless it is only misspelled: `duraton:` already
+        got "unknown field … did you mean duration" — one mistake, one error."""
+        if any(did_you_mean(k, (key,)) for k in self.unknown_keys.get(id(parent), ())):
+            return _Fail()
+        return self.err(parent, "SC012", f'missing required field "{key}"')
 
     def mapping(self, parent: YMap, key: str, *, required: bool = False) -> YMap | None:
         if key not in parent:
             if required:
-                raise self.err(parent, "SC012", f'missing required field "{key}"')
+                raise self.missing(parent, key)
             return None
         value = parent[key]
         if not isinstance(value, YMap):
@@ -300,7 +309,7 @@ class _Checker:
                *, integer: bool = False) -> float:  # fmt: skip
         if key not in parent:
             if default is None:
-                raise self.err(parent, "SC012", f'missing required field "{key}"')
+                raise self.missing(parent, key)
             return default
         value = parent[key]
         kind = "a whole number" if integer else "a number"
@@ -321,7 +330,7 @@ class _Checker:
     def duration(self, parent: YMap, key: str, default: float | None) -> float:
         if key not in parent:
             if default is None:
-                raise self.err(parent, "SC012", f'missing required field "{key}"')
+                raise self.missing(parent, key)
             return default
         seconds = parse_duration(parent[key])
         if seconds is None:
@@ -335,7 +344,7 @@ class _Checker:
     def text(self, parent: YMap, key: str, *, required: bool = False) -> dict[str, str]:
         if key not in parent:
             if required:
-                raise self.err(parent, "SC012", f'missing required field "{key}"')
+                raise self.missing(parent, key)
             return {}
         value = parent[key]
         if isinstance(value, str):
@@ -422,7 +431,7 @@ class _Checker:
 
     def ident(self, parent: YMap, key: str) -> str:
         if key not in parent:
-            raise self.err(parent, "SC012", f'missing required field "{key}"')
+            raise self.missing(parent, key)
         value = parent[key]
         if not isinstance(value, str) or not _ID_RE.match(value):
             raise self.err(
