@@ -16,7 +16,9 @@ mark (interpreter, numpy, models included). The RSS after setup is printed too, 
 due to contacts is visible separately.
 
 Run:  /work/venv/bin/python benchmarks/engine.py [--json] [--erlang-hours 200] [--seed 1]
-      [--skip-10x] [--scale 10] [--memory-base-hours H] [--profile]
+      [--skip-10x] [--scale 10] [--memory-base-hours H] [--profile] [--breakdown]
+`--breakdown` adds the engine's per-contact CPU time by stage (ablation runs of the erlang
+scenario): queueing and routing, journey play, record building, predictions and KPIs.
 The full 10x run repeats the 8 h day ten times (~400,000 contacts); `--memory-base-hours 0.8`
 checks the same flatness property an order of magnitude cheaper (0.8 h vs 8 h).
 """
@@ -137,6 +139,57 @@ def child_engine_erlang(hours: float, seed: int) -> dict[str, Any]:
             "p_abandon": k["abandonment_rate"], "peak_mb": _maxrss_mb()}  # fmt: skip
 
 
+#: Ablations for `--breakdown`: each stage is removed on top of the previous one, so the
+#: differences of per-contact CPU time are the stages' costs. Measurement only: the stubs
+#: replace parts of the engine with no-ops that keep the queue running the same way.
+BREAKDOWN_MODES = ("full", "no-recorder", "no-record-build", "no-journey-play")
+
+
+def child_breakdown(hours: float, seed: int, rounds: int = 3) -> dict[str, Any]:
+    """Per-contact CPU µs of the erlang engine run with the stages after each mode stubbed out
+    (see BREAKDOWN_MODES). The modes run round-robin in one process, `rounds` times, and each
+    keeps its least time: differences of timings need the noise of a shared machine to hit
+    every mode alike."""
+    import sandbox.engine.center as center_mod
+    from sandbox.scenario import load_scenario
+    from sandbox.session import Session
+
+    sc = load_scenario("erlang").with_overrides(hours=hours)
+    mean_s = float(sc.service.mean_s or 180.0)
+    real_play = center_mod.ContactPlay
+
+    class _NoPlay:
+        handle_s = mean_s
+        finished = True
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+    best = dict.fromkeys(BREAKDOWN_MODES, float("inf"))
+    for _ in range(rounds):
+        for level, mode in enumerate(BREAKDOWN_MODES):
+            center_mod.ContactPlay = _NoPlay if level >= 3 else real_play  # type: ignore[misc]
+            session = Session(sc, seed=seed, human_policy="expert")
+            center = session.center
+            if level >= 1:  # finished records are not predicted, counted or written
+                center.hooks.record = lambda rec, c: None
+            if level >= 2:  # no per-contact record is built
+                center._record = lambda c, provisional=False: {"outcome": "resolved", "handle_s": 0}
+            if level >= 3:  # no journey play: the contact just takes the mean service time
+
+                def no_play(c: Any, agent: Any, center: Any = center) -> None:
+                    done = center.env.timeout(mean_s)
+                    done.callbacks.append(lambda _ev: center._complete(c))
+
+                center._play_bot = no_play  # type: ignore[method-assign]
+            cpu0 = time.process_time()
+            session.run_to_end()
+            cpu = time.process_time() - cpu0
+            best[mode] = min(best[mode], cpu / center.counts["arrived"] * 1e6)
+    center_mod.ContactPlay = real_play  # type: ignore[misc]
+    return best
+
+
 def child_full_day(hours: float, seed: int, profile: bool) -> dict[str, Any]:
     """`full-day` run for `hours` (0 = as written; more repeats the day) like `shapan run`."""
     from sandbox.scenario import load_scenario
@@ -230,7 +283,17 @@ def main(argv: list[str] | None = None) -> int:
         "whole 8 h day, so 10x = 80 h and ~400,000 contacts)",
     )
     parser.add_argument(
-        "--profile", action="store_true", help="print the full-day run's top functions (cProfile)"
+        "--profile",
+        action="store_true",
+        help="print the full-day run's top functions (cProfile); the full-day time then "
+        "includes the profiler's overhead (about 2x) and is not comparable with the target",
+    )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also print the engine's per-contact CPU time by stage on the erlang scenario "
+        "(queueing, journey play, record building, predictions + KPIs), by ablation: up to "
+        "100 simulated hours per run, 4 modes round-robin x 3, least time each",
     )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)  # fmt: skip
@@ -241,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
             doc = child_bare(float(rest[0]), int(rest[1]))
         elif kind == "engine":
             doc = child_engine_erlang(float(rest[0]), int(rest[1]))
+        elif kind == "breakdown":
+            doc = child_breakdown(float(rest[0]), int(rest[1]))
         else:
             doc = child_full_day(float(rest[0]), int(rest[1]), rest[2] == "1")
         print(json.dumps(doc))
@@ -263,6 +328,19 @@ def main(argv: list[str] | None = None) -> int:
             big = day
         else:
             big = _spawn("full-day", str(big_hours), seed, "0")
+    breakdown = None
+    if args.breakdown:
+        parts = _spawn("breakdown", str(min(args.erlang_hours, 100.0)), seed)
+        bare_us = bare["cpu_s"] / bare["contacts"] * 1e6
+        breakdown = {
+            "bare_model_us": bare_us,
+            "engine_us": parts["full"],
+            "queueing_routing_us": parts["no-journey-play"],
+            "journey_play_us": parts["no-record-build"] - parts["no-journey-play"],
+            "record_build_us": parts["no-recorder"] - parts["no-record-build"],
+            "predictions_kpis_us": parts["full"] - parts["no-recorder"],
+            "budget_us_for_target": bare_us / TARGET_RATIO,
+        }
     ratio = engine["rate"] / bare["rate"]
     mem_ratio = big["peak_mb"] / base["peak_mb"] if big else None
     growth_ratio = (
@@ -273,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     doc = {
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "erlang": {"hours": args.erlang_hours, "bare": bare, "engine": engine,
-                   "ratio": ratio, "target": TARGET_RATIO, "met": ratio >= TARGET_RATIO},
+                   "ratio": ratio, "target": TARGET_RATIO, "met": ratio >= TARGET_RATIO,
+                   "breakdown": breakdown},
         "full_day": {**{k: v for k, v in day.items() if k != "profile"},
                      "target_s": TARGET_FULL_DAY_S, "met": day["cpu_s"] < TARGET_FULL_DAY_S},
         "memory": None if big is None else {
@@ -297,6 +376,15 @@ def main(argv: list[str] | None = None) -> int:
             f"  ratio engine/bare    {ratio:>10.2f}   target >= {TARGET_RATIO}  "
             f"{'MET' if e['met'] else 'MISSED'}"
         )
+        if breakdown is not None:
+            b = breakdown
+            print(
+                f"  per contact (CPU µs, by ablation): engine {b['engine_us']:.1f} = queueing + "
+                f"routing {b['queueing_routing_us']:.1f} + journey play {b['journey_play_us']:.1f}"
+                f" + record {b['record_build_us']:.1f} + predictions/KPIs "
+                f"{b['predictions_kpis_us']:.1f}; bare model {b['bare_model_us']:.1f}; the "
+                f"target allows {b['budget_us_for_target']:.1f}"
+            )
         print(
             f"full-day: {day['contacts']:,} contacts; CPU {day['cpu_s']:.1f} s "
             f"(target < {TARGET_FULL_DAY_S:g} s) {'MET' if doc['full_day']['met'] else 'MISSED'}; "
@@ -317,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'MET' if m['met'] else 'MISSED'}; growth beyond setup {growth_ratio:.2f}x"
             )
         if args.profile and "profile" in day:
+            print("full-day profile (its CPU time above includes the profiler's overhead):")
             print(day["profile"])
     return 0
 

@@ -304,20 +304,25 @@ def encode_columns(columns: Mapping[str, Any]) -> np.ndarray:
 
 
 def records_to_columns(records: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:
-    """Raw records -> columns; raises ValueError naming the record index and the field."""
-    cols: dict[str, list[Any]] = {f: [] for f in RAW_FIELDS}
-    for i, rec in enumerate(records):
-        for f in RAW_FIELDS:
-            try:
-                cols[f].append(rec[f])
-            except KeyError:
-                raise ValueError(f"record {i}: missing field {f!r}") from None
+    """Raw records -> columns; raises ValueError naming the record index and the field.
+
+    Why one list comprehension per field: it runs at C speed per element; a per-record,
+    per-field Python loop cost ~10 µs per record of a simulated day.
+    """
     out: dict[str, np.ndarray] = {}
-    for f, v in cols.items():
-        try:
-            out[f] = np.asarray(v, dtype=object if RAW_SPEC[f][0] == "cat" else float)
-        except (TypeError, ValueError):
-            out[f] = np.asarray(v, dtype=object)  # `_check_columns` names the bad field
+    try:
+        for f in RAW_FIELDS:
+            values = [rec[f] for rec in records]
+            try:
+                out[f] = np.asarray(values, dtype=object if RAW_SPEC[f][0] == "cat" else float)
+            except (TypeError, ValueError):
+                out[f] = np.asarray(values, dtype=object)  # `_check_columns` names the field
+    except KeyError:
+        for i, rec in enumerate(records):
+            for f in RAW_FIELDS:
+                if f not in rec:
+                    raise ValueError(f"record {i}: missing field {f!r}") from None
+        raise
     return out
 
 

@@ -121,19 +121,54 @@ def _goodness(view: Any) -> int:
 
 
 def _expert_key(view: Any, pending: frozenset[str]) -> tuple:
+    base = _BASE_KEYS.get(id(view))
+    if base is None or base[0] is not view:
+        base = _base_key(view)
+    if not pending:
+        return base[1]
     covers = sum(b in pending for b in _behaviours(view))
-    return (
-        -len(_risks(view)),
-        covers,
-        _score(view),
-        _goodness(view),
-        -float(getattr(view, "time_s", 0) or 0),
+    risks, _, score, goodness, time_s = base[1]
+    return (risks, covers, score, goodness, time_s)
+
+
+def _base_key(view: Any) -> tuple[Any, tuple]:
+    """The parts of a view's expert key that do not depend on what is pending, memoised.
+
+    Why: the runtime shares one immutable view per choice and availability, so the key is
+    computed once per view rather than on every decision of every contact. The view itself is
+    kept in the entry, so a reused `id()` of a dead object is never mistaken for it."""
+    entry = (
+        view,
+        (
+            -len(_risks(view)),
+            0,
+            _score(view),
+            _goodness(view),
+            -float(getattr(view, "time_s", 0) or 0),
+        ),
     )
+    if getattr(view, "__dataclass_params__", None) is not None and getattr(
+        view.__dataclass_params__, "frozen", False
+    ):
+        if len(_BASE_KEYS) > _BASE_KEYS_MAX:
+            _BASE_KEYS.clear()
+        _BASE_KEYS[id(view)] = entry
+    return entry
+
+
+#: id(view) -> (view, key without the pending part); only immutable (frozen) views are kept.
+_BASE_KEYS: dict[int, tuple[Any, tuple]] = {}
+_BASE_KEYS_MAX = 100_000
 
 
 def _ranked(views: Sequence[Any], pending: frozenset[str]) -> list[Any]:
     """Best first; stable, so equal keys keep journey order."""
     return sorted(views, key=lambda v: _expert_key(v, pending), reverse=True)
+
+
+def _best(views: Sequence[Any], pending: frozenset[str]) -> Any:
+    """`_ranked(views, pending)[0]` without sorting: `max` keeps the first of equal keys."""
+    return max(views, key=lambda v: _expert_key(v, pending))
 
 
 def _available(run: Any) -> list[Any]:
@@ -144,22 +179,23 @@ def _available(run: Any) -> list[Any]:
 
 
 def _expert(views: list[Any], pending: frozenset[str]) -> Any:
-    return _ranked(views, pending)[0]
+    return _best(views, pending)
 
 
 def _competent(views: list[Any], pending: frozenset[str], rng: random.Random) -> Any:
     roll = rng.random()
     if pending and roll < COMPETENT_FORGETS_TRIGGER:
         # Forgets the three-step: picks as if nothing were pending.
-        return _ranked(views, frozenset())[0]
+        return _best(views, frozenset())
+    if roll <= 1.0 - COMPETENT_SLIP:
+        return _best(views, pending)
+    # a slip: a lesser but still risk-free option (ranking needed only here)
     ranked = _ranked(views, pending)
-    best = ranked[0]
-    if roll > 1.0 - COMPETENT_SLIP:
-        lesser = [v for v in ranked[1:] if not _risks(v) and _fit(v) != "low"]
-        lesser = [v for v in lesser if _score(v) >= 0]
-        if lesser:
-            return lesser[rng.randrange(len(lesser))]
-    return best
+    lesser = [v for v in ranked[1:] if not _risks(v) and _fit(v) != "low"]
+    lesser = [v for v in lesser if _score(v) >= 0]
+    if lesser:
+        return lesser[rng.randrange(len(lesser))]
+    return ranked[0]
 
 
 def _fastest(views: Iterable[Any]) -> Any:

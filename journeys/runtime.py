@@ -131,7 +131,7 @@ class JourneyRun:
         self.seed = int(seed)
         self._persona = _clean_persona(persona)
         self._has_persona = persona is not None
-        self._rng = random.Random(self.seed)
+        self._rng_obj: random.Random | None = None  # built on the first random route
         self._draws = 0
         self._state: dict[str, Any] = {}
         for name, var in journey.state.items():
@@ -156,6 +156,16 @@ class JourneyRun:
         self._risks: list[str] = []
         self._armed: list[_Armed] = []
         self._cache: list[ChoiceView] | None = None
+
+    @property
+    def _rng(self) -> random.Random:
+        """The run's branch stream, created on first use: most journeys' routes are fixed,
+        and seeding a `random.Random` per contact cost more than the rest of a short play.
+        The draws are the same whenever it is created."""
+        rng = self._rng_obj
+        if rng is None:
+            rng = self._rng_obj = random.Random(self.seed)
+        return rng
 
     # ------------------------------------------------------------------ read-only view
     @property
@@ -253,6 +263,19 @@ class JourneyRun:
 
     def _compute_views(self) -> list[ChoiceView]:
         node = self.journey.nodes[self._node_id]
+        static = node.__dict__.get("_static_views", _UNSET)
+        if static is _UNSET:
+            # a node whose choices have no `if:` and no `once:` offers the same views whatever
+            # the state, persona or history: computed once per node, shared (never mutated)
+            static = None
+            if all(c.condition is None and not c.once for c in node.choices):
+                static = self._views_of(node)
+            object.__setattr__(node, "_static_views", static)
+        if static is not None:
+            return static
+        return self._views_of(node)
+
+    def _views_of(self, node: Node) -> list[ChoiceView]:
         chosen = self._chosen
         reasons: list[str | None] = []
         any_primary = False
@@ -535,6 +558,8 @@ class JourneyRun:
         return run
 
 
+_UNSET = object()
+
 _REASONS: dict[str, Text] = {
     "once": Text(_REASON_ONCE),
     "if": Text(_REASON_IF),
@@ -583,10 +608,15 @@ def _clean_persona(persona: Mapping[str, object] | None) -> dict[str, Any]:
     if persona is None:
         return {}
     out: dict[str, Any] = {}
-    for name, typ in PERSONA_FIELDS.items():
+    for name, typ in _PERSONA_ITEMS:
         if name not in persona:
             continue
         value = persona[name]
+        vtype = type(value)
+        # fast path: already the plain Python type (the engine's personas)
+        if vtype is typ and (typ is not float or value == value):
+            out[name] = value
+            continue
         try:
             if typ is str:
                 out[name] = str(value)
@@ -602,3 +632,6 @@ def _clean_persona(persona: Mapping[str, object] | None) -> dict[str, Any]:
         except (TypeError, ValueError, OverflowError):
             continue
     return out
+
+
+_PERSONA_ITEMS: tuple[tuple[str, type], ...] = tuple(PERSONA_FIELDS.items())

@@ -16,9 +16,15 @@ Definitions (rates are fractions 0..1, times seconds; a ratio with no data is No
 - service_level: answered within the threshold / (answered + abandoned after the threshold);
   abandons shorter than the threshold are excluded (the usual ACD/WFM default). The threshold is
   `threshold_s` (default 20 s). `sandbox.erlang` computes the same quantity.
-- occupancy: agent busy time / agent staffed time (both fed by the engine).
+- occupancy: agent busy time / agent staffed time (both fed by the engine; busy time is
+  counted only while the agent is staffed, so occupancy <= 1 — a contact that runs past the
+  end of a shift is finished off the clock).
 - aht_s: mean handle time of finished (answered) contacts.
-- fcr: share of finished contacts resolved on this first contact (record `fcr`).
+- fcr: first-contact resolution — share of finished contacts resolved on this contact: the
+  contact ended with an outcome in `journeys.vocabulary.RESOLVING_OUTCOMES` (resolved, sale),
+  so no callback, transfer or escalation is needed (records without an `outcome` use their
+  `resolved` flag). Whether the customer had called before does not matter here: the record's
+  `fcr` flag (resolved and no prior contact) is the outcome models' input, not this KPI.
 - csat_mean: mean predicted CSAT (1..5) of finished contacts with a prediction.
 - csat_top_box: mean predicted top-box probability (record `csat_top_box`).
 - churn_risk_mean: mean predicted 90-day churn probability.
@@ -34,7 +40,7 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from journeys.vocabulary import RISK_TYPES, RUBRIC
+from journeys.vocabulary import RESOLVING_OUTCOMES, RISK_TYPES, RUBRIC
 
 KPI_KEYS: tuple[str, ...] = (
     "contacts",
@@ -110,6 +116,12 @@ def _ratio(num: float, den: float) -> float | None:
     return num / den if den else None
 
 
+def _occupancy(busy: float, staffed: float) -> float | None:
+    """busy / staffed; the engine books busy time only while staffed, so at most 1 (the
+    clamp only absorbs float rounding of the summed spans)."""
+    return min(1.0, busy / staffed) if staffed else None
+
+
 def is_human(record: Mapping[str, Any]) -> bool:
     """A record from a human seat: `seat` holds the seat id (None/False/"" for bots)."""
     return bool(record.get("human") or record.get("seat"))
@@ -178,6 +190,7 @@ class _Group:
         "handle_sum",
         "human",
         "offered",
+        "policy",
         "risk_points",
         "rubric_n",
         "rubric_sum",
@@ -203,6 +216,7 @@ class _Group:
         self.rubric_n = [0] * len(RUBRIC_KEYS)  # per dimension: sales may be not applicable
         self.busy_s = self.staffed_s = 0.0
         self.human = False
+        self.policy: str | None = None
 
     def finish(
         self,
@@ -377,14 +391,27 @@ class KpiAccumulator:
         return group
 
     # -- finished contacts ----------------------------------------------------------------
+    def agent_info(self, agent_id: str, *, policy: str | None, human: bool) -> None:
+        """Who an agent is, for the per-agent breakdown: its bot policy, or "human" for a
+        seat a trainee plays (a seat played by a bot policy keeps that policy's name)."""
+        group = self._agent(agent_id)
+        group.human = group.human or bool(human)
+        group.policy = policy if policy else ("human" if human else None)
+
     def contact_finished(self, record: Mapping[str, Any]) -> None:
         """Count one finished contact (its record as in docs/results-schema.md)."""
-        if record.get("abandoned"):
+        get = record.get
+        if get("abandoned"):
             self._outcomes["abandoned"] = self._outcomes.get("abandoned", 0) + 1
             return
-        get = record.get
-        rubric_map = rubric_of(record)
-        rubric = None if rubric_map is None else [rubric_map.get(k) for k in RUBRIC_KEYS]
+        nested = get("rubric")
+        if type(nested) is dict or isinstance(nested, Mapping):  # the engine's records
+            rubric: list[float | None] | None = [
+                None if (v := nested.get(k)) is None else float(v) for k in RUBRIC_KEYS
+            ]
+        else:
+            rubric_map = rubric_of(record)
+            rubric = None if rubric_map is None else [rubric_map.get(k) for k in RUBRIC_KEYS]
         handle = float(get("handle_s") or 0.0)
         csat = get("csat_mean")
         csat = None if csat is None else float(csat)
@@ -392,9 +419,14 @@ class KpiAccumulator:
         churn = None if churn is None else float(churn)
         offered = bool(get("cross_sell_offered"))
         accepted = offered and bool(get("cross_sell_accepted"))
+        outcome = str(get("outcome") or "unknown")
+        if "outcome" in record and get("outcome") is not None:
+            resolved = outcome in RESOLVING_OUTCOMES
+        else:
+            resolved = bool(get("resolved"))
         values = (
             handle,
-            bool(get("fcr")),
+            resolved,
             csat,
             float(get("csat_top_box") or 0.0),
             churn,
@@ -404,21 +436,28 @@ class KpiAccumulator:
             rubric,
         )
         self._total.finish(*values)
+        human = bool(get("human") or get("seat"))
         agent_id = get("agent_id")
         if agent_id is not None:
             agent = self._agent(str(agent_id))
             agent.finish(*values)
-            if not agent.human and is_human(record):
+            if human and not agent.human:
                 agent.human = True
+            if agent.policy is None:
+                policy = get("policy")
+                agent.policy = str(policy) if policy else ("human" if human else None)
         if (ch := self._channel(get("channel"))) is not None:
             ch.finish(*values)
-        outcome = str(record.get("outcome") or "unknown")
-        self._outcomes[outcome] = self._outcomes.get(outcome, 0) + 1
+        outcomes = self._outcomes
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
         self._handle_hist[min(int(handle // HANDLE_BIN_S), HANDLE_BINS)] += 1
-        probs = csat_probs_of(record)
+        probs = get("csat_probs")
+        if probs is None:
+            probs = csat_probs_of(record)
         if probs is not None:
+            dist = self._csat_dist
             for i in range(5):
-                self._csat_dist[i] += probs[i]
+                dist[i] += float(probs[i])
         risk_counts = self._risk_counts
         if "risk_counts" in record:
             for key, count in risk_counts_of(record).items():
@@ -441,7 +480,7 @@ class KpiAccumulator:
                 row[8] += 1
                 row[9] += csat
         self._sample_record(record)
-        if is_human(record):
+        if human:
             self._human.append(dict(record))
 
     def _sample_record(self, record: Mapping[str, Any]) -> None:
@@ -461,7 +500,7 @@ class KpiAccumulator:
         out = t.queue_figures()
         c = t.contact_figures()
         out.update(
-            occupancy=_ratio(t.busy_s, t.staffed_s),
+            occupancy=_occupancy(t.busy_s, t.staffed_s),
             aht_s=c["aht_s"],
             fcr=c["fcr"],
             csat_mean=c["csat_mean"],
@@ -483,8 +522,9 @@ class KpiAccumulator:
         agents = []
         for agent_id in sorted(self._agents):
             g = self._agents[agent_id]
-            row = {"agent_id": agent_id, "human": g.human, **g.contact_figures()}
-            row["occupancy"] = _ratio(g.busy_s, g.staffed_s)
+            row = {"agent_id": agent_id, "human": g.human, "policy": g.policy,
+                   **g.contact_figures()}  # fmt: skip
+            row["occupancy"] = _occupancy(g.busy_s, g.staffed_s)
             row["busy_s"] = g.busy_s
             row["staffed_s"] = g.staffed_s
             agents.append(row)

@@ -23,9 +23,7 @@ from sandbox.cli.common import UserError
 def _command_modules() -> list[str]:
     """Names of the `*_cmd` modules in this package, in a stable order."""
     return sorted(
-        info.name
-        for info in pkgutil.iter_modules(__path__)
-        if info.name.endswith("_cmd")
+        info.name for info in pkgutil.iter_modules(__path__) if info.name.endswith("_cmd")
     )
 
 

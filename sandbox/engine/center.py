@@ -28,6 +28,7 @@ from customer_models.personas import PersonaMix, sample_personas
 from journeys.policies import PolicyError, choose
 from sandbox.engine.arrivals import interval_batches
 from sandbox.engine.contact import ContactPlay, text_of
+from sandbox.engine.pace import journey_pace
 from sandbox.engine.streams import BlockRng, Streams, policy_rng, service_seed
 from sandbox.scenario import AgentGroup, Scenario
 
@@ -193,6 +194,15 @@ class ContactCenter:
         }
         self.active: dict[str, Contact] = {}
         self.counts = {"arrived": 0, "answered": 0, "abandoned": 0, "finished": 0}
+        #: ids of agents whose status or contacts changed since a screen last looked
+        #: (`Session` rebuilds only their rows, so a snapshot's cost does not grow with staff)
+        self.dirty: set[str] = set()
+        self._busy = _Spans("busy")
+        self._staffed = _Spans("staffed")
+        self._line_s = {ch.name: ch.line_s for ch in scenario.channels}
+        self._noise_sigma = self._noise()
+        self._hangups = scenario.hangups
+        self._paces: dict[tuple[str, float], float | None] = {}
         self._build_agents()
         for ch in scenario.channels:
             if ch.arrivals_per_hour > 0:
@@ -223,6 +233,11 @@ class ContactCenter:
             agent = Agent(g.id, g, self.human_policy, g.id)
             self.agents.append(agent)
             self.seats[g.id] = agent
+        self.agent_by_id: dict[str, Agent] = {a.id: a for a in self.agents}
+        info = getattr(self.hooks.kpi, "agent_info", None)
+        if info is not None:
+            for agent in self.agents:
+                info(agent.id, policy=agent.policy, human=agent.seat_id is not None)
 
     def _at(self, t: float, fn: Callable[[], None]) -> None:
         ev = self.env.timeout(max(0.0, t - self.env.now))
@@ -251,7 +266,9 @@ class ContactCenter:
         if agent.on_shift:
             return
         agent.on_shift = True
-        agent.staffed_since = self.env.now
+        self._staffed.start(agent, self.env.now)
+        if agent.active and agent.busy_since is None:  # still finishing a contact
+            self._busy.start(agent, self.env.now)
         self._refresh(agent)
         self._take_work(agent)
 
@@ -259,11 +276,13 @@ class ContactCenter:
         if not agent.on_shift:
             return
         if agent.staffed_since is not None:
-            span = self.env.now - agent.staffed_since
-            agent.staffed_total += span
-            self.hooks.kpi.staffed(agent.id, span)
+            self.hooks.kpi.staffed(agent.id, self._staffed.stop(agent, self.env.now))
+        if agent.busy_since is not None:
+            # busy time counts only while staffed (occupancy = busy / staffed <= 1): a contact
+            # running past the shift's end is finished off the clock
+            self.hooks.kpi.agent_busy(agent.id, self._busy.stop(agent, self.env.now))
         agent.on_shift = False
-        agent.staffed_since = None
+        self.dirty.add(agent.id)
         for ch in agent.channels:
             self.idle[ch].pop(agent.id, None)
 
@@ -278,15 +297,15 @@ class ContactCenter:
                 kpi.agent_busy(a.id, now - a.busy_since)
 
     def occupancy(self) -> float | None:
-        """Live occupancy: busy / staffed time so far, including what is still running."""
+        """Live occupancy: busy / staffed time so far, including what is still running.
+
+        O(1) whatever the staff (running totals, see `_Spans`): a screen asks every frame."""
         now = self.env.now
-        busy = staffed = 0.0
-        for a in self.agents:
-            busy += a.busy_total + (now - a.busy_since if a.busy_since is not None else 0.0)
-            staffed += a.staffed_total + (
-                now - a.staffed_since if a.staffed_since is not None else 0.0
-            )
-        return busy / staffed if staffed > 0 else None
+        staffed = self._staffed.total(now)
+        if staffed <= 0:
+            return None
+        # busy time is counted only while staffed, so this is <= 1 up to float rounding
+        return min(1.0, max(0.0, self._busy.total(now) / staffed))
 
     # ----------------------------------------------------------------- arrivals
     def _arrivals(self, ch: Any):
@@ -307,6 +326,8 @@ class ContactCenter:
         seq = 0
         env = self.env
         pool = _PersonaPool(r_per, self.mix)
+        patience_mode = ch.patience
+        priority = sc.priority
         for batch in interval_batches(
             name,
             per_hour=ch.arrivals_per_hour,
@@ -324,6 +345,8 @@ class ContactCenter:
             expo = r_pat.exponential(1.0, size=n)
             seeds = r_con.integers(0, 2**63 - 1, size=n, dtype=np.int64)
             # each contact's reaction and service-noise streams, pre-drawn for the batch
+            # (kept as numpy blocks: a contact's row becomes Python floats only when answered,
+            # so a busy interval's draws cost 8 bytes a number, not a Python float's 32)
             rx_n, rx_u = r_rx.standard_normal((n, RX_NORMALS)), r_rx.random((n, RX_UNIFORMS))
             sv_n, sv_u = r_sv.standard_normal((n, SV_NORMALS)), r_sv.random((n, SV_UNIFORMS))
             fits = {
@@ -332,17 +355,18 @@ class ContactCenter:
                 if journeys[j].persona
             }
             times = batch.times.tolist()
+            jlist, expo_l, seed_l = jidx.tolist(), expo.tolist(), seeds.tolist()
             for i in range(n):
-                j = int(jidx[i])
+                j = jlist[i]
                 journey = journeys[j]
                 ok = fits.get(j)
                 persona = people.persona(i) if ok is None or ok[i] else pool.take(journey)
-                if ch.patience == "none":
+                if patience_mode == "none":
                     patience = math.inf
-                elif ch.patience == "exponential":
-                    patience = float(expo[i]) * ch.patience_mean_s
+                elif patience_mode == "exponential":
+                    patience = expo_l[i] * ch.patience_mean_s
                 else:
-                    patience = float(expo[i]) * persona.patience_s[name]
+                    patience = expo_l[i] * persona.patience_s[name]
                 seq += 1
                 delay = times[i] - env.now
                 if delay > 0:
@@ -353,12 +377,12 @@ class ContactCenter:
                     name,
                     journey,
                     persona,
-                    int(seeds[i]),
+                    seed_l[i],
                     env.now,
                     patience,
-                    sc.priority.get(persona.segment, 0),
+                    priority.get(persona.segment, 0),
                 )
-                contact.blocks = (rx_n[i], rx_u[i], sv_n[i], sv_u[i])
+                contact.blocks = (rx_n, rx_u, sv_n, sv_u, i)
                 self._arrive(contact)
 
     def _arrive(self, c: Contact) -> None:
@@ -410,6 +434,7 @@ class ContactCenter:
 
     # ----------------------------------------------------------------- routing
     def _refresh(self, agent: Agent) -> None:
+        self.dirty.add(agent.id)
         for ch in agent.channels:
             pool = self.idle[ch]
             if agent.can_take(ch):
@@ -451,8 +476,8 @@ class ContactCenter:
         c.status = "active"
         c.agent = agent
         c.answered = now
-        if not agent.active:
-            agent.busy_since = now
+        if not agent.active and agent.on_shift:
+            self._busy.start(agent, now)
         agent.active.append(c)
         self._refresh(agent)
         self.active[c.id] = c
@@ -462,12 +487,12 @@ class ContactCenter:
         self.hooks.event({"t": now, "type": "answer", "contact_id": c.id, "agent_id": agent.id,
                           "channel": c.channel, "journey_id": c.journey.id, "waited_s": round(wait, 3)})  # fmt: skip
         human = agent.seat_id is not None
-        ch = self._channel(c.channel)
+        line_s = self._line_s[c.channel]
         c.play = ContactPlay(
             c.journey, c.persona, contact_id=c.id, seed=c.seed, channel=c.channel, wait_s=wait,
-            speed=agent.speed, line_s=ch.line_s, noise=self._noise(), hangups=self.scenario.hangups,
+            speed=agent.speed, line_s=line_s, noise=self._noise_sigma, hangups=self._hangups,
             transcript=human,
-            rng_blocks=self._rng_blocks(c),
+            rng_blocks=self._rng_blocks(c), pace_s=self._pace(c.journey, line_s),
         )  # fmt: skip
         if human and agent.policy is None:
             self.env.process(self._human(c))
@@ -478,11 +503,11 @@ class ContactCenter:
     def _rng_blocks(c: Contact) -> tuple[BlockRng, BlockRng] | None:
         if c.blocks is None:
             return None
-        rx_n, rx_u, sv_n, sv_u = c.blocks
+        rx_n, rx_u, sv_n, sv_u, i = c.blocks
         c.blocks = None
         return (
-            BlockRng(c.seed, rx_n.tolist(), rx_u.tolist()),
-            BlockRng(service_seed(c.seed), sv_n.tolist(), sv_u.tolist()),
+            BlockRng(c.seed, rx_n[i].tolist(), rx_u[i].tolist()),
+            BlockRng(service_seed(c.seed), sv_n[i].tolist(), sv_u[i].tolist()),
         )
 
     def _channel(self, name: str) -> Any:
@@ -490,6 +515,20 @@ class ContactCenter:
             if ch.name == name:
                 return ch
         raise KeyError(name)
+
+    def _pace(self, journey: Any, line_s: float) -> float | None:
+        """Expected handle time for the rubric: the expert's time on the journey, or the
+        scenario's mean when handle times are drawn (exponential/lognormal service)."""
+        key = (journey.id, line_s)
+        pace = self._paces.get(key, -1.0)
+        if pace == -1.0:
+            svc = self.scenario.service
+            if svc.model != "journey" and svc.mean_s:
+                pace = float(svc.mean_s)
+            else:
+                pace = journey_pace(journey, line_s)
+            self._paces[key] = pace
+        return pace
 
     def _noise(self) -> float:
         svc = self.scenario.service
@@ -664,10 +703,7 @@ class ContactCenter:
         assert agent is not None and c.play is not None
         agent.active.remove(c)
         if not agent.active and agent.busy_since is not None:
-            span = now - agent.busy_since
-            agent.busy_total += span
-            self.hooks.kpi.agent_busy(agent.id, span)
-            agent.busy_since = None
+            self.hooks.kpi.agent_busy(agent.id, self._busy.stop(agent, now))
         self.active.pop(c.id, None)
         c.status = "done"
         self.counts["finished"] += 1
@@ -726,6 +762,43 @@ def _accepts(journey: Any, columns: dict[str, np.ndarray]) -> np.ndarray:
     for fld, allowed in journey.persona.items():
         ok &= np.isin(columns[fld], list(allowed))
     return ok
+
+
+class _Spans:
+    """Running totals of one kind of agent time (busy or staffed) over all agents.
+
+    Why: live occupancy is read every frame; summing 370 agents' spans each time made its
+    cost grow with the staff. The per-agent figures stay on the agents (`<kind>_since`,
+    `<kind>_total`); this keeps their sums: finished spans, plus `n·now − Σ since` for the
+    spans still running."""
+
+    __slots__ = ("done", "running", "since_attr", "since_sum", "total_attr")
+
+    def __init__(self, kind: str):
+        self.since_attr = f"{kind}_since"
+        self.total_attr = f"{kind}_total"
+        self.done = 0.0
+        self.running = 0
+        self.since_sum = 0.0
+
+    def start(self, agent: Agent, now: float) -> None:
+        setattr(agent, self.since_attr, now)
+        self.running += 1
+        self.since_sum += now
+
+    def stop(self, agent: Agent, now: float) -> float:
+        """End the agent's running span; returns its length."""
+        since = getattr(agent, self.since_attr)
+        span = now - since
+        setattr(agent, self.total_attr, getattr(agent, self.total_attr) + span)
+        setattr(agent, self.since_attr, None)
+        self.done += span
+        self.running -= 1
+        self.since_sum = self.since_sum - since if self.running else 0.0
+        return span
+
+    def total(self, now: float) -> float:
+        return self.done + (self.running * now - self.since_sum)
 
 
 class _PersonaPool:

@@ -73,8 +73,9 @@ def trigger_dict(event: Any) -> dict[str, Any]:
 class ContactPlay:
     """Plays one journey for one customer; every step returns the sim seconds it took.
 
-    `seconds_scale` rescales the journey's times (exponential/lognormal service models);
-    `transcript=True` keeps the transcript and per-decision details (human seats, offline).
+    `transcript=True` keeps the transcript and per-decision details (human seats, offline);
+    `pace_s` is the expected handle time the rubric's efficiency compares against
+    (`sandbox.engine.pace.journey_pace`, or the scenario's mean for drawn service times).
     """
 
     __slots__ = (
@@ -98,6 +99,7 @@ class ContactPlay:
         "mood",
         "noise",
         "opening",
+        "pace_s",
         "persona",
         "pushed",
         "risks",
@@ -127,8 +129,10 @@ class ContactPlay:
         hangups: bool = True,
         transcript: bool = False,
         rng_blocks: tuple[Any, Any] | None = None,
+        pace_s: float | None = None,
     ):
         self.journey = journey
+        self.pace_s = pace_s
         self.persona = persona
         self.contact_id = contact_id
         self.seed = seed
@@ -155,7 +159,7 @@ class ContactPlay:
             )
         self.sync = sync[1]
         self.pushed: list[int | None] = [None] * len(self.sync)
-        self.behaviours: Counter[str] = Counter()
+        self.behaviours: dict[str, int] = {}
         self.risks: list[str] = []
         self.decisions: list[dict[str, Any]] = []
         self.transcript: list[dict[str, Any]] = []
@@ -215,12 +219,12 @@ class ContactPlay:
         )
         self.mood.apply(delta)
         hold = "hold" in behaviours
-        line_s = self._lines(result.lines, t + agent_s, skip_agent=True)
-        self._count(behaviours, result, agent_s if hold else 0.0)
-        if self.detail:
+        if self.detail:  # the agent speaks first: the transcript stays in time order
             self.transcript.append(
                 {"t": t, "speaker": "agent", "text": said, "tags": list(behaviours)}
             )
+        line_s = self._lines(result.lines, t + agent_s, skip_agent=True)
+        self._count(behaviours, result, agent_s if hold else 0.0)
         if hold:
             seconds = self._spend(agent_s, "hold") + self._spend(line_s, "talk")
         else:
@@ -292,7 +296,9 @@ class ContactPlay:
         return seconds
 
     def _count(self, behaviours: tuple[str, ...], result: Any, hold_s: float) -> None:
-        self.behaviours.update(behaviours)
+        counts = self.behaviours
+        for tag in behaviours:
+            counts[tag] = counts.get(tag, 0) + 1
         if hold_s:
             self.holds += 1
             self.hold_s += hold_s
@@ -300,8 +306,9 @@ class ContactPlay:
             self.transfers += 1
         if "escalate" in behaviours:
             self.escalated = True
-        risks = [risk_type(r) for r in result.risks]
-        self.risks.extend(risks)
+        risks = [risk_type(r) for r in result.risks] if result.risks else []
+        if risks:
+            self.risks.extend(risks)
         offer = result.cross_sell
         if offer:
             fit = offer.get("fit") if isinstance(offer, dict) else getattr(offer, "fit", None)
@@ -317,7 +324,7 @@ class ContactPlay:
                 "risks": risks,
                 "time_s": float(result.time_s),
                 "score": float(result.score or 0.0),
-                "triggers": [trigger_dict(e) for e in result.triggers],
+                "triggers": [trigger_dict(e) for e in result.triggers] if result.triggers else [],
                 "cross_sell": self.cross_sell if offer else None,
                 "choice_id": result.choice_id,
                 "node_id": result.node_id,
@@ -365,47 +372,49 @@ class ContactPlay:
             outcome=outcome,
             handle_s=self.handle_s,
             wait_s=self.wait_s,
+            pace_s=self.pace_s,
             risks=extra,
         )
         xs = self.cross_sell
         mood = self.mood
-        rec = dict(_BLANK)
-        rec.update(
-            contact_id=self.contact_id,
-            channel=self.channel,
-            journey_id=self.journey.id,
-            journey_kind=self.kind,
-            kind=self.kind,
-            wait_s=self.wait_s,
-            handle_s=self.handle_s,
-            holds=self.holds,
-            hold_s=self.hold_s,
-            transfers=transfers,
-            outcome=outcome,
-            resolved=int(resolved),
-            fcr=int(resolved and p.prior_contacts == 0),
-            repeat_contact=int(p.prior_contacts > 0),
-            hung_up=int(self.hung_up or outcome == "customer_hung_up"),
-            escalated=int(self.escalated),
-            anger_peak=round(self.anger_peak, 3),
-            anger_final=round(mood.anger, 3),
-            trust_final=round(mood.trust, 3),
-            patience_final=round(mood.patience, 3),
-            risk_points=contact_risk_points(risk_counts) if risk_counts else 0,
-            rubric=rubric,
-            score=float(self.run.score or 0.0),
-            rubric_score=overall_score(rubric),
-            persona_id=p.persona_id,
-            segment=p.segment,
-            age_band=p.age_band,
-            temperament=p.temperament,
-            tenure_years=p.tenure_years,
-            contract=p.contract,
-            products=p.products,
-            value=p.value,
-            prior_contacts=p.prior_contacts,
-            churn_risk=p.churn_risk,
-        )
+        prior = p.prior_contacts
+        rec = {
+            **_BLANK,
+            "contact_id": self.contact_id,
+            "channel": self.channel,
+            "journey_id": self.journey.id,
+            "journey_kind": self.kind,
+            "kind": self.kind,
+            "wait_s": self.wait_s,
+            "handle_s": self.handle_s,
+            "holds": self.holds,
+            "hold_s": self.hold_s,
+            "transfers": transfers,
+            "outcome": outcome,
+            "resolved": int(resolved),
+            "fcr": int(resolved and prior == 0),
+            "repeat_contact": int(prior > 0),
+            "hung_up": int(self.hung_up or outcome == "customer_hung_up"),
+            "escalated": int(self.escalated),
+            "anger_peak": round(self.anger_peak, 3),
+            "anger_final": round(mood.anger, 3),
+            "trust_final": round(mood.trust, 3),
+            "patience_final": round(mood.patience, 3),
+            "risk_points": contact_risk_points(risk_counts) if risk_counts else 0,
+            "rubric": rubric,
+            "score": float(self.run.score or 0.0),
+            "rubric_score": overall_score(rubric),
+            "persona_id": p.persona_id,
+            "segment": p.segment,
+            "age_band": p.age_band,
+            "temperament": p.temperament,
+            "tenure_years": p.tenure_years,
+            "contract": p.contract,
+            "products": p.products,
+            "value": p.value,
+            "prior_contacts": prior,
+            "churn_risk": p.churn_risk,
+        }
         if xs is not None:
             rec.update(
                 cross_sell_offered=1,

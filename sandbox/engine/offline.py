@@ -13,6 +13,7 @@ from typing import Any
 from journeys.policies import POLICIES, choose
 from sandbox.engine.center import MAX_STEPS
 from sandbox.engine.contact import ContactPlay
+from sandbox.engine.pace import journey_pace
 from sandbox.engine.recorder import apply_predictions
 from sandbox.engine.streams import Streams, policy_rng
 
@@ -59,6 +60,7 @@ def play_journey(
         wait_s=0.0,
         line_s=DEFAULT_LINE_S.get(channel, 6.0),
         transcript=transcript,
+        pace_s=journey_pace(journey, DEFAULT_LINE_S.get(channel, 6.0)),
     )
     rng = policy_rng(contact_seed)
     t = play.begin(0.0)
