@@ -14,19 +14,32 @@ from dataclasses import dataclass
 VOCABULARY_VERSION = 1
 
 LANGUAGES: tuple[str, ...] = ("zh-CN", "en")
-CHANNELS: tuple[str, ...] = ("phone", "chat", "email")
+#: Channels, journey stages and speakers with their display labels; the tuples below are the
+#: names alone, for validation.
+CHANNEL_LABELS: dict[str, dict[str, str]] = {
+    "phone": {"zh-CN": "电话", "en": "Phone"},
+    "chat": {"zh-CN": "在线", "en": "Chat"},
+    "email": {"zh-CN": "邮件", "en": "Email"},
+}
+STAGE_LABELS: dict[str, dict[str, str]] = {
+    "opening": {"zh-CN": "开场", "en": "opening"},
+    "verification": {"zh-CN": "身份核验", "en": "verification"},
+    "inquiry": {"zh-CN": "咨询", "en": "inquiry"},
+    "objection": {"zh-CN": "异议处理", "en": "objection"},
+    "complaint": {"zh-CN": "投诉", "en": "complaint"},
+    "resolution": {"zh-CN": "解决", "en": "resolution"},
+    "sale": {"zh-CN": "销售", "en": "sale"},
+    "closing": {"zh-CN": "结束", "en": "closing"},
+}
+SPEAKER_LABELS: dict[str, dict[str, str]] = {
+    "customer": {"zh-CN": "客户", "en": "Customer"},
+    "agent": {"zh-CN": "坐席", "en": "Agent"},
+    "system": {"zh-CN": "系统", "en": "System"},
+}
+CHANNELS: tuple[str, ...] = tuple(CHANNEL_LABELS)
 KINDS: tuple[str, ...] = ("complaint", "inquiry", "sales")
-STAGES: tuple[str, ...] = (
-    "opening",
-    "verification",
-    "inquiry",
-    "objection",
-    "complaint",
-    "resolution",
-    "sale",
-    "closing",
-)
-SPEAKERS: tuple[str, ...] = ("customer", "agent", "system")
+STAGES: tuple[str, ...] = tuple(STAGE_LABELS)
+SPEAKERS: tuple[str, ...] = tuple(SPEAKER_LABELS)
 
 #: Rubric dimensions of the training method (共情强度, 信息准确性, 安抚有效性, 合规, 效率, 销售).
 RUBRIC: dict[str, dict[str, str]] = {

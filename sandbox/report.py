@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from journeys.vocabulary import OUTCOMES, RISK_TYPES, RUBRIC
+from journeys.vocabulary import OUTCOMES, RISK_TYPES, RUBRIC, SPEAKER_LABELS
 from sandbox.kpis import KPI_KEYS, KPI_LABELS, KPI_UNITS
 
 LANGS = ("zh-CN", "en")
@@ -94,12 +94,6 @@ TEXT: dict[str, dict[str, str]] = {
         "threshold); abandonment rate = abandoned / (answered + abandoned); occupancy = busy / "
         "staffed time; cross-sell rate = accepted / offered.",
     },
-}
-
-SPEAKERS = {
-    "customer": {"zh-CN": "客户", "en": "Customer"},
-    "agent": {"zh-CN": "坐席", "en": "Agent"},
-    "system": {"zh-CN": "系统", "en": "System"},
 }
 
 CSS = """
@@ -598,7 +592,7 @@ def _contact(rec: Mapping[str, Any], lang: str) -> str:
         parts.append(f"<h3>{_t('transcript', lang)}</h3>")
         for line in lines:
             who = str(line.get("speaker", "system"))
-            label = SPEAKERS.get(who, {}).get(lang, who)
+            label = SPEAKER_LABELS.get(who, {}).get(lang, who)
             parts.append(
                 f'<div class="line {_e(who)}"><span class="small">{_clock(line.get("t"))}</span> '
                 f'<span class="who">{_e(label)}</span>{_e(_i18n(line.get("text"), lang))}</div>'

@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from journeys.vocabulary import BEHAVIOURS, OUTCOMES, RISK_TYPES, RUBRIC
+from journeys.vocabulary import (
+    BEHAVIOURS,
+    CHANNEL_LABELS,
+    OUTCOMES,
+    RISK_TYPES,
+    RUBRIC,
+    SPEAKER_LABELS,
+    STAGE_LABELS,
+)
 
 LANGS = ("zh-CN", "en")
 
@@ -203,26 +211,9 @@ TONES: dict[str, dict[str, str]] = {
     "calm": {"zh-CN": "平静", "en": "calm"},
     "threat": {"zh-CN": "威胁投诉", "en": "threatening"},
 }
-SPEAKERS: dict[str, dict[str, str]] = {
-    "customer": {"zh-CN": "客户", "en": "Customer"},
-    "agent": {"zh-CN": "坐席", "en": "Agent"},
-    "system": {"zh-CN": "系统", "en": "System"},
-}
-CHANNELS: dict[str, dict[str, str]] = {
-    "phone": {"zh-CN": "电话", "en": "Phone"},
-    "chat": {"zh-CN": "在线", "en": "Chat"},
-    "email": {"zh-CN": "邮件", "en": "Email"},
-}
-STAGES: dict[str, dict[str, str]] = {
-    "opening": {"zh-CN": "开场", "en": "opening"},
-    "verification": {"zh-CN": "身份核验", "en": "verification"},
-    "inquiry": {"zh-CN": "咨询", "en": "inquiry"},
-    "objection": {"zh-CN": "异议处理", "en": "objection"},
-    "complaint": {"zh-CN": "投诉", "en": "complaint"},
-    "resolution": {"zh-CN": "解决", "en": "resolution"},
-    "sale": {"zh-CN": "销售", "en": "sale"},
-    "closing": {"zh-CN": "结束", "en": "closing"},
-}
+SPEAKERS = SPEAKER_LABELS
+CHANNELS = CHANNEL_LABELS
+STAGES = STAGE_LABELS
 
 
 def other(lang: str) -> str:
