@@ -233,3 +233,64 @@ def choose(policy: str, run: Any, rng: random.Random) -> str:
     if policy == "novice":
         return _novice(views, rng).id
     raise PolicyError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+
+
+def choose_many(
+    policy: str, views: Sequence[Any], pending: frozenset[str], draws: Any
+) -> tuple[list[Any], Any]:
+    """The choices `policy` makes for many contacts at the same node and state at once.
+
+    `views`: the available choices (as `run.choices()` gives them); `draws`: a numpy array of
+    uniforms in [0, 1), shape (n, 3), one row per contact. Returns (candidates, index) where
+    `candidates[index[i]]` is contact i's choice. The decision rules are the scalar ones
+    above (the same helpers); only the random draws come as arrays, so batch play costs a
+    few numpy operations per node instead of a call per contact. Contact i's draws decide
+    exactly as `choose` would with an rng whose random() gave draws[i, 0], then draws[i, 1]
+    and randrange(k) gave int(draws[i, 1 or 2] * k)."""
+    import numpy as np
+
+    views = list(views)
+    if not views:
+        raise PolicyError("no choice available")
+    n = len(draws)
+    if policy == "expert":
+        return [_expert(views, pending)], np.zeros(n, dtype=np.intp)
+    if policy == "random":
+        return views, _pick(draws[:, 0], len(views))
+    if policy == "competent":
+        best = _best(views, pending)
+        forgot = _best(views, frozenset()) if pending else best
+        ranked = _ranked(views, pending)
+        lesser = [v for v in ranked[1:] if not _risks(v) and _fit(v) != "low"]
+        lesser = [v for v in lesser if _score(v) >= 0] or [ranked[0]]
+        candidates = [best, forgot, *lesser]
+        roll = draws[:, 0]
+        index = np.where(roll <= 1.0 - COMPETENT_SLIP, 0, 2 + _pick(draws[:, 1], len(lesser)))
+        if pending:
+            index = np.where(roll < COMPETENT_FORGETS_TRIGGER, 1, index)
+        return candidates, index
+    if policy == "novice":
+        mistakes = [v for v in views if _typical_slip(v)] or [v for v in views if is_mistake(v)]
+        clean = [v for v in views if not is_mistake(v)]
+        sound = [v for v in clean if _score(v) >= 0] or clean or views
+        candidates = [_fastest(sound), *sound]
+        index = np.where(
+            draws[:, 1] < NOVICE_PREFERS_FASTEST, 0, 1 + _pick(draws[:, 2], len(sound))
+        )
+        if mistakes:
+            quickest = min(float(getattr(v, "time_s", 0) or 0) for v in mistakes)
+            pool = [v for v in mistakes if float(getattr(v, "time_s", 0) or 0) <= quickest * 1.5]
+            base = len(candidates)
+            candidates.extend(pool)
+            index = np.where(
+                draws[:, 0] < NOVICE_ERROR_RATE, base + _pick(draws[:, 1], len(pool)), index
+            )
+        return candidates, index
+    raise PolicyError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+
+
+def _pick(u: Any, k: int) -> Any:
+    """Uniform index in range(k) from uniforms in [0, 1) (clipped against rounding up)."""
+    import numpy as np
+
+    return np.minimum((u * k).astype(np.intp), k - 1)

@@ -480,6 +480,47 @@ class JourneyRun:
             ending=self._ending if self._finished else None,
         )
 
+    # ------------------------------------------------------------------ batch play support
+    def copy(self) -> JourneyRun:
+        """An independent copy of this run (same seed; the branch stream is not copied and
+        restarts from the seed on first use, so set `_rng_obj` on the copy if it must go on).
+
+        Why: batch play steps one copy for every contact sharing a discrete state."""
+        new = object.__new__(JourneyRun)
+        new.__dict__.update(self.__dict__)
+        new._rng_obj = None
+        new._state = dict(self._state)
+        new._visits = dict(self._visits)
+        new._history = list(self._history)
+        new._path = list(self._path)
+        new._chosen = set(self._chosen)
+        new._risks = list(self._risks)
+        new._armed = [_Armed(a.trigger, a.remaining, set(a.seen)) for a in self._armed]
+        new._cache = None
+        return new
+
+    def state_key(self) -> tuple[Any, ...]:
+        """Everything that decides what this run does next, except its seed and branch
+        stream position's randomness: two runs with equal keys behave identically given the
+        same branch draws (batch play merges contacts on it)."""
+        return (
+            self._node_id,
+            self._started,
+            self._finished,
+            self._outcome,
+            self._ending,
+            self._score,
+            self._time_s,
+            self._draws,
+            tuple(self._state.items()),
+            tuple(self._visits.items()),
+            tuple(self._path),
+            tuple(sorted(self._chosen)),
+            tuple(self._risks),
+            tuple((a.trigger.id, a.remaining, tuple(sorted(a.seen))) for a in self._armed),
+            tuple(self._persona.items()),
+        )
+
     # ------------------------------------------------------------------ persistence
     def to_json(self) -> dict[str, Any]:
         """Everything needed to resume this run exactly (plain JSON types)."""

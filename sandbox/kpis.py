@@ -36,11 +36,15 @@ Definitions (rates are fractions 0..1, times seconds; a ratio with no data is No
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from journeys.vocabulary import RESOLVING_OUTCOMES, RISK_TYPES, RUBRIC
+from sandbox.columns import codes, column_length, column_list, records_from_columns
 
 KPI_KEYS: tuple[str, ...] = (
     "contacts",
@@ -254,6 +258,40 @@ class _Group:
                     n[i] += 1
                     total[i] += value
 
+    # -- column batches: the contact sums as two rows (counts exact ints, float sums) --------
+    def count_row(self) -> list[int]:
+        """finished, fcr, csat_n, churn_n, xs_offered, accepted, risk_points, rubric_n[...]."""
+        return [self.finished, self.fcr, self.csat_n, self.churn_n, self.xs_offered,
+                self.accepted, self.risk_points, *self.rubric_n]  # fmt: skip
+
+    def sum_row(self) -> list[float]:
+        """handle_sum, csat_sum, top_box_sum, churn_sum, rubric_sum[...]."""
+        return [self.handle_sum, self.csat_sum, self.top_box_sum, self.churn_sum,
+                *self.rubric_sum]  # fmt: skip
+
+    def add_counts(self, row: Sequence[int]) -> None:
+        self.finished += row[0]
+        self.fcr += row[1]
+        self.csat_n += row[2]
+        self.churn_n += row[3]
+        self.xs_offered += row[4]
+        self.accepted += row[5]
+        self.risk_points += row[6]
+        self.rubric_n = [a + b for a, b in zip(self.rubric_n, row[7:], strict=True)]
+
+    def set_sums(self, row: Sequence[float]) -> None:
+        self.handle_sum, self.csat_sum, self.top_box_sum, self.churn_sum = row[:4]
+        self.rubric_sum = list(row[4:])
+
+    def merged(self, counts: Sequence[int], sums: Sequence[float]) -> _Group:
+        """A copy with contact sums kept elsewhere (the agents' batch columns) added."""
+        out = _Group()
+        for name in self.__slots__:
+            setattr(out, name, getattr(self, name))
+        out.add_counts(counts)
+        out.set_sums([a + b for a, b in zip(self.sum_row(), sums, strict=True)])
+        return out
+
     def queue_figures(self) -> dict[str, Any]:
         return {
             "contacts": self.offered,
@@ -280,6 +318,161 @@ class _Group:
                 k: _ratio(self.rubric_sum[i], self.rubric_n[i]) for i, k in enumerate(RUBRIC_KEYS)
             },
         }
+
+
+_N_COUNTS = 7 + len(RUBRIC_KEYS)  # `_Group.count_row()`
+_N_SUMS = 4 + len(RUBRIC_KEYS)  # `_Group.sum_row()`
+_TIMELINE_KEYS: tuple[str, ...] = (
+    "contact_id", "agent_id", "channel", "journey_id", "human", "seat", "arrived_at",
+    "answered_at", "ended_at", "outcome", "csat_mean", "risk_points",
+)  # fmt: skip
+
+
+class _Reservoir:
+    """A seeded uniform sample of at most `size` items: Li's algorithm L.
+
+    Why not algorithm R: R draws a random number for every item, so a column batch would need a
+    Python loop over all its rows; L draws only when an item enters and jumps over the ones in
+    between (O(size · log(seen / size)) draws in all). Records are numbered 1, 2, ... as
+    offered; `next` is the number of the next one to enter. The record path (`advance` when
+    `seen` reaches `next`) and the batch path (`plan`) make the same draws in the same order,
+    so they keep the same sample.
+    """
+
+    __slots__ = ("_rng", "_w", "items", "next", "seen", "size")
+
+    def __init__(self, size: int, seed: int) -> None:
+        self.size = max(0, int(size))
+        self.items: list[dict[str, Any]] = []
+        self.seen = 0
+        self.next: float = 1 if self.size else math.inf
+        self._rng = random.Random(seed)
+        self._w = 1.0
+
+    def _uniform(self) -> float:
+        """A draw in (0, 1] (the logarithms below need it above 0)."""
+        return 1.0 - self._rng.random()
+
+    def _skip(self) -> float:
+        """How many items to pass over before the next one enters."""
+        w = self._w
+        if w >= 1.0:
+            return 0
+        if w <= 0.0:
+            return math.inf
+        gap = math.log(self._uniform()) / math.log1p(-w)
+        return math.floor(gap) if gap < 1e18 else math.inf
+
+    def advance(self) -> int:
+        """Item number `next` enters: its slot (-1 = appended); moves `next` on."""
+        k = self.size
+        if self.next <= k:  # still filling: the first `size` items all enter
+            if self.next == k:
+                self._w = math.exp(math.log(self._uniform()) / k)
+                self.next = k + self._skip() + 1
+            else:
+                self.next += 1
+            return -1
+        slot = self._rng.randrange(k)
+        self._w *= math.exp(math.log(self._uniform()) / k)
+        self.next += self._skip() + 1
+        return slot
+
+    def plan(self, n: int) -> list[tuple[int, int]]:
+        """Offer the next `n` items at once: (row 0..n-1, slot) of those that enter, in order."""
+        start = self.seen
+        end = start + n
+        out = []
+        while self.next <= end:
+            row = int(self.next) - start - 1
+            out.append((row, self.advance()))
+        self.seen = end
+        return out
+
+    def put(self, slot: int, item: dict[str, Any]) -> None:
+        if slot < 0:
+            self.items.append(item)
+        else:
+            self.items[slot] = item
+
+
+def _floats(cols: Mapping[str, Any], key: str, n: int, missing: float) -> np.ndarray:
+    """A numeric column as float64; NaN (None in a record) and absent read as `missing`."""
+    col = cols.get(key)
+    if col is None:
+        return np.full(n, missing)
+    arr = np.asarray(col, dtype=np.float64)
+    if not math.isnan(missing):
+        nan = np.isnan(arr)
+        if nan.any():
+            arr = np.where(nan, missing, arr)
+    return arr
+
+
+def _flags(cols: Mapping[str, Any], key: str, n: int) -> np.ndarray:
+    """`bool(record[key])` per row (NaN is None: false)."""
+    col = cols.get(key)
+    if col is None:
+        return np.zeros(n, dtype=bool)
+    arr = np.asarray(col)
+    if arr.dtype.kind == "f":
+        return (arr != 0) & ~np.isnan(arr)
+    return arr != 0
+
+
+def _ints(cols: Mapping[str, Any], key: str, n: int) -> np.ndarray:
+    """`int(record[key] or 0)` per row."""
+    col = cols.get(key)
+    if col is None:
+        return np.zeros(n, dtype=np.int64)
+    arr = np.asarray(col)
+    if arr.dtype.kind == "f":
+        arr = np.nan_to_num(arr, nan=0.0)
+    return arr.astype(np.int64)
+
+
+def _csat_probs(cols: Mapping[str, Any], n: int) -> np.ndarray | None:
+    """The rows of `csat_probs` with a prediction (a row with a NaN has none)."""
+    col = cols.get("csat_probs")
+    if col is None:
+        return None
+    arr = np.asarray(col, dtype=np.float64).reshape(n, 5)
+    valid = ~np.isnan(arr).any(axis=1)
+    return arr if valid.all() else arr[valid]
+
+
+def _needs_records(cols: Mapping[str, Any], n: int) -> bool:
+    """Rows the column path does not count (abandoned, human seats) or nested/flat forms it
+    does not read: the batch then goes record by record."""
+    if _flags(cols, "abandoned", n).any() or _flags(cols, "human", n).any():
+        return True
+    seat = cols.get("seat")
+    if seat is not None and (np.asarray(seat).any() if isinstance(seat, np.ndarray) else any(seat)):
+        return True
+    return any(k in cols for k in ("rubric", "risk_counts", "csat_p1"))
+
+
+def _sequential_add(target: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+    """target[rows[i]] += values[i] in row order, in place (one unbuffered `np.add.at` on the
+    flattened arrays): each total grows exactly as one `+=` per record would make it."""
+    m = target.shape[1]
+    flat = (rows.astype(np.intp)[:, None] * m + np.arange(m)).ravel()
+    np.add.at(target.reshape(-1), flat, values.reshape(-1))
+
+
+def _add_to_groups(
+    groups: Sequence[_Group | None], group_codes: np.ndarray, counts: np.ndarray, sums: np.ndarray
+) -> None:
+    """Add each row to the group `groups[code]` (None: not counted), sums in row order."""
+    k = len(groups)
+    count_rows = np.zeros((k, _N_COUNTS), dtype=np.int64)
+    _sequential_add(count_rows, group_codes, counts)
+    sum_rows = np.array([g.sum_row() if g is not None else [0.0] * _N_SUMS for g in groups])
+    _sequential_add(sum_rows, group_codes, sums)
+    for g, c, s in zip(groups, count_rows.tolist(), sum_rows.tolist(), strict=True):
+        if g is not None:
+            g.add_counts(c)
+            g.set_sums(s)
 
 
 class KpiAccumulator:
@@ -319,10 +512,14 @@ class KpiAccumulator:
         self._outcomes: dict[str, int] = {}
         self._churn_high = 0
         self._xs_by_fit: dict[str, list[int]] = {}
-        self._sample: list[dict[str, Any]] = []
-        self._seen = 0
-        self._rng = random.Random(seed)
+        self._reservoir = _Reservoir(self.sample_size, seed)
         self._human: list[dict[str, Any]] = []
+        # Contact sums of agents fed by column batches (`contacts_finished`): one row per
+        # agent, kept apart from the `_Group`s so a batch updates ~150 agents with two numpy
+        # calls; `breakdowns()` adds them to the agent's `_Group`.
+        self._batch_rows: dict[str, int] = {}
+        self._batch_counts = np.zeros((0, _N_COUNTS), dtype=np.int64)
+        self._batch_sums = np.zeros((0, _N_SUMS), dtype=np.float64)
 
     # -- queue events ---------------------------------------------------------------------
     def _channel(self, channel: str | None) -> _Group | None:
@@ -339,6 +536,12 @@ class KpiAccumulator:
         if t is None:
             return None
         key = int(t // self.interval_s)
+        row = self._intervals.get(key)
+        if row is None:
+            row = self._intervals[key] = [0.0] * 10
+        return row
+
+    def _interval_row(self, key: int) -> list[float]:
         row = self._intervals.get(key)
         if row is None:
             row = self._intervals[key] = [0.0] * 10
@@ -484,14 +687,224 @@ class KpiAccumulator:
             self._human.append(dict(record))
 
     def _sample_record(self, record: Mapping[str, Any]) -> None:
-        """Reservoir sample (algorithm R, seeded) of contact spans for the timeline chart."""
-        self._seen += 1
-        if len(self._sample) < self.sample_size:
-            self._sample.append(timeline_entry(record))
+        """Reservoir sample (seeded, see `_Reservoir`) of contact spans for the timeline."""
+        res = self._reservoir
+        res.seen += 1
+        if res.seen < res.next:
             return
-        j = self._rng.randrange(self._seen)
-        if j < self.sample_size:
-            self._sample[j] = timeline_entry(record)
+        res.put(res.advance(), timeline_entry(record))
+
+    # -- column batches -------------------------------------------------------------------
+    def contacts_finished(self, cols: Mapping[str, Any]) -> None:
+        """Count a batch of finished contacts held as columns (see `sandbox.columns`).
+
+        Same effect as `contact_finished(r)` for each of `records_from_columns(cols)` in
+        order: counts and the timeline sample are identical; float sums are added in row
+        order from the running totals (`np.add.at`), so they are bit-identical too, except
+        for an agent fed by both paths, whose per-record and batch sums are added at reading
+        time (differences at the last bits, ~1e-16 relative). Meant for answered bot
+        contacts; a batch holding abandoned or human-seat rows is counted record by record.
+        """
+        n = column_length(cols)
+        if n == 0:
+            return
+        if _needs_records(cols, n):
+            for record in records_from_columns(cols):
+                self.contact_finished(record)
+            return
+        handle = _floats(cols, "handle_s", n, 0.0)
+        csat = _floats(cols, "csat_mean", n, np.nan)
+        has_csat = ~np.isnan(csat)
+        churn = _floats(cols, "churn", n, np.nan)
+        has_churn = ~np.isnan(churn)
+        offered = _flags(cols, "cross_sell_offered", n)
+        accepted = offered & _flags(cols, "cross_sell_accepted", n)
+        resolved, out_names, out_codes = self._resolved(cols, n)
+        rubric = np.full((n, len(RUBRIC_KEYS)), np.nan)
+        for i, k in enumerate(RUBRIC_KEYS):
+            col = cols.get(f"rubric_{k}")
+            if col is not None:
+                rubric[:, i] = col
+        has_rubric = ~np.isnan(rubric)
+        # one row per contact: what `_Group.finish` adds (missing values add 0, exactly)
+        counts = np.empty((n, _N_COUNTS), dtype=np.int64)
+        counts[:, 0] = 1
+        counts[:, 1] = resolved
+        counts[:, 2] = has_csat
+        counts[:, 3] = has_churn
+        counts[:, 4] = offered
+        counts[:, 5] = accepted
+        counts[:, 6] = _ints(cols, "risk_points", n)
+        counts[:, 7:] = has_rubric
+        sums = np.empty((n, _N_SUMS), dtype=np.float64)
+        sums[:, 0] = handle
+        sums[:, 1] = np.where(has_csat, csat, 0.0)
+        sums[:, 2] = np.where(has_csat, _floats(cols, "csat_top_box", n, 0.0), 0.0)
+        sums[:, 3] = np.where(has_churn, churn, 0.0)
+        sums[:, 4:] = np.where(has_rubric, rubric, 0.0)
+
+        _add_to_groups([self._total], np.zeros(n, dtype=np.intp), counts, sums)
+        self._batch_agents(cols, n, counts, sums)
+        channels = cols.get("channel")
+        if channels is not None:
+            names, ch_codes = codes(channels)
+            groups = [None if c is None else self._channel(c) for c in names]
+            _add_to_groups(groups, ch_codes, counts, sums)
+
+        outcomes = self._outcomes
+        for name, count in zip(
+            out_names, np.bincount(out_codes, minlength=len(out_names)).tolist(), strict=True
+        ):
+            outcomes[name] = outcomes.get(name, 0) + count
+        bins = np.minimum(handle // HANDLE_BIN_S, HANDLE_BINS).astype(np.int64)
+        hist = np.bincount(bins % (HANDLE_BINS + 1), minlength=HANDLE_BINS + 1).tolist()
+        self._handle_hist = [a + b for a, b in zip(self._handle_hist, hist, strict=True)]
+        probs = _csat_probs(cols, n)
+        if probs is not None:
+            start = np.array([self._csat_dist])
+            _sequential_add(start, np.zeros(len(probs), dtype=np.intp), probs)
+            self._csat_dist = start[0].tolist()
+        risk_counts = self._risk_counts
+        for key, column in _RISK_COLUMNS:
+            if column in cols:
+                risk_counts[key] += int(_ints(cols, column, n).sum())
+        self._churn_high += int(np.count_nonzero(has_churn & (churn >= self.high_churn)))
+        if offered.any():
+            self._batch_cross_sell(cols, n, offered, accepted)
+        if "arrived_at" in cols:
+            self._batch_intervals(cols, n, handle, has_csat, sums[:, 1])
+        self._batch_sample(cols, n)
+
+    def _resolved(self, cols: Mapping[str, Any], n: int) -> tuple[np.ndarray, list[str], Any]:
+        """Per row: resolved on this contact, and the outcome names with each row's code."""
+        outcome = cols.get("outcome")
+        if outcome is None:
+            return _flags(cols, "resolved", n), ["unknown"], np.zeros(n, dtype=np.intp)
+        uniq, out_codes = codes(outcome)
+        names = [str(u or "unknown") for u in uniq]
+        resolved = np.array([name in RESOLVING_OUTCOMES for name in names], dtype=bool)[out_codes]
+        if None in uniq:  # no outcome: the record's `resolved` flag decides
+            none = out_codes == uniq.index(None)
+            resolved[none] = _flags(cols, "resolved", n)[none]
+        return resolved, names, out_codes
+
+    def _batch_agents(
+        self, cols: Mapping[str, Any], n: int, counts: np.ndarray, sums: np.ndarray
+    ) -> None:
+        agent_ids = cols.get("agent_id")
+        if agent_ids is None:
+            return
+        uniq, agent_codes = codes(agent_ids)
+        keys = [None if a is None else str(a) for a in uniq]
+        found = list(map(self._batch_rows.get, keys))
+        if None in found:  # agents new to the batch path (or rows without an agent)
+            for j, key in enumerate(keys):
+                if found[j] is None and key is not None:
+                    self._agent(key)
+                    found[j] = self._batch_row(key)
+            found = [-1 if r is None else r for r in found]
+        rows = np.array(found, dtype=np.intp)
+        groups = list(map(self._agents.get, keys))
+        unset = [(j, g) for j, g in enumerate(groups) if g is not None and g.policy is None]
+        if unset:  # the first non-empty policy of the agent's rows, as record by record
+            policy = cols.get("policy")
+            for j, group in unset:
+                for i in np.flatnonzero(agent_codes == j).tolist():
+                    if policy is not None and policy[i]:
+                        group.policy = str(policy[i])
+                        break
+        row_of = rows[agent_codes]
+        if (row_of < 0).any():
+            keep = row_of >= 0
+            row_of, counts, sums = row_of[keep], counts[keep], sums[keep]
+        _sequential_add(self._batch_counts, row_of, counts)
+        _sequential_add(self._batch_sums, row_of, sums)
+
+    def _batch_row(self, agent_id: str) -> int:
+        row = self._batch_rows[agent_id] = len(self._batch_rows)
+        if row >= len(self._batch_counts):
+            grow = max(64, len(self._batch_counts))
+            self._batch_counts = np.vstack(
+                [self._batch_counts, np.zeros((grow, _N_COUNTS), dtype=np.int64)]
+            )
+            self._batch_sums = np.vstack([self._batch_sums, np.zeros((grow, _N_SUMS))])
+        return row
+
+    def _agent_group(self, agent_id: str) -> _Group:
+        """The agent's `_Group` with the sums of its batch-fed contacts added."""
+        group = self._agents[agent_id]
+        row = self._batch_rows.get(agent_id)
+        if row is None:
+            return group
+        return group.merged(self._batch_counts[row].tolist(), self._batch_sums[row].tolist())
+
+    def _batch_cross_sell(
+        self, cols: Mapping[str, Any], n: int, offered: np.ndarray, accepted: np.ndarray
+    ) -> None:
+        """Offers and acceptances by fit word (`fit_label` of each distinct label/level)."""
+        idx = np.flatnonzero(offered)
+        labels = cols.get("cross_sell_fit_label")
+        if labels is None:
+            label_names: list[Any] = [None]
+            label_codes = np.zeros(len(idx), dtype=np.intp)
+        else:
+            label_names, all_codes = codes(labels)
+            label_codes = all_codes[idx]
+        fits = cols.get("cross_sell_fit")
+        if fits is None:
+            fit_values: list[Any] = [None] * len(idx)
+        else:
+            fit_values = column_list("cross_sell_fit", np.asarray(fits)[idx])
+        fit_names, fit_codes = codes(fit_values)
+        pair = label_codes * len(fit_names) + fit_codes
+        pairs, pair_codes = np.unique(pair, return_inverse=True)
+        n_offered = np.bincount(pair_codes, minlength=len(pairs)).tolist()
+        took = np.bincount(pair_codes, weights=accepted[idx], minlength=len(pairs))
+        n_accepted = took.astype(np.int64)
+        by_fit = self._xs_by_fit
+        for p, o, a in zip(pairs.tolist(), n_offered, n_accepted.tolist(), strict=True):
+            rec = {
+                "cross_sell_fit_label": label_names[p // len(fit_names)],
+                "cross_sell_fit": fit_names[p % len(fit_names)],
+            }
+            entry = by_fit.setdefault(fit_label(rec), [0, 0])
+            entry[0] += o
+            entry[1] += a
+
+    def _batch_intervals(
+        self,
+        cols: Mapping[str, Any],
+        n: int,
+        handle: np.ndarray,
+        has_csat: np.ndarray,
+        csat: np.ndarray,
+    ) -> None:
+        arrived = _floats(cols, "arrived_at", n, np.nan)
+        keep = ~np.isnan(arrived)
+        keys = arrived[keep] // self.interval_s
+        uniq, key_codes = np.unique(keys, return_inverse=True)
+        rows = [self._interval_row(int(k)) for k in uniq.tolist()]
+        values = np.stack([np.ones(len(keys)), handle[keep], has_csat[keep], csat[keep]], axis=1)
+        start = np.array([r[6:10] for r in rows])
+        _sequential_add(start, key_codes.reshape(-1), values)
+        for r, new in zip(rows, start.tolist(), strict=True):
+            r[6:10] = new
+
+    def _batch_sample(self, cols: Mapping[str, Any], n: int) -> None:
+        """The rows that enter the reservoir (all of them while it fills, then a few)."""
+        res = self._reservoir
+        if res.seen + n < res.next:
+            res.seen += n
+            return
+        plan = res.plan(n)
+        picked = np.array([row for row, _ in plan], dtype=np.intp)
+        fields = {
+            key: column_list(key, col[picked]) if isinstance(col, np.ndarray)
+            else [col[i] for i in picked.tolist()]
+            for key in _TIMELINE_KEYS if (col := cols.get(key)) is not None
+        }  # fmt: skip
+        for j, (_, slot) in enumerate(plan):
+            res.put(slot, timeline_entry({key: values[j] for key, values in fields.items()}))
 
     # -- reading --------------------------------------------------------------------------
     def kpis(self) -> dict[str, Any]:
@@ -521,7 +934,7 @@ class KpiAccumulator:
         csat_total = sum(self._csat_dist)
         agents = []
         for agent_id in sorted(self._agents):
-            g = self._agents[agent_id]
+            g = self._agent_group(agent_id)
             row = {"agent_id": agent_id, "human": g.human, "policy": g.policy,
                    **g.contact_figures()}  # fmt: skip
             row["occupancy"] = _occupancy(g.busy_s, g.staffed_s)
@@ -588,7 +1001,9 @@ class KpiAccumulator:
 
     def timeline_sample(self) -> list[dict[str, Any]]:
         """The seeded reservoir sample of contact spans, in arrival order."""
-        return sorted(self._sample, key=lambda e: (e.get("arrived_at") or 0.0, e["contact_id"]))
+        return sorted(
+            self._reservoir.items, key=lambda e: (e.get("arrived_at") or 0.0, e["contact_id"])
+        )
 
     def human_records(self) -> list[dict[str, Any]]:
         """Full records of human-seat contacts, in the order they finished."""

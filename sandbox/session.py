@@ -65,6 +65,10 @@ def _clock(seconds: float) -> str:
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+#: Records per batch when bot contacts are batch-played (sandbox/engine/batch_play.py).
+BATCH_PLAY_SIZE = 2048
+
+
 class Session:
     """A running scenario. See the module docstring and docs/session-api.md."""
 
@@ -77,6 +81,7 @@ class Session:
         out_dir: Path | str | None = None,
         lang: str = "zh-CN",
         batch: int = 256,
+        batch_play: bool = True,
     ):
         from sandbox.kpis import KpiAccumulator
 
@@ -106,7 +111,7 @@ class Session:
         self._alerts: deque[dict[str, Any]] = deque(maxlen=MAX_ALERTS)
         self._abandoned: deque[dict[str, Any]] = deque(maxlen=MAX_ALERTS)
         self._writers: list[Any] = []
-        sinks = []
+        writers = []
         self._event_log = None
         if self.out_dir is not None:
             from sandbox.results import ContactsCsvWriter, EventLog
@@ -115,8 +120,8 @@ class Session:
             csv = ContactsCsvWriter(self.out_dir / "contacts.csv")
             self._event_log = EventLog(self.out_dir / "events.jsonl")
             self._writers = [csv, self._event_log]
-            sinks.append(csv.write)
-        self.recorder = Recorder(self.kpi, self.seed, batch=batch, sinks=sinks)
+            writers.append(csv)
+        self.recorder = Recorder(self.kpi, self.seed, batch=batch, writers=writers)
         self.models = load_models()
         _tune_gc()
         self.warnings: list[str] = []
@@ -129,15 +134,26 @@ class Session:
             predict_now=self.recorder.predict_now,
             knowledge=self._knowledge,
             flush=self.recorder.flush,
+            deferred=self.recorder.defer,
         )
         # Live outcome KPIs: with human seats, predictions are cut every 30 s of sim time (the
         # trainee watches their CSAT move); without, every `batch` contacts (~3 sim-minutes of
         # full-day). Both points are fixed in sim time, so replays batch identically.
         flush_every = 30.0 if sc.seats else 0.0
         self.center = ContactCenter(
-            sc, self.seed, hooks, human_policy=human_policy, flush_every=flush_every
+            sc,
+            self.seed,
+            hooks,
+            human_policy=human_policy,
+            flush_every=flush_every,
+            batch_play=batch_play,
         )
         self.env = self.center.env
+        self.recorder.player = self.center.batch_play
+        if self.center.batch_play is not None:
+            # batch play costs per distinct journey state, not per contact: bigger batches
+            # share more (still a fixed count, so replays cut the same batches)
+            self.recorder.batch = max(batch, BATCH_PLAY_SIZE)
         self.finished = False
         self._closed = False
         self._kpi_cache: tuple[Any, dict[str, Any]] | None = None

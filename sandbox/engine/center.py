@@ -27,6 +27,7 @@ import simpy
 from customer_models.personas import PersonaMix, sample_personas
 from journeys.policies import PolicyError, choose
 from sandbox.engine.arrivals import interval_batches
+from sandbox.engine.batch_play import BatchPlayer
 from sandbox.engine.contact import ContactPlay, text_of
 from sandbox.engine.pace import journey_pace
 from sandbox.engine.streams import BlockRng, Streams, policy_rng, service_seed
@@ -35,6 +36,8 @@ from sandbox.scenario import AgentGroup, Scenario
 MAX_STEPS = 400
 #: Pre-drawn numbers per contact (about ten agent actions' worth; more come from the
 #: contact's own seeded generator).
+#: Policy uniforms pre-drawn per contact for batch play (three per decision).
+POLICY_UNIFORMS = 24
 RX_NORMALS, RX_UNIFORMS, SV_NORMALS, SV_UNIFORMS = (
     30,
     8,
@@ -103,6 +106,7 @@ class Contact:
     """A customer contact while it is waiting or being handled."""
 
     __slots__ = (
+        "_persona",
         "agent",
         "answered",
         "arrived",
@@ -110,26 +114,33 @@ class Contact:
         "channel",
         "decided_log",
         "decision",
+        "handle_s",
         "id",
         "journey",
+        "line_s",
+        "pace_s",
         "patience",
         "pending",
         "pending_since",
-        "persona",
+        "people",
         "play",
         "priority",
+        "row",
         "seed",
         "seq",
         "status",
+        "wait_s",
     )  # fmt: skip
 
-    def __init__(self, cid: str, seq: int, channel: str, journey: Any, persona: Any, seed: int,
-                 arrived: float, patience: float, priority: int):  # fmt: skip
+    def __init__(self, cid: str, seq: int, channel: str, journey: Any, people: Any, row: int,
+                 seed: int, arrived: float, patience: float, priority: int):  # fmt: skip
         self.id = cid
         self.seq = seq
         self.channel = channel
         self.journey = journey
-        self.persona = persona
+        self.people = people  # the arrival batch's persona columns and this customer's row
+        self.row = row
+        self._persona: Any = None
         self.seed = seed
         self.arrived = arrived
         self.patience = patience
@@ -143,6 +154,19 @@ class Contact:
         self.pending_since = 0.0
         self.decided_log: list[dict[str, Any]] = []
         self.blocks: tuple[Any, ...] | None = None
+        self.handle_s = 0.0  # drawn handle time (batch-played bot contacts)
+        self.wait_s = 0.0
+        self.line_s = 0.0
+        self.pace_s: float | None = None
+
+    @property
+    def persona(self) -> Any:
+        """The customer as a `Persona`, built on first use (most bot contacts never need the
+        object: their fields are read from the batch columns)."""
+        p = self._persona
+        if p is None:
+            p = self._persona = self.people.persona(self.row)
+        return p
 
 
 @dataclass
@@ -155,6 +179,8 @@ class Hooks:
     kpi: Any  # KpiAccumulator
     predict_now: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     flush: Callable[[], None] = field(default=lambda: None)
+    #: a finished bot contact whose journey is still to be played (batch play)
+    deferred: Callable[[Contact], None] = field(default=lambda _c: None)
     knowledge: Callable[[str], dict[str, Any] | None] = field(default=lambda _id: None)
 
 
@@ -169,6 +195,7 @@ class ContactCenter:
         *,
         human_policy: str | None = None,
         flush_every: float = 30.0,
+        batch_play: bool = True,
     ):
         self.scenario = scenario
         self.seed = seed
@@ -203,6 +230,11 @@ class ContactCenter:
         self._noise_sigma = self._noise()
         self._hangups = scenario.hangups
         self._paces: dict[tuple[str, float], float | None] = {}
+        self.batch_play = (
+            BatchPlayer(hangups=scenario.hangups)
+            if batch_play and scenario.service.model != "journey" and not self.detail_steps
+            else None
+        )
         self._build_agents()
         for ch in scenario.channels:
             if ch.arrivals_per_hour > 0:
@@ -322,6 +354,8 @@ class ContactCenter:
         r_con = self.streams.generator(f"contacts:{name}")
         r_rx = self.streams.generator(f"reactions:{name}")
         r_sv = self.streams.generator(f"service:{name}")
+        r_pol = self.streams.generator(f"policies:{name}")
+        batched = self.batch_play is not None
         prefix = name[0].upper()
         seq = 0
         env = self.env
@@ -349,6 +383,8 @@ class ContactCenter:
             # so a busy interval's draws cost 8 bytes a number, not a Python float's 32)
             rx_n, rx_u = r_rx.standard_normal((n, RX_NORMALS)), r_rx.random((n, RX_UNIFORMS))
             sv_n, sv_u = r_sv.standard_normal((n, SV_NORMALS)), r_sv.random((n, SV_UNIFORMS))
+            pol_u = r_pol.random((n, POLICY_UNIFORMS)) if batched else None
+            handles = self._drawn_handles(sv_n, sv_u) if batched else None
             fits = {
                 j: _accepts(journeys[j], people.columns)
                 for j in sorted(set(jidx.tolist()))
@@ -356,33 +392,42 @@ class ContactCenter:
             }
             times = batch.times.tolist()
             jlist, expo_l, seed_l = jidx.tolist(), expo.tolist(), seeds.tolist()
+            segments = people.columns["segment"].tolist()
+            blocks = (rx_n, rx_u, sv_n, sv_u, pol_u)
             for i in range(n):
                 j = jlist[i]
                 journey = journeys[j]
                 ok = fits.get(j)
-                persona = people.persona(i) if ok is None or ok[i] else pool.take(journey)
+                who, row = (people, i) if ok is None or ok[i] else pool.take(journey)
+                persona = None
                 if patience_mode == "none":
                     patience = math.inf
                 elif patience_mode == "exponential":
                     patience = expo_l[i] * ch.patience_mean_s
                 else:
+                    persona = who.persona(row)
                     patience = expo_l[i] * persona.patience_s[name]
                 seq += 1
                 delay = times[i] - env.now
                 if delay > 0:
                     yield env.timeout(delay)
+                segment = segments[i] if who is people else who.columns["segment"][row]
                 contact = Contact(
                     f"{prefix}{seq:06d}",
                     seq,
                     name,
                     journey,
-                    persona,
+                    who,
+                    row,
                     seed_l[i],
                     env.now,
                     patience,
-                    priority.get(persona.segment, 0),
+                    priority.get(str(segment), 0),
                 )
-                contact.blocks = (rx_n, rx_u, sv_n, sv_u, i)
+                contact.blocks = (*blocks, i)
+                contact._persona = persona
+                if batched:
+                    contact.handle_s = handles[i]
                 self._arrive(contact)
 
     def _arrive(self, c: Contact) -> None:
@@ -488,6 +533,14 @@ class ContactCenter:
                           "channel": c.channel, "journey_id": c.journey.id, "waited_s": round(wait, 3)})  # fmt: skip
         human = agent.seat_id is not None
         line_s = self._line_s[c.channel]
+        if self.batch_play is not None and not human:
+            # drawn handle time: the journey is played later, in a batch (batch_play.py)
+            c.wait_s = wait
+            c.line_s = line_s
+            c.pace_s = self._pace(c.journey, line_s)
+            done = self.env.timeout(c.handle_s)
+            done.callbacks.append(lambda _ev: self._complete_batched(c))
+            return
         c.play = ContactPlay(
             c.journey, c.persona, contact_id=c.id, seed=c.seed, channel=c.channel, wait_s=wait,
             speed=agent.speed, line_s=line_s, noise=self._noise_sigma, hangups=self._hangups,
@@ -503,7 +556,7 @@ class ContactCenter:
     def _rng_blocks(c: Contact) -> tuple[BlockRng, BlockRng] | None:
         if c.blocks is None:
             return None
-        rx_n, rx_u, sv_n, sv_u, i = c.blocks
+        rx_n, rx_u, sv_n, sv_u, _, i = c.blocks
         c.blocks = None
         return (
             BlockRng(c.seed, rx_n[i].tolist(), rx_u[i].tolist()),
@@ -716,6 +769,34 @@ class ContactCenter:
         self._refresh(agent)
         self._take_work(agent)
 
+    def _complete_batched(self, c: Contact) -> None:
+        """A batch-played bot contact's handle time is over: free the agent; the recorder
+        plays its journey with the next batch."""
+        now = self.env.now
+        agent = c.agent
+        assert agent is not None
+        agent.active.remove(c)
+        if not agent.active and agent.busy_since is not None:
+            self.hooks.kpi.agent_busy(agent.id, self._busy.stop(agent, now))
+        self.active.pop(c.id, None)
+        c.status = "done"
+        self.counts["finished"] += 1
+        self.hooks.event({"t": now, "type": "end", "contact_id": c.id, "agent_id": agent.id,
+                          "handle_s": round(c.handle_s, 3)})  # fmt: skip
+        self.hooks.deferred(c)
+        self._refresh(agent)
+        self._take_work(agent)
+
+    def _drawn_handles(self, sv_n: np.ndarray, sv_u: np.ndarray) -> list[float]:
+        """Handle times of an arrival batch for drawn service models, from each contact's
+        service row (the numbers `_draw_service` would take from it)."""
+        svc = self.scenario.service
+        mean = float(svc.mean_s or 0.0)
+        if svc.model == "exponential":
+            return (-np.log(1.0 - sv_u[:, 0]) * mean).tolist()
+        sigma = svc.sigma
+        return np.exp(math.log(mean) - sigma * sigma / 2.0 + sigma * sv_n[:, 0]).tolist()
+
     def _close_doors(self) -> None:
         """End of drain time: whoever still waits is turned away (counted as abandoned)."""
         for c in list(self.queued.values()):
@@ -816,7 +897,8 @@ class _PersonaPool:
         self.batch: Any = None
         self.used = np.zeros(0, dtype=bool)
 
-    def take(self, journey: Any) -> Any:
+    def take(self, journey: Any) -> tuple[Any, int]:
+        """(persona batch, row) of the first unused spare persona that fits `journey`."""
         for _ in range(64):
             if self.batch is not None:
                 free = _accepts(journey, self.batch.columns) & ~self.used
@@ -824,7 +906,7 @@ class _PersonaPool:
                 if len(hits):
                     k = int(hits[0])
                     self.used[k] = True
-                    return self.batch.persona(k)
+                    return self.batch, k
             self.batch = sample_personas(self.rng, self.SIZE, self.mix)
             self.used = np.zeros(self.SIZE, dtype=bool)
         raise RuntimeError(f"journey {journey.id!r}: its persona filter accepts almost nobody")

@@ -296,40 +296,7 @@ class ContactPlay:
         return seconds
 
     def _count(self, behaviours: tuple[str, ...], result: Any, hold_s: float) -> None:
-        counts = self.behaviours
-        for tag in behaviours:
-            counts[tag] = counts.get(tag, 0) + 1
-        if hold_s:
-            self.holds += 1
-            self.hold_s += hold_s
-        if "transfer" in behaviours:
-            self.transfers += 1
-        if "escalate" in behaviours:
-            self.escalated = True
-        risks = [risk_type(r) for r in result.risks] if result.risks else []
-        if risks:
-            self.risks.extend(risks)
-        offer = result.cross_sell
-        if offer:
-            fit = offer.get("fit") if isinstance(offer, dict) else getattr(offer, "fit", None)
-            level = FIT_LEVEL.get(str(fit), 2)
-            if self.cross_sell is None or level > self.cross_sell["level"]:
-                oid = (
-                    offer.get("offer") if isinstance(offer, dict) else getattr(offer, "offer", None)
-                )
-                self.cross_sell = {"offer": oid, "fit": str(fit), "level": level}
-        self.decisions.append(
-            {
-                "behaviours": behaviours,
-                "risks": risks,
-                "time_s": float(result.time_s),
-                "score": float(result.score or 0.0),
-                "triggers": [trigger_dict(e) for e in result.triggers] if result.triggers else [],
-                "cross_sell": self.cross_sell if offer else None,
-                "choice_id": result.choice_id,
-                "node_id": result.node_id,
-            }
-        )
+        count_step(self, behaviours, result, hold_s)
 
     def _push_mood(self) -> None:
         """Keep the journey's standard state (anger/trust/patience) in step with the mood;
@@ -447,3 +414,44 @@ _BLANK: dict[str, Any] = {
     **dict.fromkeys(_BEH_KEYS.values(), 0),
     **dict.fromkeys(_RISK_KEYS.values(), 0),
 }
+
+
+def count_step(acc: Any, behaviours: tuple[str, ...], result: Any, hold_s: float) -> None:
+    """Add one agent action to `acc`'s tallies (behaviour counts, holds, transfers,
+    escalation, risks, the best cross-sell offer, the per-decision list).
+
+    Shared by `ContactPlay` and batch play (`sandbox.engine.batch_play`), so both count alike."""
+    counts = acc.behaviours
+    for tag in behaviours:
+        counts[tag] = counts.get(tag, 0) + 1
+    if hold_s:
+        acc.holds += 1
+        acc.hold_s += hold_s
+    if "transfer" in behaviours:
+        acc.transfers += 1
+    if "escalate" in behaviours:
+        acc.escalated = True
+    risks = [risk_type(r) for r in result.risks] if result.risks else []
+    if risks:
+        acc.risks.extend(risks)
+    offer = result.cross_sell
+    if offer:
+        fit = offer.get("fit") if isinstance(offer, dict) else getattr(offer, "fit", None)
+        level = FIT_LEVEL.get(str(fit), 2)
+        if acc.cross_sell is None or level > acc.cross_sell["level"]:
+            oid = (
+                offer.get("offer") if isinstance(offer, dict) else getattr(offer, "offer", None)
+            )
+            acc.cross_sell = {"offer": oid, "fit": str(fit), "level": level}
+    acc.decisions.append(
+        {
+            "behaviours": behaviours,
+            "risks": risks,
+            "time_s": float(result.time_s),
+            "score": float(result.score or 0.0),
+            "triggers": [trigger_dict(e) for e in result.triggers] if result.triggers else [],
+            "cross_sell": acc.cross_sell if offer else None,
+            "choice_id": result.choice_id,
+            "node_id": result.node_id,
+        }
+    )

@@ -63,6 +63,26 @@ def apply_predictions(
     return records
 
 
+def apply_predictions_columns(cols: dict[str, Any], seed: int, models: Any = None) -> None:
+    """`apply_predictions` for a column batch (batch-played bot contacts), in place."""
+    from customer_models.features import encode_columns
+
+    models = models or load_models()
+    pred = models.predict(encode_columns(cols))
+    cols["csat_probs"] = np.asarray(pred.csat_probs, dtype=float)
+    cols["csat_mean"] = np.asarray(pred.csat_mean, dtype=float)
+    cols["csat_top_box"] = np.asarray(pred.csat_top_box, dtype=float)
+    cols["churn"] = np.asarray(pred.churn, dtype=float)
+    xsell = np.asarray(pred.cross_sell, dtype=float)
+    offered = np.asarray(cols["cross_sell_offered"], dtype=bool)
+    cols["cross_sell_p"] = np.where(offered, xsell, np.nan)
+    accepted = np.zeros(len(offered), dtype=np.int64)
+    ids = cols["contact_id"]
+    for i in np.flatnonzero(offered).tolist():
+        accepted[i] = int(accept_draw(seed, ids[i]) < xsell[i])
+    cols["cross_sell_accepted"] = accepted
+
+
 def explain(record: dict[str, Any], models: Any = None) -> dict[str, list[dict[str, Any]]]:
     """Top contributing factors behind a record's predictions, in both languages."""
     models = models or load_models()
@@ -86,11 +106,16 @@ class Recorder:
         *,
         batch: int = 256,
         sinks: list[Callable[[dict[str, Any]], None]] | None = None,
+        writers: list[Any] | None = None,
     ):
         self.kpi = kpi
         self.seed = seed
         self.batch = batch
         self.sinks = sinks or []
+        #: exports that take both a record (`write`) and a column batch (`write_columns`)
+        self.writers = writers or []
+        #: plays deferred bot contacts (set by the session when the centre batch-plays)
+        self.player: Any = None
         self.pending: list[dict[str, Any]] = []
         self.human: list[dict[str, Any]] = []
         self.finished = 0
@@ -112,17 +137,45 @@ class Recorder:
         if len(self.pending) >= self.batch:
             self.flush()
 
+    def defer(self, contact: Any) -> None:
+        """Buffer a finished bot contact whose journey is played at the next flush, with
+        the other deferred contacts of the batch (sandbox.engine.batch_play)."""
+        self.pending.append(contact)
+        if len(self.pending) >= self.batch:
+            self.flush()
+
     def flush(self) -> None:
-        """Predict and count every buffered record."""
+        """Predict and count every buffered record, in the order contacts finished (within a
+        batch, batch-played bot contacts come first)."""
         if not self.pending:
             return
         batch, self.pending = self.pending, []
+        records = [r for r in batch if type(r) is dict]
         apply_predictions(
-            [r for r in batch if not r.get("abandoned") and not r.get("_predicted")], self.seed
+            [r for r in records if not r.get("abandoned") and not r.get("_predicted")], self.seed
         )
-        for rec in batch:
+        played = [c for c in batch if type(c) is not dict]
+        if played:
+            # batch-played bot contacts first, as one batch (abandoned and human-seat records
+            # would otherwise cut it into slivers), then the others in finishing order
+            self._emit_played(played)
+        for rec in records:
             rec.pop("_predicted", None)
             self._emit(rec)
+
+    def _emit_played(self, contacts: list[Any]) -> None:
+        cols = self.player.play(contacts)
+        apply_predictions_columns(cols, self.seed)
+        self.finished += len(contacts)
+        self.kpi.contacts_finished(cols)
+        for writer in self.writers:
+            writer.write_columns(cols)
+        if self.sinks:  # record consumers (tools, tests) see every record, as dicts
+            from sandbox.columns import records_from_columns
+
+            for rec in records_from_columns(cols):
+                for sink in self.sinks:
+                    sink(rec)
 
     def predict_now(self, rec: dict[str, Any]) -> dict[str, Any]:
         """Predictions for one provisional record (the live "effect on CSAT")."""
@@ -132,5 +185,7 @@ class Recorder:
     def _emit(self, rec: dict[str, Any]) -> None:
         self.finished += 1
         self.kpi.contact_finished(rec)
+        for writer in self.writers:
+            writer.write(rec)
         for sink in self.sinks:
             sink(rec)

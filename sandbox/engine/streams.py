@@ -53,6 +53,11 @@ def journey_seed(contact_seed: int) -> int:
     return (contact_seed ^ _SALT_JOURNEY) & _MASK63
 
 
+def policy_seed(contact_seed: int) -> int:
+    """Seed of a contact's bot-policy stream."""
+    return (contact_seed ^ _SALT_POLICY) & _MASK63
+
+
 def policy_rng(contact_seed: int) -> Any:
     """The bot policy's stream for one contact (a `random.Random`, built on first use)."""
     return LazyRandom((contact_seed ^ _SALT_POLICY) & _MASK63)

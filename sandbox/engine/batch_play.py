@@ -1,0 +1,782 @@
+"""Bot contacts played through their journeys many at a time (numpy arrays, not objects).
+
+Why: when a scenario draws handle times (`service: exponential | lognormal`) a bot contact's
+handle time does not depend on its journey, so the SimPy model only needs the drawn time; the
+journey can be played later, together with hundreds of other finished contacts. Played one at
+a time that costs ~40 µs a contact; played as a batch it costs a few.
+
+How, without a second implementation of the journey language:
+- Contacts in the same *discrete* state (the `JourneyRun.state_key()`: node, state variables,
+  visits, path, triggers, persona fields the journey reads) behave identically given the same
+  draws, so the real `JourneyRun` steps once per (state, choice) and the result is memoised;
+  contacts only carry the id of their state.
+- The customer's mood (anger, trust, patience) is continuous, so it lives in arrays and moves
+  by the reaction model's array form (`customer_models.reaction_batch`), from the same
+  pre-drawn per-contact numbers the one-at-a-time `ContactPlay` would use.
+- Random route branches draw from each contact's own branch stream: those few transitions are
+  stepped per contact and the results merged back by state key.
+- Bot choices use `journeys.policies.choose_many` with per-contact uniforms.
+Per-path facts (behaviour counts, risks, rubric evidence) are computed once per distinct path.
+
+The output is one column batch (sandbox.columns) with the fields of `ContactPlay.record()`
+plus the centre's (agent, times, policy).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from customer_models import reaction_batch as rb
+from journeys import JourneyRun
+from journeys.policies import choose_many
+from journeys.vocabulary import BEHAVIOURS, RESOLVING_OUTCOMES, RISK_TYPES, STANDARD_STATE
+from sandbox.engine.contact import count_step
+from sandbox.engine.streams import journey_seed, reaction_rng
+from sandbox.scoring import contact_risk_points, efficiency_with_pace, score_contact
+
+MAX_STEPS = 400
+PERSONA_COLUMNS = (
+    "persona_id", "segment", "age_band", "temperament", "tenure_years", "contract", "products",
+    "value", "prior_contacts", "churn_risk",
+)  # fmt: skip
+_MOOD = ("anger", "trust", "patience")
+_BEH_COLS = tuple((tag, f"beh_{tag}") for tag in BEHAVIOURS)
+_RISK_COLS = tuple((r, f"risk_{r}") for r in RISK_TYPES)
+
+
+class _Tally:
+    """What `count_step` accumulates for one path (the per-decision list and counts)."""
+
+    __slots__ = (
+        "behaviours", "cross_sell", "decisions", "escalated", "hold_s", "holds", "risks",
+        "transfers",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.behaviours: dict[str, int] = {}
+        self.risks: list[str] = []
+        self.decisions: list[dict[str, Any]] = []
+        self.holds = 0
+        self.hold_s = 0.0
+        self.transfers = 0
+        self.escalated = False
+        self.cross_sell: dict[str, Any] | None = None
+
+
+class _Step:
+    """A memoised transition's facts that the arrays need."""
+
+    __slots__ = ("behaviours", "hold", "lines", "noise", "result", "time_s")
+
+    def __init__(self, result: Any):
+        self.result = result
+        self.behaviours = tuple(result.behaviours)
+        self.noise = rb.consumes_noise(self.behaviours)
+        self.hold = "hold" in self.behaviours
+        self.time_s = float(result.time_s)
+        self.lines = sum(1 for line in result.lines if line.speaker == "customer")
+
+
+_RANDOM = object()
+
+
+class JourneyTable:
+    """The discrete states of one journey met so far, and the memoised transitions."""
+
+    def __init__(self, journey: Any):
+        self.journey = journey
+        self.kind = journey.kind
+        self.sync = tuple(v for v in STANDARD_STATE if v in journey.state)
+        # The mood-synced variables (anger/trust/patience) an expression reads are part of the
+        # discrete state; the others are not (their scripted effects are applied to the mood
+        # arrays directly, `sync_effects`), or every contact would be a state of its own.
+        read = _names_read(journey)
+        self.pushed = tuple(v for v in self.sync if v in read)
+        self.persona_fields = tuple(
+            f for f in _persona_fields(journey) if f not in self.sync or f in self.pushed
+        )
+        self.effects: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self.runs: list[JourneyRun] = []
+        self.ids: dict[tuple[Any, ...], int] = {}
+        self.trans: dict[tuple[int, Any], Any] = {}
+        self.steps: list[_Step] = []
+        self.step_ids: dict[int, int] = {}
+        self.views: dict[int, tuple[list[Any], frozenset[str]]] = {}
+        self.initial: dict[tuple[Any, ...], int] = {}
+        self.traces: dict[tuple[int, int], int] = {(-1, -1): 0}
+        self.trace_parent: list[tuple[int, int]] = [(-1, -1)]
+        self.summaries: dict[tuple[int, int], dict[str, Any]] = {}
+
+    # -- states ---------------------------------------------------------------------------
+    def intern(self, run: JourneyRun) -> int:
+        key = run.state_key()
+        sid = self.ids.get(key)
+        if sid is None:
+            sid = self.ids[key] = len(self.runs)
+            self.runs.append(run)
+        return sid
+
+    def start_state(self, persona: tuple[Any, ...]) -> int:
+        sid = self.initial.get(persona)
+        if sid is None:
+            run = JourneyRun(self.journey, 0, dict(zip(self.persona_fields, persona, strict=True)))
+            sid = self.initial[persona] = self.intern(run)
+        return sid
+
+    def step_id(self, result: Any) -> int:
+        """A stable index for a StepResult (the traces refer to it)."""
+        k = self.step_ids.get(id(result))
+        if k is None:
+            k = self.step_ids[id(result)] = len(self.steps)
+            self.steps.append(_Step(result))
+        return k
+
+    def transition(self, sid: int, op: tuple[Any, ...]) -> Any:
+        """(new state id, step index) of a deterministic transition, or `_RANDOM` when the
+        transition draws random route branches (then `apply_one` steps each contact)."""
+        key = (sid, op)
+        hit = self.trans.get(key)
+        if hit is None:
+            run = self.runs[sid].copy()
+            probe = _NoDraws()
+            run._rng_obj = probe  # type: ignore[assignment]
+            result = _apply(run, op)
+            if probe.used:
+                hit = _RANDOM
+            else:
+                hit = (self.intern(run), self.step_id(result) if result is not None else -1)
+            self.trans[key] = hit
+        return hit
+
+    def apply_one(self, sid: int, op: tuple[Any, ...], seed: int) -> tuple[int, int]:
+        """A transition with random branches for one contact, from its own branch stream."""
+        import random
+
+        run = self.runs[sid].copy()
+        rng = random.Random(journey_seed(seed))
+        for _ in range(run._draws):
+            rng.random()
+        run._rng_obj = rng
+        result = _apply(run, op)
+        return self.intern(run), self.step_id(result) if result is not None else -1
+
+    def sync_effects(self, sid: int, choice_id: str) -> tuple[Any, ...]:
+        """The choice's scripted effects on mood-synced variables: (name, var, ops)."""
+        node_id = self.runs[sid].node_id
+        key = (node_id, choice_id)
+        hit = self.effects.get(key)
+        if hit is None:
+            choice = next(c for c in self.journey.nodes[node_id].choices if c.id == choice_id)
+            per_var: dict[str, list[tuple[str, Any]]] = {}
+            for eff in choice.effects:
+                if eff.var in self.sync:
+                    per_var.setdefault(eff.var, []).append((eff.op, eff.value))
+            hit = self.effects[key] = tuple(
+                (v, self.journey.state[v], tuple(ops)) for v, ops in per_var.items()
+            )
+        return hit
+
+    def available(self, sid: int) -> tuple[list[Any], frozenset[str]]:
+        hit = self.views.get(sid)
+        if hit is None:
+            run = self.runs[sid]
+            hit = self.views[sid] = (
+                run.choices(),
+                frozenset(run.required_behaviours or ()),
+            )
+        return hit
+
+    def trace(self, parent: int, step: int) -> int:
+        key = (parent, step)
+        tid = self.traces.get(key)
+        if tid is None:
+            tid = self.traces[key] = len(self.trace_parent)
+            self.trace_parent.append(key)
+        return tid
+
+    # -- per-path facts --------------------------------------------------------------------
+    def summary(self, tid: int, sid: int) -> dict[str, Any]:
+        """Counts, risks and rubric evidence of one path (memoised)."""
+        key = (tid, sid)
+        hit = self.summaries.get(key)
+        if hit is not None:
+            return hit
+        chain: list[int] = []
+        t = tid
+        while t > 0:
+            parent, step = self.trace_parent[t]
+            chain.append(step)
+            t = parent
+        tally = _Tally()
+        for k in reversed(chain):
+            st = self.steps[k]
+            if st.result.choice_id is None:  # start/end: no agent action
+                continue
+            count_step(tally, st.behaviours, st.result, st.time_s if st.hold else 0.0)
+        run = self.runs[sid]
+        outcome = str(run.outcome or "unresolved")
+        resolved = outcome in RESOLVING_OUTCOMES
+        escalated = tally.escalated or outcome == "escalated"
+        transfers = tally.transfers + (1 if outcome == "transferred" and not tally.transfers else 0)
+        run_risks = run.risks
+        extra = None
+        if run_risks or tally.risks:
+            risk_counts = Counter(run_risks)
+            in_decisions = Counter(tally.risks)
+            if risk_counts != in_decisions:
+                extra = list((risk_counts - in_decisions).elements())
+                risk_counts.update(in_decisions - risk_counts)
+        else:
+            risk_counts = Counter()
+        evidence = score_contact(
+            tally.decisions, kind=self.kind, outcome=outcome, handle_s=0.0, risks=extra
+        )
+        xs = tally.cross_sell
+        hit = self.summaries[key] = {
+            "outcome": outcome,
+            "resolved": int(resolved),
+            "escalated": int(escalated),
+            "transfers": transfers,
+            "holds": tally.holds,
+            "hung_up_outcome": outcome == "customer_hung_up",
+            "risk_points": contact_risk_points(risk_counts) if risk_counts else 0,
+            "evidence": evidence,
+            "score": float(run.score or 0.0),
+            "cross_sell": xs,
+            "behaviours": dict(tally.behaviours),
+            "risk_counts": dict(risk_counts),
+        }
+        return hit
+
+
+class _NoDraws:
+    """Stands in for a run's branch stream to detect transitions that draw."""
+
+    used = False
+
+    def random(self) -> float:
+        self.used = True
+        return 0.0
+
+
+def _apply(run: JourneyRun, op: tuple[Any, ...]) -> Any:
+    kind = op[0]
+    if kind == "push":
+        for name, value in op[1]:
+            if run._state.get(name) != value:
+                run.set_state(name, value)
+        return None
+    if kind == "start":
+        return run.start()
+    if kind == "choose":
+        return run.choose(op[1])
+    return run.end(op[1])
+
+
+def _names_read(journey: Any) -> set[str]:
+    """State variables read by any expression of the journey (conditions and routes)."""
+    names: set[str] = set()
+    for node in journey.nodes.values():
+        for c in node.choices:
+            if c.condition is not None:
+                names |= c.condition.names()
+        for entry in node.route:
+            cond = getattr(entry, "condition", None)
+            if cond is not None:
+                names |= cond.names()
+    return names
+
+
+def _persona_fields(journey: Any) -> tuple[str, ...]:
+    """Persona fields the journey can see: read by an expression or seeding a state var."""
+    fields: set[str] = {n for n, v in journey.state.items() if v.from_persona}
+    for node in journey.nodes.values():
+        for c in node.choices:
+            if c.condition is not None:
+                fields |= c.condition.calls("persona")
+        for entry in node.route:
+            cond = getattr(entry, "condition", None)
+            if cond is not None:
+                fields |= cond.calls("persona")
+    return tuple(sorted(fields))
+
+
+class _Group:
+    """Arrays of one (journey, policy) group of contacts while they are played."""
+
+    def __init__(self, n: int):
+        self.sid = np.zeros(n, dtype=np.intp)
+        self.tid = np.zeros(n, dtype=np.intp)
+        self.done = np.zeros(n, dtype=bool)
+        self.handle = np.zeros(n)
+        self.hold = np.zeros(n)
+        self.hung = np.zeros(n, dtype=bool)
+        self.npos = np.zeros(n, dtype=np.intp)
+        self.upos = np.zeros(n, dtype=np.intp)
+        self.ppos = np.zeros(n, dtype=np.intp)
+
+
+class BatchPlayer:
+    """Plays finished bot contacts of drawn-service scenarios in batches (see module doc)."""
+
+    def __init__(self, *, hangups: bool):
+        self.hangups = hangups
+        self.tables: dict[int, JourneyTable] = {}
+        self._fallback: dict[int, np.random.Generator] = {}
+
+    def table(self, journey: Any) -> JourneyTable:
+        t = self.tables.get(id(journey))
+        if t is None or t.journey is not journey:
+            t = self.tables[id(journey)] = JourneyTable(journey)
+        return t
+
+    # -- entry point ----------------------------------------------------------------------
+    def play(self, contacts: list[Any]) -> dict[str, Any]:
+        """Columns (sandbox.columns layout, without predictions) for finished bot contacts.
+
+        Each contact provides: id, channel, journey, people/row (its persona), seed, blocks
+        (pre-drawn reaction normals/uniforms and policy uniforms), wait_s, arrived,
+        answered, handle_s, agent (id, policy, speed), line_s, pace_s."""
+        n = len(contacts)
+        cols = _persona_columns(contacts)
+        anger = cols["anger"].astype(float)
+        trust = cols["trust"].astype(float)
+        patience = cols["patience"].astype(float)
+        types = rb.PersonaTypes.from_arrays(
+            cols["age_band"].astype(str),
+            cols["temperament"].astype(str),
+            cols["segment"].astype(str),
+        )
+        out = _Out(n)
+        groups: dict[int, list[int]] = {}
+        for i, c in enumerate(contacts):
+            groups.setdefault(id(c.journey), []).append(i)
+        for idx in groups.values():
+            rows = np.asarray(idx, dtype=np.intp)
+            self._play_group(contacts, rows, cols, anger, trust, patience, types, out)
+        self._fallback.clear()
+        return out.columns(contacts, cols, anger, trust, patience)
+
+    # -- one group ------------------------------------------------------------------------
+    def _play_group(self, contacts, rows, cols, anger, trust, patience, types, out):
+        first = contacts[int(rows[0])]
+        table = self.table(first.journey)
+        m = len(rows)
+        g = _Group(m)
+        A, T, P = anger[rows], trust[rows], patience[rows]
+        ty = types.take(rows)
+        wait = np.fromiter((contacts[i].wait_s for i in rows), float, m)
+        speed = np.fromiter((contacts[i].agent.speed for i in rows), float, m)
+        line_s = np.fromiter((contacts[i].line_s for i in rows), float, m)
+        seeds = [contacts[i].seed for i in rows]
+        policies = [contacts[i].agent.policy for i in rows]
+        names = sorted(set(policies))
+        policy_code = np.array([names.index(p) for p in policies], dtype=np.intp)
+        normals, uniforms, pdraws = _stack_blocks(contacts, rows)
+        persona_keys = (
+            list(zip(*(cols[f][rows].tolist() for f in table.persona_fields), strict=True))
+            if table.persona_fields
+            else [()] * m
+        )
+        # begin: the queue wait drains patience, the mood is pushed, the journey starts
+        P = np.maximum(0.0, P + rb.drain_many(ty, A, wait, "wait"))
+        for i in range(m):
+            g.sid[i] = table.start_state(persona_keys[i])
+        peak = A.copy()
+        self._push(table, g, np.arange(m), A, T, P, seeds)
+        self._op_all(table, g, np.arange(m), ("start",), seeds)
+        self._spend_lines(table, g, np.arange(m), ty, A, P, line_s)
+        steps = 0
+        while True:
+            live = np.flatnonzero(~g.done)
+            live = live[[not table.runs[s].finished for s in g.sid[live].tolist()]]
+            if not len(live):
+                break
+            steps += 1
+            if steps > MAX_STEPS:
+                self._op_all(table, g, live, ("end", "unresolved"), seeds)
+                break
+            sids, inverse = np.unique(g.sid[live], return_inverse=True)
+            for j, sid in enumerate(sids.tolist()):
+                sub = live[inverse == j]
+                views, pending = table.available(sid)
+                if not views:  # a dead end: the contact ends unresolved
+                    self._op_all(table, g, sub, ("end", "unresolved"), seeds)
+                    continue
+                for choice_id, who in self._decide(
+                    names, policy_code, views, pending, sub, pdraws, g, seeds
+                ):
+                    self._act(table, g, who, choice_id, ty, A, T, P, peak, speed,
+                              line_s, normals, uniforms, seeds)  # fmt: skip
+        anger[rows], trust[rows], patience[rows] = A, T, P
+        out.fill(rows, table, g, peak)
+
+    def _decide(self, names, policy_code, views, pending, sub, pdraws, g, seeds):
+        """(choice id, contacts) pairs: each contact's bot policy picks from `views`."""
+        picked: dict[str, list[np.ndarray]] = {}
+        codes = policy_code[sub]
+        for code in np.unique(codes).tolist() if len(names) > 1 else (0,):
+            part = sub[codes == code] if len(names) > 1 else sub
+            policy = names[code]
+            draws = _policy_draws(pdraws, g, part, seeds, policy, self._fallback)
+            candidates, pick = choose_many(policy, views, pending, draws)
+            if len(candidates) == 1:
+                picked.setdefault(candidates[0].id, []).append(part)
+                continue
+            for k in np.unique(pick).tolist():
+                picked.setdefault(candidates[k].id, []).append(part[pick == k])
+        out = []
+        for choice_id, parts in picked.items():
+            who = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+            out.append((choice_id, who))
+        return out
+
+    def _op_all(self, table, g, who, op, seeds) -> list[int]:
+        """Apply `op` to contacts `who` (grouped by state); returns step ids per contact."""
+        steps = [-1] * len(who)
+        sids = g.sid[who].tolist()
+        cache: dict[int, Any] = {}
+        for pos, (i, sid) in enumerate(zip(who.tolist(), sids, strict=True)):
+            hit = cache.get(sid)
+            if hit is None:
+                hit = cache[sid] = table.transition(sid, op)
+            if hit is _RANDOM:
+                new, step = table.apply_one(sid, op, seeds[i])
+            else:
+                new, step = hit
+            g.sid[i] = new
+            if step >= 0:
+                g.tid[i] = table.trace(int(g.tid[i]), step)
+            steps[pos] = step
+        return steps
+
+    def _push(self, table, g, who, A, T, P, seeds) -> None:
+        """Write the rounded mood into the journey's anger/trust/patience (as `_push_mood`)."""
+        if not table.pushed or not len(who):
+            return
+        mood = {"anger": A, "trust": T, "patience": P}
+        code = np.zeros(len(who), dtype=np.int64)
+        for v in table.pushed:  # mood values are 0..10: one integer per combination
+            code = code * 11 + np.round(mood[v][who]).astype(np.int64)
+        keys, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+        for j in range(len(keys)):
+            sub = who[inverse == j] if len(keys) > 1 else who
+            i0 = int(who[first[j]])
+            row = [round(float(mood[v][i0])) for v in table.pushed]
+            op = ("push", tuple(zip(table.pushed, row, strict=True)))
+            self._op_all(table, g, sub, op, seeds)
+
+    def _spend_lines(self, table, g, who, ty, A, P, line_s) -> None:
+        """Seconds the opening's customer lines take (talk time drains patience)."""
+        steps = {}
+        for i in who.tolist():
+            t = g.tid[i]
+            steps[i] = table.trace_parent[t][1] if t > 0 else -1
+        lines = np.array(
+            [table.steps[steps[i]].lines if steps[i] >= 0 else 0 for i in who.tolist()], float
+        )
+        secs = lines * line_s[who]
+        self._spend(g, who, secs, "talk", ty, A, P)
+
+    def _spend(self, g, who, secs, activity, ty, A, P) -> None:
+        pos = secs > 0
+        if not pos.any():
+            return
+        w = who[pos]
+        s = secs[pos]
+        P[w] = np.maximum(0.0, P[w] + rb.drain_many(ty.take(w), A[w], s, activity))
+        g.handle[w] += s
+
+    def _act(self, table, g, who, choice_id, ty, A, T, P, peak, speed, line_s, normals,
+             uniforms, seeds) -> None:  # fmt: skip
+        """One agent action for contacts `who` (same state, same choice), as `ContactPlay.act`."""
+        sid0 = int(g.sid[who[0]])
+        hit = table.transition(sid0, ("choose", choice_id))
+        if hit is _RANDOM:
+            self._op_all(table, g, who, ("choose", choice_id), seeds)
+            # all took the same choice: the step facts (not the branch) are shared
+            step = table.steps[table.trace_parent[int(g.tid[who[0]])][1]]
+            branch_lines = np.array(
+                [table.steps[table.trace_parent[int(g.tid[i])][1]].lines for i in who.tolist()],
+                float,
+            )
+        else:
+            new, k = hit
+            g.sid[who] = new
+            for i in who.tolist():
+                g.tid[i] = table.trace(int(g.tid[i]), k)
+            step = table.steps[k]
+            branch_lines = None
+        effects = table.sync_effects(sid0, choice_id)
+        if effects:  # scripted effects move the mood by what they moved the journey's value
+            mood = {"anger": A, "trust": T, "patience": P}
+            for v, var, ops in effects:
+                arr = mood[v]
+                old = np.clip(np.round(arr[who]), var.min, var.max)  # the run's value now
+                cur = old
+                for op, value in ops:
+                    if op == "add":
+                        cur = np.clip(cur + value, var.min, var.max)
+                    else:
+                        cur = np.full(len(who), float(var.coerce(value)))
+                arr[who] = np.minimum(10.0, np.maximum(0.0, arr[who] + (cur - old)))
+        agent_s = step.time_s * speed[who]
+        if step.noise:
+            e = self._normals(normals, g, who, seeds)
+            da, dt, dp = rb.react_many(ty.take(who), A[who], step.behaviours, e, kind=table.kind)
+            A[who] = np.minimum(10.0, np.maximum(0.0, A[who] + da))
+            T[who] = np.minimum(10.0, np.maximum(0.0, T[who] + dt))
+            P[who] = np.minimum(10.0, np.maximum(0.0, P[who] + dp))
+        lines = branch_lines if branch_lines is not None else float(step.lines)
+        talk_lines = lines * line_s[who]
+        if step.hold:
+            g.hold[who] += agent_s
+            self._spend(g, who, agent_s, "hold", ty, A, P)
+            self._spend(g, who, talk_lines, "talk", ty, A, P)
+        else:
+            self._spend(g, who, agent_s + talk_lines, "talk", ty, A, P)
+        if self.hangups:
+            open_ = np.array([not table.runs[s].finished for s in g.sid[who].tolist()], bool)
+            cand = who[open_]
+            if len(cand):
+                p = rb.hangup_probability_many(ty.take(cand), A[cand], P[cand])
+                maybe = cand[p > 0]
+                if len(maybe):
+                    u = self._uniforms(uniforms, g, maybe, seeds)
+                    gone = maybe[u < p[p > 0]]
+                    if len(gone):
+                        g.hung[gone] = True
+                        self._op_all(table, g, gone, ("end", "customer_hung_up"), seeds)
+        self._push(table, g, who, A, T, P, seeds)
+        np.maximum(peak, A, out=peak)  # anger_peak as `_push_mood` keeps it
+
+    # -- per-contact streams (the same numbers `BlockRng` would give) ----------------------
+    def _normals(self, normals, g, who, seeds) -> np.ndarray:
+        pos = g.npos[who]
+        width = normals.shape[1]
+        out = np.empty((len(who), 3))
+        inside = pos + 3 <= width
+        if inside.all():
+            idx = pos[:, None] + np.arange(3)
+            out = normals[who[:, None], idx]
+            g.npos[who] = pos + 3
+            return out
+        for j, i in enumerate(who.tolist()):
+            p = int(g.npos[i])
+            if p + 3 <= width:
+                out[j] = normals[i, p : p + 3]
+                g.npos[i] = p + 3
+            else:
+                g.npos[i] = width
+                out[j] = self._gen(seeds[i]).standard_normal(3)
+        return out
+
+    def _uniforms(self, uniforms, g, who, seeds) -> np.ndarray:
+        pos = g.upos[who]
+        width = uniforms.shape[1]
+        out = np.empty(len(who))
+        for j, i in enumerate(who.tolist()):
+            p = int(pos[j])
+            if p < width:
+                out[j] = uniforms[i, p]
+                g.upos[i] = p + 1
+            else:
+                out[j] = self._gen(seeds[i]).random()
+        return out
+
+    def _gen(self, seed: int) -> np.random.Generator:
+        gen = self._fallback.get(seed)
+        if gen is None:
+            gen = self._fallback[seed] = reaction_rng(seed)
+        return gen
+
+
+def _policy_draws(pdraws, g, sub, seeds, policy, fallback) -> np.ndarray:
+    """Three uniforms per contact for one decision (the expert draws none)."""
+    if policy == "expert":
+        return np.zeros((len(sub), 3))
+    pos = g.ppos[sub]
+    width = pdraws.shape[1]
+    g.ppos[sub] = pos + 3
+    if (pos + 3 <= width).all():
+        return pdraws[sub[:, None], pos[:, None] + np.arange(3)]
+    out = np.empty((len(sub), 3))
+    for j, i in enumerate(sub.tolist()):
+        p = int(pos[j])
+        if p + 3 <= width:
+            out[j] = pdraws[i, p : p + 3]
+        else:
+            key = -1 - seeds[i]  # the policy's own fallback stream, apart from reactions
+            gen = fallback.get(key)
+            if gen is None:
+                from sandbox.engine.streams import policy_seed
+
+                gen = fallback[key] = np.random.Generator(np.random.PCG64(policy_seed(seeds[i])))
+            out[j] = gen.random(3)
+    return out
+
+
+def _stack_blocks(contacts, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The group's pre-drawn rows: reaction normals, reaction uniforms, policy uniforms."""
+    normals = np.stack([_row(contacts[i].blocks, 0) for i in rows])
+    uniforms = np.stack([_row(contacts[i].blocks, 1) for i in rows])
+    pdraws = np.stack([_row(contacts[i].blocks, 4) for i in rows])
+    return normals, uniforms, pdraws
+
+
+def _row(blocks: tuple[Any, ...], k: int) -> np.ndarray:
+    """Row of block `k` of a contact's `blocks`: (reaction normals, reaction uniforms,
+    service normals, service uniforms, policy uniforms, row index), see `center._arrivals`."""
+    return blocks[k][blocks[-1]]
+
+
+def _persona_columns(contacts: list[Any]) -> dict[str, np.ndarray]:
+    """Persona fields of the contacts, gathered from their arrival batches."""
+    n = len(contacts)
+    by_batch: dict[int, tuple[Any, list[int], list[int]]] = {}
+    for i, c in enumerate(contacts):
+        entry = by_batch.get(id(c.people))
+        if entry is None:
+            entry = by_batch[id(c.people)] = (c.people, [], [])
+        entry[1].append(i)
+        entry[2].append(c.row)
+    out: dict[str, np.ndarray] = {}
+    for f in (*PERSONA_COLUMNS, *_MOOD):
+        sample = next(iter(by_batch.values()))[0].columns[f]
+        arr = np.empty(n, dtype=sample.dtype if sample.dtype.kind != "U" else object)
+        for people, where, src in by_batch.values():
+            arr[where] = people.columns[f][src]
+        out[f] = arr
+    return out
+
+
+def _round(values: np.ndarray, digits: int) -> np.ndarray:
+    """Python's `round` per element: numpy's rounding differs on decimal ties, and records
+    must not depend on whether a contact was played alone or in a batch."""
+    return np.array([round(v, digits) for v in values.tolist()])
+
+
+class _Out:
+    """Per-contact results of a batch, filled group by group."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.handle = np.zeros(n)
+        self.hold = np.zeros(n)
+        self.hung = np.zeros(n, dtype=bool)
+        self.peak = np.zeros(n)
+        self.summary: list[Any] = [None] * n
+
+    def fill(self, rows, table, g, peak) -> None:
+        self.handle[rows] = g.handle
+        self.hold[rows] = g.hold
+        self.hung[rows] = g.hung
+        self.peak[rows] = peak
+        for j, i in enumerate(rows.tolist()):
+            self.summary[i] = table.summary(int(g.tid[j]), int(g.sid[j]))
+
+    def columns(self, contacts, cols, anger, trust, patience) -> dict[str, Any]:
+        """The batch's records as columns (drawn handle times replace the played ones)."""
+        n = self.n
+        drawn = np.fromiter((c.handle_s for c in contacts), float, n)
+        played = self.handle
+        # `ContactPlay.rescale`: holds keep their share of the drawn time
+        hold = np.where(played > 0, self.hold * drawn / np.where(played > 0, played, 1.0), 0.0)
+        hold = np.where(played > 0, hold, self.hold)
+        # per-path facts: one row per distinct summary, spread to the contacts
+        uniq: dict[int, int] = {}
+        paths: list[dict[str, Any]] = []
+        for x in self.summary:
+            if id(x) not in uniq:
+                uniq[id(x)] = len(paths)
+                paths.append(x)
+        at = np.fromiter((uniq[id(x)] for x in self.summary), np.intp, n)
+
+        def per_path(fn: Any, dtype: Any = np.int64) -> np.ndarray:
+            return np.array([fn(x) for x in paths], dtype=dtype)[at]
+
+        def per_path_list(fn: Any) -> list[Any]:
+            values = [fn(x) for x in paths]
+            return [values[k] for k in at.tolist()]
+
+        answered = np.fromiter((c.answered for c in contacts), float, n)
+        wait = np.fromiter((c.wait_s for c in contacts), float, n)
+        pace = np.array([c.pace_s if c.pace_s else np.nan for c in contacts], float)
+        out: dict[str, Any] = {
+            "contact_id": [c.id for c in contacts],
+            "agent_id": [c.agent.id for c in contacts],
+            "seat": [None] * n,
+            "human": np.zeros(n, dtype=np.int64),
+            "policy": [c.agent.policy for c in contacts],
+            "channel": [c.channel for c in contacts],
+            "journey_id": [c.journey.id for c in contacts],
+            "journey_kind": [c.journey.kind for c in contacts],
+            "kind": [c.journey.kind for c in contacts],
+            "arrived_at": np.fromiter((c.arrived for c in contacts), float, n),
+            "answered_at": answered,
+            "ended_at": answered + drawn,
+            "wait_s": wait,
+            "handle_s": drawn,
+            "holds": per_path(lambda x: x["holds"]),
+            "hold_s": hold,
+            "transfers": per_path(lambda x: x["transfers"]),
+            "outcome": per_path_list(lambda x: x["outcome"]),
+            "resolved": per_path(lambda x: x["resolved"]),
+            "abandoned": np.zeros(n, dtype=np.int64),
+            "escalated": per_path(lambda x: x["escalated"]),
+            "anger_peak": _round(self.peak, 3),
+            "anger_final": _round(anger, 3),
+            "trust_final": _round(trust, 3),
+            "patience_final": _round(patience, 3),
+            "risk_points": per_path(lambda x: x["risk_points"]),
+            "score": per_path(lambda x: x["score"], float),
+        }
+        prior = cols["prior_contacts"].astype(np.int64)
+        out["fcr"] = out["resolved"] * (prior == 0)
+        out["repeat_contact"] = (prior > 0).astype(np.int64)
+        out["hung_up"] = (self.hung | per_path(lambda x: x["hung_up_outcome"], bool)).astype(
+            np.int64
+        )
+        for f in PERSONA_COLUMNS:
+            v = cols[f]
+            out[f] = v.tolist() if v.dtype == object else v
+        out["persona_id"] = [str(x) for x in out["persona_id"]]
+        # rubric: evidence per path, the efficiency's time part per contact
+        from journeys.vocabulary import RUBRIC
+
+        for dim in RUBRIC:
+            col = per_path(lambda x, d=dim: np.nan if (v := x["evidence"][d]) is None else v, float)
+            if dim == "efficiency":
+                col = efficiency_with_pace(col, drawn, pace)
+            out[f"rubric_{dim}"] = col
+        # `overall_score`: the mean of the applicable dimensions, summed in the same order and
+        # rounded by Python's round (numpy's differs on ties such as 88.455)
+        total = np.zeros(n)
+        counted = np.zeros(n)
+        for d in RUBRIC:
+            col = out[f"rubric_{d}"]
+            ok = ~np.isnan(col)
+            total = np.where(ok, total + col, total)
+            counted += ok
+        mean = (total / np.maximum(counted, 1)).tolist()
+        out["rubric_score"] = np.array(
+            [round(m, 2) if k else np.nan for m, k in zip(mean, counted.tolist(), strict=True)]
+        )
+        out["cross_sell_offered"] = per_path(lambda x: x["cross_sell"] is not None)
+        out["cross_sell_fit"] = per_path(
+            lambda x: x["cross_sell"]["level"] if x["cross_sell"] else 0
+        )
+        out["cross_sell_fit_label"] = per_path_list(
+            lambda x: x["cross_sell"]["fit"] if x["cross_sell"] else None
+        )
+        out["cross_sell_offer"] = per_path_list(
+            lambda x: x["cross_sell"]["offer"] if x["cross_sell"] else None
+        )
+        for tag, col in _BEH_COLS:
+            out[col] = per_path(lambda x, t=tag: x["behaviours"].get(t, 0))
+        for r, col in _RISK_COLS:
+            out[col] = per_path(lambda x, k=r: x["risk_counts"].get(k, 0))
+        return out
