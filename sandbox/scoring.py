@@ -236,7 +236,9 @@ def efficiency_with_pace(evidence: Any, handle_s: Any, pace_s: Any) -> Any:
     pace = np.asarray(pace_s, dtype=float)
     ok = np.isfinite(pace) & (pace > 0)
     ratio = np.maximum(0.0, np.asarray(handle_s, dtype=float)) / np.where(ok, pace, 1.0)
-    time_score = 100.0 * np.minimum(1.0, np.maximum(0.0, (PACE_ZERO_AT - ratio) / (PACE_ZERO_AT - 1.0)))
+    time_score = 100.0 * np.minimum(
+        1.0, np.maximum(0.0, (PACE_ZERO_AT - ratio) / (PACE_ZERO_AT - 1.0))
+    )
     mixed = (0.5 * evidence + 0.5 * time_score).tolist()
     rounded = np.array([round(v, 2) for v in mixed])  # Python's rounding, as score_contact's
     return np.where(ok, rounded, evidence)

@@ -439,9 +439,7 @@ def count_step(acc: Any, behaviours: tuple[str, ...], result: Any, hold_s: float
         fit = offer.get("fit") if isinstance(offer, dict) else getattr(offer, "fit", None)
         level = FIT_LEVEL.get(str(fit), 2)
         if acc.cross_sell is None or level > acc.cross_sell["level"]:
-            oid = (
-                offer.get("offer") if isinstance(offer, dict) else getattr(offer, "offer", None)
-            )
+            oid = offer.get("offer") if isinstance(offer, dict) else getattr(offer, "offer", None)
             acc.cross_sell = {"offer": oid, "fit": str(fit), "level": level}
     acc.decisions.append(
         {
