@@ -239,9 +239,23 @@ def efficiency_with_pace(evidence: Any, handle_s: Any, pace_s: Any) -> Any:
     time_score = 100.0 * np.minimum(
         1.0, np.maximum(0.0, (PACE_ZERO_AT - ratio) / (PACE_ZERO_AT - 1.0))
     )
-    mixed = (0.5 * evidence + 0.5 * time_score).tolist()
-    rounded = np.array([round(v, 2) for v in mixed])  # Python's rounding, as score_contact's
-    return np.where(ok, rounded, evidence)
+    return np.where(ok, round_like_python(0.5 * evidence + 0.5 * time_score, 2), evidence)
+
+
+def round_like_python(values: Any, digits: int) -> Any:
+    """Python's `round` for an array: numpy's differs on decimal ties (88.455 -> 88.46 where
+    Python gives 88.45), and a contact's record must not depend on whether it was played
+    alone or in a batch. numpy rounds everything; the rare near-ties are redone by Python."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    out = np.round(values, digits)
+    scaled = values * 10.0**digits
+    near = np.flatnonzero(~(np.abs(scaled - np.floor(scaled) - 0.5) >= 1e-6))
+    for i in near.tolist():
+        if values[i] == values[i]:  # NaN stays NaN
+            out[i] = round(float(values[i]), digits)
+    return out
 
 
 def overall_score(rubric: Mapping[str, float | None]) -> float | None:

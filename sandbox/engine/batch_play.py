@@ -25,6 +25,7 @@ plus the centre's (agent, times, policy).
 from __future__ import annotations
 
 from collections import Counter
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,12 @@ from journeys.policies import choose_many
 from journeys.vocabulary import BEHAVIOURS, RESOLVING_OUTCOMES, RISK_TYPES, STANDARD_STATE
 from sandbox.engine.contact import count_step
 from sandbox.engine.streams import journey_seed, reaction_rng
-from sandbox.scoring import contact_risk_points, efficiency_with_pace, score_contact
+from sandbox.scoring import (
+    contact_risk_points,
+    efficiency_with_pace,
+    round_like_python,
+    score_contact,
+)
 
 MAX_STEPS = 400
 PERSONA_COLUMNS = (
@@ -100,6 +106,7 @@ class JourneyTable:
         )
         self.effects: dict[tuple[str, str], tuple[Any, ...]] = {}
         self.runs: list[JourneyRun] = []
+        self.finished = np.zeros(64, dtype=bool)  # per state id: the run has ended
         self.ids: dict[tuple[Any, ...], int] = {}
         self.trans: dict[tuple[int, Any], Any] = {}
         self.steps: list[_Step] = []
@@ -117,6 +124,9 @@ class JourneyTable:
         if sid is None:
             sid = self.ids[key] = len(self.runs)
             self.runs.append(run)
+            if sid >= len(self.finished):
+                self.finished = np.concatenate([self.finished, np.zeros_like(self.finished)])
+            self.finished[sid] = run.finished
         return sid
 
     def start_state(self, persona: tuple[Any, ...]) -> int:
@@ -341,7 +351,8 @@ class BatchPlayer:
         (pre-drawn reaction normals/uniforms and policy uniforms), wait_s, arrived,
         answered, handle_s, agent (id, policy, speed), line_s, pace_s."""
         n = len(contacts)
-        cols = _persona_columns(contacts)
+        inp = _Inputs(contacts)
+        cols = inp.persona
         anger = cols["anger"].astype(float)
         trust = cols["trust"].astype(float)
         patience = cols["patience"].astype(float)
@@ -351,48 +362,40 @@ class BatchPlayer:
             cols["segment"].astype(str),
         )
         out = _Out(n)
-        groups: dict[int, list[int]] = {}
-        for i, c in enumerate(contacts):
-            groups.setdefault(id(c.journey), []).append(i)
-        for idx in groups.values():
-            rows = np.asarray(idx, dtype=np.intp)
-            self._play_group(contacts, rows, cols, anger, trust, patience, types, out)
+        jcode, journeys = _codes(inp.journey)
+        for j, journey in enumerate(journeys):
+            rows = np.flatnonzero(jcode == j) if len(journeys) > 1 else np.arange(n)
+            self._play_group(journey, rows, inp, anger, trust, patience, types, out)
         self._fallback.clear()
-        return out.columns(contacts, cols, anger, trust, patience)
+        return out.columns(inp, anger, trust, patience)
 
     # -- one group ------------------------------------------------------------------------
-    def _play_group(self, contacts, rows, cols, anger, trust, patience, types, out):
-        first = contacts[int(rows[0])]
-        table = self.table(first.journey)
+    def _play_group(self, journey, rows, inp, anger, trust, patience, types, out):
+        table = self.table(journey)
         m = len(rows)
         g = _Group(m)
         A, T, P = anger[rows], trust[rows], patience[rows]
         ty = types.take(rows)
-        wait = np.fromiter((contacts[i].wait_s for i in rows), float, m)
-        speed = np.fromiter((contacts[i].agent.speed for i in rows), float, m)
-        line_s = np.fromiter((contacts[i].line_s for i in rows), float, m)
-        seeds = [contacts[i].seed for i in rows]
-        policies = [contacts[i].agent.policy for i in rows]
-        names = sorted(set(policies))
-        policy_code = np.array([names.index(p) for p in policies], dtype=np.intp)
-        normals, uniforms, pdraws = _stack_blocks(contacts, rows)
-        persona_keys = (
-            list(zip(*(cols[f][rows].tolist() for f in table.persona_fields), strict=True))
-            if table.persona_fields
-            else [()] * m
-        )
+        speed, line_s = inp.speed[rows], inp.line_s[rows]
+        seeds = [inp.seed[i] for i in rows.tolist()]
+        names = inp.policy_names
+        policy_code = inp.policy_code[rows]
+        normals, uniforms, pdraws = inp.normals[rows], inp.uniforms[rows], inp.pdraws[rows]
+        everyone = np.arange(m)
         # begin: the queue wait drains patience, the mood is pushed, the journey starts
-        P = np.maximum(0.0, P + rb.drain_many(ty, A, wait, "wait"))
-        for i in range(m):
-            g.sid[i] = table.start_state(persona_keys[i])
+        P = np.maximum(0.0, P + rb.drain_many(ty, A, inp.wait[rows], "wait"))
+        if table.persona_fields:
+            keys = zip(*(inp.persona[f][rows].tolist() for f in table.persona_fields), strict=True)
+            g.sid[:] = [table.start_state(k) for k in keys]
+        else:
+            g.sid[:] = table.start_state(())
         peak = A.copy()
-        self._push(table, g, np.arange(m), A, T, P, seeds)
-        self._op_all(table, g, np.arange(m), ("start",), seeds)
-        self._spend_lines(table, g, np.arange(m), ty, A, P, line_s)
+        self._push(table, g, everyone, A, T, P, seeds)
+        self._op_all(table, g, everyone, ("start",), seeds)
+        self._spend_lines(table, g, everyone, ty, A, P, line_s)
         steps = 0
         while True:
-            live = np.flatnonzero(~g.done)
-            live = live[[not table.runs[s].finished for s in g.sid[live].tolist()]]
+            live = np.flatnonzero(~table.finished[g.sid])
             if not len(live):
                 break
             steps += 1
@@ -401,7 +404,7 @@ class BatchPlayer:
                 break
             sids, inverse = np.unique(g.sid[live], return_inverse=True)
             for j, sid in enumerate(sids.tolist()):
-                sub = live[inverse == j]
+                sub = live[inverse == j] if len(sids) > 1 else live
                 views, pending = table.available(sid)
                 if not views:  # a dead end: the contact ends unresolved
                     self._op_all(table, g, sub, ("end", "unresolved"), seeds)
@@ -434,24 +437,33 @@ class BatchPlayer:
             out.append((choice_id, who))
         return out
 
-    def _op_all(self, table, g, who, op, seeds) -> list[int]:
-        """Apply `op` to contacts `who` (grouped by state); returns step ids per contact."""
-        steps = [-1] * len(who)
-        sids = g.sid[who].tolist()
-        cache: dict[int, Any] = {}
-        for pos, (i, sid) in enumerate(zip(who.tolist(), sids, strict=True)):
-            hit = cache.get(sid)
-            if hit is None:
-                hit = cache[sid] = table.transition(sid, op)
+    def _op_all(self, table, g, who, op, seeds) -> None:
+        """Apply `op` to contacts `who`: once per distinct state (per contact only for
+        transitions that draw random branches)."""
+        sids, inverse = np.unique(g.sid[who], return_inverse=True)
+        for j, sid in enumerate(sids.tolist()):
+            sub = who[inverse == j] if len(sids) > 1 else who
+            hit = table.transition(sid, op)
             if hit is _RANDOM:
-                new, step = table.apply_one(sid, op, seeds[i])
-            else:
-                new, step = hit
-            g.sid[i] = new
+                for i in sub.tolist():
+                    new, step = table.apply_one(sid, op, seeds[i])
+                    g.sid[i] = new
+                    if step >= 0:
+                        g.tid[i] = table.trace(int(g.tid[i]), step)
+                continue
+            new, step = hit
+            g.sid[sub] = new
             if step >= 0:
-                g.tid[i] = table.trace(int(g.tid[i]), step)
-            steps[pos] = step
-        return steps
+                self._extend_traces(table, g, sub, step)
+
+    @staticmethod
+    def _extend_traces(table, g, who, step: int) -> None:
+        tids, inverse = np.unique(g.tid[who], return_inverse=True)
+        if len(tids) == 1:
+            g.tid[who] = table.trace(int(tids[0]), step)
+            return
+        new = np.array([table.trace(t, step) for t in tids.tolist()], dtype=np.intp)
+        g.tid[who] = new[inverse]
 
     def _push(self, table, g, who, A, T, P, seeds) -> None:
         """Write the rounded mood into the journey's anger/trust/patience (as `_push_mood`)."""
@@ -471,15 +483,12 @@ class BatchPlayer:
 
     def _spend_lines(self, table, g, who, ty, A, P, line_s) -> None:
         """Seconds the opening's customer lines take (talk time drains patience)."""
-        steps = {}
-        for i in who.tolist():
-            t = g.tid[i]
-            steps[i] = table.trace_parent[t][1] if t > 0 else -1
-        lines = np.array(
-            [table.steps[steps[i]].lines if steps[i] >= 0 else 0 for i in who.tolist()], float
+        tids, inverse = np.unique(g.tid[who], return_inverse=True)
+        per_trace = np.array(
+            [table.steps[table.trace_parent[t][1]].lines if t > 0 else 0 for t in tids.tolist()],
+            dtype=float,
         )
-        secs = lines * line_s[who]
-        self._spend(g, who, secs, "talk", ty, A, P)
+        self._spend(g, who, per_trace[inverse] * line_s[who], "talk", ty, A, P)
 
     def _spend(self, g, who, secs, activity, ty, A, P) -> None:
         pos = secs > 0
@@ -506,8 +515,7 @@ class BatchPlayer:
         else:
             new, k = hit
             g.sid[who] = new
-            for i in who.tolist():
-                g.tid[i] = table.trace(int(g.tid[i]), k)
+            self._extend_traces(table, g, who, k)
             step = table.steps[k]
             branch_lines = None
         effects = table.sync_effects(sid0, choice_id)
@@ -539,8 +547,7 @@ class BatchPlayer:
         else:
             self._spend(g, who, agent_s + talk_lines, "talk", ty, A, P)
         if self.hangups:
-            open_ = np.array([not table.runs[s].finished for s in g.sid[who].tolist()], bool)
-            cand = who[open_]
+            cand = who[~table.finished[g.sid[who]]]
             if len(cand):
                 p = rb.hangup_probability_many(ty.take(cand), A[cand], P[cand])
                 maybe = cand[p > 0]
@@ -619,44 +626,74 @@ def _policy_draws(pdraws, g, sub, seeds, policy, fallback) -> np.ndarray:
     return out
 
 
-def _stack_blocks(contacts, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The group's pre-drawn rows: reaction normals, reaction uniforms, policy uniforms."""
-    normals = np.stack([_row(contacts[i].blocks, 0) for i in rows])
-    uniforms = np.stack([_row(contacts[i].blocks, 1) for i in rows])
-    pdraws = np.stack([_row(contacts[i].blocks, 4) for i in rows])
-    return normals, uniforms, pdraws
+class _Inputs:
+    """Everything batch play reads from the contacts, as arrays (one pass over them)."""
+
+    def __init__(self, contacts: list[Any]):
+        n = len(contacts)
+        (ids, channels, journeys, seeds, wait, line_s, arrived, answered, handle, pace, people,
+         rows, blocks, agents) = zip(*map(_FIELDS, contacts), strict=True)  # fmt: skip
+        self.id, self.channel, self.journey, self.seed = ids, channels, journeys, seeds
+        self.wait = np.array(wait, dtype=float)
+        self.line_s = np.array(line_s, dtype=float)
+        self.arrived = np.array(arrived, dtype=float)
+        self.answered = np.array(answered, dtype=float)
+        self.handle = np.array(handle, dtype=float)
+        self.pace = np.array([p if p else np.nan for p in pace], dtype=float)
+        self.agent_id = [a.id for a in agents]
+        self.policy = [a.policy for a in agents]
+        self.speed = np.array([a.speed for a in agents], dtype=float)
+        self.policy_code, self.policy_names = _codes(self.policy, key=str)
+        # persona fields and pre-drawn numbers: gathered per arrival batch with fancy indexing
+        row = np.array(rows, dtype=np.intp)
+        code, batches = _codes(people)
+        self.persona = {}
+        for f in (*PERSONA_COLUMNS, *_MOOD):
+            parts = [b.columns[f] for b in batches]
+            kind = parts[0].dtype
+            arr = np.empty(n, dtype=object if kind.kind == "U" else kind)
+            for k, b in enumerate(parts):
+                sel = code == k if len(parts) > 1 else slice(None)
+                arr[sel] = b[row[sel]]
+            self.persona[f] = arr
+        bcode, bsets = _codes([b[0] for b in blocks], key=id)
+        brow = np.array([b[-1] for b in blocks], dtype=np.intp)
+        first = {k: blocks[i] for i, k in reversed(list(enumerate(bcode.tolist())))}
+        self.normals = _gather([first[k][0] for k in range(len(bsets))], bcode, brow)
+        self.uniforms = _gather([first[k][1] for k in range(len(bsets))], bcode, brow)
+        self.pdraws = _gather([first[k][4] for k in range(len(bsets))], bcode, brow)
 
 
-def _row(blocks: tuple[Any, ...], k: int) -> np.ndarray:
-    """Row of block `k` of a contact's `blocks`: (reaction normals, reaction uniforms,
-    service normals, service uniforms, policy uniforms, row index), see `center._arrivals`."""
-    return blocks[k][blocks[-1]]
+_FIELDS = attrgetter(
+    "id", "channel", "journey", "seed", "wait_s", "line_s", "arrived", "answered", "handle_s",
+    "pace_s", "people", "row", "blocks", "agent",
+)  # fmt: skip
 
 
-def _persona_columns(contacts: list[Any]) -> dict[str, np.ndarray]:
-    """Persona fields of the contacts, gathered from their arrival batches."""
-    n = len(contacts)
-    by_batch: dict[int, tuple[Any, list[int], list[int]]] = {}
-    for i, c in enumerate(contacts):
-        entry = by_batch.get(id(c.people))
-        if entry is None:
-            entry = by_batch[id(c.people)] = (c.people, [], [])
-        entry[1].append(i)
-        entry[2].append(c.row)
-    out: dict[str, np.ndarray] = {}
-    for f in (*PERSONA_COLUMNS, *_MOOD):
-        sample = next(iter(by_batch.values()))[0].columns[f]
-        arr = np.empty(n, dtype=sample.dtype if sample.dtype.kind != "U" else object)
-        for people, where, src in by_batch.values():
-            arr[where] = people.columns[f][src]
-        out[f] = arr
+def _codes(values: Any, key: Any = id) -> tuple[np.ndarray, list[Any]]:
+    """Small integer codes for `values` (objects by identity, or by `key=str`), and the
+    distinct values in order of first appearance."""
+    n = len(values)
+    if key is id:
+        keys = np.fromiter(map(id, values), np.int64, n)
+    else:
+        keys = np.array([key(v) for v in values])
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[inverse.reshape(-1)], [values[i] for i in first[order].tolist()]
+
+
+def _gather(arrays: list[np.ndarray], code: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """Rows `row` of `arrays[code]`, one fancy index per source array."""
+    if len(arrays) == 1:
+        return arrays[0][row]
+    out = np.empty((len(row), arrays[0].shape[1]), dtype=arrays[0].dtype)
+    for k, arr in enumerate(arrays):
+        sel = code == k
+        out[sel] = arr[row[sel]]
     return out
-
-
-def _round(values: np.ndarray, digits: int) -> np.ndarray:
-    """Python's `round` per element: numpy's rounding differs on decimal ties, and records
-    must not depend on whether a contact was played alone or in a batch."""
-    return np.array([round(v, digits) for v in values.tolist()])
 
 
 class _Out:
@@ -668,32 +705,30 @@ class _Out:
         self.hold = np.zeros(n)
         self.hung = np.zeros(n, dtype=bool)
         self.peak = np.zeros(n)
-        self.summary: list[Any] = [None] * n
+        self.at = np.zeros(n, dtype=np.intp)  # index into `paths`
+        self.paths: list[dict[str, Any]] = []
 
     def fill(self, rows, table, g, peak) -> None:
         self.handle[rows] = g.handle
         self.hold[rows] = g.hold
         self.hung[rows] = g.hung
         self.peak[rows] = peak
-        for j, i in enumerate(rows.tolist()):
-            self.summary[i] = table.summary(int(g.tid[j]), int(g.sid[j]))
+        pairs = g.tid.astype(np.int64) * (1 << 31) + g.sid
+        keys, inverse = np.unique(pairs, return_inverse=True)
+        base = len(self.paths)
+        for key in keys.tolist():
+            self.paths.append(table.summary(key >> 31, key & ((1 << 31) - 1)))
+        self.at[rows] = base + inverse.reshape(-1)
 
-    def columns(self, contacts, cols, anger, trust, patience) -> dict[str, Any]:
+    def columns(self, inp, anger, trust, patience) -> dict[str, Any]:
         """The batch's records as columns (drawn handle times replace the played ones)."""
         n = self.n
-        drawn = np.fromiter((c.handle_s for c in contacts), float, n)
+        drawn = inp.handle
         played = self.handle
         # `ContactPlay.rescale`: holds keep their share of the drawn time
         hold = np.where(played > 0, self.hold * drawn / np.where(played > 0, played, 1.0), 0.0)
         hold = np.where(played > 0, hold, self.hold)
-        # per-path facts: one row per distinct summary, spread to the contacts
-        uniq: dict[int, int] = {}
-        paths: list[dict[str, Any]] = []
-        for x in self.summary:
-            if id(x) not in uniq:
-                uniq[id(x)] = len(paths)
-                paths.append(x)
-        at = np.fromiter((uniq[id(x)] for x in self.summary), np.intp, n)
+        paths, at = self.paths, self.at
 
         def per_path(fn: Any, dtype: Any = np.int64) -> np.ndarray:
             return np.array([fn(x) for x in paths], dtype=dtype)[at]
@@ -702,23 +737,21 @@ class _Out:
             values = [fn(x) for x in paths]
             return [values[k] for k in at.tolist()]
 
-        answered = np.fromiter((c.answered for c in contacts), float, n)
-        wait = np.fromiter((c.wait_s for c in contacts), float, n)
-        pace = np.array([c.pace_s if c.pace_s else np.nan for c in contacts], float)
+        kinds = [j.kind for j in inp.journey]
         out: dict[str, Any] = {
-            "contact_id": [c.id for c in contacts],
-            "agent_id": [c.agent.id for c in contacts],
+            "contact_id": list(inp.id),
+            "agent_id": inp.agent_id,
             "seat": [None] * n,
             "human": np.zeros(n, dtype=np.int64),
-            "policy": [c.agent.policy for c in contacts],
-            "channel": [c.channel for c in contacts],
-            "journey_id": [c.journey.id for c in contacts],
-            "journey_kind": [c.journey.kind for c in contacts],
-            "kind": [c.journey.kind for c in contacts],
-            "arrived_at": np.fromiter((c.arrived for c in contacts), float, n),
-            "answered_at": answered,
-            "ended_at": answered + drawn,
-            "wait_s": wait,
+            "policy": inp.policy,
+            "channel": list(inp.channel),
+            "journey_id": [j.id for j in inp.journey],
+            "journey_kind": kinds,
+            "kind": kinds,
+            "arrived_at": inp.arrived,
+            "answered_at": inp.answered,
+            "ended_at": inp.answered + drawn,
+            "wait_s": inp.wait,
             "handle_s": drawn,
             "holds": per_path(lambda x: x["holds"]),
             "hold_s": hold,
@@ -727,13 +760,14 @@ class _Out:
             "resolved": per_path(lambda x: x["resolved"]),
             "abandoned": np.zeros(n, dtype=np.int64),
             "escalated": per_path(lambda x: x["escalated"]),
-            "anger_peak": _round(self.peak, 3),
-            "anger_final": _round(anger, 3),
-            "trust_final": _round(trust, 3),
-            "patience_final": _round(patience, 3),
+            "anger_peak": round_like_python(self.peak, 3),
+            "anger_final": round_like_python(anger, 3),
+            "trust_final": round_like_python(trust, 3),
+            "patience_final": round_like_python(patience, 3),
             "risk_points": per_path(lambda x: x["risk_points"]),
             "score": per_path(lambda x: x["score"], float),
         }
+        cols = inp.persona
         prior = cols["prior_contacts"].astype(np.int64)
         out["fcr"] = out["resolved"] * (prior == 0)
         out["repeat_contact"] = (prior > 0).astype(np.int64)
@@ -747,23 +781,18 @@ class _Out:
         # rubric: evidence per path, the efficiency's time part per contact
         from journeys.vocabulary import RUBRIC
 
+        total = np.zeros(n)
+        counted = np.zeros(n)
         for dim in RUBRIC:
             col = per_path(lambda x, d=dim: np.nan if (v := x["evidence"][d]) is None else v, float)
             if dim == "efficiency":
-                col = efficiency_with_pace(col, drawn, pace)
+                col = efficiency_with_pace(col, drawn, inp.pace)
             out[f"rubric_{dim}"] = col
-        # `overall_score`: the mean of the applicable dimensions, summed in the same order and
-        # rounded by Python's round (numpy's differs on ties such as 88.455)
-        total = np.zeros(n)
-        counted = np.zeros(n)
-        for d in RUBRIC:
-            col = out[f"rubric_{d}"]
-            ok = ~np.isnan(col)
+            ok = ~np.isnan(col)  # `overall_score`: the mean of the applicable dimensions
             total = np.where(ok, total + col, total)
             counted += ok
-        mean = (total / np.maximum(counted, 1)).tolist()
-        out["rubric_score"] = np.array(
-            [round(m, 2) if k else np.nan for m, k in zip(mean, counted.tolist(), strict=True)]
+        out["rubric_score"] = np.where(
+            counted > 0, round_like_python(total / np.maximum(counted, 1), 2), np.nan
         )
         out["cross_sell_offered"] = per_path(lambda x: x["cross_sell"] is not None)
         out["cross_sell_fit"] = per_path(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import math
 import random
+from inspect import signature
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,14 @@ from sandbox.session import Session
 # -- a real session's records ----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def session_records() -> list[dict[str, Any]]:
-    """Every finished record of half an hour of full-day, in completion order."""
+    """Every finished record of half an hour of full-day, in completion order, as the engine
+    builds them one by one (with batch play, if the session offers it, turned off)."""
+    one_by_one = {"batch_play": False} if "batch_play" in signature(Session).parameters else {}
     session = Session(
-        load_scenario("full-day").with_overrides(hours=0.5), seed=3, human_policy="competent"
+        load_scenario("full-day").with_overrides(hours=0.5),
+        seed=3,
+        human_policy="competent",
+        **one_by_one,
     )
     records: list[dict[str, Any]] = []
     session.recorder.sinks.append(lambda rec: records.append(copy.deepcopy(rec)))
