@@ -238,7 +238,7 @@ class ContactCenter:
         self._build_agents()
         for ch in scenario.channels:
             if ch.arrivals_per_hour > 0:
-                self.env.process(self._arrivals(ch))
+                _ChannelArrivals(self, ch).start()
         self._schedule_shifts()
         self._at(self.hard_stop, self._close_doors)
         self.flush_every = flush_every
@@ -340,96 +340,6 @@ class ContactCenter:
         return min(1.0, max(0.0, self._busy.total(now) / staffed))
 
     # ----------------------------------------------------------------- arrivals
-    def _arrivals(self, ch: Any):
-        sc = self.scenario
-        name = ch.name
-        eligible = [(jid, w) for jid, w in sc.journey_mix if name in sc.journeys[jid].channels]
-        journeys = [sc.journeys[jid] for jid, _ in eligible]
-        weights = np.array([w for _, w in eligible], dtype=float)
-        weights /= weights.sum()
-        r_arr = self.streams.generator(f"arrivals:{name}")
-        r_jny = self.streams.generator(f"journeys:{name}")
-        r_per = self.streams.generator(f"personas:{name}")
-        r_pat = self.streams.generator(f"patience:{name}")
-        r_con = self.streams.generator(f"contacts:{name}")
-        r_rx = self.streams.generator(f"reactions:{name}")
-        r_sv = self.streams.generator(f"service:{name}")
-        r_pol = self.streams.generator(f"policies:{name}")
-        batched = self.batch_play is not None
-        prefix = name[0].upper()
-        seq = 0
-        env = self.env
-        pool = _PersonaPool(r_per, self.mix)
-        patience_mode = ch.patience
-        priority = sc.priority
-        for batch in interval_batches(
-            name,
-            per_hour=ch.arrivals_per_hour,
-            profile=ch.profile,
-            interval_s=ch.interval_s,
-            cv=ch.day_factor_cv,
-            horizon_s=self.horizon,
-            rng=r_arr,
-        ):
-            n = len(batch.times)
-            if n == 0:
-                continue
-            jidx = r_jny.choice(len(journeys), size=n, p=weights)
-            people = sample_personas(r_per, n, self.mix)
-            expo = r_pat.exponential(1.0, size=n)
-            seeds = r_con.integers(0, 2**63 - 1, size=n, dtype=np.int64)
-            # each contact's reaction and service-noise streams, pre-drawn for the batch
-            # (kept as numpy blocks: a contact's row becomes Python floats only when answered,
-            # so a busy interval's draws cost 8 bytes a number, not a Python float's 32)
-            rx_n, rx_u = r_rx.standard_normal((n, RX_NORMALS)), r_rx.random((n, RX_UNIFORMS))
-            sv_n, sv_u = r_sv.standard_normal((n, SV_NORMALS)), r_sv.random((n, SV_UNIFORMS))
-            pol_u = r_pol.random((n, POLICY_UNIFORMS)) if batched else None
-            handles = self._drawn_handles(sv_n, sv_u) if batched else None
-            fits = {
-                j: _accepts(journeys[j], people.columns)
-                for j in sorted(set(jidx.tolist()))
-                if journeys[j].persona
-            }
-            times = batch.times.tolist()
-            jlist, expo_l, seed_l = jidx.tolist(), expo.tolist(), seeds.tolist()
-            segments = people.columns["segment"].tolist()
-            blocks = (rx_n, rx_u, sv_n, sv_u, pol_u)
-            for i in range(n):
-                j = jlist[i]
-                journey = journeys[j]
-                ok = fits.get(j)
-                who, row = (people, i) if ok is None or ok[i] else pool.take(journey)
-                persona = None
-                if patience_mode == "none":
-                    patience = math.inf
-                elif patience_mode == "exponential":
-                    patience = expo_l[i] * ch.patience_mean_s
-                else:
-                    persona = who.persona(row)
-                    patience = expo_l[i] * persona.patience_s[name]
-                seq += 1
-                delay = times[i] - env.now
-                if delay > 0:
-                    yield env.timeout(delay)
-                segment = segments[i] if who is people else who.columns["segment"][row]
-                contact = Contact(
-                    f"{prefix}{seq:06d}",
-                    seq,
-                    name,
-                    journey,
-                    who,
-                    row,
-                    seed_l[i],
-                    env.now,
-                    patience,
-                    priority.get(str(segment), 0),
-                )
-                contact.blocks = (*blocks, i)
-                contact._persona = persona
-                if batched:
-                    contact.handle_s = handles[i]
-                self._arrive(contact)
-
     def _arrive(self, c: Contact) -> None:
         now = self.env.now
         self.counts["arrived"] += 1
@@ -843,6 +753,145 @@ def _accepts(journey: Any, columns: dict[str, np.ndarray]) -> np.ndarray:
     for fld, allowed in journey.persona.items():
         ok &= np.isin(columns[fld], list(allowed))
     return ok
+
+
+class _Draws:
+    """Everything drawn for the next `CHUNK` customers of a channel, in numpy batches.
+
+    Why chunks rather than one draw per interval: an interval holds a few hundred customers
+    or fewer, and each batch costs a fixed ~1 ms of numpy calls (personas above all); drawing
+    a chunk of at least `CHUNK` customers at a time keeps that under a microsecond a contact.
+    Every purpose keeps its own stream, so the draws do not depend on the chunk size."""
+
+    CHUNK = 2048
+
+    def __init__(self, arrivals: _ChannelArrivals, n: int):
+        a = arrivals
+        self.n = n
+        self.jidx = a.r_jny.choice(len(a.journeys), size=n, p=a.weights).tolist()
+        self.people = sample_personas(a.r_per, n, a.center.mix)
+        self.expo = a.r_pat.exponential(1.0, size=n).tolist()
+        self.seeds = a.r_con.integers(0, 2**63 - 1, size=n, dtype=np.int64).tolist()
+        # each contact's reaction, service and policy streams, pre-drawn (kept as numpy
+        # blocks: a contact's row becomes Python floats only if it is played one at a time,
+        # so the draws cost 8 bytes a number, not a Python float's 32)
+        rx_n, rx_u = a.r_rx.standard_normal((n, RX_NORMALS)), a.r_rx.random((n, RX_UNIFORMS))
+        sv_n, sv_u = a.r_sv.standard_normal((n, SV_NORMALS)), a.r_sv.random((n, SV_UNIFORMS))
+        pol_u = a.r_pol.random((n, POLICY_UNIFORMS)) if a.batched else None
+        self.blocks = (rx_n, rx_u, sv_n, sv_u, pol_u)
+        self.handles = a.center._drawn_handles(sv_n, sv_u) if a.batched else None
+        self.fits = {
+            j: _accepts(a.journeys[j], self.people.columns).tolist()
+            for j in sorted(set(self.jidx))
+            if a.journeys[j].persona
+        }
+        self.segments = self.people.columns["segment"].tolist()
+        self.next = 0
+
+
+class _ChannelArrivals:
+    """One channel's customers: time-varying Poisson arrival times per interval, and per
+    customer a journey, a persona, patience and private random streams.
+
+    Arrivals are a chain of SimPy timeouts with a callback (one event per customer, no
+    process to resume), each scheduling the next."""
+
+    def __init__(self, center: ContactCenter, ch: Any):
+        self.center = center
+        self.env = center.env
+        sc = center.scenario
+        self.ch = ch
+        self.name = name = ch.name
+        eligible = [(jid, w) for jid, w in sc.journey_mix if name in sc.journeys[jid].channels]
+        self.journeys = [sc.journeys[jid] for jid, _ in eligible]
+        weights = np.array([w for _, w in eligible], dtype=float)
+        self.weights = weights / weights.sum()
+        streams = center.streams
+        r_arr = streams.generator(f"arrivals:{name}")
+        self.r_jny = streams.generator(f"journeys:{name}")
+        self.r_per = streams.generator(f"personas:{name}")
+        self.r_pat = streams.generator(f"patience:{name}")
+        self.r_con = streams.generator(f"contacts:{name}")
+        self.r_rx = streams.generator(f"reactions:{name}")
+        self.r_sv = streams.generator(f"service:{name}")
+        self.r_pol = streams.generator(f"policies:{name}")
+        self.batched = center.batch_play is not None
+        self.pool = _PersonaPool(self.r_per, center.mix)
+        self.prefix = name[0].upper()
+        self.seq = 0
+        self.batches = interval_batches(
+            name,
+            per_hour=ch.arrivals_per_hour,
+            profile=ch.profile,
+            interval_s=ch.interval_s,
+            cv=ch.day_factor_cv,
+            horizon_s=center.horizon,
+            rng=r_arr,
+        )
+        self.times: list[float] = []
+        self.i = 0
+        self.draws: _Draws | None = None
+
+    def start(self) -> None:
+        self._schedule()
+
+    def _schedule(self) -> None:
+        while self.i >= len(self.times):
+            batch = next(self.batches, None)
+            if batch is None:
+                return
+            self.times = batch.times.tolist()
+            self.i = 0
+        ev = self.env.timeout(max(0.0, self.times[self.i] - self.env.now))
+        ev.callbacks.append(self._fire)
+
+    def _fire(self, _ev: Any) -> None:
+        env_now = self.env.now
+        times = self.times
+        # customers arriving at the same instant are all let in now
+        while True:
+            self.i += 1
+            self.center._arrive(self._customer(env_now))
+            if self.i >= len(times) or times[self.i] > env_now:
+                break
+        self._schedule()
+
+    def _customer(self, now: float) -> Contact:
+        d = self.draws
+        if d is None or d.next >= d.n:
+            left = len(self.times) - self.i + 1
+            d = self.draws = _Draws(self, max(_Draws.CHUNK, left))
+        i = d.next
+        d.next = i + 1
+        j = d.jidx[i]
+        journey = self.journeys[j]
+        ok = d.fits.get(j)
+        if ok is None or ok[i]:
+            who, row, segment = d.people, i, d.segments[i]
+        else:
+            who, row = self.pool.take(journey)
+            segment = str(who.columns["segment"][row])
+        persona = None
+        ch = self.ch
+        mode = ch.patience
+        if mode == "none":
+            patience = math.inf
+        elif mode == "exponential":
+            patience = d.expo[i] * ch.patience_mean_s
+        else:
+            persona = who.persona(row)
+            patience = d.expo[i] * persona.patience_s[self.name]
+        self.seq += 1
+        seq = self.seq
+        c = Contact(
+            f"{self.prefix}{seq:06d}", seq, self.name, journey, who, row, d.seeds[i], now,
+            patience, self.center.scenario.priority.get(segment, 0),
+        )  # fmt: skip
+        c.blocks = (*d.blocks, i)
+        c._persona = persona
+        if d.handles is not None:
+            c.handle_s = d.handles[i]
+        return c
 
 
 class _Spans:

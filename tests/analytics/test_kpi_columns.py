@@ -24,8 +24,6 @@ from sandbox.columns import (
 )
 from sandbox.kpis import KpiAccumulator, _Reservoir
 from sandbox.results import ContactsCsvWriter, build_results, round6
-from sandbox.scenario import load_scenario
-from sandbox.session import Session
 
 
 # -- a real session's records ----------------------------------------------------------------
@@ -33,6 +31,11 @@ from sandbox.session import Session
 def session_records() -> list[dict[str, Any]]:
     """Every finished record of half an hour of full-day, in completion order, as the engine
     builds them one by one (with batch play, if the session offers it, turned off)."""
+    # imported here: the engine imports customer_models, which must not be loaded while
+    # pytest collects tests/customer_models (a package of that name)
+    from sandbox.scenario import load_scenario
+    from sandbox.session import Session
+
     one_by_one = {"batch_play": False} if "batch_play" in signature(Session).parameters else {}
     session = Session(
         load_scenario("full-day").with_overrides(hours=0.5),
