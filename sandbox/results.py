@@ -441,6 +441,10 @@ class EventLog(_StreamedFile):
     """events.jsonl: one compact JSON object per line, in the order things happened."""
 
     def write(self, event: Mapping[str, Any]) -> None:
+        # durations (`*_s`) to the millisecond: the engine hands them over unrounded
+        event = {
+            k: round(v, 3) if type(v) is float and k.endswith("_s") else v for k, v in event.items()
+        }
         line = json.dumps(jsonable(event), ensure_ascii=False, separators=(",", ":"))
         self._handle().write(line + "\n")
         self._wrote()

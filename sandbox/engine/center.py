@@ -232,7 +232,10 @@ class ContactCenter:
         self._paces: dict[tuple[str, float], float | None] = {}
         self.batch_play = (
             BatchPlayer(hangups=scenario.hangups)
-            if batch_play and scenario.service.model != "journey" and not self.detail_steps
+            if batch_play
+            and scenario.service.model != "journey"
+            and not scenario.seats  # a trainee's session keeps per-contact live feedback
+            and not self.detail_steps
             else None
         )
         self._build_agents()
@@ -356,8 +359,10 @@ class ContactCenter:
                 q.append(c)
                 break
         if c.patience != math.inf:
-            ev = self.env.timeout(c.patience)
-            ev.callbacks.append(lambda _ev, c=c: self._renege(c))
+            self.env.timeout(c.patience, c).callbacks.append(self._renege_event)
+
+    def _renege_event(self, ev: simpy.Event) -> None:
+        self._renege(ev._value)
 
     def _renege(self, c: Contact) -> None:
         if c.status != "queued":
@@ -440,7 +445,7 @@ class ContactCenter:
         wait = now - c.arrived
         self.hooks.kpi.answered(wait, c.channel, c.arrived)
         self.hooks.event({"t": now, "type": "answer", "contact_id": c.id, "agent_id": agent.id,
-                          "channel": c.channel, "journey_id": c.journey.id, "waited_s": round(wait, 3)})  # fmt: skip
+                          "channel": c.channel, "journey_id": c.journey.id, "waited_s": wait})  # fmt: skip
         human = agent.seat_id is not None
         line_s = self._line_s[c.channel]
         if self.batch_play is not None and not human:
@@ -448,8 +453,7 @@ class ContactCenter:
             c.wait_s = wait
             c.line_s = line_s
             c.pace_s = self._pace(c.journey, line_s)
-            done = self.env.timeout(c.handle_s)
-            done.callbacks.append(lambda _ev: self._complete_batched(c))
+            self.env.timeout(c.handle_s, c).callbacks.append(self._complete_batched_event)
             return
         c.play = ContactPlay(
             c.journey, c.persona, contact_id=c.id, seed=c.seed, channel=c.channel, wait_s=wait,
@@ -679,6 +683,9 @@ class ContactCenter:
         self._refresh(agent)
         self._take_work(agent)
 
+    def _complete_batched_event(self, ev: simpy.Event) -> None:
+        self._complete_batched(ev._value)
+
     def _complete_batched(self, c: Contact) -> None:
         """A batch-played bot contact's handle time is over: free the agent; the recorder
         plays its journey with the next batch."""
@@ -692,7 +699,7 @@ class ContactCenter:
         c.status = "done"
         self.counts["finished"] += 1
         self.hooks.event({"t": now, "type": "end", "contact_id": c.id, "agent_id": agent.id,
-                          "handle_s": round(c.handle_s, 3)})  # fmt: skip
+                          "handle_s": c.handle_s})  # fmt: skip
         self.hooks.deferred(c)
         self._refresh(agent)
         self._take_work(agent)

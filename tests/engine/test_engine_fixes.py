@@ -111,8 +111,8 @@ def test_human_transcript_is_in_time_order(tmp_path: Path) -> None:
             if seat["contact"]:
                 times = [line["t"] for line in seat["contact"]["transcript"]]
                 assert times == sorted(times)
-        for p in s.pending_decisions():
-            s.decide(p["contact_id"], p["choices"][-1]["id"])
+        for p in s.pending_decisions():  # the last choice on offer (greyed ones are listed too)
+            s.decide(p["contact_id"], [c for c in p["choices"] if c["available"]][-1]["id"])
     for rec in s.recorder.human:
         times = [line["t"] for line in rec["transcript"]]
         assert times == sorted(times), rec["contact_id"]
