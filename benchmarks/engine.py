@@ -224,7 +224,10 @@ def child_full_day(hours: float, seed: int, profile: bool) -> dict[str, Any]:
 # -- parent ----------------------------------------------------------------------------------
 def _spawn(*args: str) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
-    env = dict(os.environ, PYTHONHASHSEED="0")
+    # one BLAS thread: the engine is single threaded (it limits BLAS itself around its
+    # predictions), and an idle BLAS pool still burns CPU time that `process_time` would
+    # charge to whichever child imported numpy (the bare model too: it reads the scenario)
+    env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark child {args} failed:\n{proc.stderr[-3000:]}")
