@@ -33,9 +33,9 @@ import numpy as np
 from customer_models import reaction_batch as rb
 from journeys import JourneyRun
 from journeys.policies import choose_many
-from journeys.vocabulary import BEHAVIOURS, RESOLVING_OUTCOMES, RISK_TYPES, STANDARD_STATE
+from journeys.vocabulary import BEHAVIOURS, RESOLVING_OUTCOMES, RISK_TYPES, RUBRIC, STANDARD_STATE
 from sandbox.engine.contact import count_step
-from sandbox.engine.streams import journey_seed, reaction_rng
+from sandbox.engine.streams import journey_seed, policy_seed, reaction_rng
 from sandbox.scoring import (
     contact_risk_points,
     efficiency_with_pace,
@@ -286,31 +286,24 @@ def _apply(run: JourneyRun, op: tuple[Any, ...]) -> Any:
     return run.end(op[1])
 
 
-def _names_read(journey: Any) -> set[str]:
-    """State variables read by any expression of the journey (conditions and routes)."""
-    names: set[str] = set()
+def _expressions(journey: Any) -> list[Any]:
+    """Every condition of the journey (choices and routes)."""
+    out = []
     for node in journey.nodes.values():
-        for c in node.choices:
-            if c.condition is not None:
-                names |= c.condition.names()
-        for entry in node.route:
-            cond = getattr(entry, "condition", None)
-            if cond is not None:
-                names |= cond.names()
-    return names
+        out.extend(c.condition for c in node.choices if c.condition is not None)
+        out.extend(e.condition for e in node.route if getattr(e, "condition", None) is not None)
+    return out
+
+
+def _names_read(journey: Any) -> set[str]:
+    """State variables read by any expression of the journey."""
+    return set().union(*(e.names() for e in _expressions(journey)))
 
 
 def _persona_fields(journey: Any) -> tuple[str, ...]:
     """Persona fields the journey can see: read by an expression or seeding a state var."""
     fields: set[str] = {n for n, v in journey.state.items() if v.from_persona}
-    for node in journey.nodes.values():
-        for c in node.choices:
-            if c.condition is not None:
-                fields |= c.condition.calls("persona")
-        for entry in node.route:
-            cond = getattr(entry, "condition", None)
-            if cond is not None:
-                fields |= cond.calls("persona")
+    fields = fields.union(*(e.calls("persona") for e in _expressions(journey)))
     return tuple(sorted(fields))
 
 
@@ -320,7 +313,6 @@ class _Group:
     def __init__(self, n: int):
         self.sid = np.zeros(n, dtype=np.intp)
         self.tid = np.zeros(n, dtype=np.intp)
-        self.done = np.zeros(n, dtype=bool)
         self.handle = np.zeros(n)
         self.hold = np.zeros(n)
         self.hung = np.zeros(n, dtype=bool)
@@ -619,8 +611,6 @@ def _policy_draws(pdraws, g, sub, seeds, policy, fallback) -> np.ndarray:
             key = -1 - seeds[i]  # the policy's own fallback stream, apart from reactions
             gen = fallback.get(key)
             if gen is None:
-                from sandbox.engine.streams import policy_seed
-
                 gen = fallback[key] = np.random.Generator(np.random.PCG64(policy_seed(seeds[i])))
             out[j] = gen.random(3)
     return out
@@ -779,8 +769,6 @@ class _Out:
             out[f] = v.tolist() if v.dtype == object else v
         out["persona_id"] = [str(x) for x in out["persona_id"]]
         # rubric: evidence per path, the efficiency's time part per contact
-        from journeys.vocabulary import RUBRIC
-
         total = np.zeros(n)
         counted = np.zeros(n)
         for dim in RUBRIC:

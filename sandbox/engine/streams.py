@@ -60,7 +60,7 @@ def policy_seed(contact_seed: int) -> int:
 
 def policy_rng(contact_seed: int) -> Any:
     """The bot policy's stream for one contact (a `random.Random`, built on first use)."""
-    return LazyRandom((contact_seed ^ _SALT_POLICY) & _MASK63)
+    return LazyRandom(policy_seed(contact_seed))
 
 
 def service_seed(contact_seed: int) -> int:
