@@ -114,11 +114,10 @@ class Contact:
         "channel",
         "decided_log",
         "decision",
+        "draw",
         "handle_s",
         "id",
         "journey",
-        "line_s",
-        "pace_s",
         "patience",
         "pending",
         "pending_since",
@@ -129,7 +128,6 @@ class Contact:
         "seed",
         "seq",
         "status",
-        "wait_s",
     )  # fmt: skip
 
     def __init__(self, cid: str, seq: int, channel: str, journey: Any, people: Any, row: int,
@@ -153,11 +151,10 @@ class Contact:
         self.pending = False
         self.pending_since = 0.0
         self.decided_log: list[dict[str, Any]] = []
+        # the arrival chunk's pre-drawn numbers (shared) and this contact's row in them
         self.blocks: tuple[Any, ...] | None = None
+        self.draw = 0
         self.handle_s = 0.0  # drawn handle time (batch-played bot contacts)
-        self.wait_s = 0.0
-        self.line_s = 0.0
-        self.pace_s: float | None = None
 
     @property
     def persona(self) -> Any:
@@ -231,7 +228,7 @@ class ContactCenter:
         self._hangups = scenario.hangups
         self._paces: dict[tuple[str, float], float | None] = {}
         self.batch_play = (
-            BatchPlayer(hangups=scenario.hangups)
+            BatchPlayer(hangups=scenario.hangups, line_s=self._line_s, pace=self._pace)
             if batch_play
             and scenario.service.model != "journey"
             and not scenario.seats  # a trainee's session keeps per-contact live feedback
@@ -376,18 +373,21 @@ class ContactCenter:
     def _abandoned(self, c: Contact, wait: float, reason: str) -> None:
         self.counts["abandoned"] += 1
         self.hooks.kpi.abandoned(wait, c.channel, c.arrived)
-        p = c.persona
+        # the persona's fields from the batch columns: building the `Persona` cost more
+        # than the rest of an abandonment
+        p, i = c.people.lists(), c.row
+        segment = p["segment"][i]
         record = {
             "contact_id": c.id, "agent_id": None, "seat": None, "channel": c.channel,
             "journey_id": c.journey.id, "journey_kind": c.journey.kind, "kind": c.journey.kind,
             "arrived_at": c.arrived, "answered_at": None, "ended_at": self.env.now, "wait_s": wait,
-            "handle_s": 0.0, "abandoned": 1, "outcome": "abandoned", "persona_id": p.persona_id,
-            "segment": p.segment, "age_band": p.age_band, "temperament": p.temperament,
-            "prior_contacts": p.prior_contacts,
+            "handle_s": 0.0, "abandoned": 1, "outcome": "abandoned",
+            "persona_id": p["persona_id"][i], "segment": segment, "age_band": p["age_band"][i],
+            "temperament": p["temperament"][i], "prior_contacts": p["prior_contacts"][i],
         }  # fmt: skip
         self.hooks.record(record, None)
         event = {"t": self.env.now, "type": reason, "contact_id": c.id, "channel": c.channel,
-                 "waited_s": round(wait, 3), "vip": p.segment == "vip"}  # fmt: skip
+                 "waited_s": round(wait, 3), "vip": segment == "vip"}  # fmt: skip
         self.hooks.event(event)
         self.hooks.alert({"t": self.env.now, "contact_id": c.id, "kind": "abandon", "channel": c.channel,
                           "waited_s": wait, "text": _abandon_text(c, wait)})  # fmt: skip
@@ -447,14 +447,11 @@ class ContactCenter:
         self.hooks.event({"t": now, "type": "answer", "contact_id": c.id, "agent_id": agent.id,
                           "channel": c.channel, "journey_id": c.journey.id, "waited_s": wait})  # fmt: skip
         human = agent.seat_id is not None
-        line_s = self._line_s[c.channel]
         if self.batch_play is not None and not human:
             # drawn handle time: the journey is played later, in a batch (batch_play.py)
-            c.wait_s = wait
-            c.line_s = line_s
-            c.pace_s = self._pace(c.journey, line_s)
             self.env.timeout(c.handle_s, c).callbacks.append(self._complete_batched_event)
             return
+        line_s = self._line_s[c.channel]
         c.play = ContactPlay(
             c.journey, c.persona, contact_id=c.id, seed=c.seed, channel=c.channel, wait_s=wait,
             speed=agent.speed, line_s=line_s, noise=self._noise_sigma, hangups=self._hangups,
@@ -470,7 +467,8 @@ class ContactCenter:
     def _rng_blocks(c: Contact) -> tuple[BlockRng, BlockRng] | None:
         if c.blocks is None:
             return None
-        rx_n, rx_u, sv_n, sv_u, _, i = c.blocks
+        rx_n, rx_u, sv_n, sv_u, _ = c.blocks
+        i = c.draw
         c.blocks = None
         return (
             BlockRng(c.seed, rx_n[i].tolist(), rx_u[i].tolist()),
@@ -894,7 +892,8 @@ class _ChannelArrivals:
             f"{self.prefix}{seq:06d}", seq, self.name, journey, who, row, d.seeds[i], now,
             patience, self.center.scenario.priority.get(segment, 0),
         )  # fmt: skip
-        c.blocks = (*d.blocks, i)
+        c.blocks = d.blocks
+        c.draw = i
         c._persona = persona
         if d.handles is not None:
             c.handle_s = d.handles[i]
