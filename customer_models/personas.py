@@ -244,21 +244,26 @@ class PersonaBatch:
 
     def __init__(self, columns: dict[str, np.ndarray]):
         self.columns = columns
-        self._lists: dict[str, list[Any]] | None = None
+        self._lists: dict[str, list[Any]] | None = None  # columns as lists, on demand
 
     def __len__(self) -> int:
         return len(self.columns["persona_id"])
 
-    def lists(self) -> dict[str, list[Any]]:
-        """The columns as Python lists, converted once per batch (one C call each) instead
-        of one numpy-scalar conversion per field per customer."""
-        c = self._lists
-        if c is None:
-            c = self._lists = {k: v.tolist() for k, v in self.columns.items()}
-        return c
+    def column(self, key: str) -> list[Any]:
+        """A column as a Python list, converted once per batch (one C call) instead of one
+        numpy-scalar conversion per customer, and only if some customer's field is read."""
+        lists = self._lists
+        if lists is None:
+            lists = self._lists = {}
+        values = lists.get(key)
+        if values is None:
+            values = lists[key] = self.columns[key].tolist()
+        return values
 
     def persona(self, i: int) -> Persona:
-        c = self.lists()
+        c = self._lists
+        if c is None or len(c) < len(self.columns):
+            c = {k: self.column(k) for k in self.columns}
         # The frozen dataclass's generated __init__ sets each field through
         # object.__setattr__; filling the instance dict directly gives the same object
         # (same fields, equality and hash) at a fraction of the cost, for every arrival.

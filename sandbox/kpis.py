@@ -547,22 +547,31 @@ class KpiAccumulator:
             row = self._intervals[key] = [0.0] * 10
         return row
 
+    # `arrival` and `answered` run for every contact: the channel and interval lookups are
+    # written out in them rather than called (a third of their cost was the calls).
     def arrival(self, channel: str | None = None, t: float | None = None) -> None:
         self._total.offered += 1
-        if (g := self._channel(channel)) is not None:
+        if channel is not None:
+            g = self._channels.get(channel) or self._channel(channel)
             g.offered += 1
-        if (row := self._interval(t)) is not None:
+        if t is not None:
+            row = self._intervals.get(int(t // self.interval_s)) or self._interval(t)
             row[0] += 1
 
     def answered(self, wait_s: float, channel: str | None = None, t: float | None = None) -> None:
         """An agent took the contact after `wait_s`; `t` is the arrival time if given."""
         within = wait_s <= self.threshold_s
-        for g in (self._total, self._channel(channel)):
-            if g is not None:
-                g.answered += 1
-                g.wait_sum += wait_s
-                g.answered_within += within
-        if (row := self._interval(t)) is not None:
+        g = self._total
+        g.answered += 1
+        g.wait_sum += wait_s
+        g.answered_within += within
+        if channel is not None:
+            g = self._channels.get(channel) or self._channel(channel)
+            g.answered += 1
+            g.wait_sum += wait_s
+            g.answered_within += within
+        if t is not None:
+            row = self._intervals.get(int(t // self.interval_s)) or self._interval(t)
             row[1] += 1
             row[3] += within
             row[5] += wait_s
@@ -580,7 +589,7 @@ class KpiAccumulator:
             row[4] += after
 
     def agent_busy(self, agent_id: str, seconds: float) -> None:
-        self._agent(agent_id).busy_s += seconds
+        (self._agents.get(agent_id) or self._agent(agent_id)).busy_s += seconds
         self._total.busy_s += seconds
 
     def staffed(self, agent_id: str, seconds: float) -> None:

@@ -375,15 +375,15 @@ class ContactCenter:
         self.hooks.kpi.abandoned(wait, c.channel, c.arrived)
         # the persona's fields from the batch columns: building the `Persona` cost more
         # than the rest of an abandonment
-        p, i = c.people.lists(), c.row
-        segment = p["segment"][i]
+        p, i = c.people.column, c.row
+        segment = p("segment")[i]
         record = {
             "contact_id": c.id, "agent_id": None, "seat": None, "channel": c.channel,
             "journey_id": c.journey.id, "journey_kind": c.journey.kind, "kind": c.journey.kind,
             "arrived_at": c.arrived, "answered_at": None, "ended_at": self.env.now, "wait_s": wait,
             "handle_s": 0.0, "abandoned": 1, "outcome": "abandoned",
-            "persona_id": p["persona_id"][i], "segment": segment, "age_band": p["age_band"][i],
-            "temperament": p["temperament"][i], "prior_contacts": p["prior_contacts"][i],
+            "persona_id": p("persona_id")[i], "segment": segment, "age_band": p("age_band")[i],
+            "temperament": p("temperament")[i], "prior_contacts": p("prior_contacts")[i],
         }  # fmt: skip
         self.hooks.record(record, None)
         event = {"t": self.env.now, "type": reason, "contact_id": c.id, "channel": c.channel,
@@ -790,7 +790,7 @@ class _Draws:
             for j in sorted(set(self.jidx))
             if a.journeys[j].persona
         }
-        self.segments = self.people.columns["segment"].tolist()
+        self.segments = self.people.column("segment")
         self.next = 0
 
 
