@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import time
 from collections import deque
 from pathlib import Path
 from typing import Any
+
+import simpy
 
 from sandbox import __version__
 from sandbox.engine.center import ContactCenter, Hooks
@@ -64,6 +67,9 @@ def _clock(seconds: float) -> str:
     s = int(seconds) % 86400
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
+
+#: SimPy orders events at the same time by priority (URGENT 0, NORMAL 1), then by creation.
+_BEFORE_ALL, _AFTER_ALL = -1, 2
 
 #: Records per batch when bot contacts are batch-played (sandbox/engine/batch_play.py).
 BATCH_PLAY_SIZE = 2048
@@ -208,6 +214,13 @@ class Session:
         if self.finished:
             return self.now
         env = self.env
+        if budget is None and env.now < self.end and target < math.inf:
+            # Before the horizon the session cannot finish, so SimPy's own loop runs the
+            # events up to `target` (or up to the horizon) without a check after each step.
+            if target < self.end:
+                self._run_plain(target, _AFTER_ALL)
+            else:
+                self._run_plain(self.end, _BEFORE_ALL)
         peek, step = env.peek, env.step
         center = self.center
         horizon = self.end
@@ -228,6 +241,15 @@ class Session:
         if env.now >= horizon and not center.queued and not center.active:
             self._mark_finished()
         return self.now
+
+    def _run_plain(self, t: float, priority: int) -> None:
+        """`env.run` until a stop event at time `t`, ordered by `priority` among the events
+        at `t`: after all of them (`_AFTER_ALL`) or before any (`_BEFORE_ALL`)."""
+        env = self.env
+        stop = simpy.Event(env)
+        stop._ok, stop._value = True, None  # a triggered event, as `env.run(until=t)` makes
+        env.schedule(stop, priority, t - env.now)
+        env.run(until=stop)
 
     def _mark_finished(self) -> None:
         if not self.finished:

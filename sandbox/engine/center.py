@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,18 +131,24 @@ class Contact:
     )  # fmt: skip
 
     def __init__(self, cid: str, seq: int, channel: str, journey: Any, people: Any, row: int,
-                 seed: int, arrived: float, patience: float, priority: int):  # fmt: skip
+                 seed: int, arrived: float, patience: float, priority: int,
+                 blocks: tuple[Any, ...] | None = None, draw: int = 0, handle_s: float = 0.0,
+                 persona: Any = None):  # fmt: skip
         self.id = cid
         self.seq = seq
         self.channel = channel
         self.journey = journey
         self.people = people  # the arrival batch's persona columns and this customer's row
         self.row = row
-        self._persona: Any = None
+        self._persona = persona
         self.seed = seed
         self.arrived = arrived
         self.patience = patience
         self.priority = priority
+        # the arrival chunk's pre-drawn numbers (shared) and this contact's row in them
+        self.blocks = blocks
+        self.draw = draw
+        self.handle_s = handle_s  # drawn handle time (batch-played bot contacts)
         self.status = "queued"
         self.agent: Agent | None = None
         self.answered: float | None = None
@@ -150,11 +156,8 @@ class Contact:
         self.decision: simpy.Event | None = None
         self.pending = False
         self.pending_since = 0.0
-        self.decided_log: list[dict[str, Any]] = []
-        # the arrival chunk's pre-drawn numbers (shared) and this contact's row in them
-        self.blocks: tuple[Any, ...] | None = None
-        self.draw = 0
-        self.handle_s = 0.0  # drawn handle time (batch-played bot contacts)
+        #: a human seat's decisions with their feedback (a list from its first decision)
+        self.decided_log: Sequence[dict[str, Any]] = ()
 
     @property
     def persona(self) -> Any:
@@ -614,7 +617,10 @@ class ContactCenter:
             for e in result.triggers
         ]
         risks = list(play.decisions[-1]["risks"]) if play.decisions else []
-        c.decided_log.append({
+        log = c.decided_log
+        if not isinstance(log, list):
+            log = c.decided_log = []
+        log.append({
             "t": t, "node_id": node, "choice_id": choice_id, "text": last,
             "behaviours": list(result.behaviours), "feedback": text_of(result.feedback),
             "knowledge": knowledge, "score": float(result.score or 0.0), "risks": risks,
@@ -888,16 +894,11 @@ class _ChannelArrivals:
             patience = d.expo[i] * persona.patience_s[self.name]
         self.seq += 1
         seq = self.seq
-        c = Contact(
+        return Contact(
             f"{self.prefix}{seq:06d}", seq, self.name, journey, who, row, d.seeds[i], now,
-            patience, self.center.scenario.priority.get(segment, 0),
+            patience, self.center.scenario.priority.get(segment, 0), d.blocks, i,
+            d.handles[i] if d.handles is not None else 0.0, persona,
         )  # fmt: skip
-        c.blocks = d.blocks
-        c.draw = i
-        c._persona = persona
-        if d.handles is not None:
-            c.handle_s = d.handles[i]
-        return c
 
 
 class _Spans:
