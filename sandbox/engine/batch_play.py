@@ -35,7 +35,7 @@ from journeys import JourneyRun
 from journeys.policies import choose_many
 from journeys.vocabulary import BEHAVIOURS, RESOLVING_OUTCOMES, RISK_TYPES, RUBRIC, STANDARD_STATE
 from sandbox.engine.contact import count_step
-from sandbox.engine.streams import journey_seed, policy_seed, reaction_rng
+from sandbox.engine.streams import DrawBlock, journey_seed, policy_seed, reaction_rng
 from sandbox.scoring import (
     contact_risk_points,
     efficiency_with_pace,
@@ -559,36 +559,32 @@ class BatchPlayer:
 
     # -- per-contact streams (the same numbers `BlockRng` would give) ----------------------
     def _normals(self, normals, g, who, seeds) -> np.ndarray:
+        """Three normals per contact; past its pre-drawn ones, from its own generator."""
         pos = g.npos[who]
-        width = normals.shape[1]
-        out = np.empty((len(who), 3))
-        inside = pos + 3 <= width
+        inside = pos + 3 <= normals.width
         if inside.all():
-            idx = pos[:, None] + np.arange(3)
-            out = normals[who[:, None], idx]
             g.npos[who] = pos + 3
-            return out
-        for j, i in enumerate(who.tolist()):
-            p = int(g.npos[i])
-            if p + 3 <= width:
-                out[j] = normals[i, p : p + 3]
-                g.npos[i] = p + 3
-            else:
-                g.npos[i] = width
-                out[j] = self._gen(seeds[i]).standard_normal(3)
+            return normals.take(who, pos, 3)
+        out = np.empty((len(who), 3))
+        if inside.any():
+            out[inside] = normals.take(who[inside], pos[inside], 3)
+            g.npos[who[inside]] = pos[inside] + 3
+        for j in np.flatnonzero(~inside).tolist():
+            i = int(who[j])
+            g.npos[i] = normals.width
+            out[j] = self._gen(seeds[i]).standard_normal(3)
         return out
 
     def _uniforms(self, uniforms, g, who, seeds) -> np.ndarray:
+        """One uniform per contact; past its pre-drawn ones, from its own generator."""
         pos = g.upos[who]
-        width = uniforms.shape[1]
+        inside = pos < uniforms.width
         out = np.empty(len(who))
-        for j, i in enumerate(who.tolist()):
-            p = int(pos[j])
-            if p < width:
-                out[j] = uniforms[i, p]
-                g.upos[i] = p + 1
-            else:
-                out[j] = self._gen(seeds[i]).random()
+        if inside.any():
+            out[inside] = uniforms.take(who[inside], pos[inside], 1)[:, 0]
+            g.upos[who[inside]] = pos[inside] + 1
+        for j in np.flatnonzero(~inside).tolist():
+            out[j] = self._gen(seeds[int(who[j])]).random()
         return out
 
     def _gen(self, seed: int) -> np.random.Generator:
@@ -603,21 +599,20 @@ def _policy_draws(pdraws, g, sub, seeds, policy, fallback) -> np.ndarray:
     if policy == "expert":
         return np.zeros((len(sub), 3))
     pos = g.ppos[sub]
-    width = pdraws.shape[1]
     g.ppos[sub] = pos + 3
-    if (pos + 3 <= width).all():
-        return pdraws[sub[:, None], pos[:, None] + np.arange(3)]
+    inside = pos + 3 <= pdraws.width
+    if inside.all():
+        return pdraws.take(sub, pos, 3)
     out = np.empty((len(sub), 3))
-    for j, i in enumerate(sub.tolist()):
-        p = int(pos[j])
-        if p + 3 <= width:
-            out[j] = pdraws[i, p : p + 3]
-        else:
-            key = -1 - seeds[i]  # the policy's own fallback stream, apart from reactions
-            gen = fallback.get(key)
-            if gen is None:
-                gen = fallback[key] = np.random.Generator(np.random.PCG64(policy_seed(seeds[i])))
-            out[j] = gen.random(3)
+    if inside.any():
+        out[inside] = pdraws.take(sub[inside], pos[inside], 3)
+    for j in np.flatnonzero(~inside).tolist():
+        i = int(sub[j])
+        key = -1 - seeds[i]  # the policy's own fallback stream, apart from reactions
+        gen = fallback.get(key)
+        if gen is None:
+            gen = fallback[key] = np.random.Generator(np.random.PCG64(policy_seed(seeds[i])))
+        out[j] = gen.random(3)
     return out
 
 
@@ -668,9 +663,9 @@ class _Inputs:
             self.persona[f] = arr
         bcode, chunks = _codes(blocks)
         brow = np.array(draws, dtype=np.intp)
-        self.normals = _gather([b[0] for b in chunks], bcode, brow)
-        self.uniforms = _gather([b[1] for b in chunks], bcode, brow)
-        self.pdraws = _gather([b[4] for b in chunks], bcode, brow)
+        self.normals = _ChunkDraws([b[0] for b in chunks], bcode, brow)
+        self.uniforms = _ChunkDraws([b[1] for b in chunks], bcode, brow)
+        self.pdraws = _ChunkDraws([b[4] for b in chunks], bcode, brow)
 
 
 _FIELDS = attrgetter(
@@ -694,15 +689,32 @@ def _codes(values: Any, key: Any = id) -> tuple[np.ndarray, list[Any]]:
     return rank[inverse.reshape(-1)], [values[i] for i in first[order].tolist()]
 
 
-def _gather(arrays: list[np.ndarray], code: np.ndarray, row: np.ndarray) -> np.ndarray:
-    """Rows `row` of `arrays[code]`, one fancy index per source array."""
-    if len(arrays) == 1:
-        return arrays[0][row]
-    out = np.empty((len(row), arrays[0].shape[1]), dtype=arrays[0].dtype)
-    for k, arr in enumerate(arrays):
-        sel = code == k
-        out[sel] = arr[row[sel]]
-    return out
+class _ChunkDraws:
+    """One kind of pre-drawn numbers (e.g. reaction normals) for a batch's contacts, read
+    from their arrival chunks' `DrawBlock`s only at the positions batch play asks for."""
+
+    __slots__ = ("blocks", "code", "draw", "width")
+
+    def __init__(self, blocks: list[DrawBlock], code: np.ndarray, draw: np.ndarray):
+        self.blocks = blocks  # one per arrival chunk
+        self.code = code  # per contact: which block
+        self.draw = draw  # per contact: its column in the block
+        self.width = blocks[0].width
+
+    def __getitem__(self, rows: np.ndarray) -> _ChunkDraws:
+        """The contacts `rows` of the batch (a group)."""
+        return _ChunkDraws(self.blocks, self.code[rows], self.draw[rows])
+
+    def take(self, who: np.ndarray, pos: np.ndarray, k: int) -> np.ndarray:
+        """(len(who), k): numbers pos..pos+k-1 of contacts `who` (pos + k <= width)."""
+        if len(self.blocks) == 1:
+            return self.blocks[0].take(self.draw[who], pos, k)
+        out = np.empty((len(who), k))
+        code = self.code[who]
+        for b in np.unique(code).tolist():
+            sel = code == b
+            out[sel] = self.blocks[b].take(self.draw[who[sel]], pos[sel], k)
+        return out
 
 
 class _Out:

@@ -30,7 +30,7 @@ from sandbox.engine.arrivals import interval_batches
 from sandbox.engine.batch_play import BatchPlayer
 from sandbox.engine.contact import ContactPlay, text_of
 from sandbox.engine.pace import journey_pace
-from sandbox.engine.streams import BlockRng, Streams, policy_rng, service_seed
+from sandbox.engine.streams import BlockRng, DrawBlock, Streams, policy_rng, service_seed
 from sandbox.scenario import AgentGroup, Scenario
 
 MAX_STEPS = 400
@@ -474,8 +474,8 @@ class ContactCenter:
         i = c.draw
         c.blocks = None
         return (
-            BlockRng(c.seed, rx_n[i].tolist(), rx_u[i].tolist()),
-            BlockRng(service_seed(c.seed), sv_n[i].tolist(), sv_u[i].tolist()),
+            BlockRng(c.seed, rx_n.column(i), rx_u.column(i)),
+            BlockRng(service_seed(c.seed), sv_n.column(i), sv_u.column(i)),
         )
 
     def _channel(self, name: str) -> Any:
@@ -708,15 +708,15 @@ class ContactCenter:
         self._refresh(agent)
         self._take_work(agent)
 
-    def _drawn_handles(self, sv_n: np.ndarray, sv_u: np.ndarray) -> list[float]:
-        """Handle times of an arrival batch for drawn service models, from each contact's
-        service row (the numbers `_draw_service` would take from it)."""
+    def _drawn_handles(self, sv_n: DrawBlock, sv_u: DrawBlock) -> list[float]:
+        """Handle times of an arrival chunk for drawn service models, from each contact's
+        service numbers (the first one `_draw_service` would take)."""
         svc = self.scenario.service
         mean = float(svc.mean_s or 0.0)
         if svc.model == "exponential":
-            return (-np.log(1.0 - sv_u[:, 0]) * mean).tolist()
+            return (-np.log(1.0 - sv_u.ensure(1)[0]) * mean).tolist()
         sigma = svc.sigma
-        return np.exp(math.log(mean) - sigma * sigma / 2.0 + sigma * sv_n[:, 0]).tolist()
+        return np.exp(math.log(mean) - sigma * sigma / 2.0 + sigma * sv_n.ensure(1)[0]).tolist()
 
     def _close_doors(self) -> None:
         """End of drain time: whoever still waits is turned away (counted as abandoned)."""
@@ -783,12 +783,14 @@ class _Draws:
         self.people = sample_personas(a.r_per, n, a.center.mix)
         self.expo = a.r_pat.exponential(1.0, size=n).tolist()
         self.seeds = a.r_con.integers(0, 2**63 - 1, size=n, dtype=np.int64).tolist()
-        # each contact's reaction, service and policy streams, pre-drawn (kept as numpy
-        # blocks: a contact's row becomes Python floats only if it is played one at a time,
-        # so the draws cost 8 bytes a number, not a Python float's 32)
-        rx_n, rx_u = a.r_rx.standard_normal((n, RX_NORMALS)), a.r_rx.random((n, RX_UNIFORMS))
-        sv_n, sv_u = a.r_sv.standard_normal((n, SV_NORMALS)), a.r_sv.random((n, SV_UNIFORMS))
-        pol_u = a.r_pol.random((n, POLICY_UNIFORMS)) if a.batched else None
+        # each contact's reaction, service and policy numbers, drawn as they are needed
+        # (`DrawBlock`; kept as numpy: a contact's numbers become Python floats only if it
+        # is played one at a time, so they cost 8 bytes each, not a Python float's 32)
+        rx_n = DrawBlock(_seed(a.r_rx), n, RX_NORMALS, normal=True)
+        rx_u = DrawBlock(_seed(a.r_rx), n, RX_UNIFORMS, normal=False)
+        sv_n = DrawBlock(_seed(a.r_sv), n, SV_NORMALS, normal=True)
+        sv_u = DrawBlock(_seed(a.r_sv), n, SV_UNIFORMS, normal=False)
+        pol_u = DrawBlock(_seed(a.r_pol), n, POLICY_UNIFORMS, normal=False) if a.batched else None
         self.blocks = (rx_n, rx_u, sv_n, sv_u, pol_u)
         self.handles = a.center._drawn_handles(sv_n, sv_u) if a.batched else None
         self.fits = {
@@ -798,6 +800,11 @@ class _Draws:
         }
         self.segments = self.people.column("segment")
         self.next = 0
+
+
+def _seed(stream: np.random.Generator) -> int:
+    """The seed of a chunk's `DrawBlock`, the next number of the purpose's stream."""
+    return int(stream.integers(0, 2**63 - 1))
 
 
 class _ChannelArrivals:

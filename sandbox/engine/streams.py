@@ -136,6 +136,47 @@ class BlockRng:
         return getattr(self._fallback(), name)
 
 
+class DrawBlock:
+    """Numbers pre-drawn for a chunk of `n` contacts, `width` each, drawn a position at a time
+    as they are needed.
+
+    Contact `i`'s numbers are column `i` of a (width, n) array filled row by row from the
+    block's own generator, so its first k numbers are the same whether or not later rows are
+    ever drawn. Why: a contact played one at a time takes its whole column (`column`), but
+    batch play of a short journey reads the first two or three positions of every contact
+    (`take`), and drawing all of them cost more than the rest of batch play's inputs."""
+
+    __slots__ = ("_gen", "_normal", "n", "rows", "width")
+
+    def __init__(self, seed: int, n: int, width: int, *, normal: bool):
+        self._gen = np.random.Generator(np.random.PCG64(seed))
+        self._normal = normal
+        self.n = n
+        self.width = width
+        self.rows = np.empty((0, n))
+
+    def ensure(self, k: int) -> np.ndarray:
+        """The rows drawn so far, at least `min(k, width)` of them (doubling as it grows)."""
+        have = len(self.rows)
+        if k > have:
+            k = min(self.width, max(k, 2 * have))
+            shape = (k - have, self.n)
+            more = self._gen.standard_normal(shape) if self._normal else self._gen.random(shape)
+            self.rows = np.concatenate((self.rows, more)) if have else more
+        return self.rows
+
+    def column(self, i: int) -> list[float]:
+        """All `width` numbers of contact `i`."""
+        return self.ensure(self.width)[:, i].tolist()
+
+    def take(self, at: np.ndarray, pos: np.ndarray, k: int) -> np.ndarray:
+        """(len(at), k): numbers pos..pos+k-1 of contacts `at` (pos + k <= width)."""
+        if not len(at):
+            return np.empty((0, k))
+        rows = self.ensure(int(pos.max()) + k)
+        return rows[pos[:, None] + np.arange(k), at[:, None]]
+
+
 class LazyRandom:
     """A `random.Random(seed)` built on first use (the expert bot never draws)."""
 
