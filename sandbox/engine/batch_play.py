@@ -655,8 +655,7 @@ class _Inputs:
         self.persona = {}
         for f in (*PERSONA_COLUMNS, *_MOOD):
             parts = [b.columns[f] for b in batches]
-            kind = parts[0].dtype
-            arr = np.empty(n, dtype=object if kind.kind == "U" else kind)
+            arr = np.empty(n, dtype=np.result_type(*parts))  # str columns stay numpy str
             for k, b in enumerate(parts):
                 sel = code == k if len(parts) > 1 else slice(None)
                 arr[sel] = b[row[sel]]
@@ -797,8 +796,7 @@ class _Out:
         )
         for f in PERSONA_COLUMNS:
             v = cols[f]
-            out[f] = v.tolist() if v.dtype == object else v
-        out["persona_id"] = [str(x) for x in out["persona_id"]]
+            out[f] = v.tolist() if v.dtype.kind in "OU" else v
         # rubric: evidence per path, the efficiency's time part per contact
         total = np.zeros(n)
         counted = np.zeros(n)

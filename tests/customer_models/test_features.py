@@ -103,11 +103,28 @@ def test_decode_row_recovers_the_record():
         ({"wait_s": -3}, "wait_s: values must be between"),
         ({"anger_final": 11}, "anger_final"),
         ({"resolved": "yes"}, "resolved: values must be numbers"),
+        ({"churn_risk": None}, "churn_risk: values must be finite numbers"),
+        ({"tenure_years": float("nan")}, "tenure_years: values must be finite numbers"),
+        ({"segment": 3}, "segment: unknown value 3"),
     ],
 )
 def test_bad_values_are_named(override, fragment):
     with pytest.raises(ValueError, match=fragment):
         encode([blank_record(**override)])
+
+
+def test_columns_of_different_lengths_are_named():
+    cols = generate(np.random.default_rng(5), 10).columns
+    cols["holds"] = cols["holds"][:7]
+    with pytest.raises(ValueError, match="column holds has 7 rows, expected 10"):
+        encode_columns(cols)
+
+
+def test_the_first_bad_column_is_named_among_many_rows():
+    cols = generate(np.random.default_rng(5), 300).columns
+    cols["value"] = np.where(np.arange(300) == 250, -1.0, cols["value"])
+    with pytest.raises(ValueError, match=r"value: values must be between 0\.0 and"):
+        encode_columns(cols)
 
 
 def test_missing_field_is_named():
