@@ -481,16 +481,7 @@ class Session:
         if not self.finished:
             # mid-session: results from copies, so looking never changes the session
             kpi = copy.deepcopy(self.kpi)
-            pending = copy.deepcopy(self.recorder.pending)
-            from sandbox.engine.recorder import apply_predictions
-
-            apply_predictions(
-                [r for r in pending if not r.get("abandoned") and not r.get("_predicted")],
-                self.seed,
-            )
-            for rec in pending:
-                rec.pop("_predicted", None)
-                kpi.contact_finished(rec)
+            self.recorder.count_buffered(kpi)
             self.center.settle_staffed(kpi)
         prov = self.provenance()
         return build_results(

@@ -757,7 +757,7 @@ class _Out:
             values = [fn(x) for x in paths]
             return [values[k] for k in at.tolist()]
 
-        kinds = [j.kind for j in inp.journey]
+        kinds = np.array([j.kind for j in inp.journeys], dtype=object)[inp.jcode].tolist()
         out: dict[str, Any] = {
             "contact_id": list(inp.id),
             "agent_id": inp.agent_id,
@@ -765,7 +765,7 @@ class _Out:
             "human": np.zeros(n, dtype=np.int64),
             "policy": inp.policy,
             "channel": list(inp.channel),
-            "journey_id": [j.id for j in inp.journey],
+            "journey_id": np.array([j.id for j in inp.journeys], dtype=object)[inp.jcode].tolist(),
             "journey_kind": kinds,
             "kind": kinds,
             "arrived_at": inp.arrived,

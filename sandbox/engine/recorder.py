@@ -150,6 +150,8 @@ class Recorder:
         #: plays deferred bot contacts (set by the session when the centre batch-plays)
         self.player: Any = None
         self.pending: list[dict[str, Any]] = []
+        #: finished bot contacts whose journeys are played at the next flush (batch play)
+        self.deferred: list[Any] = []
         self.human: list[dict[str, Any]] = []
         self.finished = 0
 
@@ -167,34 +169,47 @@ class Recorder:
             rec["_predicted"] = True
             self.human.append(rec)
         self.pending.append(rec)
-        if len(self.pending) >= self.batch:
+        if len(self.pending) + len(self.deferred) >= self.batch:
             self.flush()
 
     def defer(self, contact: Any) -> None:
         """Buffer a finished bot contact whose journey is played at the next flush, with
         the other deferred contacts of the batch (sandbox.engine.batch_play)."""
-        self.pending.append(contact)
-        if len(self.pending) >= self.batch:
+        self.deferred.append(contact)
+        if len(self.pending) + len(self.deferred) >= self.batch:
             self.flush()
 
     def flush(self) -> None:
-        """Predict and count every buffered record, in the order contacts finished (within a
-        batch, batch-played bot contacts come first)."""
-        if not self.pending:
-            return
-        batch, self.pending = self.pending, []
-        records = [r for r in batch if type(r) is dict]
+        """Predict and count everything buffered: batch-played bot contacts first, as one
+        batch (abandoned and human-seat records would otherwise cut it into slivers), then
+        the records in the order contacts finished."""
+        played, self.deferred = self.deferred, []
+        records, self.pending = self.pending, []
+        if played:
+            self._emit_played(played)
         apply_predictions(
             [r for r in records if not r.get("abandoned") and not r.get("_predicted")], self.seed
         )
-        played = [c for c in batch if type(c) is not dict]
-        if played:
-            # batch-played bot contacts first, as one batch (abandoned and human-seat records
-            # would otherwise cut it into slivers), then the others in finishing order
-            self._emit_played(played)
         for rec in records:
             rec.pop("_predicted", None)
             self._emit(rec)
+
+    def count_buffered(self, kpi: Any) -> None:
+        """Count what is still buffered into `kpi`, a copy of the accumulator (results in
+        mid-session), leaving the buffers and the exports as they are."""
+        import copy
+
+        if self.deferred:
+            cols = self.player.play(list(self.deferred))
+            apply_predictions_columns(cols, self.seed)
+            kpi.contacts_finished(cols)
+        records = copy.deepcopy(self.pending)
+        apply_predictions(
+            [r for r in records if not r.get("abandoned") and not r.get("_predicted")], self.seed
+        )
+        for rec in records:
+            rec.pop("_predicted", None)
+            kpi.contact_finished(rec)
 
     def _emit_played(self, contacts: list[Any]) -> None:
         cols = self.player.play(contacts)

@@ -102,3 +102,22 @@ def test_sessions_with_trainee_seats_or_journey_service_play_one_at_a_time() -> 
     assert Session("practice", seed=1).center.batch_play is None
     assert Session("full-day", seed=1).center.batch_play is None
     assert Session("erlang", seed=1).center.batch_play is not None
+
+
+def test_results_in_mid_session_count_the_contacts_waiting_to_be_played() -> None:
+    """Results asked for mid-session include finished contacts still waiting for their
+    batch, and asking changes nothing that follows."""
+    sc = load_scenario("erlang").with_overrides(hours=6)
+    looked = Session(sc, seed=3)
+    looked.advance(3 * 3600)
+    assert looked.recorder.deferred  # finished contacts still waiting for their batch
+    doc = looked.results()
+    mid, counts = doc["kpis"], looked.center.counts
+    assert mid["contacts"] == counts["arrived"] and mid["handled"] == counts["answered"]
+    assert sum(doc["outcomes"].values()) == counts["finished"] + counts["abandoned"]
+    assert mid["csat_mean"] is not None and 1.0 <= mid["csat_mean"] <= 5.0
+    looked.run_to_end()
+
+    plain = Session(sc, seed=3)
+    plain.run_to_end()
+    assert looked.results()["kpis"] == plain.results()["kpis"]
