@@ -17,7 +17,8 @@ due to contacts is visible separately.
 
 Run:  python benchmarks/engine.py [--json] [--erlang-hours 200] [--rounds 7] [--seed 1]
       [--skip-10x] [--scale 10] [--memory-base-hours H] [--profile] [--breakdown]
-The engine/bare ratio is the median of `--rounds` pairs measured back to back.
+The engine/bare ratio is the median of `--rounds` pairs measured back to back (the target is
+judged on it); the ratio of each side's best round is printed too.
 `--breakdown` adds the engine's per-contact CPU time by stage (ablation runs of the erlang
 scenario): queueing and routing, then batch play with predictions and KPIs.
 The full 10x run repeats the 8 h day ten times (~400,000 contacts); `--memory-base-hours 0.8`
@@ -308,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     pairs.sort(key=lambda p: p[1]["rate"] / p[0]["rate"])
     bare, engine = pairs[len(pairs) // 2]
     round_ratios = [e["rate"] / b["rate"] for b, e in pairs]
+    # best of the rounds on each side (noise on a shared machine only ever adds time)
+    best_ratio = max(e["rate"] for _, e in pairs) / max(b["rate"] for b, _ in pairs)
     day = _spawn("full-day", "0", seed, "1" if args.profile else "0")
     base, big = day, None
     if not args.skip_10x:
@@ -343,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     doc = {
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "erlang": {"hours": args.erlang_hours, "bare": bare, "engine": engine,
-                   "ratio": ratio, "round_ratios": round_ratios, "target": TARGET_RATIO,
+                   "ratio": ratio, "round_ratios": round_ratios, "best_ratio": best_ratio,
+                   "target": TARGET_RATIO,
                    "met": ratio >= TARGET_RATIO,
                    "breakdown": breakdown},
         "full_day": {**{k: v for k, v in day.items() if k != "profile"},
@@ -368,7 +372,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  ratio engine/bare    {ratio:>10.2f}   target >= {TARGET_RATIO}  "
             f"{'MET' if e['met'] else 'MISSED'}  (median of {len(round_ratios)} back-to-back "
-            f"rounds; range {min(round_ratios):.2f}-{max(round_ratios):.2f})"
+            f"rounds; range {min(round_ratios):.2f}-{max(round_ratios):.2f}; best rounds "
+            f"{best_ratio:.2f})"
         )
         if breakdown is not None:
             b = breakdown
