@@ -330,6 +330,10 @@ class BatchPlayer:
         self.hangups = hangups
         self.line_s = line_s
         self.pace = pace
+        # `np.unique` imports numpy.ma on its first call (~25 ms, once per process): pay that
+        # while the session is set up, not in the middle of its first batch
+        import numpy.ma  # noqa: F401
+
         self.tables: dict[int, JourneyTable] = {}
         self._fallback: dict[int, np.random.Generator] = {}
 

@@ -29,22 +29,29 @@ def single_threaded() -> Iterator[None]:
     machine, 0.16 µs with one), and the engine itself is single threaded. The BLAS
     libraries are found once; threadpoolctl's `limit()` looked them up on every call, which
     cost 0.7 ms a batch."""
+    libs = blas_libraries()
+    before = [lib.num_threads for lib in libs]
+    if all(n == 1 for n in before):
+        yield
+        return
+    for lib in libs:
+        lib.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for lib, n in zip(libs, before, strict=True):
+            lib.set_num_threads(n)
+
+
+def blas_libraries() -> list[Any]:
+    """numpy's BLAS libraries, as threadpoolctl controllers (looked up once per process,
+    ~5 ms: a recorder does it when it is set up rather than at its first batch)."""
     global _BLAS
     if _BLAS is None:
         from threadpoolctl import ThreadpoolController
 
         _BLAS = ThreadpoolController().select(user_api="blas").lib_controllers
-    before = [lib.num_threads for lib in _BLAS]
-    if all(n == 1 for n in before):
-        yield
-        return
-    for lib in _BLAS:
-        lib.set_num_threads(1)
-    try:
-        yield
-    finally:
-        for lib, n in zip(_BLAS, before, strict=True):
-            lib.set_num_threads(n)
+    return _BLAS
 
 
 def load_models() -> Any:
@@ -149,6 +156,7 @@ class Recorder:
         self.writers = writers or []
         #: plays deferred bot contacts (set by the session when the centre batch-plays)
         self.player: Any = None
+        blas_libraries()
         self.pending: list[dict[str, Any]] = []
         #: finished bot contacts whose journeys are played at the next flush (batch play)
         self.deferred: list[Any] = []
