@@ -156,7 +156,7 @@ class Recorder:
         self.writers = writers or []
         #: plays deferred bot contacts (set by the session when the centre batch-plays)
         self.player: Any = None
-        blas_libraries()
+        blas_libraries()  # found now, at set-up, not during the first batch
         self.pending: list[dict[str, Any]] = []
         #: finished bot contacts whose journeys are played at the next flush (batch play)
         self.deferred: list[Any] = []
@@ -195,11 +195,8 @@ class Recorder:
         records, self.pending = self.pending, []
         if played:
             self._emit_played(played)
-        apply_predictions(
-            [r for r in records if not r.get("abandoned") and not r.get("_predicted")], self.seed
-        )
+        self._predict(records)
         for rec in records:
-            rec.pop("_predicted", None)
             self._emit(rec)
 
     def count_buffered(self, kpi: Any) -> None:
@@ -208,20 +205,28 @@ class Recorder:
         import copy
 
         if self.deferred:
-            cols = self.player.play(list(self.deferred))
-            apply_predictions_columns(cols, self.seed)
-            kpi.contacts_finished(cols)
+            kpi.contacts_finished(self._played_columns(list(self.deferred)))
         records = copy.deepcopy(self.pending)
+        self._predict(records)
+        for rec in records:
+            kpi.contact_finished(rec)
+
+    def _predict(self, records: list[dict[str, Any]]) -> None:
+        """Predictions for buffered records (human seats' were made when they finished)."""
         apply_predictions(
             [r for r in records if not r.get("abandoned") and not r.get("_predicted")], self.seed
         )
         for rec in records:
             rec.pop("_predicted", None)
-            kpi.contact_finished(rec)
 
-    def _emit_played(self, contacts: list[Any]) -> None:
+    def _played_columns(self, contacts: list[Any]) -> dict[str, Any]:
+        """Deferred bot contacts played as one batch, with their predictions (columns)."""
         cols = self.player.play(contacts)
         apply_predictions_columns(cols, self.seed)
+        return cols
+
+    def _emit_played(self, contacts: list[Any]) -> None:
+        cols = self._played_columns(contacts)
         self.finished += len(contacts)
         self.kpi.contacts_finished(cols)
         for writer in self.writers:
