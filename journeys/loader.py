@@ -17,6 +17,7 @@ from typing import Any
 from journeys import spec
 from journeys import vocabulary as V
 from journeys.diagnostics import Diagnostic, JourneyError, allowed_list, did_you_mean, make
+from journeys.durations import not_a_duration, parse_duration
 from journeys.expressions import Expr, ExprContext, ExprError, parse
 from journeys.hashing import content_hash
 from journeys.model import (
@@ -40,7 +41,6 @@ from journeys.strict_yaml import Pos, YList, YMap, load_file, load_text, unknown
 _ID = re.compile(spec.ID_PATTERN)
 _JOURNEY_ID = re.compile(spec.JOURNEY_ID_PATTERN)
 _LINE_ID = re.compile(spec.LINE_ID_PATTERN)
-_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?\Z")
 MAX_TIME_S = 24 * 3600
 
 
@@ -271,18 +271,10 @@ class _JourneyLoader:
         return Text(dict.fromkeys(V.LANGUAGES, s), plain=True)
 
     def duration(self, value: Any, pos: Pos, what: str, path: str) -> float | None:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            seconds = float(value)
-        elif isinstance(value, str) and value.strip() and _DURATION.match(value.strip()):
-            h, m, s = _DURATION.match(value.strip()).groups()  # type: ignore[union-attr]
-            seconds = int(h or 0) * 3600 + int(m or 0) * 60 + float(s or 0)
-        else:
-            self.err(
-                pos,
-                "JY020",
-                f'{what} "{value}" is not a duration: write "20s", "1m30s", "2m" or seconds',
-                path,
-            )
+        """A duration in the project's one grammar (`journeys.durations`), or JY020."""
+        seconds = parse_duration(value)
+        if seconds is None:
+            self.err(pos, "JY020", not_a_duration(what, value), path)
             return None
         if not (0 <= seconds <= MAX_TIME_S):
             self.err(pos, "JY019", f"{what} must be between 0 and {MAX_TIME_S} seconds", path)

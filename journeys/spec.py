@@ -13,13 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from journeys import durations
 from journeys import vocabulary as V
 
 ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 JOURNEY_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
 LINE_ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
 NODE_REF_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
-DURATION_PATTERN = r"^(\d+h)?(\d+m)?(\d+(\.\d+)?s)?$"
+DURATION_PATTERN = durations.PATTERN  # the one grammar of every file (journeys.durations)
 
 #: Tone cues on a `say` line (how the line is delivered; the UI shows them, TTS may use them).
 TONES: tuple[str, ...] = (

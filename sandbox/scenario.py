@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from journeys.diagnostics import Diagnostic, JourneyError, allowed_list, did_you_mean
+from journeys.durations import not_a_duration, parse_duration  # the one grammar
 from journeys.policies import POLICIES
 from journeys.strict_yaml import Pos, YList, YMap, load_file
 from journeys.vocabulary import CHANNELS, KINDS, PERSONA_VALUES
@@ -223,23 +224,8 @@ def _remap(d: Diagnostic) -> Diagnostic:
 
 # --------------------------------------------------------------------------- checking
 
-_DUR_RE = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
 _CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_\-]*$")
-
-
-def parse_duration(value: object) -> float | None:
-    """'1h30m', '45s', '2m', 90 -> seconds; None if not a duration."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) and value >= 0 else None
-    if isinstance(value, str) and value.strip():
-        m = _DUR_RE.match(value.strip())
-        if m and any(m.groups()):
-            h, mi, s = (float(g) if g else 0.0 for g in m.groups())
-            return h * 3600 + mi * 60 + s
-    return None
 
 
 class _Fail(Exception):
@@ -337,7 +323,7 @@ class _Checker:
             raise self.err(
                 parent.value_pos(key),
                 "SC015",
-                f'"{key}" must be a duration like "30m", "8h", "1h30m", "20s" or seconds; got {parent[key]!r}',
+                not_a_duration(key, parent[key]),
             )
         return seconds
 
