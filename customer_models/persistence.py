@@ -2,6 +2,12 @@
 
 Never pickle: `loads` accepts only the scikit-learn and numpy types listed in `TRUSTED`, so a
 swapped model file cannot run code. The card records a sha256 per file; loading checks it.
+
+This layer turns models into bytes (`dumps`) and bytes back into models (`loads`, `load_dir`);
+it never writes files. Writing is the caller's job, through the project's one crash-safe
+writer (`sandbox.fileio.atomic_write_files(folder, dumps(models))`, as `shapan model train`
+does): `customer_models` may not import `sandbox`, and a second copy of the temp-file, fsync,
+rename and permissions logic here is exactly what drifted before.
 """
 
 from __future__ import annotations
@@ -155,7 +161,7 @@ def load_pipelines(skops_files: Mapping[str, bytes]) -> dict[str, Any]:
 
 
 def load_dir(directory: str | os.PathLike[str]) -> OutcomeModels:
-    """Load a model directory written by `write_dir` or `shapan model train`."""
+    """Load a model directory (the files of `dumps`, as `shapan model train` writes them)."""
     base = Path(directory)
     if not base.is_dir():
         raise ModelFileError(f"{base}: model directory not found")
@@ -166,33 +172,3 @@ def load_dir(directory: str | os.PathLike[str]) -> OutcomeModels:
             raise ModelFileError(f"{path}: model file is missing")
         files[name] = path.read_bytes()
     return loads(files)
-
-
-def write_dir(
-    models: OutcomeModels, directory: str | os.PathLike[str], writer=None
-) -> dict[str, str]:
-    """Write every file of `models` into `directory` (atomically via `writer` if given).
-
-    `writer(path, data)` defaults to a temp-file-and-rename write; the CLI passes
-    `sandbox.fileio.atomic_write_bytes`. Returns file name -> sha256.
-    """
-    base = Path(directory)
-    base.mkdir(parents=True, exist_ok=True)
-    write = writer or _atomic_write
-    files = dumps(models)
-    for name, data in files.items():
-        write(base / name, data)
-    return {name: sha256(data) for name, data in files.items()}
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename: a reader sees the old or the new file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -16,7 +16,6 @@ import json
 import math
 import operator
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,7 @@ from sandbox.columns import (
     int_list,
     records_from_columns,
 )
-from sandbox.fileio import atomic_write_text
+from sandbox.fileio import AtomicFile, atomic_write_text
 from sandbox.kpis import KPI_KEYS, LOWER_IS_BETTER, KpiAccumulator, is_human
 
 SCHEMA = "shapan.results/1"
@@ -115,30 +114,17 @@ def dumps(document: Mapping[str, Any]) -> str:
 
 
 # -- streamed writers ------------------------------------------------------------------------
-def _umask_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_FILE_MODE = _umask_mode()
-
-
 class _StreamedFile:
-    """A text file written to a temp name beside the target and renamed into place at close."""
+    """A text file written to a temp name beside the target and renamed into place at close
+    (`sandbox.fileio.AtomicFile`: the project's one fsync / permissions / rename sequence)."""
 
     flush_every = 256
 
     def __init__(self, path: str | os.PathLike[str]):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent
-        )
-        self.tmp_path = Path(tmp)
-        self._fh: io.TextIOWrapper | None = open(  # noqa: SIM115 - closed in close()
-            fd, "w", encoding="utf-8", newline=""
-        )
+        self._atomic = AtomicFile(path, newline="", suffix=".part")
+        self.path = self._atomic.path
+        self.tmp_path = self._atomic.tmp_path
+        self._fh: io.TextIOWrapper | None = self._atomic.file  # type: ignore[assignment]
         self.rows = 0
 
     def _wrote(self, n: int = 1) -> None:
@@ -152,24 +138,14 @@ class _StreamedFile:
         return self._fh is None
 
     def close(self) -> Path:
-        """Flush, fsync and rename into place. Idempotent."""
-        fh = self._fh
-        if fh is None:
-            return self.path
-        fh.flush()
-        os.fchmod(fh.fileno(), _FILE_MODE)  # mkstemp makes 0600; exports are ordinary files
-        os.fsync(fh.fileno())
-        fh.close()
+        """Flush, fsync and rename into place (then fsync the folder). Idempotent."""
         self._fh = None
-        os.replace(self.tmp_path, self.path)
-        return self.path
+        return self._atomic.commit()
 
     def abort(self) -> None:
         """Drop the partial file (the previous export, if any, stays untouched)."""
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-            self.tmp_path.unlink(missing_ok=True)
+        self._fh = None
+        self._atomic.abort()
 
     def __enter__(self) -> _StreamedFile:
         return self

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -51,15 +50,10 @@ def sessions_dir() -> Path:
 
 
 def _atomic_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """The UI's settings file, through the project's one crash-safe writer (`sandbox.fileio`)."""
+    from sandbox.fileio import atomic_write_text
+
+    atomic_write_text(path, json.dumps(data, ensure_ascii=False))
 
 
 def sidecar_path(save_path: Path) -> Path:

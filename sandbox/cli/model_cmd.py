@@ -86,8 +86,8 @@ def _positive(value: int | None, name: str) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from customer_models import csvdata, training
-    from customer_models.persistence import write_dir
-    from sandbox.fileio import atomic_write_bytes
+    from customer_models.persistence import dumps, sha256
+    from sandbox.fileio import atomic_write_files
 
     _positive(args.rows, "--rows")
     seed = training.DEFAULT_SEED if args.seed is None else args.seed
@@ -125,7 +125,9 @@ def _train(args: argparse.Namespace) -> int:
             raise UserError(f"cannot train: {err} / 无法训练", location=args.data) from None
     else:
         models = training.train_default(n=args.rows or training.DEFAULT_TRAIN_SIZE, seed=seed)
-    hashes = write_dir(models, args.out, writer=atomic_write_bytes)
+    files = dumps(models)
+    atomic_write_files(args.out, files)
+    hashes = {name: sha256(data) for name, data in files.items()}
     doc = {
         "out": str(args.out),
         "version": models.version,

@@ -17,8 +17,13 @@ from customer_models.persistence import (
     load_dir,
     loads,
     sha256,
-    write_dir,
 )
+from sandbox.fileio import atomic_write_files
+
+
+def write_dir(models: OutcomeModels, folder) -> None:
+    """How callers write a model directory: the model layer gives bytes, sandbox writes them."""
+    atomic_write_files(folder, dumps(models))
 
 
 @pytest.fixture(scope="module")
