@@ -5,9 +5,9 @@ They read only the public `JourneyRun` API (`choices()`, `required_behaviours`, 
 bot sees exactly what a trainee sees — no peeking at journey internals. Pure Python, no numpy:
 one decision costs microseconds.
 
-Determinism: every policy draws from the `rng` it is given in a fixed pattern per decision
-(random: one `choice`; novice and competent: one `random()` and at most one more draw), so the
-same seed and the same choices on offer give the same decision.
+Determinism: every policy but the expert draws three uniforms per decision from the `rng` it
+is given (`choose`), or reads them from an (n, 3) array (`choose_many`), so the same numbers
+and the same choices on offer give the same decision.
 
 What they model (docs/bots.md explains why):
 - expert — best practice: satisfy a pending calm three-step first, never take a risk, highest
@@ -22,7 +22,6 @@ What they model (docs/bots.md explains why):
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -178,61 +177,28 @@ def _available(run: Any) -> list[Any]:
     return views
 
 
-def _expert(views: list[Any], pending: frozenset[str]) -> Any:
-    return _best(views, pending)
-
-
-def _competent(views: list[Any], pending: frozenset[str], rng: random.Random) -> Any:
-    roll = rng.random()
-    if pending and roll < COMPETENT_FORGETS_TRIGGER:
-        # Forgets the three-step: picks as if nothing were pending.
-        return _best(views, frozenset())
-    if roll <= 1.0 - COMPETENT_SLIP:
-        return _best(views, pending)
-    # a slip: a lesser but still risk-free option (ranking needed only here)
-    ranked = _ranked(views, pending)
-    lesser = [v for v in ranked[1:] if not _risks(v) and _fit(v) != "low"]
-    lesser = [v for v in lesser if _score(v) >= 0]
-    if lesser:
-        return lesser[rng.randrange(len(lesser))]
-    return ranked[0]
-
-
 def _fastest(views: Iterable[Any]) -> Any:
     return min(views, key=lambda v: float(getattr(v, "time_s", 0) or 0))
 
 
-def _novice(views: list[Any], rng: random.Random) -> Any:
-    roll = rng.random()
-    mistakes = [v for v in views if _typical_slip(v)] or [v for v in views if is_mistake(v)]
-    if mistakes and roll < NOVICE_ERROR_RATE:
-        # The fastest mistakes first: skipping steps is what novices do under time pressure.
-        quickest = min(float(getattr(v, "time_s", 0) or 0) for v in mistakes)
-        pool = [v for v in mistakes if float(getattr(v, "time_s", 0) or 0) <= quickest * 1.5]
-        return pool[rng.randrange(len(pool))]
-    # Sound = no mistake and not penalised (a long hold, say); fall back step by step.
-    clean = [v for v in views if not is_mistake(v)]
-    sound = [v for v in clean if _score(v) >= 0] or clean or views
-    # Half the time the quickest sound option (short answers, no empathy work), otherwise any
-    # sound option: a novice knows the basics but not which answer is the complete one.
-    if rng.random() < NOVICE_PREFERS_FASTEST:
-        return _fastest(sound)
-    return sound[rng.randrange(len(sound))]
+def choose(policy: str, run: Any, rng: Any) -> str:
+    """Return the id of the choice `policy` makes at the run's current node.
 
+    One implementation of the policies: this is `choose_many` for one contact, fed three
+    uniforms from `rng.random()` (the expert draws none, so `rng` may be None for it). Why:
+    the engine, offline play and the designer's tools must decide exactly alike for the same
+    numbers."""
+    if policy not in POLICIES:
+        raise PolicyError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+    import numpy as np
 
-def choose(policy: str, run: Any, rng: random.Random) -> str:
-    """Return the id of the choice `policy` makes at the run's current node."""
     views = _available(run)
-    if policy == "random":
-        return rng.choice(views).id
     pending = frozenset(getattr(run, "required_behaviours", ()) or ())
     if policy == "expert":
-        return _expert(views, pending).id
-    if policy == "competent":
-        return _competent(views, pending, rng).id
-    if policy == "novice":
-        return _novice(views, rng).id
-    raise PolicyError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+        return str(_best(views, pending).id)
+    draws = np.array([[rng.random(), rng.random(), rng.random()]])
+    candidates, index = choose_many(policy, views, pending, draws)
+    return str(candidates[int(index[0])].id)
 
 
 def choose_many(
@@ -254,7 +220,7 @@ def choose_many(
         raise PolicyError("no choice available")
     n = len(draws)
     if policy == "expert":
-        return [_expert(views, pending)], np.zeros(n, dtype=np.intp)
+        return [_best(views, pending)], np.zeros(n, dtype=np.intp)
     if policy == "random":
         return views, _pick(draws[:, 0], len(views))
     if policy == "competent":

@@ -499,6 +499,20 @@ class JourneyRun:
         new._cache = None
         return new
 
+    def fork(self, branches: Any = None) -> JourneyRun:
+        """A copy whose random routes draw from `branches` (anything with a `random()`
+        method) instead of the run's own stream; None: the copy's stream restarts from the
+        seed. Why: batch play steps one fork per discrete state, probing whether a step draws
+        (`branches` that records use) or replaying one contact's stream past `draw_count`."""
+        new = self.copy()
+        new._rng_obj = branches
+        return new
+
+    @property
+    def draw_count(self) -> int:
+        """How many random-route draws this run has taken from its branch stream."""
+        return self._draws
+
     def state_key(self) -> tuple[Any, ...]:
         """Everything that decides what this run does next, except its seed and branch
         stream position's randomness: two runs with equal keys behave identically given the

@@ -150,9 +150,8 @@ class JourneyTable:
         key = (sid, op)
         hit = self.trans.get(key)
         if hit is None:
-            run = self.runs[sid].copy()
             probe = _NoDraws()
-            run._rng_obj = probe  # type: ignore[assignment]
+            run = self.runs[sid].fork(probe)
             result = _apply(run, op)
             if probe.used:
                 hit = _RANDOM
@@ -165,11 +164,11 @@ class JourneyTable:
         """A transition with random branches for one contact, from its own branch stream."""
         import random
 
-        run = self.runs[sid].copy()
+        base = self.runs[sid]
         rng = random.Random(journey_seed(seed))
-        for _ in range(run._draws):
+        for _ in range(base.draw_count):
             rng.random()
-        run._rng_obj = rng
+        run = base.fork(rng)
         result = _apply(run, op)
         return self.intern(run), self.step_id(result) if result is not None else -1
 
@@ -275,8 +274,9 @@ class _NoDraws:
 def _apply(run: JourneyRun, op: tuple[Any, ...]) -> Any:
     kind = op[0]
     if kind == "push":
+        state = run.state
         for name, value in op[1]:
-            if run._state.get(name) != value:
+            if state.get(name) != value:
                 run.set_state(name, value)
         return None
     if kind == "start":
@@ -324,10 +324,12 @@ class _Group:
 class BatchPlayer:
     """Plays finished bot contacts of drawn-service scenarios in batches (see module doc)."""
 
-    def __init__(self, *, hangups: bool, line_s: dict[str, float], pace: Any):
+    def __init__(self, *, hangups: bool, line_s: dict[str, float], pace: Any, trace: Any = None):
         """`line_s`: each channel's seconds per customer line; `pace(journey, line_s)`: the
-        expected handle time the rubric's efficiency compares with (None: none)."""
+        expected handle time the rubric's efficiency compares with (None: none); `trace`:
+        called with each bot decision as an event dict (`events: steps`), logging only."""
         self.hangups = hangups
+        self.trace = trace
         self.line_s = line_s
         self.pace = pace
         # `np.unique` imports numpy.ma on its first call (~25 ms, once per process): pay that
@@ -367,6 +369,7 @@ class BatchPlayer:
         for j, journey in enumerate(journeys):
             rows = np.flatnonzero(jcode == j) if len(journeys) > 1 else np.arange(n)
             self._play_group(journey, rows, inp, anger, trust, patience, types, out)
+            # (decision events, if traced, were emitted group by group)
         self._fallback.clear()
         return out.columns(inp, anger, trust, patience)
 
@@ -413,10 +416,22 @@ class BatchPlayer:
                 for choice_id, who in self._decide(
                     names, policy_code, views, pending, sub, pdraws, g, seeds
                 ):
+                    if self.trace is not None:
+                        self._trace(
+                            table.runs[sid].node_id, choice_id, rows[who], g.handle[who], inp
+                        )
                     self._act(table, g, who, choice_id, ty, A, T, P, peak, speed,
                               line_s, normals, uniforms, seeds)  # fmt: skip
         anger[rows], trust[rows], patience[rows] = A, T, P
         out.fill(rows, table, g, peak)
+
+    def _trace(self, node_id: str, choice_id: str, at: np.ndarray, played: np.ndarray,
+               inp: Any) -> None:  # fmt: skip
+        """Decision events of contacts `at` (batch rows): at answer time plus the time their
+        play has taken so far, as one-at-a-time play logs them."""
+        for i, t in zip(at.tolist(), (inp.answered[at] + played).tolist(), strict=True):
+            self.trace({"t": t, "type": "decision", "contact_id": inp.id[i],
+                        "agent_id": inp.agent_id[i], "node_id": node_id, "choice_id": choice_id})  # fmt: skip
 
     def _decide(self, names, policy_code, views, pending, sub, pdraws, g, seeds):
         """(choice id, contacts) pairs: each contact's bot policy picks from `views`."""

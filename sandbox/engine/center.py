@@ -30,7 +30,14 @@ from sandbox.engine.arrivals import interval_batches
 from sandbox.engine.batch_play import BatchPlayer
 from sandbox.engine.contact import ContactPlay, text_of
 from sandbox.engine.pace import journey_pace
-from sandbox.engine.streams import BlockRng, DrawBlock, Streams, policy_rng, service_seed
+from sandbox.engine.streams import (
+    BlockRng,
+    DrawBlock,
+    PolicyStream,
+    Streams,
+    policy_rng,
+    service_seed,
+)
 from sandbox.scenario import AgentGroup, Scenario
 
 MAX_STEPS = 400
@@ -123,6 +130,7 @@ class Contact:
         "pending_since",
         "people",
         "play",
+        "policy_draws",
         "priority",
         "row",
         "seed",
@@ -153,6 +161,7 @@ class Contact:
         self.agent: Agent | None = None
         self.answered: float | None = None
         self.play: ContactPlay | None = None
+        self.policy_draws: PolicyStream | None = None
         self.decision: simpy.Event | None = None
         self.pending = False
         self.pending_since = 0.0
@@ -230,12 +239,19 @@ class ContactCenter:
         self._noise_sigma = self._noise()
         self._hangups = scenario.hangups
         self._paces: dict[tuple[str, float], float | None] = {}
+        # Drawn handle times (exponential/lognormal service): a bot contact's journey does not
+        # decide when it ends, so bots' contacts are played in batches at the recorder's
+        # flushes. `batch_play=False` plays each at its answer instead: slower, the same
+        # outcomes to the bit (the same numbers, drawn in the same order; tested), and so
+        # does `events: steps`, which only logs each bot decision too.
         self.batch_play = (
-            BatchPlayer(hangups=scenario.hangups, line_s=self._line_s, pace=self._pace)
-            if batch_play
-            and scenario.service.model != "journey"
-            and not scenario.seats  # a trainee's session keeps per-contact live feedback
-            and not self.detail_steps
+            BatchPlayer(
+                hangups=scenario.hangups,
+                line_s=self._line_s,
+                pace=self._pace,
+                trace=self._trace_decisions if self.detail_steps else None,
+            )
+            if scenario.service.model != "journey" and batch_play
             else None
         )
         self._build_agents()
@@ -247,6 +263,9 @@ class ContactCenter:
         self.flush_every = flush_every
         if flush_every > 0:
             self.env.process(self._flusher())
+
+    def _trace_decisions(self, event: dict[str, Any]) -> None:
+        self.hooks.event(event)
 
     def _flusher(self):
         """Cut prediction batches at fixed sim times so live KPIs stay fresh and replays
@@ -362,7 +381,7 @@ class ContactCenter:
             self.env.timeout(c.patience, c).callbacks.append(self._renege_event)
 
     def _renege_event(self, ev: simpy.Event) -> None:
-        self._renege(ev._value)
+        self._renege(ev.value)
 
     def _renege(self, c: Contact) -> None:
         if c.status != "queued":
@@ -455,11 +474,14 @@ class ContactCenter:
             self.env.timeout(c.handle_s, c).callbacks.append(self._complete_batched_event)
             return
         line_s = self._line_s[c.channel]
+        blocks = self._rng_blocks(c)
+        if blocks is not None:
+            c.policy_draws = blocks[2]
         c.play = ContactPlay(
             c.journey, c.persona, contact_id=c.id, seed=c.seed, channel=c.channel, wait_s=wait,
             speed=agent.speed, line_s=line_s, noise=self._noise_sigma, hangups=self._hangups,
             transcript=human,
-            rng_blocks=self._rng_blocks(c), pace_s=self._pace(c.journey, line_s),
+            rng_blocks=blocks[:2] if blocks is not None else None, pace_s=self._pace(c.journey, line_s),
         )  # fmt: skip
         if human and agent.policy is None:
             self.env.process(self._human(c))
@@ -467,15 +489,16 @@ class ContactCenter:
             self._play_bot(c, agent)
 
     @staticmethod
-    def _rng_blocks(c: Contact) -> tuple[BlockRng, BlockRng] | None:
+    def _rng_blocks(c: Contact) -> tuple[BlockRng, BlockRng, PolicyStream] | None:
         if c.blocks is None:
             return None
-        rx_n, rx_u, sv_n, sv_u, _ = c.blocks
+        rx_n, rx_u, sv_n, sv_u, pol_u = c.blocks
         i = c.draw
         c.blocks = None
         return (
             BlockRng(c.seed, rx_n.column(i), rx_u.column(i)),
             BlockRng(service_seed(c.seed), sv_n.column(i), sv_u.column(i)),
+            policy_rng(c.seed, pol_u.column(i)),
         )
 
     def _channel(self, name: str) -> Any:
@@ -507,7 +530,7 @@ class ContactCenter:
         play = c.play
         assert play is not None
         now = self.env.now
-        rng = policy_rng(c.seed)
+        rng = c.policy_draws if c.policy_draws is not None else policy_rng(c.seed)
         t = now + play.begin(now)
         steps = 0
         human = agent.seat_id is not None
@@ -530,19 +553,10 @@ class ContactCenter:
                 self.hooks.event({"t": t, "type": "decision", "contact_id": c.id, "agent_id": agent.id,
                                   "node_id": node, "choice_id": choice_id})  # fmt: skip
             t += seconds
-        svc = self.scenario.service
-        if svc.model != "journey":
-            play.rescale(self._draw_service(play))
+        if self.scenario.service.model != "journey":
+            play.rescale(c.handle_s)  # drawn with the arrival chunk (as batch play uses it)
         done = self.env.timeout(play.handle_s)
         done.callbacks.append(lambda _ev: self._complete(c))
-
-    def _draw_service(self, play: ContactPlay) -> float:
-        svc = self.scenario.service
-        mean = float(svc.mean_s or 0.0)
-        if svc.model == "exponential":
-            return play.srng.expovariate(1.0 / mean)
-        sigma = svc.sigma
-        return play.srng.lognormvariate(math.log(mean) - sigma * sigma / 2.0, sigma)
 
     def _human(self, c: Contact):
         """A human seat's contact: waits on `decide`, the customer's patience ticking."""
@@ -688,7 +702,7 @@ class ContactCenter:
         self._take_work(agent)
 
     def _complete_batched_event(self, ev: simpy.Event) -> None:
-        self._complete_batched(ev._value)
+        self._complete_batched(ev.value)
 
     def _complete_batched(self, c: Contact) -> None:
         """A batch-played bot contact's handle time is over: free the agent; the recorder
@@ -790,9 +804,9 @@ class _Draws:
         rx_u = DrawBlock(_seed(a.r_rx), n, RX_UNIFORMS, normal=False)
         sv_n = DrawBlock(_seed(a.r_sv), n, SV_NORMALS, normal=True)
         sv_u = DrawBlock(_seed(a.r_sv), n, SV_UNIFORMS, normal=False)
-        pol_u = DrawBlock(_seed(a.r_pol), n, POLICY_UNIFORMS, normal=False) if a.batched else None
+        pol_u = DrawBlock(_seed(a.r_pol), n, POLICY_UNIFORMS, normal=False)
         self.blocks = (rx_n, rx_u, sv_n, sv_u, pol_u)
-        self.handles = a.center._drawn_handles(sv_n, sv_u) if a.batched else None
+        self.handles = a.center._drawn_handles(sv_n, sv_u) if a.drawn else None
         self.fits = {
             j: _accepts(a.journeys[j], self.people.columns).tolist()
             for j in sorted(set(self.jidx))
@@ -833,7 +847,7 @@ class _ChannelArrivals:
         self.r_rx = streams.generator(f"reactions:{name}")
         self.r_sv = streams.generator(f"service:{name}")
         self.r_pol = streams.generator(f"policies:{name}")
-        self.batched = center.batch_play is not None
+        self.drawn = sc.service.model != "journey"
         self.pool = _PersonaPool(self.r_per, center.mix)
         self.prefix = name[0].upper()
         self.seq = 0

@@ -256,8 +256,8 @@ class ContactPlay:
     def rescale(self, total_s: float) -> None:
         """Service models other than `journey`: the contact's handle time is drawn, and the
         journey's step times are stretched to it (holds keep their share)."""
-        if self.handle_s > 0:
-            self.hold_s *= total_s / self.handle_s
+        if self.handle_s > 0:  # (hold × total) / handle, in batch play's order of operations
+            self.hold_s = self.hold_s * total_s / self.handle_s
         self.handle_s = self.elapsed = float(total_s)
 
     def end(self, outcome: str) -> None:

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from sandbox.columns import column_length, records_from_columns, take_rows
+
 _MODELS: Any = None
 _BLAS: Any = None
 
@@ -67,6 +69,27 @@ def load_models() -> Any:
 def accept_draw(seed: int, contact_id: str) -> float:
     """The uniform draw that decides a cross-sell acceptance: the contact's own stream."""
     return random.Random(f"cross_sell:{seed}:{contact_id}").random()
+
+
+def _runs(
+    entries: list[Any], cols: dict[str, Any] | None
+) -> Iterator[tuple[bool, dict[str, Any]]]:
+    """`entries` (records and deferred contacts, in completion order) as (True, record) and
+    (False, column slice of `cols`, the deferred contacts played in the same order)."""
+    at = 0
+    start = None
+    for e in entries:
+        if isinstance(e, dict):
+            if start is not None:
+                yield False, take_rows(cols, start, at)
+                start = None
+            yield True, e
+        else:
+            if start is None:
+                start = at
+            at += 1
+    if start is not None:
+        yield False, take_rows(cols, start, at)
 
 
 def apply_predictions(
@@ -177,39 +200,47 @@ class Recorder:
             rec["_predicted"] = True
             self.human.append(rec)
         self.pending.append(rec)
-        if len(self.pending) + len(self.deferred) >= self.batch:
+        if len(self.pending) >= self.batch:
             self.flush()
 
     def defer(self, contact: Any) -> None:
         """Buffer a finished bot contact whose journey is played at the next flush, with
-        the other deferred contacts of the batch (sandbox.engine.batch_play)."""
+        the other deferred contacts of the batch (sandbox.engine.batch_play). It keeps its
+        place among the records: what is emitted is in completion order whichever way
+        contacts are played."""
+        self.pending.append(contact)
         self.deferred.append(contact)
-        if len(self.pending) + len(self.deferred) >= self.batch:
+        if len(self.pending) >= self.batch:
             self.flush()
 
     def flush(self) -> None:
-        """Predict and count everything buffered: batch-played bot contacts first, as one
-        batch (abandoned and human-seat records would otherwise cut it into slivers), then
-        the records in the order contacts finished."""
+        """Predict and count everything buffered, in the order contacts finished:
+        batch-played bot contacts are played and predicted as one batch, the records as
+        another, then both are emitted interleaved as they finished."""
         played, self.deferred = self.deferred, []
-        records, self.pending = self.pending, []
-        if played:
-            self._emit_played(played)
+        entries, self.pending = self.pending, []
+        cols = self._played_columns(played) if played else None
+        records = [e for e in entries if isinstance(e, dict)]
         self._predict(records)
-        for rec in records:
-            self._emit(rec)
+        for is_record, item in _runs(entries, cols):
+            if is_record:
+                self._emit(item)
+            else:
+                self._emit_columns(item)
 
     def count_buffered(self, kpi: Any) -> None:
         """Count what is still buffered into `kpi`, a copy of the accumulator (results in
         mid-session), leaving the buffers and the exports as they are."""
         import copy
 
-        if self.deferred:
-            kpi.contacts_finished(self._played_columns(list(self.deferred)))
-        records = copy.deepcopy(self.pending)
-        self._predict(records)
-        for rec in records:
-            kpi.contact_finished(rec)
+        cols = self._played_columns(list(self.deferred)) if self.deferred else None
+        entries = [e if not isinstance(e, dict) else copy.deepcopy(e) for e in self.pending]
+        self._predict([e for e in entries if isinstance(e, dict)])
+        for is_record, item in _runs(entries, cols):
+            if is_record:
+                kpi.contact_finished(item)
+            else:
+                kpi.contacts_finished(item)
 
     def _predict(self, records: list[dict[str, Any]]) -> None:
         """Predictions for buffered records (human seats' were made when they finished)."""
@@ -221,19 +252,16 @@ class Recorder:
 
     def _played_columns(self, contacts: list[Any]) -> dict[str, Any]:
         """Deferred bot contacts played as one batch, with their predictions (columns)."""
-        cols = self.player.play(contacts)
+        cols: dict[str, Any] = self.player.play(contacts)
         apply_predictions_columns(cols, self.seed)
         return cols
 
-    def _emit_played(self, contacts: list[Any]) -> None:
-        cols = self._played_columns(contacts)
-        self.finished += len(contacts)
+    def _emit_columns(self, cols: dict[str, Any]) -> None:
+        self.finished += column_length(cols)
         self.kpi.contacts_finished(cols)
         for writer in self.writers:
             writer.write_columns(cols)
         if self.sinks:  # record consumers (tools, tests) see every record, as dicts
-            from sandbox.columns import records_from_columns
-
             for rec in records_from_columns(cols):
                 for sink in self.sinks:
                     sink(rec)

@@ -58,9 +58,10 @@ def policy_seed(contact_seed: int) -> int:
     return (contact_seed ^ _SALT_POLICY) & _MASK63
 
 
-def policy_rng(contact_seed: int) -> Any:
-    """The bot policy's stream for one contact (a `random.Random`, built on first use)."""
-    return LazyRandom(policy_seed(contact_seed))
+def policy_rng(contact_seed: int, uniforms: list[float] | None = None) -> PolicyStream:
+    """The bot policy's stream for one contact: its pre-drawn uniforms, then its own
+    generator (the same numbers batch play reads, so both decide alike)."""
+    return PolicyStream(contact_seed, uniforms)
 
 
 def service_seed(contact_seed: int) -> int:
@@ -177,17 +178,24 @@ class DrawBlock:
         return rows[pos[:, None] + np.arange(k), at[:, None]]
 
 
-class LazyRandom:
-    """A `random.Random(seed)` built on first use (the expert bot never draws)."""
+class PolicyStream:
+    """A contact's bot-policy uniforms: its pre-drawn column of the arrival chunk's policy
+    block, then a generator seeded by the contact's policy seed (built on first use: the
+    expert never draws). Batch play reads the same column three numbers a decision and
+    falls back to the same generator, so a contact decides alike whichever way it is played."""
 
-    __slots__ = ("_rng", "_seed")
+    __slots__ = ("_gen", "_i", "_seed", "_uniforms")
 
-    def __init__(self, seed: int):
-        self._seed = seed
-        self._rng: random.Random | None = None
+    def __init__(self, contact_seed: int, uniforms: list[float] | None = None):
+        self._seed = contact_seed
+        self._uniforms = uniforms or []
+        self._i = 0
+        self._gen: np.random.Generator | None = None
 
-    def __getattr__(self, name: str) -> Any:
-        rng = self._rng
-        if rng is None:
-            rng = self._rng = random.Random(self._seed)
-        return getattr(rng, name)
+    def random(self) -> float:
+        if self._i < len(self._uniforms):
+            self._i += 1
+            return self._uniforms[self._i - 1]
+        if self._gen is None:
+            self._gen = np.random.Generator(np.random.PCG64(policy_seed(self._seed)))
+        return float(self._gen.random())
