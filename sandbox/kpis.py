@@ -45,67 +45,10 @@ import numpy as np
 
 from journeys.vocabulary import RESOLVING_OUTCOMES, RISK_TYPES, RUBRIC
 from sandbox.columns import codes, column_length, column_list, records_from_columns
+from sandbox.kpi_catalogue import KPI_KEYS
 
-KPI_KEYS: tuple[str, ...] = (
-    "contacts",
-    "handled",
-    "abandoned",
-    "abandonment_rate",
-    "asa_s",
-    "service_level",
-    "occupancy",
-    "aht_s",
-    "fcr",
-    "csat_mean",
-    "csat_top_box",
-    "churn_risk_mean",
-    "cross_sell_offered",
-    "cross_sell_rate",
-    "risk_points",
-)
-
-#: KPIs where a smaller value is better (for targets and deltas).
-LOWER_IS_BETTER: frozenset[str] = frozenset(
-    {"abandoned", "abandonment_rate", "asa_s", "aht_s", "churn_risk_mean", "risk_points"}
-)
-
-#: KPI labels for reports and screens.
-KPI_LABELS: dict[str, dict[str, str]] = {
-    "contacts": {"zh-CN": "呼入量", "en": "Contacts"},
-    "handled": {"zh-CN": "接通量", "en": "Handled"},
-    "abandoned": {"zh-CN": "放弃量", "en": "Abandoned"},
-    "abandonment_rate": {"zh-CN": "放弃率", "en": "Abandonment rate"},
-    "asa_s": {"zh-CN": "平均应答速度", "en": "ASA"},
-    "service_level": {"zh-CN": "服务水平", "en": "Service level"},
-    "occupancy": {"zh-CN": "占用率", "en": "Occupancy"},
-    "aht_s": {"zh-CN": "平均处理时长", "en": "AHT"},
-    "fcr": {"zh-CN": "首次解决率", "en": "FCR"},
-    "csat_mean": {"zh-CN": "预测满意度", "en": "Predicted CSAT"},
-    "csat_top_box": {"zh-CN": "满意度首选率", "en": "CSAT top-box"},
-    "churn_risk_mean": {"zh-CN": "平均流失风险", "en": "Churn risk"},
-    "cross_sell_offered": {"zh-CN": "交叉销售推荐数", "en": "Cross-sell offers"},
-    "cross_sell_rate": {"zh-CN": "交叉销售成功率", "en": "Cross-sell rate"},
-    "risk_points": {"zh-CN": "风险点", "en": "Risk points"},
-}
-
-#: How each KPI is displayed: "count", "rate" (fraction shown as %), "seconds", "csat".
-KPI_UNITS: dict[str, str] = {
-    "contacts": "count",
-    "handled": "count",
-    "abandoned": "count",
-    "abandonment_rate": "rate",
-    "asa_s": "seconds",
-    "service_level": "rate",
-    "occupancy": "rate",
-    "aht_s": "seconds",
-    "fcr": "rate",
-    "csat_mean": "csat",
-    "csat_top_box": "rate",
-    "churn_risk_mean": "rate",
-    "cross_sell_offered": "count",
-    "cross_sell_rate": "rate",
-    "risk_points": "count",
-}
+# The KPI keys, names, units, directions and formats live in `sandbox.kpi_catalogue` (one
+# table for the report, the screens and the CLI); this module computes the values.
 
 WAIT_BIN_S = 5.0
 WAIT_BINS = 120  # 0..600 s, plus one overflow bin

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from journeys.vocabulary import OUTCOMES, RISK_TYPES, RUBRIC, SPEAKER_LABELS
-from sandbox.kpis import KPI_KEYS, KPI_LABELS, KPI_UNITS
+from sandbox import kpi_catalogue as kc
+from sandbox.kpi_catalogue import KPI_KEYS
 
 LANGS = ("zh-CN", "en")
 
@@ -89,7 +90,7 @@ TEXT: dict[str, dict[str, str]] = {
     "definitions": {"zh-CN": "指标口径", "en": "KPI definitions"},
     "def_sl": {
         "zh-CN": "服务水平 = 阈值内接通 ÷（接通 + 阈值后放弃）；放弃率 = 放弃 ÷（接通 + 放弃）；"
-        "占用率 = 忙碌时长 ÷ 在岗时长；交叉销售成功率 = 接受 ÷ 推荐。",
+        "占用率 = 忙碌时长 ÷ 在岗时长；交叉销售率 = 接受 ÷ 推荐。",
         "en": "Service level = answered within threshold / (answered + abandoned after "
         "threshold); abandonment rate = abandoned / (answered + abandoned); occupancy = busy / "
         "staffed time; cross-sell rate = accepted / offered.",
@@ -148,31 +149,6 @@ def _i18n(value: Any, lang: str) -> str:
 
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
-
-
-def fmt_kpi(key: str, value: Any) -> str:
-    """A KPI value as people read it (rates in %, seconds with unit, CSAT to 2 decimals)."""
-    if value is None:
-        return "—"
-    unit = KPI_UNITS.get(key, "count")
-    if unit == "rate":
-        return f"{100 * float(value):.1f}%"
-    if unit == "seconds":
-        return f"{float(value):.0f} s" if value < 600 else f"{float(value) / 60:.1f} min"
-    if unit == "csat":
-        return f"{float(value):.2f}"
-    return f"{round(float(value)):,}"
-
-
-def fmt_delta(key: str, delta: float) -> str:
-    unit = KPI_UNITS.get(key, "count")
-    if unit == "rate":
-        return f"{100 * delta:+.1f} pp"
-    if unit == "seconds":
-        return f"{delta:+.0f} s"
-    if unit == "csat":
-        return f"{delta:+.2f}"
-    return f"{delta:+,.0f}"
 
 
 def _clock(seconds: Any) -> str:
@@ -490,15 +466,18 @@ def _tiles(results: Mapping[str, Any], lang: str) -> str:
             delta = ""
             if row.get("delta") is not None:
                 good = "good" if met else "bad"
-                delta = f' <span class="delta {good}">{_e(fmt_delta(key, row["delta"]))}</span>'
+                delta = (
+                    f' <span class="delta {good}">'
+                    f"{_e(kc.format_delta(key, row['delta'], lang))}</span>"
+                )
             verdict = _t("met", lang) if met else (_t("missed", lang) if met is False else "")
             target_html = (
-                f'<div class="target">{_t("target", lang)} {_e(fmt_kpi(key, row["target"]))}'
+                f'<div class="target">{_t("target", lang)} {_e(kc.format_target(key, row["target"], lang))}'
                 f"{delta} {verdict}</div>"
             )
         out.append(
             f'<div class="{cls}" data-kpi="{key}"><div class="label">'
-            f'{_e(KPI_LABELS[key][lang])}</div><div class="value">{_e(fmt_kpi(key, value))}'
+            f'{_e(kc.label(key, lang))}</div><div class="value">{_e(kc.format_value(key, value, lang))}'
             f"</div>{target_html}</div>"
         )
     return f'<div class="tiles">{"".join(out)}</div>'
@@ -520,15 +499,15 @@ def _agents(results: Mapping[str, Any], lang: str) -> str:
     agents = results.get("agents") or []
     if not agents:
         return f"<p>{_t('no_data', lang)}</p>"
-    headers = [_t("agent", lang), "", KPI_LABELS["handled"][lang], KPI_LABELS["aht_s"][lang],
-               KPI_LABELS["fcr"][lang], KPI_LABELS["csat_mean"][lang],
-               KPI_LABELS["occupancy"][lang], KPI_LABELS["cross_sell_rate"][lang],
-               KPI_LABELS["risk_points"][lang]]  # fmt: skip
+    headers = [_t("agent", lang), "", kc.label("handled", lang), kc.label("aht_s", lang),
+               kc.label("fcr", lang), kc.label("csat_mean", lang),
+               kc.label("occupancy", lang), kc.label("cross_sell_rate", lang),
+               kc.label("risk_points", lang)]  # fmt: skip
+    keys = ("aht_s", "fcr", "csat_mean", "occupancy", "cross_sell_rate", "risk_points")
     rows = [
         [a.get("agent_id"), _t("human", lang) if a.get("human") else _t("bot", lang),
-         a.get("finished", 0), fmt_kpi("aht_s", a.get("aht_s")), fmt_kpi("fcr", a.get("fcr")),
-         fmt_kpi("csat_mean", a.get("csat_mean")), fmt_kpi("occupancy", a.get("occupancy")),
-         fmt_kpi("cross_sell_rate", a.get("cross_sell_rate")), a.get("risk_points", 0)]
+         kc.format_value("handled", a.get("finished", 0), lang),
+         *[kc.format_value(k, a.get(k, 0 if k == "risk_points" else None), lang) for k in keys]]
         for a in agents
     ]  # fmt: skip
     return _table(headers, rows, {2, 3, 4, 5, 6, 7, 8})
@@ -540,8 +519,10 @@ def _channels(results: Mapping[str, Any], lang: str) -> str:
         return f"<p>{_t('no_data', lang)}</p>"
     keys = ("contacts", "handled", "abandonment_rate", "asa_s", "service_level", "aht_s",
             "csat_mean")  # fmt: skip
-    headers = [_t("channel", lang), *[KPI_LABELS[k][lang] for k in keys]]
-    rows = [[name, *[fmt_kpi(k, c.get(k)) for k in keys]] for name, c in channels.items()]
+    headers = [_t("channel", lang), *[kc.label(k, lang) for k in keys]]
+    rows = [
+        [name, *[kc.format_value(k, c.get(k), lang) for k in keys]] for name, c in channels.items()
+    ]
     return _table(headers, rows, set(range(1, len(keys) + 1)))
 
 
@@ -570,14 +551,14 @@ def _contact(rec: Mapping[str, Any], lang: str) -> str:
     )
     head = (
         f"{_e(rec.get('contact_id'))} — {_e(title)} — {_e(outcome)} — "
-        f"CSAT {_e(fmt_kpi('csat_mean', rec.get('csat_mean')))}"
+        f"CSAT {_e(kc.format_value('csat_mean', rec.get('csat_mean'), lang))}"
     )
     parts = [f"<details><summary>{head}</summary>"]
     parts.append(
-        f'<p class="small">{_t("wait", lang)} {_e(fmt_kpi("asa_s", rec.get("wait_s")))} · '
-        f"{_t('handle', lang)} {_e(fmt_kpi('aht_s', rec.get('handle_s')))} · "
-        f"{KPI_LABELS['churn_risk_mean'][lang]} {_num(rec.get('churn'), 1, pct=True)} · "
-        f"{KPI_LABELS['risk_points'][lang]} {_e(rec.get('risk_points', 0))}<br>{_e(rubric_txt)}</p>"
+        f'<p class="small">{_t("wait", lang)} {_e(kc.format_value("asa_s", rec.get("wait_s"), lang))} · '
+        f"{_t('handle', lang)} {_e(kc.format_value('aht_s', rec.get('handle_s'), lang))} · "
+        f"{kc.label('churn_risk_mean', lang)} {kc.format_value('churn_risk_mean', rec.get('churn'), lang)} · "
+        f"{kc.label('risk_points', lang)} {_e(kc.format_value('risk_points', rec.get('risk_points', 0), lang))}<br>{_e(rubric_txt)}</p>"
     )
     card = rec.get("persona_card")
     if isinstance(card, Mapping):
@@ -672,7 +653,7 @@ def render_report(results: Mapping[str, Any], lang: str = "zh-CN") -> str:
 <section><h2>{_t("kpis", lang)}</h2>{_tiles(results, lang)}</section>
 <section><h2>{_t("charts", lang)}</h2><div class="charts">{"".join(figures)}</div></section>
 <section><h2>{_t("churn", lang)}</h2><p>{_t("churn_mean", lang)}:
-<b>{_num(churn.get("mean"), 1, pct=True)}</b> · {_t("churn_high", lang)}
+<b>{kc.format_value("churn_risk_mean", churn.get("mean"), lang)}</b> · {_t("churn_high", lang)}
 (≥ {_num(churn.get("high_risk_threshold"), 0, pct=True)}): <b>{_e(churn.get("high_risk", 0))}</b></p></section>
 <section><h2>{_t("risks", lang)}</h2>{_risks(results, lang)}</section>
 <section><h2>{_t("contacts", lang)}</h2>

@@ -34,7 +34,8 @@ from sandbox.columns import (
     records_from_columns,
 )
 from sandbox.fileio import AtomicFile, atomic_write_text
-from sandbox.kpis import KPI_KEYS, LOWER_IS_BETTER, KpiAccumulator, is_human
+from sandbox.kpi_catalogue import KPI_KEYS, target_rows
+from sandbox.kpis import KpiAccumulator, is_human
 
 SCHEMA = "shapan.results/1"
 TIMELINE_CAP = 400  # sampled (non-human) contacts in `timeline`
@@ -428,33 +429,9 @@ class EventLog(_StreamedFile):
 
 # -- the results document --------------------------------------------------------------------
 def kpi_vs_target(kpis: Mapping[str, Any], targets: Mapping[str, float]) -> dict[str, Any]:
-    """Each targeted KPI: value, target, delta (value − target), better, met (None if no data)."""
-    out: dict[str, Any] = {}
-    for key in KPI_KEYS:
-        if key not in targets:
-            continue
-        target = float(targets[key])
-        value = kpis.get(key)
-        lower = key in LOWER_IS_BETTER
-        if value is None:
-            out[key] = {
-                "value": None,
-                "target": target,
-                "delta": None,
-                "better": "lower" if lower else "higher",
-                "met": None,
-            }
-            continue
-        value = float(value)
-        met = value <= target if lower else value >= target
-        out[key] = {
-            "value": value,
-            "target": target,
-            "delta": value - target,
-            "better": "lower" if lower else "higher",
-            "met": met,
-        }
-    return out
+    """Each targeted KPI: value, target, delta (value − target), better, met (None if no data);
+    the comparison is the KPI catalogue's (`sandbox.kpi_catalogue.target_rows`)."""
+    return target_rows(kpis, targets)
 
 
 def human_contact(record: Mapping[str, Any]) -> dict[str, Any]:

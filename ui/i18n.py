@@ -1,7 +1,8 @@
-"""Every UI string in zh-CN and English, in one table, plus value formatting for display.
+"""Every UI string in zh-CN and English, in one table, plus the clock format for timers.
 
 Engine text arrives as `{"zh-CN": ..., "en": ...}` dicts and is shown with `pick`; the UI's own
-labels live in `STRINGS` and are shown with `t`.
+labels live in `STRINGS` and are shown with `t`. KPI names and value formats come from
+`sandbox.kpi_catalogue`, shared with the HTML report and the CLI.
 """
 
 from __future__ import annotations
@@ -143,23 +144,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "saved_to": {"zh-CN": "已保存：", "en": "Saved: "},
 }
 
-KPI_LABELS: dict[str, dict[str, str]] = {
-    "contacts": {"zh-CN": "来电量", "en": "Contacts"},
-    "handled": {"zh-CN": "已接通", "en": "Handled"},
-    "abandoned": {"zh-CN": "放弃量", "en": "Abandoned"},
-    "abandonment_rate": {"zh-CN": "放弃率", "en": "Abandon rate"},
-    "asa_s": {"zh-CN": "平均应答", "en": "ASA"},
-    "service_level": {"zh-CN": "服务水平", "en": "Service level"},
-    "occupancy": {"zh-CN": "占用率", "en": "Occupancy"},
-    "aht_s": {"zh-CN": "平均处理时长", "en": "AHT"},
-    "fcr": {"zh-CN": "首次解决率", "en": "FCR"},
-    "csat_mean": {"zh-CN": "预测满意度", "en": "Pred. CSAT"},
-    "csat_top_box": {"zh-CN": "满意度高分率", "en": "CSAT top-box"},
-    "churn_risk_mean": {"zh-CN": "流失风险", "en": "Churn risk"},
-    "cross_sell_offered": {"zh-CN": "交叉销售推荐", "en": "Cross-sell offers"},
-    "cross_sell_rate": {"zh-CN": "交叉销售率", "en": "Cross-sell rate"},
-    "risk_points": {"zh-CN": "风险点", "en": "Risk points"},
-}
+# KPI names, units, directions and number formats are not kept here: the desk's KPI bar and the
+# results screen read `sandbox.kpi_catalogue`, the one table the HTML report and the CLI use too
+# (a pure data table, which the UI may read; docs/architecture.md). Only which KPIs each screen
+# shows, and in what order, is a screen decision:
 LIVE_KPIS = (
     "csat_mean",
     "fcr",
@@ -184,21 +172,6 @@ RESULT_KPIS = (
     "risk_points",
     "handled",
 )
-_PERCENT = {
-    "abandonment_rate",
-    "service_level",
-    "occupancy",
-    "fcr",
-    "csat_top_box",
-    "churn_risk_mean",
-    "cross_sell_rate",
-}
-_SECONDS = {"asa_s", "aht_s"}
-#: KPIs where a smaller number is the better one (for colouring only; C2's results say `met`).
-LOWER_IS_BETTER = frozenset(
-    {"abandonment_rate", "asa_s", "aht_s", "churn_risk_mean", "risk_points", "abandoned"}
-)
-
 TONES: dict[str, dict[str, str]] = {
     "angry": {"zh-CN": "愤怒", "en": "angry"},
     "anxious": {"zh-CN": "焦虑", "en": "anxious"},
@@ -240,10 +213,6 @@ def label(table: Mapping[str, Mapping[str, str]], key: str, lang: str) -> str:
     """A vocabulary label (`RUBRIC`, `RISK_TYPES`, …) with the raw key as the fallback."""
     entry = table.get(key)
     return pick(entry, lang) if entry else key.replace("_", " ")
-
-
-def kpi_label(key: str, lang: str) -> str:
-    return label(KPI_LABELS, key, lang)
 
 
 def rubric_label(key: str, lang: str) -> str:
@@ -288,57 +257,6 @@ def duration(seconds: float | None) -> str:
     h, rem = divmod(total, 3600)
     m, s = divmod(rem, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def format_kpi(key: str, value: Any) -> str:
-    """A KPI value as people read it: percentages, m:ss, CSAT with one decimal."""
-    if value is None:
-        return "–"
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if number != number:  # NaN: nothing measured yet
-        return "–"
-    if key in _PERCENT:
-        return f"{number * 100:.0f}%"
-    if key in _SECONDS:
-        return duration(number)
-    if key == "csat_mean":
-        return f"{number:.2f}"
-    return f"{number:.0f}"
-
-
-def format_delta(key: str, delta: Any) -> str:
-    """A signed difference to target in the KPI's own unit."""
-    if delta is None:
-        return ""
-    try:
-        number = float(delta)
-    except (TypeError, ValueError):
-        return ""
-    if number != number:
-        return ""
-    sign = "+" if number >= 0 else "−"
-    mag = abs(number)
-    if key in _PERCENT:
-        return f"{sign}{mag * 100:.0f} pt"
-    if key in _SECONDS:
-        return f"{sign}{mag:.0f} s"
-    if key == "csat_mean":
-        return f"{sign}{mag:.2f}"
-    return f"{sign}{mag:.0f}"
-
-
-def kpi_met(key: str, value: Any, target: Any) -> bool | None:
-    """Whether a live value meets its target (None when either is missing)."""
-    try:
-        v, tv = float(value), float(target)
-    except (TypeError, ValueError):
-        return None
-    if v != v or tv != tv:
-        return None
-    return v <= tv if key in LOWER_IS_BETTER else v >= tv
 
 
 RUBRIC_KEYS: tuple[str, ...] = tuple(RUBRIC)

@@ -150,37 +150,22 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - used)
 
 
-def _fmt(key: str, value: object) -> str:
-    from sandbox.kpis import KPI_UNITS
-
-    if value is None:
-        return "—"
-    unit = KPI_UNITS[key]
-    if unit == "rate":
-        return f"{float(value):.1%}"
-    if unit == "seconds":
-        return f"{float(value):,.1f} s"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return f"{value:,}"
-
-
 def _print_table(results: dict, out: Path, wall: float, run_id: int | None, db: Path) -> None:
     sc = results["scenario"]
     print(
         f"shapan run — {sc['name']}  seed {results['seed']}  sim {results['duration_s'] / 3600:.2f} h  wall {wall:.1f} s"
     )
     print(f"{'KPI':<34}{'value':>12}{'target':>12}  met")
-    from sandbox.kpis import KPI_KEYS, KPI_LABELS
+    from sandbox import kpi_catalogue as kc
 
     vs = results.get("kpi_vs_target", {})
-    for key in KPI_KEYS:
-        zh, en = KPI_LABELS[key]["zh-CN"], KPI_LABELS[key]["en"]
-        value = results["kpis"].get(key)
+    for key in kc.KPI_KEYS:
+        name = f"{kc.label(key, 'zh-CN')} {kc.label(key, 'en')}"
         row = vs.get(key)
-        target = _fmt(key, row["target"]) if row else ""
+        value = kc.format_value(key, results["kpis"].get(key))
+        target = kc.format_target(key, row["target"]) if row else ""
         met = ("✓" if row["met"] else "✗") if row and row.get("met") is not None else ""
-        print(f"{_pad(zh + ' ' + en, 34)}{_fmt(key, value):>12}{target:>12}  {met}")
+        print(f"{_pad(name, 34)}{value:>12}{target:>12}  {met}")
     names = ("results.json", "contacts.csv", "events.jsonl", "report.html")
     print(f"exports: {out}/ ({', '.join(n for n in names if (out / n).exists())})")
     if run_id is not None:

@@ -120,13 +120,3 @@ def test_empty_session_renders(results: dict) -> None:
 def test_unknown_language_is_refused(results: dict) -> None:
     with pytest.raises(ValueError, match="unknown language"):
         report.render_report(results, lang="fr")
-
-
-def test_kpi_formatting() -> None:
-    assert report.fmt_kpi("service_level", 0.8123) == "81.2%"
-    assert report.fmt_kpi("asa_s", 17.1) == "17 s"
-    assert report.fmt_kpi("aht_s", 900) == "15.0 min"
-    assert report.fmt_kpi("csat_mean", 4.123) == "4.12"
-    assert report.fmt_kpi("contacts", 40123) == "40,123"
-    assert report.fmt_kpi("fcr", None) == "—"
-    assert report.fmt_delta("service_level", -0.05) == "-5.0 pp"

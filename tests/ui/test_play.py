@@ -8,6 +8,7 @@ from typing import Any
 
 import pygame
 
+from sandbox import kpi_catalogue as kc
 from tests.ui.conftest import click, key, type_text
 from ui import i18n
 from ui.screens.desk import human_contact
@@ -70,7 +71,8 @@ def test_whole_practice_session_by_keyboard_and_mouse(make_app: Any, tmp_path: P
     app.step_frame(30.0)
     snap = app.snapshot
     assert app.desk.kpi_bar.shown == [
-        (k, i18n.format_kpi(k, snap["kpis"].get(k))) for k in i18n.LIVE_KPIS
+        (k, kc.label(k, "en"), kc.format_value(k, snap["kpis"].get(k), "en"))
+        for k in i18n.LIVE_KPIS
     ]
     made = play_decisions(app)
     assert made >= 5
@@ -80,7 +82,8 @@ def test_whole_practice_session_by_keyboard_and_mouse(make_app: Any, tmp_path: P
     tiles = app.results.state()["tiles"]
     assert [t["key"] for t in tiles] == list(i18n.RESULT_KPIS)
     for tile in tiles:
-        assert tile["text"] == i18n.format_kpi(tile["key"], results["kpis"][tile["key"]])
+        assert tile["label"] == kc.label(tile["key"], "en")
+        assert tile["text"] == kc.format_value(tile["key"], results["kpis"][tile["key"]], "en")
         if tile["key"] in results["kpi_vs_target"]:
             assert tile["met"] == results["kpi_vs_target"][tile["key"]]["met"]
     # the decision log was saved after every decision
@@ -186,7 +189,7 @@ def test_practice_mode_coaches_after_decisions_and_contacts(make_app: Any) -> No
     results = app.session.results()
     ended = results["contacts"][0]
     assert f"#{ended['contact_id']}" in app.desk.last_summary
-    assert i18n.format_kpi("csat_mean", ended["csat_mean"]) in app.desk.last_summary
+    assert kc.format_value("csat_mean", ended["csat_mean"], "en") in app.desk.last_summary
 
 
 def test_drill_down_scrolls_both_columns_by_keyboard(make_app: Any) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pygame.freetype
 
+from sandbox import kpi_catalogue as kc
 from ui import i18n
 from ui.fonts import NO_LINE_START, Fonts, font_path, tokens
 
@@ -16,7 +17,6 @@ UI_DIR = Path(__file__).resolve().parents[2] / "ui"
 def test_every_ui_string_has_both_languages() -> None:
     for table in (
         i18n.STRINGS,
-        i18n.KPI_LABELS,
         i18n.TONES,
         i18n.SPEAKERS,
         i18n.CHANNELS,
@@ -34,7 +34,6 @@ def test_every_glyph_we_draw_exists_in_the_bundled_font() -> None:
     chars: set[str] = set()
     for table in (
         i18n.STRINGS,
-        i18n.KPI_LABELS,
         i18n.TONES,
         i18n.SPEAKERS,
         i18n.CHANNELS,
@@ -42,6 +41,12 @@ def test_every_glyph_we_draw_exists_in_the_bundled_font() -> None:
     ):
         for entry in table.values():
             chars.update("".join(entry.values()))
+    for lang in kc.LANGS:  # KPI names and units on the KPI bar and the results tiles
+        chars.update("".join(kc.labels(lang).values()))
+        chars.update(
+            kc.format_delta(k, -1.0, lang) + kc.format_target(k, 1.0, lang) for k in kc.KPI_KEYS
+        )
+        chars.update(kc.NO_VALUE)
     for source in UI_DIR.rglob("*.py"):
         for literal in re.findall(r'"([^"\n]*)"', source.read_text(encoding="utf-8")):
             chars.update(ch for ch in literal if ord(ch) > 127)
@@ -51,19 +56,9 @@ def test_every_glyph_we_draw_exists_in_the_bundled_font() -> None:
         assert not missing, f"glyphs missing from Noto Sans SC: {missing}"
 
 
-def test_kpi_formatting_reads_like_a_dashboard() -> None:
-    assert i18n.format_kpi("service_level", 0.804) == "80%"
-    assert i18n.format_kpi("aht_s", 312.4) == "5:12"
-    assert i18n.format_kpi("csat_mean", 3.8449) == "3.84"
-    assert i18n.format_kpi("risk_points", 3.0) == "3"
-    assert i18n.format_kpi("fcr", None) == "–"
-    assert i18n.format_kpi("fcr", float("nan")) == "–"
-    assert i18n.format_delta("service_level", -0.06) == "−6 pt"
-    assert i18n.format_delta("aht_s", 48) == "+48 s"
-    assert i18n.kpi_met("aht_s", 300, 360) is True
-    assert i18n.kpi_met("fcr", 0.6, 0.7) is False
-    assert i18n.kpi_met("fcr", None, 0.7) is None
+def test_timers_read_like_a_clock() -> None:
     assert i18n.duration(3725) == "1:02:05"
+    assert i18n.duration(None) == "–"
 
 
 def test_pick_falls_back_to_the_other_language() -> None:

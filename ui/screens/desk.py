@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from sandbox import kpi_catalogue as kc
 from ui import i18n, theme
 from ui.screens import Screen
 from ui.widgets.base import Button, blit_text, blit_wrapped, draw_button, draw_panel, hit, meter
@@ -294,7 +295,7 @@ class DeskScreen(Screen):
         risks = int(record.get("risk_points") or 0)
         text = (
             f"{i18n.t('contact_ended', lang)} #{contact_id}: {i18n.outcome_label(outcome, lang)} · "
-            f"{i18n.t('csat_after', lang)} {i18n.format_kpi('csat_mean', record.get('csat_mean'))} · "
+            f"{i18n.t('csat_after', lang)} {kc.format_value('csat_mean', record.get('csat_mean'), lang)} · "
             f"{i18n.t('risk_point', lang)} {risks}"
         )
         self.last_summary = text

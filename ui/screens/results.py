@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from sandbox import kpi_catalogue as kc
 from ui import i18n, theme
 from ui.screens import Screen
 from ui.widgets import charts
@@ -63,7 +64,7 @@ def kpi_tiles(results: Mapping[str, Any]) -> list[dict[str, Any]]:
                 delta = float(value) - float(target)
             except (TypeError, ValueError):
                 delta = None
-        met = row.get("met") if "met" in row else i18n.kpi_met(key, value, target)
+        met = row.get("met") if "met" in row else kc.met(key, value, target)
         tiles.append({"key": key, "value": value, "target": target, "delta": delta, "met": met})
     return tiles
 
@@ -320,11 +321,11 @@ class ResultsScreen(Screen):
             pygame.draw.rect(surface, theme.PANEL, r, border_radius=6)
             pygame.draw.rect(surface, edge, r, 2, border_radius=6)
             key = tile["key"]
-            value = i18n.format_kpi(key, tile["value"])
+            value = kc.format_value(key, tile["value"], lang)
             blit_text(
                 surface,
                 fonts,
-                i18n.kpi_label(key, lang),
+                kc.label(key, lang),
                 (r.left + 8, r.top + 4),
                 theme.SMALL,
                 theme.MUTED,
@@ -334,12 +335,12 @@ class ResultsScreen(Screen):
                 surface, fonts, value, (r.left + 8, r.top + 24), theme.TITLE, theme.TEXT, True
             )
             if tile["target"] is not None:
-                delta = i18n.format_delta(key, tile["delta"])
+                delta = kc.format_delta(key, tile["delta"], lang)
                 arrow = "✓" if met else "×"
                 blit_text(
                     surface,
                     fonts,
-                    f"{i18n.t('target', lang)} {i18n.format_kpi(key, tile['target'])}",
+                    f"{i18n.t('target', lang)} {kc.format_target(key, tile['target'], lang)}",
                     (r.right - 8, r.top + 28),
                     theme.SMALL,
                     theme.MUTED,
@@ -355,7 +356,7 @@ class ResultsScreen(Screen):
                     True,
                     anchor="topright",
                 )
-            self.shown_tiles.append({**tile, "text": value})
+            self.shown_tiles.append({**tile, "label": kc.label(key, lang), "text": value})
         top = body.top + 2 * (th + gap) + 4
         row_h = int((body.bottom - top) * 0.58)
         col_w = (body.width - 3 * gap) // 4
@@ -391,7 +392,7 @@ class ResultsScreen(Screen):
         blit_text(
             surface,
             fonts,
-            i18n.format_kpi("churn_risk_mean", mean),
+            kc.format_value("churn_risk_mean", mean, lang),
             (inner.left, y + 20),
             theme.TITLE,
             theme.WARN,
@@ -528,7 +529,11 @@ class ResultsScreen(Screen):
                 ),
                 (str(c.get("journey_id", "")), 0.17, theme.TEXT),
                 (i18n.outcome_label(outcome, lang), 0.42, color),
-                (f"CSAT {i18n.format_kpi('csat_mean', c.get('csat_mean'))}", 0.56, theme.TEXT),
+                (
+                    f"CSAT {kc.format_value('csat_mean', c.get('csat_mean'), lang)}",
+                    0.56,
+                    theme.TEXT,
+                ),
                 (
                     f"{i18n.t('handle_time', lang)} {i18n.duration(c.get('handle_s'))}",
                     0.68,
@@ -590,7 +595,7 @@ class ResultsScreen(Screen):
             surface,
             fonts,
             right,
-            f"{i18n.t('decisions', lang)} · {i18n.t('csat_after', lang)} {i18n.format_kpi('csat_mean', contact.get('csat_mean'))}",
+            f"{i18n.t('decisions', lang)} · {i18n.t('csat_after', lang)} {kc.format_value('csat_mean', contact.get('csat_mean'), lang)}",
         )
         chart = pygame.Rect(rinner.left, rinner.top, rinner.width, 78)
         charts.line(surface, fonts, chart, csat_values)

@@ -1,10 +1,14 @@
-"""The live KPI bar: re-rendered only when the KPI values (or the language/size) change."""
+"""The live KPI bar: re-rendered only when the KPI values (or the language/size) change.
+
+Names, formats and target tests come from `sandbox.kpi_catalogue`, like the HTML report's.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from sandbox import kpi_catalogue as kc
 from ui import i18n, theme
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -14,12 +18,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class KpiBar:
-    """A row of KPI tiles; `shown` holds (key, text) of what is on screen, for tests."""
+    """A row of KPI tiles; `shown` holds (key, label, value text) of what is on screen."""
 
     def __init__(self, fonts: Fonts, keys: tuple[str, ...] = i18n.LIVE_KPIS) -> None:
         self.fonts = fonts
         self.keys = keys
-        self.shown: list[tuple[str, str]] = []
+        self.shown: list[tuple[str, str, str]] = []
         self.renders = 0
         self._key: Any = None
         self._surface: pygame.Surface | None = None
@@ -57,26 +61,26 @@ class KpiBar:
         self.shown = []
         for i, key in enumerate(self.keys):
             tile = pygame.Rect(i * (width + gap), 0, width, size[1])
-            value = i18n.format_kpi(key, kpis.get(key))
-            met = i18n.kpi_met(key, kpis.get(key), targets.get(key))
+            value = kc.format_value(key, kpis.get(key), lang)
+            met = kc.met(key, kpis.get(key), targets.get(key))
             edge = theme.BORDER if met is None else (theme.GOOD if met else theme.BAD)
             pygame.draw.rect(surf, theme.PANEL, tile, border_radius=6)
             pygame.draw.rect(surf, edge, tile, 2, border_radius=6)
-            name = self.fonts.ellipsize(i18n.kpi_label(key, lang), theme.SMALL, width - 12)
+            label = kc.label(key, lang)
+            name = self.fonts.ellipsize(label, theme.SMALL, width - 12)
             surf.blit(
                 self.fonts.render(name, theme.SMALL, theme.MUTED), (tile.left + 8, tile.top + 4)
             )
             color = theme.TEXT if met is None else (theme.GOOD if met else theme.BAD)
             img = self.fonts.render(value, theme.LARGE, color, True)
             surf.blit(img, (tile.left + 8, tile.bottom - img.get_height() - 3))
-            if targets.get(key) is not None:
-                tgt = "≥" if key not in i18n.LOWER_IS_BETTER else "≤"
-                ttxt = f"{tgt}{i18n.format_kpi(key, targets[key])}"
+            ttxt = kc.format_target(key, targets.get(key), lang)
+            if ttxt:
                 timg = self.fonts.render(ttxt, theme.SMALL, theme.DIM)
                 if tile.left + 12 + img.get_width() + timg.get_width() < tile.right:
                     surf.blit(
                         timg,
                         (tile.right - timg.get_width() - 8, tile.bottom - timg.get_height() - 5),
                     )
-            self.shown.append((key, value))
+            self.shown.append((key, label, value))
         return surf
