@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from customer_models import portable
+
 FEATURE_SCHEMA_VERSION = "1.0"
 
 CHANNELS: tuple[str, ...] = ("phone", "chat", "email")
@@ -156,7 +158,8 @@ _SPEC: list[tuple[str, str, Callable[[_Col], np.ndarray]]] = [
     *[(f"channel_{v}", "channel", _onehot("channel", v)) for v in CHANNELS],
     *[(f"kind_{v}", "kind", _onehot("kind", v)) for v in KINDS],
     ("wait_min", "wait", lambda c: c["wait_s"] / 60.0),
-    ("wait_log", "wait", lambda c: np.log1p(c["wait_s"] / 60.0)),
+    # portable log1p / log: the same bits on any CPU (np.log is SIMD-dispatched).
+    ("wait_log", "wait", lambda c: portable.log1p(c["wait_s"] / 60.0)),
     ("handle_min", "handle", lambda c: c["handle_s"] / 60.0),
     ("handle_over8", "handle", lambda c: np.maximum(c["handle_s"] / 60.0 - 8.0, 0.0)),
     ("holds", "holds", lambda c: np.minimum(c["holds"], 5).astype(float)),
@@ -224,11 +227,11 @@ _SPEC: list[tuple[str, str, Callable[[_Col], np.ndarray]]] = [
     ("tenure_years", "tenure", lambda c: np.minimum(c["tenure_years"], 20.0)),
     *[(f"contract_{v}", "contract", _onehot("contract", v)) for v in CATEGORICAL["contract"]],
     ("products", "products", lambda c: np.minimum(c["products"], 8).astype(float)),
-    ("value_log", "value", lambda c: np.log1p(c["value"])),
+    ("value_log", "value", lambda c: portable.log1p(c["value"])),
     (
         "churn_risk_logit",
         "churn_risk",
-        lambda c: np.log(
+        lambda c: portable.log(
             np.clip(c["churn_risk"], 1e-4, 1 - 1e-4)
             / (1 - np.clip(c["churn_risk"], 1e-4, 1 - 1e-4))
         ),

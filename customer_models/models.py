@@ -6,6 +6,10 @@ scaling for churn and cross-sell). At load time the scaler, coefficients and cal
 folded into one weight matrix per model, so predicting a single contact is a small dot product
 and an explanation is exact: a factor's effect is how the prediction changes when that factor's
 columns are set to the training average.
+
+Predictions are computed with `customer_models.portable` (no BLAS, no SIMD-dispatched exp) and
+rounded to 1e-12 at this boundary, so every caller gets the same bits on any CPU. The model
+version is a content hash of the model files (`customer_models.fingerprint`).
 """
 
 from __future__ import annotations
@@ -19,8 +23,19 @@ from typing import Any
 
 import numpy as np
 
-from customer_models import features
+from customer_models import features, portable
+from customer_models.fingerprint import compare_files, content_version, sha256
 from customer_models.wording import describe
+
+__all__ = [
+    "TARGETS",
+    "Factor",
+    "LinearParams",
+    "OutcomeModels",
+    "Predictions",
+    "compare_files",
+    "content_version",
+]
 
 CSAT_LEVELS = np.arange(1, 6, dtype=float)
 #: CSAT top-box = share answering 4 or 5 ("satisfied" or "very satisfied"); see the doc.
@@ -60,6 +75,10 @@ class LinearParams:
     weights: np.ndarray
     bias: np.ndarray
 
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        """X @ weights + bias, (n, k), with the same bits on any CPU (`portable.linear`)."""
+        return portable.linear(X, self.weights.T, self.bias)
+
 
 def _unfold(data: Mapping[str, Any], k: int) -> LinearParams:
     weights = np.asarray(data["weights"], dtype=float)
@@ -71,14 +90,23 @@ def _unfold(data: Mapping[str, Any], k: int) -> LinearParams:
     return LinearParams(weights=weights, bias=bias)
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+_softmax = portable.softmax
+_sigmoid = portable.sigmoid
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
+def _csat_mean(probs: np.ndarray) -> np.ndarray:
+    """probs @ [1..5], added left to right (a matrix product would go through BLAS)."""
+    total = probs[:, 0] * CSAT_LEVELS[0]
+    for j in range(1, len(CSAT_LEVELS)):
+        total = total + probs[:, j] * CSAT_LEVELS[j]
+    return total
+
+
+def _top_box(probs: np.ndarray) -> np.ndarray:
+    total = probs[:, TOP_BOX_MIN - 1]
+    for j in range(TOP_BOX_MIN, probs.shape[1]):
+        total = total + probs[:, j]
+    return total
 
 
 def fold(pipeline: Any, scale: float = 1.0, shift: float = 0.0) -> LinearParams:
@@ -87,7 +115,8 @@ def fold(pipeline: Any, scale: float = 1.0, shift: float = 0.0) -> LinearParams:
     lr = pipeline.named_steps["model"]
     sd = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     coef = lr.coef_ / sd[None, :]  # (k, F)
-    bias = lr.intercept_ - coef @ scaler.mean_
+    # coef @ mean without BLAS, so retraining folds to the same bits on any CPU.
+    bias = lr.intercept_ - portable.linear(scaler.mean_[None, :], coef, np.zeros(len(coef)))[0]
     return LinearParams(weights=(coef * scale).T.copy(), bias=bias * scale + shift)
 
 
@@ -101,10 +130,15 @@ class OutcomeModels:
         card: Mapping[str, Any],
         *,
         pipeline_loader: Callable[[], dict[str, Any]] | None = None,
+        file_hashes: Mapping[str, str] | None = None,
     ):
         """From fitted pipelines, or from the folded plain parameters in `params["folded"]`
         (then the scikit-learn pipelines load lazily through `pipeline_loader` — a default
-        model load needs numpy only, not scikit-learn)."""
+        model load needs numpy only, not scikit-learn).
+
+        `file_hashes` (file name -> sha256) are those of the bytes the loader read; without
+        them (models trained in memory) they are computed from the bytes `persistence.dumps`
+        would write. The card's own "version" and "files" are never trusted for the version."""
         if tuple(params["features"]) != features.FEATURES:
             raise ValueError(
                 "model was trained on a different feature schema "
@@ -114,7 +148,9 @@ class OutcomeModels:
         self._loader = pipeline_loader
         self.params = dict(params)
         self.card = dict(card)
-        self.version: str = str(params["version"])
+        self._file_hashes = dict(file_hashes) if file_hashes is not None else None
+        if self._file_hashes is not None:
+            self.card["version"] = self.version  # what the files are, not what the card said
         folded = params.get("folded")
         if folded is not None:
             self._csat, self._churn, self._xs = (
@@ -127,6 +163,12 @@ class OutcomeModels:
             self._xs = fold(pipelines["cross_sell"], *cal["cross_sell_platt"])
         else:
             raise ValueError("model parameters hold neither pipelines nor folded weights")
+        # All seven logits in one pass: CSAT (5), churn, cross-sell; rows of (7, F).
+        self._all = LinearParams(
+            weights=np.concatenate([self._csat.weights, self._churn.weights, self._xs.weights], 1),
+            bias=np.concatenate([self._csat.bias, self._churn.bias, self._xs.bias]),
+        )
+        self._all_t = np.ascontiguousarray(self._all.weights.T)
         self.reference = np.asarray(params["reference"], dtype=float)
         self._groups = [
             (
@@ -146,6 +188,23 @@ class OutcomeModels:
                 raise ValueError("these models carry no scikit-learn pipelines")
             self._pipelines = self._loader()
         return self._pipelines
+
+    # --- identity -------------------------------------------------------------------------
+    def file_hashes(self) -> dict[str, str]:
+        """File name -> sha256 of every file the version covers (the three skops files and
+        params.json): of the bytes read when loaded, of the bytes that would be written when
+        trained in memory. Store it with a save; check it with `compare_files`."""
+        if self._file_hashes is None:
+            from customer_models.persistence import model_file_bytes
+
+            files = model_file_bytes(self)
+            self._file_hashes = {name: sha256(data) for name, data in files.items()}
+        return dict(self._file_hashes)
+
+    @property
+    def version(self) -> str:
+        """The content hash of the model files ("sha256:<64 hex>", `fingerprint`)."""
+        return content_version(self.file_hashes())
 
     def folded(self) -> dict[str, dict[str, list]]:
         """The folded weights as plain JSON-able parameters (stored in params.json)."""
@@ -174,15 +233,27 @@ class OutcomeModels:
             X = X[None, :]
         if X.shape[1] != len(features.FEATURES):
             raise ValueError(f"expected {len(features.FEATURES)} feature columns, got {X.shape[1]}")
-        probs = _softmax(X @ self._csat.weights + self._csat.bias)
-        churn = _sigmoid(X @ self._churn.weights[:, 0] + self._churn.bias[0])
-        xs = _sigmoid(X @ self._xs.weights[:, 0] + self._xs.bias[0])
+        z = portable.linear(X, self._all_t, self._all.bias)
+        # One exp call for all seven outputs: the softmax's shifted logits, then -z of the two
+        # sigmoids; the same operations (and bits) as `portable.softmax` and `portable.sigmoid`.
+        k = len(CSAT_LEVELS)
+        shifted = np.empty_like(z)
+        shifted[:, :k] = z[:, :k] - z[:, :k].max(axis=1, keepdims=True)
+        shifted[:, k:] = -np.clip(z[:, k:], -40.0, 40.0)
+        e = portable.exp(shifted)
+        total = e[:, 0].copy()
+        for j in range(1, k):
+            total = total + e[:, j]
+        probs = e[:, :k] / total[:, None]
+        binary = 1.0 / (1.0 + e[:, k:])
+        r = portable.round_fixed
+        probs = r(probs)  # mean and top box from the probabilities as written
         return Predictions(
             csat_probs=probs,
-            csat_mean=probs @ CSAT_LEVELS,
-            csat_top_box=probs[:, TOP_BOX_MIN - 1 :].sum(axis=1),
-            churn=churn,
-            cross_sell=xs,
+            csat_mean=r(_csat_mean(probs)),
+            csat_top_box=r(_top_box(probs)),
+            churn=r(binary[:, 0]),
+            cross_sell=r(binary[:, 1]),
         )
 
     def predict_records(self, records: list[Mapping[str, Any]]) -> Predictions:
@@ -191,16 +262,16 @@ class OutcomeModels:
     def _target(self, X: np.ndarray, target: str, link: bool = False) -> np.ndarray:
         """Prediction in natural units, or on the link scale (log-odds) when `link`."""
         if target == "csat":
-            probs = _softmax(X @ self._csat.weights + self._csat.bias)
+            probs = _softmax(self._csat.logits(X))
             if link:
                 top = np.clip(probs[:, TOP_BOX_MIN - 1 :].sum(axis=1), 1e-300, None)
                 rest = np.clip(probs[:, : TOP_BOX_MIN - 1].sum(axis=1), 1e-300, None)
-                return np.log(top) - np.log(rest)
-            return probs @ CSAT_LEVELS
+                return portable.log(top) - portable.log(rest)
+            return _csat_mean(probs)
         if target == "churn":
-            z = X @ self._churn.weights[:, 0] + self._churn.bias[0]
+            z = self._churn.logits(X)[:, 0]
         elif target == "cross_sell":
-            z = X @ self._xs.weights[:, 0] + self._xs.bias[0]
+            z = self._xs.logits(X)[:, 0]
         else:
             raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
         return z if link else _sigmoid(z)

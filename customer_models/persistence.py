@@ -2,6 +2,7 @@
 
 Never pickle: `loads` accepts only the scikit-learn and numpy types listed in `TRUSTED`, so a
 swapped model file cannot run code. The card records a sha256 per file; loading checks it.
+The model version is the content hash of the bytes loaded (`fingerprint`), not the card's word.
 
 This layer turns models into bytes (`dumps`) and bytes back into models (`loads`, `load_dir`);
 it never writes files. Writing is the caller's job, through the project's one crash-safe
@@ -12,12 +13,13 @@ rename and permissions logic here is exactly what drifted before.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from customer_models.fingerprint import content_version, sha256
 
 if TYPE_CHECKING:
     from customer_models.models import OutcomeModels
@@ -29,6 +31,8 @@ MODEL_FILES: dict[str, str] = {
 }
 PARAMS_FILE = "params.json"
 CARD_FILE = "model_card.json"
+#: The files the model version covers: everything that decides a prediction (not the card).
+VERSIONED_FILES: tuple[str, ...] = (*MODEL_FILES.values(), PARAMS_FILE)
 
 #: The only types a model file may contain.
 TRUSTED: list[str] = [
@@ -46,24 +50,28 @@ class ModelFileError(ValueError):
     """A model directory is missing a file, fails its hash check or holds untrusted types."""
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def _json_bytes(doc: Any) -> bytes:
     return (json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-def dumps(models: OutcomeModels) -> dict[str, bytes]:
-    """File name -> bytes for a model directory (skops pipelines, params, card with hashes)."""
+def model_file_bytes(models: OutcomeModels) -> dict[str, bytes]:
+    """The bytes of the `VERSIONED_FILES` (skops pipelines and params.json), no card."""
     import skops.io as sio
 
     files: dict[str, bytes] = {}
     for target, name in MODEL_FILES.items():
         files[name] = _reproducible_zip(sio.dumps(models.pipelines[target]))
     files[PARAMS_FILE] = _json_bytes(models.params)
+    return files
+
+
+def dumps(models: OutcomeModels) -> dict[str, bytes]:
+    """File name -> bytes for a model directory (skops pipelines, params, card with hashes
+    and the content version they make)."""
+    files = model_file_bytes(models)
     card = dict(models.card)
     card["files"] = {name: sha256(data) for name, data in sorted(files.items())}
+    card["version"] = content_version(card["files"])
     files[CARD_FILE] = _json_bytes(card)
     return files
 
@@ -131,12 +139,17 @@ def loads(files: Mapping[str, bytes], *, check_hashes: bool = True) -> OutcomeMo
                     "after training — retrain with `shapan model train`"
                 )
     skops_files = {target: files[name] for target, name in MODEL_FILES.items()}
+    hashes = {name: sha256(files[name]) for name in VERSIONED_FILES}
     try:
         if "folded" in params:
             return OutcomeModels(
-                None, params, card, pipeline_loader=lambda: load_pipelines(skops_files)
+                None,
+                params,
+                card,
+                pipeline_loader=lambda: load_pipelines(skops_files),
+                file_hashes=hashes,
             )
-        return OutcomeModels(load_pipelines(skops_files), params, card)
+        return OutcomeModels(load_pipelines(skops_files), params, card, file_hashes=hashes)
     except (KeyError, TypeError, ValueError) as err:
         if isinstance(err, ModelFileError):
             raise

@@ -7,8 +7,6 @@ standard features keep predictions fast and explanations exact.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -117,17 +115,6 @@ def _split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return perm[:a], perm[a:b], perm[b:]
 
 
-def _version(params: Mapping[str, Any], pipelines: Mapping[str, Any]) -> str:
-    h = hashlib.sha256()
-    for name in ("csat", "churn", "cross_sell"):
-        lr = pipelines[name].named_steps["model"]
-        sc = pipelines[name].named_steps["scale"]
-        for arr in (lr.coef_, lr.intercept_, sc.mean_, sc.scale_):
-            h.update(np.round(np.asarray(arr, dtype=float), 10).tobytes())
-    h.update(json.dumps(params["calibration"], sort_keys=True).encode())
-    return f"{features.FEATURE_SCHEMA_VERSION}-{h.hexdigest()[:12]}"
-
-
 def train(
     columns: Mapping[str, np.ndarray],
     csat: np.ndarray,
@@ -165,7 +152,6 @@ def train(
         "reference": [round(float(v), 8) for v in X[tr].mean(axis=0)],
         "top_box_min": TOP_BOX_MIN,
     }
-    params["version"] = _version(params, pipes)
     draft = OutcomeModels(pipes, params, {})
     params["folded"] = draft.folded()
     metrics = evaluate(draft, X[te], csat[te], churn[te], cross_sell[te], offered[te])
@@ -178,7 +164,10 @@ def train(
         source=source,
         offers=(len(xtr), len(xca), len(xte)),
     )
-    return OutcomeModels(pipes, params, card)
+    models = OutcomeModels(pipes, params, card)
+    # The version is the content hash of the files these models write (`fingerprint`).
+    models.card["version"] = models.version
+    return models
 
 
 def evaluate(
@@ -225,12 +214,8 @@ def model_card(
     source: Mapping[str, Any] | None,
     offers: tuple[int, int, int],
 ) -> dict[str, Any]:
-    import sklearn
-    import skops
-
     return {
         "name": MODEL_NAME,
-        "version": params["version"],
         "feature_schema_version": params["feature_schema_version"],
         "training_data": {
             **(source or {"kind": "csv export", "description": "user-supplied contact records"}),
@@ -249,10 +234,27 @@ def model_card(
         "calibration": params["calibration"],
         "features": list(params["features"]),
         "metrics_held_out": metrics,
-        "software": {"scikit-learn": sklearn.__version__, "skops": skops.__version__},
+        "software": software_versions(),
         "format": "skops pipelines + JSON parameters; loaded with an explicit trusted-type list",
         "intended_use": "training simulations: predicted outcomes of simulated contacts. "
         "Not for decisions about real customers.",
+    }
+
+
+def software_versions() -> dict[str, str]:
+    """The libraries whose versions decide the trained numbers (and the skops format)."""
+    import platform
+
+    import scipy
+    import sklearn
+    import skops
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "skops": skops.__version__,
     }
 
 
