@@ -95,8 +95,23 @@ class ServiceSpec:
 
 
 @dataclass(frozen=True)
+class FormSpec:
+    """A seat's form: its own fixed, ordered sequence of customers, routed to that seat only.
+
+    Why: every candidate of an exam (or team of a competition) must meet the same k-th
+    customer whatever their speed and whatever the bots around them do. `seed` picks one of
+    several parallel forms (None: the session's seed); `customers` caps the sequence (None:
+    as many as the seat finishes before the horizon); `gap_s` is the time between finishing a
+    customer and the next one being put through."""
+
+    seed: int | None = None
+    customers: int | None = None
+    gap_s: float = 5.0
+
+
+@dataclass(frozen=True)
 class AgentGroup:
-    """`count` identical agents (bots) or one human seat."""
+    """`count` identical agents (bots) or one human seat (with its form, if it has one)."""
 
     id: str
     human: bool
@@ -109,6 +124,7 @@ class AgentGroup:
     chat_concurrency: int
     shift_start_s: float
     shift_end_s: float
+    form: FormSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -252,7 +268,8 @@ class _Checker:
         "chat_concurrency",
         "shift",
     )
-    SEAT = ("id", "name", "channels", "kinds", "chat_concurrency", "shift")
+    SEAT = ("id", "name", "channels", "kinds", "chat_concurrency", "shift", "form")
+    FORM = ("seed", "customers", "gap")
 
     def __init__(self, path: str, base: Path):
         self.path = path
@@ -707,7 +724,29 @@ class _Checker:
             if not (start < end <= duration + drain):
                 raise self.err(shift, "SC016",
                                f"shift must start before it ends and end by duration + drain ({(duration + drain) / 3600:g} h)")  # fmt: skip
-        return AgentGroup(gid, human, count, policy, name, channels, kinds, speed, conc, start, end)
+        form = self.form(item) if human and "form" in item else None
+        return AgentGroup(
+            gid, human, count, policy, name, channels, kinds, speed, conc, start, end, form
+        )
+
+    def form(self, item: YMap) -> FormSpec | None:
+        """`form: true` (the defaults), `form: false`, or `form: {seed, customers, gap}`."""
+        value = item["form"]
+        if isinstance(value, bool):
+            return FormSpec() if value else None
+        block = self.mapping(item, "form")
+        assert block is not None
+        self.unknown(block, self.FORM, "form")
+        seed = block.get("seed")
+        if seed is not None:
+            seed = int(self.number(block, "seed", None, 0, 2**63 - 1, integer=True))
+        customers = block.get("customers")
+        if customers is not None:
+            customers = int(self.number(block, "customers", None, 1, 10_000, integer=True))
+        gap = self.duration(block, "gap", 5.0)
+        if gap > 3600:
+            raise self.err(block.value_pos("gap"), "SC016", f'"gap" is {gap:g} s; at most 1h')
+        return FormSpec(seed, customers, gap)
 
     def targets(self, doc: YMap) -> dict[str, float]:
         block = self.mapping(doc, "targets")

@@ -21,14 +21,13 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-import simpy
-
 from sandbox import __version__
 from sandbox.engine.center import ContactCenter, Hooks
 from sandbox.engine.contact import text_of
 from sandbox.engine.recorder import Recorder, load_models
 from sandbox.fileio import atomic_write_text
 from sandbox.scenario import Scenario, ScenarioError, load_scenario
+from sandbox.session_types import DecisionOutcome, decision_outcome
 
 SAVE_SCHEMA = "shapan.session/1"
 MAX_QUEUE_SHOWN = 40
@@ -69,9 +68,6 @@ def _clock(seconds: float) -> str:
     s = int(seconds) % 86400
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
-
-#: SimPy orders events at the same time by priority (URGENT 0, NORMAL 1), then by creation.
-_BEFORE_ALL, _AFTER_ALL = -1, 2
 
 #: Records per batch when bot contacts are batch-played (sandbox/engine/batch_play.py).
 BATCH_PLAY_SIZE = 2048
@@ -216,13 +212,13 @@ class Session:
         if self.finished:
             return self.now
         env = self.env
-        if budget is None and env.now < self.end and target < math.inf:
+        if target <= env.now:  # time never runs backwards (a target in the past is now)
+            target = env.now
+        if budget is None and env.now < min(target, self.end) and target < math.inf:
             # Before the horizon the session cannot finish, so SimPy's own loop runs the
             # events up to `target` (or up to the horizon) without a check after each step.
-            if target < self.end:
-                self._run_plain(target, _AFTER_ALL)
-            else:
-                self._run_plain(self.end, _BEFORE_ALL)
+            # `env.run(until=t)` stops before any event at t: the loop below runs those.
+            env.run(until=min(target, self.end))
         peek, step = env.peek, env.step
         center = self.center
         horizon = self.end
@@ -239,19 +235,10 @@ class Session:
                     step()
                 return self.now
         if target > env.now:
-            env._now = target  # safe: no event is scheduled before `target`
+            env.run(until=target)  # no event is due before `target`: only the clock moves
         if env.now >= horizon and not center.queued and not center.active:
             self._mark_finished()
         return self.now
-
-    def _run_plain(self, t: float, priority: int) -> None:
-        """`env.run` until a stop event at time `t`, ordered by `priority` among the events
-        at `t`: after all of them (`_AFTER_ALL`) or before any (`_BEFORE_ALL`)."""
-        env = self.env
-        stop = simpy.Event(env)
-        stop._ok, stop._value = True, None  # a triggered event, as `env.run(until=t)` makes
-        env.schedule(stop, priority, t - env.now)
-        env.run(until=stop)
 
     def _mark_finished(self) -> None:
         if not self.finished:
@@ -276,7 +263,7 @@ class Session:
             "choices": self._choices(play),
         }
 
-    def decide(self, contact_id: str, choice_id: str) -> dict[str, Any]:
+    def decide(self, contact_id: str, choice_id: str) -> DecisionOutcome:
         """Take a pending decision; raises SessionError with a clear message otherwise.
 
         Returns what the trainee may be shown at once: `{contact_id, choice_id, text{},
@@ -296,10 +283,18 @@ class Session:
                 f"{c.play.run.node_id!r}; available: {', '.join(available)}"
             )
         self.decision_log.append([self.now, contact_id, choice_id])
+        taken = len(c.decided_log)
         self.center.decide(contact_id, choice_id)
         self._on_event(
             {"t": self.now, "type": "decision", "contact_id": contact_id, "choice_id": choice_id}
         )
+        # The seat's process takes the choice at this same instant: run what the decision
+        # scheduled now (replays do the same, so the order of events is unchanged).
+        env = self.env
+        while env.peek() <= env.now:
+            env.step()
+        detail = c.decided_log[taken] if len(c.decided_log) > taken else None
+        return decision_outcome(contact_id, choice_id, detail, self._knowledge)
 
     # ------------------------------------------------------------------ display
     def _lines(self, play: Any) -> list[dict[str, Any]]:

@@ -38,7 +38,7 @@ from sandbox.engine.streams import (
     policy_rng,
     service_seed,
 )
-from sandbox.scenario import AgentGroup, Scenario
+from sandbox.scenario import AgentGroup, FormSpec, Scenario
 
 MAX_STEPS = 400
 #: Pre-drawn numbers per contact (about ten agent actions' worth; more come from the
@@ -62,6 +62,7 @@ class Agent:
         "busy_total",
         "channels",
         "chat_slots",
+        "feed",
         "group",
         "human",
         "id",
@@ -86,6 +87,8 @@ class Agent:
         self.kinds = frozenset(group.kinds)
         self.speed = group.speed
         self.chat_slots = group.chat_concurrency
+        #: a seat with a form takes only its own customers (`_FormFeed`), never the queue's
+        self.feed: _FormFeed | None = None
         self.active: list[Contact] = []
         self.on_shift = False
         self.busy_since: float | None = None
@@ -287,6 +290,8 @@ class ContactCenter:
             agent = Agent(g.id, g, self.human_policy, g.id)
             self.agents.append(agent)
             self.seats[g.id] = agent
+            if g.form is not None:
+                agent.feed = _FormFeed(self, agent, g.form)
         self.agent_by_id: dict[str, Agent] = {a.id: a for a in self.agents}
         info = getattr(self.hooks.kpi, "agent_info", None)
         if info is not None:
@@ -417,6 +422,8 @@ class ContactCenter:
     # ----------------------------------------------------------------- routing
     def _refresh(self, agent: Agent) -> None:
         self.dirty.add(agent.id)
+        if agent.feed is not None:  # never in the idle pools: its customers come by form
+            return
         for ch in agent.channels:
             pool = self.idle[ch]
             if agent.can_take(ch):
@@ -444,6 +451,9 @@ class ContactCenter:
         return best
 
     def _take_work(self, agent: Agent) -> None:
+        if agent.feed is not None:
+            agent.feed.ring_later()
+            return
         while agent.on_shift:
             c = self._next_for(agent)
             if c is None:
@@ -638,7 +648,7 @@ class ContactCenter:
             "t": t, "node_id": node, "choice_id": choice_id, "text": last,
             "behaviours": list(result.behaviours), "feedback": text_of(result.feedback),
             "knowledge": knowledge, "score": float(result.score or 0.0), "risks": risks,
-            "triggers": triggers, "csat_after": csat_after,
+            "triggers": triggers, "csat_after": csat_after, "hung_up": play.hung_up,
         })  # fmt: skip
         self._trigger_alerts(c, result.triggers, t)
         for r in risks:
@@ -919,6 +929,97 @@ class _ChannelArrivals:
             f"{self.prefix}{seq:06d}", seq, self.name, journey, who, row, d.seeds[i], now,
             patience, self.center.scenario.priority.get(segment, 0), d.blocks, i,
             d.handles[i] if d.handles is not None else 0.0, persona,
+        )  # fmt: skip
+
+
+class _FormFeed:
+    """A seat's form: its own customers, in a fixed order, put through to that seat only.
+
+    Customer k (journey, channel, persona, seed and every pre-drawn number) comes from the
+    form's own streams in chunks of a fixed size, so it is the same whatever the seat's speed,
+    whatever the bots and queue around it do, and however many customers came before it were
+    finished in what time. The next customer rings `gap_s` after the seat is free (on shift,
+    no contact) until the horizon or the form's `customers` count."""
+
+    CHUNK = 64
+
+    def __init__(self, center: ContactCenter, agent: Agent, spec: FormSpec):
+        self.center = center
+        self.env = center.env
+        self.agent = agent
+        self.spec = spec
+        sc = center.scenario
+        streams = Streams(center.seed if spec.seed is None else spec.seed)
+        name = f"form:{agent.id}"
+        seat_channels = [c for c in agent.channels if c in sc.channel_names]
+        eligible = [
+            (jid, w)
+            for jid, w in sc.journey_mix
+            if sc.journeys[jid].kind in agent.kinds
+            and any(c in sc.journeys[jid].channels for c in seat_channels)
+        ]
+        if not eligible:
+            raise ValueError(
+                f"seat {agent.id!r}: no journey of the mix fits its channels and kinds"
+            )
+        self.journeys = [sc.journeys[jid] for jid, _ in eligible]
+        self.channels = [next(c for c in seat_channels if c in j.channels) for j in self.journeys]
+        weights = np.array([w for _, w in eligible], dtype=float)
+        self.weights = weights / weights.sum()
+        self.r_jny = streams.generator(f"{name}:journeys")
+        self.r_per = streams.generator(f"{name}:personas")
+        self.r_pat = streams.generator(f"{name}:patience")
+        self.r_con = streams.generator(f"{name}:contacts")
+        self.r_rx = streams.generator(f"{name}:reactions")
+        self.r_sv = streams.generator(f"{name}:service")
+        self.r_pol = streams.generator(f"{name}:policies")
+        self.drawn = sc.service.model != "journey"
+        self.pool = _PersonaPool(self.r_per, center.mix)
+        self.k = 0
+        self.draws: _Draws | None = None
+        self.ringing = False
+
+    def ring_later(self) -> None:
+        """Put the next customer through `gap_s` from now, if the seat is free for it."""
+        agent = self.agent
+        if self.ringing or agent.active or not agent.on_shift:
+            return
+        if self.spec.customers is not None and self.k >= self.spec.customers:
+            return
+        if self.env.now + self.spec.gap_s >= self.center.horizon:
+            return
+        self.ringing = True
+        self.env.timeout(self.spec.gap_s).callbacks.append(self._ring)
+
+    def _ring(self, _ev: simpy.Event) -> None:
+        self.ringing = False
+        agent = self.agent
+        if agent.active or not agent.on_shift:
+            return
+        center = self.center
+        c = self._customer(self.env.now)
+        center.counts["arrived"] += 1
+        center.hooks.kpi.arrival(c.channel, c.arrived)
+        center._assign(agent, c)
+
+    def _customer(self, now: float) -> Contact:
+        i = self.k % self.CHUNK
+        if i == 0:
+            self.draws = _Draws(self, self.CHUNK)  # type: ignore[arg-type]
+        d = self.draws
+        assert d is not None
+        self.k += 1
+        j = d.jidx[i]
+        journey = self.journeys[j]
+        ok = d.fits.get(j)
+        if ok is None or ok[i]:
+            who, row = d.people, i
+        else:
+            who, row = self.pool.take(journey)
+        return Contact(
+            f"{self.agent.id}-{self.k:03d}", self.k, self.channels[j], journey, who, row,
+            d.seeds[i], now, math.inf, 0, d.blocks, i,
+            d.handles[i] if d.handles is not None else 0.0,
         )  # fmt: skip
 
 

@@ -1,0 +1,92 @@
+"""The plain-data shapes the `Session` API hands out (docs/session-api.md), as TypedDicts.
+
+Why typed: the desk, the CLI and tests read these dicts; declaring them once lets mypy check
+both sides and keeps the documented contract and the code from drifting apart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypedDict
+
+
+class KnowledgeLink(TypedDict):
+    """A knowledge-base entry linked to a choice or a decision."""
+
+    id: str
+    kind: str
+    title: dict[str, str]
+    body: dict[str, str]
+
+
+class ChoiceOption(TypedDict):
+    """One option on offer at a pending decision (unavailable ones say why)."""
+
+    number: int
+    id: str
+    text: dict[str, str]
+    available: bool
+    reason: dict[str, str] | None
+    behaviours: list[str]
+    knowledge: list[str]
+
+
+class PendingDecision(TypedDict):
+    """A human seat's contact waiting for `decide`."""
+
+    contact_id: str
+    seat_id: str | None
+    journey_id: str
+    node_id: str
+    stage: str | None
+    lines: list[dict[str, Any]]
+    choices: list[ChoiceOption]
+
+
+class DecisionOutcome(TypedDict):
+    """What `Session.decide` returns: what the trainee may be shown at once."""
+
+    contact_id: str
+    choice_id: str
+    text: dict[str, str]
+    feedback: dict[str, str] | None
+    knowledge: list[KnowledgeLink]
+    behaviours: list[str]
+    risks: list[str]
+    score: float
+    csat_after: float | None
+    customer_hung_up: bool
+
+
+def decision_outcome(
+    contact_id: str,
+    choice_id: str,
+    detail: Mapping[str, Any] | None,
+    knowledge: Callable[[str], dict[str, Any] | None],
+) -> DecisionOutcome:
+    """The outcome of a decision from the seat's decision detail (None: the contact ended
+    before the choice was taken, e.g. the customer hung up at that very moment)."""
+    if detail is None:
+        return DecisionOutcome(
+            contact_id=contact_id, choice_id=choice_id, text={}, feedback=None, knowledge=[],
+            behaviours=[], risks=[], score=0.0, csat_after=None, customer_hung_up=True,
+        )  # fmt: skip
+    links: list[KnowledgeLink] = []
+    for k in detail.get("knowledge") or ():
+        entry = knowledge(str(k["id"]))
+        if entry is not None:
+            links.append(KnowledgeLink(id=entry["id"], kind=entry["kind"], title=entry["title"],
+                                       body=entry["body"]))  # fmt: skip
+    feedback = detail.get("feedback") or None
+    csat = detail.get("csat_after")
+    return DecisionOutcome(
+        contact_id=contact_id,
+        choice_id=choice_id,
+        text=dict(detail.get("text") or {}),
+        feedback=dict(feedback) if feedback else None,
+        knowledge=links,
+        behaviours=list(detail.get("behaviours") or ()),
+        risks=list(detail.get("risks") or ()),
+        score=float(detail.get("score") or 0.0),
+        csat_after=float(csat) if csat is not None else None,
+        customer_hung_up=bool(detail.get("hung_up")),
+    )
