@@ -1,6 +1,6 @@
 """Outcome-model speed: batch throughput (contacts/s) and single-contact latency per model.
 
-Run: /work/venv/bin/python benchmarks/models.py [--rows 100000] [--json]
+Run: .venv/bin/python benchmarks/models.py [--rows 100000] [--json]
 Also times the reaction model's `react` call (the engine calls it once per agent action).
 """
 
@@ -44,10 +44,11 @@ def main() -> None:
     rec = records[0]
     row = X[:1]
 
+    # The same portable kernels `predict` uses (no BLAS; see customer_models/portable.py).
     per_model = {
-        "csat": lambda A: _softmax(A @ models._csat.weights + models._csat.bias),
-        "churn": lambda A: _sigmoid(A @ models._churn.weights[:, 0] + models._churn.bias[0]),
-        "cross_sell": lambda A: _sigmoid(A @ models._xs.weights[:, 0] + models._xs.bias[0]),
+        "csat": lambda A: _softmax(models._csat.logits(A)),
+        "churn": lambda A: _sigmoid(models._churn.logits(A)[:, 0]),
+        "cross_sell": lambda A: _sigmoid(models._xs.logits(A)[:, 0]),
         "all (predict)": models.predict,
     }
     results: dict[str, dict[str, float]] = {}
