@@ -58,7 +58,8 @@ def linear(X: np.ndarray, weights_t: np.ndarray, bias: np.ndarray) -> np.ndarray
     for start in range(0, n, _CHUNK_ROWS):
         block = X[start : start + _CHUNK_ROWS]
         out[start : start + len(block)] = (block[:, None, :] * weights_t[None, :, :]).sum(axis=2)
-    return out + bias
+    result: np.ndarray = out + bias
+    return result
 
 
 def exp(x: np.ndarray) -> np.ndarray:
@@ -116,7 +117,8 @@ def softmax(z: np.ndarray) -> np.ndarray:
     total = e[:, 0].copy()
     for j in range(1, e.shape[1]):
         total = total + e[:, j]
-    return e / total[:, None]
+    probs: np.ndarray = e / total[:, None]
+    return probs
 
 
 def round_fixed(x: np.ndarray) -> np.ndarray:
