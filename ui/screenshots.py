@@ -63,12 +63,17 @@ def decide_first_available(app: Any) -> bool:
 
 
 def capture(app: Any, out: Path, name: str) -> Path:
+    """Save the window as `out/name.png` through the project's one crash-safe writer."""
+    import io
+
     import pygame
 
+    from sandbox.fileio import atomic_write_bytes
+
     app.step_frame(0.0)
-    path = out / f"{name}.png"
-    pygame.image.save(app.window, str(path))
-    return path
+    buffer = io.BytesIO()
+    pygame.image.save(app.window, buffer, f"{name}.png")
+    return atomic_write_bytes(out / f"{name}.png", buffer.getvalue())
 
 
 def render_all(
