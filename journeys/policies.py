@@ -184,21 +184,16 @@ def _fastest(views: Iterable[Any]) -> Any:
 def choose(policy: str, run: Any, rng: Any) -> str:
     """Return the id of the choice `policy` makes at the run's current node.
 
-    One implementation of the policies: this is `choose_many` for one contact, fed three
-    uniforms from `rng.random()` (the expert draws none, so `rng` may be None for it). Why:
-    the engine, offline play and the designer's tools must decide exactly alike for the same
-    numbers."""
-    if policy not in POLICIES:
-        raise PolicyError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
-    import numpy as np
-
+    The same rules as `choose_many` (one `_plan` of candidates and thresholds) for one
+    contact, fed three uniforms from `rng.random()` (the expert draws none, so `rng` may be
+    None for it): the engine, offline play and the designer's tools decide exactly alike for
+    the same numbers, whether one contact or many are played at a time."""
     views = _available(run)
     pending = frozenset(getattr(run, "required_behaviours", ()) or ())
-    if policy == "expert":
-        return str(_best(views, pending).id)
-    draws = np.array([[rng.random(), rng.random(), rng.random()]])
-    candidates, index = choose_many(policy, views, pending, draws)
-    return str(candidates[int(index[0])].id)
+    candidates, rule = _plan(policy, views, pending)
+    if rule[0] == "expert":
+        return str(candidates[0].id)
+    return str(candidates[_index(rule, rng.random(), rng.random(), rng.random())].id)
 
 
 def choose_many(
@@ -208,51 +203,111 @@ def choose_many(
 
     `views`: the available choices (as `run.choices()` gives them); `draws`: a numpy array of
     uniforms in [0, 1), shape (n, 3), one row per contact. Returns (candidates, index) where
-    `candidates[index[i]]` is contact i's choice. The decision rules are the scalar ones
-    above (the same helpers); only the random draws come as arrays, so batch play costs a
-    few numpy operations per node instead of a call per contact. Contact i's draws decide
-    exactly as `choose` would with an rng whose random() gave draws[i, 0], then draws[i, 1]
-    and randrange(k) gave int(draws[i, 1 or 2] * k)."""
+    `candidates[index[i]]` is contact i's choice, exactly what `choose` picks with an rng
+    whose three `random()` draws are draws[i]."""
     import numpy as np
 
     views = list(views)
     if not views:
         raise PolicyError("no choice available")
-    n = len(draws)
+    candidates, rule = _plan(policy, views, pending)
+    if rule[0] == "expert":
+        return candidates, np.zeros(len(draws), dtype=np.intp)
+    return candidates, _index_many(rule, draws)
+
+
+def _plan(
+    policy: str, views: list[Any], pending: frozenset[str]
+) -> tuple[list[Any], tuple[Any, ...]]:
+    """The policy's candidates at this node and the rule that picks one from three uniforms
+    (`_index`, `_index_many`). Memoised per (policy, views, pending): the runtime shares one
+    immutable view per choice and availability, so a node's plan is made once."""
+    key = (policy, tuple(map(id, views)), pending)
+    hit = _PLANS.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], views, strict=True)):
+        return hit[1], hit[2]
+    candidates, rule = _make_plan(policy, views, pending)
+    if all(_frozen(v) for v in views):
+        if len(_PLANS) > _BASE_KEYS_MAX:
+            _PLANS.clear()
+        _PLANS[key] = (tuple(views), candidates, rule)
+    return candidates, rule
+
+
+def _frozen(view: Any) -> bool:
+    params = getattr(view, "__dataclass_params__", None)
+    return params is not None and bool(getattr(params, "frozen", False))
+
+
+#: (policy, ids of the views, pending) -> (views, candidates, rule); see `_plan`.
+_PLANS: dict[tuple[Any, ...], tuple[tuple[Any, ...], list[Any], tuple[Any, ...]]] = {}
+
+
+def _make_plan(
+    policy: str, views: list[Any], pending: frozenset[str]
+) -> tuple[list[Any], tuple[Any, ...]]:
     if policy == "expert":
-        return [_best(views, pending)], np.zeros(n, dtype=np.intp)
+        return [_best(views, pending)], ("expert",)
     if policy == "random":
-        return views, _pick(draws[:, 0], len(views))
+        return list(views), ("random", len(views))
     if policy == "competent":
         best = _best(views, pending)
         forgot = _best(views, frozenset()) if pending else best
         ranked = _ranked(views, pending)
         lesser = [v for v in ranked[1:] if not _risks(v) and _fit(v) != "low"]
         lesser = [v for v in lesser if _score(v) >= 0] or [ranked[0]]
-        candidates = [best, forgot, *lesser]
-        roll = draws[:, 0]
-        index = np.where(roll <= 1.0 - COMPETENT_SLIP, 0, 2 + _pick(draws[:, 1], len(lesser)))
-        if pending:
-            index = np.where(roll < COMPETENT_FORGETS_TRIGGER, 1, index)
-        return candidates, index
+        return [best, forgot, *lesser], ("competent", len(lesser), bool(pending))
     if policy == "novice":
         mistakes = [v for v in views if _typical_slip(v)] or [v for v in views if is_mistake(v)]
         clean = [v for v in views if not is_mistake(v)]
         sound = [v for v in clean if _score(v) >= 0] or clean or views
         candidates = [_fastest(sound), *sound]
-        index = np.where(
-            draws[:, 1] < NOVICE_PREFERS_FASTEST, 0, 1 + _pick(draws[:, 2], len(sound))
-        )
+        pool: list[Any] = []
         if mistakes:
             quickest = min(float(getattr(v, "time_s", 0) or 0) for v in mistakes)
             pool = [v for v in mistakes if float(getattr(v, "time_s", 0) or 0) <= quickest * 1.5]
-            base = len(candidates)
-            candidates.extend(pool)
-            index = np.where(
-                draws[:, 0] < NOVICE_ERROR_RATE, base + _pick(draws[:, 1], len(pool)), index
-            )
-        return candidates, index
+        return [*candidates, *pool], ("novice", len(sound), len(pool))
     raise PolicyError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+
+
+# The rules, for one contact and for many: each line of `_index` has its array form in
+# `_index_many` (tests/library/test_lib_policies.py checks they agree on random draws).
+def _index(rule: tuple[Any, ...], u0: float, u1: float, u2: float) -> int:
+    kind = rule[0]
+    if kind == "random":
+        return _pick1(u0, rule[1])
+    if kind == "competent":
+        _, n_lesser, pending = rule
+        if pending and u0 < COMPETENT_FORGETS_TRIGGER:
+            return 1
+        return 0 if u0 <= 1.0 - COMPETENT_SLIP else 2 + _pick1(u1, n_lesser)
+    _, n_sound, n_pool = rule  # novice
+    if n_pool and u0 < NOVICE_ERROR_RATE:
+        return 1 + n_sound + _pick1(u1, n_pool)
+    return 0 if u1 < NOVICE_PREFERS_FASTEST else 1 + _pick1(u2, n_sound)
+
+
+def _index_many(rule: tuple[Any, ...], draws: Any) -> Any:
+    import numpy as np
+
+    kind = rule[0]
+    u0, u1, u2 = draws[:, 0], draws[:, 1], draws[:, 2]
+    if kind == "random":
+        return _pick(u0, rule[1])
+    if kind == "competent":
+        _, n_lesser, pending = rule
+        index = np.where(u0 <= 1.0 - COMPETENT_SLIP, 0, 2 + _pick(u1, n_lesser))
+        return np.where(u0 < COMPETENT_FORGETS_TRIGGER, 1, index) if pending else index
+    _, n_sound, n_pool = rule  # novice
+    index = np.where(u1 < NOVICE_PREFERS_FASTEST, 0, 1 + _pick(u2, n_sound))
+    if n_pool:
+        index = np.where(u0 < NOVICE_ERROR_RATE, 1 + n_sound + _pick(u1, n_pool), index)
+    return index
+
+
+def _pick1(u: float, k: int) -> int:
+    """`_pick` for one uniform."""
+    return min(int(u * k), k - 1)
 
 
 def _pick(u: Any, k: int) -> Any:

@@ -115,3 +115,30 @@ def test_unknown_policy_and_empty_node_are_clear_errors():
         choose("genius", FakeRun(NODE), random.Random(0))
     with pytest.raises(PolicyError, match="no choice available"):
         choose("expert", FakeRun([View("x", available=False)]), random.Random(0))
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("pending", [(), ("calm", "restate", "offer_solution")])
+def test_one_contact_and_many_at_once_decide_alike(policy: str, pending: tuple) -> None:
+    """`choose` (one contact, three draws from its rng) and `choose_many` (an array of
+    draws) pick the same choice for the same numbers: batch play and one-at-a-time play of
+    the engine cannot drift apart."""
+    import numpy as np
+
+    from journeys.policies import choose_many
+
+    views = [*NODE, View("calm", 2, ("empathy",), time_s=20), View("rush", 0, ("rush",), time_s=3)]
+    draws = np.random.default_rng(7).random((400, 3))
+    candidates, index = choose_many(policy, views, frozenset(pending), draws)
+    many = [candidates[int(k)].id for k in index]
+
+    class Draws:
+        def __init__(self, row):
+            self.row = list(row)
+
+        def random(self):
+            return self.row.pop(0)
+
+    one = [choose(policy, FakeRun(views, pending), Draws(row)) for row in draws]
+    assert one == many
+    assert len(set(many)) >= (1 if policy == "expert" else 2)
