@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypedDict
 
 Unit = Literal["count", "rate", "seconds", "csat"]
 Better = Literal["higher", "lower"]
@@ -109,7 +109,11 @@ def clock(seconds: float) -> str:
 
 
 def format_value(key: str, value: object, lang: str = "en") -> str:
-    """KPI `key`'s value as every surface shows it (see the module docstring)."""
+    """KPI `key`'s value as every surface shows it (see the module docstring).
+
+    Values read the same in zh-CN and en (digits, %, m:ss); `lang` is taken so every surface
+    asks for a value and its delta in one way, and a language-specific format has one place.
+    """
     number = _number(value)
     if number is None:
         return NO_VALUE
@@ -160,9 +164,19 @@ def met(key: str, value: object, target: object) -> bool | None:
     return v <= t if KPIS[key].better == "lower" else v >= t
 
 
-def target_rows(kpis: Mapping[str, object], targets: Mapping[str, float]) -> dict[str, dict]:
+class TargetRow(TypedDict):
+    """One targeted KPI in results.json `kpi_vs_target` (docs/results-schema.md)."""
+
+    value: float | None
+    target: float
+    delta: float | None
+    better: Better
+    met: bool | None
+
+
+def target_rows(kpis: Mapping[str, object], targets: Mapping[str, float]) -> dict[str, TargetRow]:
     """Each targeted KPI: value, target, delta (value − target), better, met (None if no data)."""
-    out: dict[str, dict] = {}
+    out: dict[str, TargetRow] = {}
     for key in KPI_KEYS:
         if key not in targets:
             continue
@@ -186,6 +200,7 @@ __all__ = [
     "LOWER_IS_BETTER",
     "NO_VALUE",
     "Kpi",
+    "TargetRow",
     "clock",
     "comparison",
     "format_delta",
