@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from customer_models import portable  # exp with the same bits on any CPU
+
 CHANNELS: tuple[str, ...] = ("phone", "chat", "email")
 
 #: Categorical persona values, in a fixed order (same as journeys.vocabulary.PERSONA_VALUES).
@@ -336,7 +338,7 @@ def sample_personas(
     cols["tenure_years"] = np.round(np.clip(tenure, 0.1, 40.0), 1)
     products = 1 + rng.poisson(_lookup(p["products_rate"], "segment", seg))
     cols["products"] = np.minimum(products, 8).astype(np.int64)
-    value = _lookup(p["value_median"], "segment", seg) * np.exp(
+    value = _lookup(p["value_median"], "segment", seg) * portable.exp(
         rng.normal(0.0, p["value_sigma"], size=n)
     )
     value = value * (1.0 + p["value_per_product"] * (cols["products"] - 1))
@@ -352,7 +354,7 @@ def sample_personas(
         + _lookup(p["churn_segment"], "segment", seg)
         + rng.normal(0.0, p["churn_noise_sd"], size=n)
     )
-    cols["churn_risk"] = np.round(1.0 / (1.0 + np.exp(-logit)), 4)
+    cols["churn_risk"] = np.round(1.0 / (1.0 + portable.exp(-logit)), 4)
 
     noise = rng.normal(0.0, p["mood_noise_sd"], size=(3, n))
     prior_anger = (
@@ -380,7 +382,7 @@ def sample_personas(
         * _lookup(p["queue_patience_temperament"], "temperament", temp)
         * _lookup(p["queue_patience_age"], "age_band", age)
         * _lookup(p["queue_patience_segment"], "segment", seg)
-        * np.exp(rng.normal(0.0, p["queue_patience_sigma"], size=n))
+        * portable.exp(rng.normal(0.0, p["queue_patience_sigma"], size=n))
     )
     for ch in CHANNELS:
         cols[f"patience_{ch}_s"] = np.round(base * p["queue_patience_channel"][ch], 1)

@@ -15,12 +15,15 @@ sums are reduced in an order fixed by this code, not by the CPU:
   `X * w` (numpy's pairwise summation is plain C with a fixed blocking, whatever SIMD the CPU
   has), then the bias. A row gives the same bits alone or inside any batch.
 - `exp`, `log`, `log1p`: Cody-Waite range reduction and a fixed polynomial; error within a
-  few ulp (about 1e-15 relative), far below `ROUND_DECIMALS`.
+  few ulp (about 1e-15 relative), far below `ROUND_DECIMALS`. `exp1` and `log1` do the same
+  operations on one Python float (same bits), for scalar code.
 - `round_fixed`: predictions are rounded to `ROUND_DECIMALS` decimal places (1e-12) at the
   prediction boundary, so they print short and a value is documented to that precision.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -103,6 +106,37 @@ def log1p(x: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         corrected = log(u) * (x / safe)
     return np.where(d == 0.0, x, corrected)
+
+
+def exp1(x: float) -> float:
+    """`exp` for one Python float, with the same bits (same operations; about 2 µs).
+
+    For scalar code (the engine's service-time draws) where `math.exp` would call the C
+    library, whose FMA and non-FMA variants are chosen per CPU."""
+    x = min(max(float(x), -EXP_LIMIT), EXP_LIMIT)
+    k = round(x * _INV_LN2)  # half to even, as np.rint
+    r = (x - k * _LN2_HI) - k * _LN2_LO
+    p = _EXP_COEFFS[0]
+    for c in _EXP_COEFFS[1:]:
+        p = p * r + c
+    return math.ldexp(p, k)
+
+
+def log1(x: float) -> float:
+    """`log` for one positive finite Python float, with the same bits as `log`."""
+    x = float(x)
+    if not x > 0.0 or math.isinf(x):
+        return math.log(x) if x > 0.0 else (-math.inf if x == 0.0 else math.nan)
+    m, e = math.frexp(x)
+    if m < _SQRT_HALF:
+        m, e = m * 2.0, e - 1
+    f = float(e)
+    s = (m - 1.0) / (m + 1.0)
+    s2 = s * s
+    p = _LOG_COEFFS[0]
+    for c in _LOG_COEFFS[1:]:
+        p = p * s2 + c
+    return f * _LN2_HI + (s * p + f * _LN2_LO)
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:

@@ -71,3 +71,12 @@ def test_round_fixed_keeps_twelve_decimals(value):
     rounded = float(portable.round_fixed(np.array([value]))[0])
     assert abs(rounded - value) <= 5e-13
     assert rounded == round(value, 12)
+
+
+def test_scalar_exp_and_log_give_the_bits_of_the_array_versions():
+    rng = np.random.default_rng(6)
+    x = np.concatenate([rng.uniform(-800, 800, 2000), rng.normal(size=2000), [0.0, -0.0]])
+    assert [portable.exp1(v) for v in x.tolist()] == portable.exp(x).tolist()
+    y = np.concatenate([10 ** rng.uniform(-300, 300, 2000), rng.uniform(0, 3, 2000), [1.0]])
+    assert [portable.log1(v) for v in y.tolist()] == portable.log(y).tolist()
+    assert portable.log1(0.0) == -np.inf and np.isnan(portable.log1(-1.0))
