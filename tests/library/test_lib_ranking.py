@@ -52,11 +52,12 @@ def test_expert_takes_no_risk_and_main_path_is_3_to_7_minutes(results, journey_i
 @pytest.mark.slow
 def test_ranking_holds_through_the_engine_contact_logic_too():
     """The same ranking when the engine's reaction model and patience play along (what
-    `shapan journey bots` reports), 200 seeds per policy."""
+    `shapan journey bots` reports), 500 seeds per policy (at 200 random and novice can swap
+    places by chance on journeys where both score near zero)."""
     from journeys.library import shipped_journey_paths as paths
     from sandbox.workbench.bots import run_bots
 
     for path in paths():
-        report = run_bots(path, runs=200, seed=0, predict=False, progress=False)
+        report = run_bots(path, runs=500, seed=0, predict=False, progress=False)
         means = {p.policy: round(p.mean_score, 2) for p in report.policies}
         assert report.ranking_ok, (path.stem, means)
