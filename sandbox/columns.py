@@ -111,13 +111,6 @@ def column_length(cols: Mapping[str, Any]) -> int:
     return lengths.pop() if lengths else 0
 
 
-def take_rows(cols: Mapping[str, Any], start: int, stop: int) -> dict[str, Any]:
-    """Rows start..stop-1 of a column batch (the whole batch itself when that is all)."""
-    if start == 0 and stop == column_length(cols):
-        return dict(cols)
-    return {k: v[start:stop] for k, v in cols.items()}
-
-
 def float_list(col: Any) -> list[float | None]:
     """A numeric column as Python floats, NaN as None."""
     arr = np.asarray(col, dtype=np.float64)

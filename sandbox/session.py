@@ -139,6 +139,7 @@ class Session:
             knowledge=self._knowledge,
             flush=self.recorder.flush,
             deferred=self.recorder.defer,
+            played=self.recorder.record_played,
         )
         # Live outcome KPIs: with human seats, predictions are cut every 30 s of sim time (the
         # trainee watches their CSAT move); without, every `batch` contacts (~3 sim-minutes of
@@ -154,7 +155,7 @@ class Session:
         )
         self.env = self.center.env
         self.recorder.player = self.center.batch_play
-        if self.center.batch_play is not None:
+        if sc.service.model != "journey":  # batch play or not: the same flush points
             # batch play costs per distinct journey state, not per contact: bigger batches
             # share more (still a fixed count, so replays cut the same batches)
             self.recorder.batch = max(batch, BATCH_PLAY_SIZE)

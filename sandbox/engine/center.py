@@ -193,6 +193,8 @@ class Hooks:
     flush: Callable[[], None] = field(default=lambda: None)
     #: a finished bot contact whose journey is still to be played (batch play)
     deferred: Callable[[Contact], None] = field(default=lambda _c: None)
+    #: a finished bot contact of a drawn-service scenario played at its answer (no batch play)
+    played: Callable[[dict[str, Any]], None] = field(default=lambda _r: None)
     knowledge: Callable[[str], dict[str, Any] | None] = field(default=lambda _id: None)
 
 
@@ -706,7 +708,10 @@ class ContactCenter:
         record["ended_at"] = now
         self.hooks.event({"t": now, "type": "end", "contact_id": c.id, "agent_id": agent.id,
                           "outcome": record["outcome"], "handle_s": round(record["handle_s"], 3)})  # fmt: skip
-        self.hooks.record(record, c if agent.seat_id is not None else None)
+        if agent.seat_id is None and self.scenario.service.model != "journey":
+            self.hooks.played(record)  # where batch play would have emitted it
+        else:
+            self.hooks.record(record, c if agent.seat_id is not None else None)
         c.play = None
         self._refresh(agent)
         self._take_work(agent)

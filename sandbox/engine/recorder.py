@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sandbox.columns import column_length, records_from_columns, take_rows
+from sandbox.columns import column_length, records_from_columns
 
 _MODELS: Any = None
 _BLAS: Any = None
@@ -69,27 +69,6 @@ def load_models() -> Any:
 def accept_draw(seed: int, contact_id: str) -> float:
     """The uniform draw that decides a cross-sell acceptance: the contact's own stream."""
     return random.Random(f"cross_sell:{seed}:{contact_id}").random()
-
-
-def _runs(
-    entries: list[Any], cols: dict[str, Any] | None
-) -> Iterator[tuple[bool, dict[str, Any]]]:
-    """`entries` (records and deferred contacts, in completion order) as (True, record) and
-    (False, column slice of `cols`, the deferred contacts played in the same order)."""
-    at = 0
-    start = None
-    for e in entries:
-        if isinstance(e, dict):
-            if start is not None:
-                yield False, take_rows(cols, start, at)
-                start = None
-            yield True, e
-        else:
-            if start is None:
-                start = at
-            at += 1
-    if start is not None:
-        yield False, take_rows(cols, start, at)
 
 
 def apply_predictions(
@@ -183,6 +162,8 @@ class Recorder:
         self.pending: list[dict[str, Any]] = []
         #: finished bot contacts whose journeys are played at the next flush (batch play)
         self.deferred: list[Any] = []
+        #: records of bot contacts of drawn-service scenarios played at their answer
+        self.played: list[dict[str, Any]] = []
         self.human: list[dict[str, Any]] = []
         self.finished = 0
 
@@ -200,47 +181,50 @@ class Recorder:
             rec["_predicted"] = True
             self.human.append(rec)
         self.pending.append(rec)
-        if len(self.pending) >= self.batch:
-            self.flush()
+        self._maybe_flush()
+
+    def record_played(self, rec: dict[str, Any]) -> None:
+        """A bot contact of a drawn-service scenario played at its answer (batch play off):
+        it is emitted where batch play would emit it, with the bot contacts of its batch."""
+        self.played.append(rec)
+        self._maybe_flush()
 
     def defer(self, contact: Any) -> None:
         """Buffer a finished bot contact whose journey is played at the next flush, with
-        the other deferred contacts of the batch (sandbox.engine.batch_play). It keeps its
-        place among the records: what is emitted is in completion order whichever way
-        contacts are played."""
-        self.pending.append(contact)
+        the other deferred contacts of the batch (sandbox.engine.batch_play)."""
         self.deferred.append(contact)
-        if len(self.pending) >= self.batch:
+        self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        if len(self.pending) + len(self.deferred) + len(self.played) >= self.batch:
             self.flush()
 
     def flush(self) -> None:
-        """Predict and count everything buffered, in the order contacts finished:
-        batch-played bot contacts are played and predicted as one batch, the records as
-        another, then both are emitted interleaved as they finished."""
-        played, self.deferred = self.deferred, []
-        entries, self.pending = self.pending, []
-        cols = self._played_columns(played) if played else None
-        records = [e for e in entries if isinstance(e, dict)]
-        self._predict(records)
-        for is_record, item in _runs(entries, cols):
-            if is_record:
-                self._emit(item)
-            else:
-                self._emit_columns(item)
+        """Predict and count everything buffered: the bot contacts of drawn-service scenarios
+        first (played as one batch, or already played one at a time: the same rows either
+        way), in the order they finished, then the other records in the order they finished."""
+        deferred, self.deferred = self.deferred, []
+        played, self.played = self.played, []
+        records, self.pending = self.pending, []
+        if deferred:
+            self._emit_columns(self._played_columns(deferred))
+        for group in (played, records):
+            self._predict(group)
+            for rec in group:
+                self._emit(rec)
 
     def count_buffered(self, kpi: Any) -> None:
         """Count what is still buffered into `kpi`, a copy of the accumulator (results in
         mid-session), leaving the buffers and the exports as they are."""
         import copy
 
-        cols = self._played_columns(list(self.deferred)) if self.deferred else None
-        entries = [e if not isinstance(e, dict) else copy.deepcopy(e) for e in self.pending]
-        self._predict([e for e in entries if isinstance(e, dict)])
-        for is_record, item in _runs(entries, cols):
-            if is_record:
-                kpi.contact_finished(item)
-            else:
-                kpi.contacts_finished(item)
+        if self.deferred:
+            kpi.contacts_finished(self._played_columns(list(self.deferred)))
+        for group in (self.played, self.pending):
+            records = copy.deepcopy(group)
+            self._predict(records)
+            for rec in records:
+                kpi.contact_finished(rec)
 
     def _predict(self, records: list[dict[str, Any]]) -> None:
         """Predictions for buffered records (human seats' were made when they finished)."""
