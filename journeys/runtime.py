@@ -19,6 +19,9 @@ from journeys.vocabulary import OUTCOMES, PERSONA_FIELDS
 
 RUN_FORMAT = 1
 MAX_AUTO_STEPS = 1000
+#: Decisions one contact may take before it is ended as unresolved (a journey that loops):
+#: the one step limit of every player (engine, batch play, offline, calibration, pace).
+MAX_DECISIONS = 400
 
 _REASON_IF = {"zh-CN": "条件未满足", "en": "condition not met"}
 _REASON_ONCE = {"zh-CN": "已经选过", "en": "already chosen"}

@@ -1,32 +1,34 @@
 """The full calibration table: customer-model rows plus row 2 (a competent bot's FCR).
 
-Row 2 of shared/calibration.md needs the shipped journeys and the bot policies, which the
-customer-model layer may not import; it lives here and joins the rows of
-`customer_models.calibration`. FCR = share of runs ending in a resolving outcome.
+Row 2 of shared/calibration.md needs the shipped journeys, the bot policies and the engine's
+contact rules, which the customer-model layer may not import; it lives here and joins the rows
+of `customer_models.calibration`. FCR = share of runs ending in a resolving outcome, each run
+played offline exactly as the engine plays a contact.
 """
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import numpy as np
 
 RUNS_PER_JOURNEY = 200
 ROW2_SEED = 2_000_002
-MAX_STEPS = 500
 FCR_RANGE = (0.60, 0.80)
 
 
 def row2(
     seed: int = ROW2_SEED, runs: int = RUNS_PER_JOURNEY, policy: str = "competent"
 ) -> dict[str, Any]:
-    """Play `policy` `runs` times on every shipped journey; FCR must land in 60–80%."""
+    """Play `policy` `runs` times on every shipped journey through the engine's contact rules
+    (offline play: reaction model, patience, hang-ups); FCR must land in 60–80%."""
     from customer_models.personas import sample_personas
-    from journeys import JourneyRun, library, policies, vocabulary
+    from journeys import library, vocabulary
+    from sandbox.engine.offline import play_journey
 
     journeys = library.load_all_shipped()
-    personas = sample_personas(np.random.default_rng(seed), 4 * runs)
+    people = sample_personas(np.random.default_rng(seed), 4 * runs)
+    personas = [people.persona(i) for i in range(len(people))]
     per_journey: dict[str, float] = {}
     resolved_total = total = 0
     for j_index, (journey_id, journey) in enumerate(sorted(journeys.items())):
@@ -36,15 +38,8 @@ def row2(
         resolved = 0
         for i in range(runs):
             run_seed = seed * 1_000_003 + j_index * 10_007 + i
-            persona = accepted[i % len(accepted)].journey_fields()
-            run = JourneyRun(journey, seed=run_seed, persona=persona)
-            run.start()
-            rng = random.Random(run_seed)
-            steps = 0
-            while not run.finished and steps < MAX_STEPS:
-                run.choose(policies.choose(policy, run, rng))
-                steps += 1
-            resolved += run.outcome in vocabulary.RESOLVING_OUTCOMES
+            record = play_journey(journey, policy, run_seed, accepted[i % len(accepted)])
+            resolved += record["outcome"] in vocabulary.RESOLVING_OUTCOMES
         per_journey[journey_id] = resolved / runs
         resolved_total += resolved
         total += runs
@@ -55,7 +50,7 @@ def row2(
         "relationship": "FCR level of an average center",
         "relationship_zh": "普通中心的首次解决率",
         "target": "67–72% average; world class ≥ 80%",
-        "measured": f"a {policy} bot resolves {100 * fcr:.1f}% over {len(journeys)} journeys × {runs} runs",
+        "measured": f"a {policy} bot resolves {100 * fcr:.1f}% over {len(journeys)} journeys × {runs} runs (engine contact rules: reactions, patience, hang-ups)",
         "tolerance": "a competent bot lands in 60–80%",
         "passed": bool(lo <= fcr <= hi),
         "value": round(fcr, 4) if total else None,

@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from customer_models.portable import exp1, log1, log1p
 from journeys.vocabulary import RESOLVING_OUTCOMES, RISK_TYPES, RUBRIC
 from sandbox.columns import codes, column_length, column_list, records_from_columns
 from sandbox.kpi_catalogue import KPI_KEYS
@@ -303,7 +304,8 @@ class _Reservoir:
             return 0
         if w <= 0.0:
             return math.inf
-        gap = math.log(self._uniform()) / math.log1p(-w)
+        # portable log/log1p: the same sample on every CPU (customer_models.portable)
+        gap = log1(self._uniform()) / float(log1p(np.array([-w]))[0])
         return math.floor(gap) if gap < 1e18 else math.inf
 
     def advance(self) -> int:
@@ -311,13 +313,13 @@ class _Reservoir:
         k = self.size
         if self.next <= k:  # still filling: the first `size` items all enter
             if self.next == k:
-                self._w = math.exp(math.log(self._uniform()) / k)
+                self._w = exp1(log1(self._uniform()) / k)
                 self.next = k + self._skip() + 1
             else:
                 self.next += 1
             return -1
         slot = self._rng.randrange(k)
-        self._w *= math.exp(math.log(self._uniform()) / k)
+        self._w *= exp1(log1(self._uniform()) / k)
         self.next += self._skip() + 1
         return slot
 

@@ -524,6 +524,7 @@ class Session:
         return {
             "schema": SAVE_SCHEMA,
             **prov,
+            "model_files": self.models.file_hashes(),
             "human_policy": self.human_policy,
             "lang": self.lang,
             "now": self.now,
@@ -570,6 +571,13 @@ class Session:
                 )
         session = cls(scenario, seed, human_policy=doc.get("human_policy"), out_dir=out_dir,
                       lang=doc.get("lang", "zh-CN"))  # fmt: skip
+        from customer_models.models import compare_files
+
+        saved_files = doc.get("model_files")
+        if isinstance(saved_files, dict):
+            differs = compare_files(saved_files, session.models.file_hashes())
+            if differs:
+                raise SessionError(f"{path}: {differs}; it cannot be replayed identically")
         model_version = getattr(session.models, "version", None)
         if doc.get("model_version") != model_version:
             raise SessionError(

@@ -33,6 +33,7 @@ import numpy as np
 from customer_models import reaction_batch as rb
 from journeys import JourneyRun
 from journeys.policies import choose_many
+from journeys.runtime import MAX_DECISIONS
 from journeys.vocabulary import BEHAVIOURS, RESOLVING_OUTCOMES, RISK_TYPES, RUBRIC, STANDARD_STATE
 from sandbox.engine.contact import count_step
 from sandbox.engine.streams import DrawBlock, journey_seed, policy_seed, reaction_rng
@@ -43,7 +44,6 @@ from sandbox.scoring import (
     score_contact,
 )
 
-MAX_STEPS = 400
 PERSONA_COLUMNS = (
     "persona_id", "segment", "age_band", "temperament", "tenure_years", "contract", "products",
     "value", "prior_contacts", "churn_risk",
@@ -403,7 +403,7 @@ class BatchPlayer:
             if not len(live):
                 break
             steps += 1
-            if steps > MAX_STEPS:
+            if steps > MAX_DECISIONS:
                 self._op_all(table, g, live, ("end", "unresolved"), seeds)
                 break
             sids, inverse = np.unique(g.sid[live], return_inverse=True)

@@ -26,6 +26,7 @@ import simpy
 
 from customer_models.personas import PersonaMix, sample_personas
 from journeys.policies import PolicyError, choose
+from journeys.runtime import MAX_DECISIONS
 from sandbox.engine.arrivals import interval_batches
 from sandbox.engine.batch_play import BatchPlayer
 from sandbox.engine.contact import ContactPlay, text_of
@@ -40,7 +41,6 @@ from sandbox.engine.streams import (
 )
 from sandbox.scenario import AgentGroup, FormSpec, Scenario
 
-MAX_STEPS = 400
 #: Pre-drawn numbers per contact (about ten agent actions' worth; more come from the
 #: contact's own seeded generator).
 #: Policy uniforms pre-drawn per contact for batch play (three per decision).
@@ -551,7 +551,7 @@ class ContactCenter:
         while not play.finished:
             steps += 1
             try:
-                if steps > MAX_STEPS:
+                if steps > MAX_DECISIONS:
                     raise PolicyError("too many steps")
                 choice_id = choose(agent.policy, play.run, rng)
             except PolicyError:  # nothing on offer (a journey dead end): the contact ends
@@ -581,7 +581,7 @@ class ContactCenter:
         steps = 0
         while not play.finished:
             steps += 1
-            if steps > MAX_STEPS or not play.choices():
+            if steps > MAX_DECISIONS or not play.choices():
                 play.end("unresolved")
                 break
             c.decision = env.event()
@@ -739,13 +739,17 @@ class ContactCenter:
 
     def _drawn_handles(self, sv_n: DrawBlock, sv_u: DrawBlock) -> list[float]:
         """Handle times of an arrival chunk for drawn service models, from each contact's
-        service numbers (the first one `_draw_service` would take)."""
+        service numbers (their first uniform or normal). exp/log are the portable ones: the
+        same bits on every CPU (`customer_models.portable`)."""
+        from customer_models import portable
+
         svc = self.scenario.service
         mean = float(svc.mean_s or 0.0)
         if svc.model == "exponential":
-            return (-np.log(1.0 - sv_u.ensure(1)[0]) * mean).tolist()
+            return (-portable.log(1.0 - sv_u.ensure(1)[0]) * mean).tolist()
         sigma = svc.sigma
-        return np.exp(math.log(mean) - sigma * sigma / 2.0 + sigma * sv_n.ensure(1)[0]).tolist()
+        mu = portable.log1(mean) - sigma * sigma / 2.0
+        return portable.exp(mu + sigma * sv_n.ensure(1)[0]).tolist()
 
     def _close_doors(self) -> None:
         """End of drain time: whoever still waits is turned away (counted as abandoned)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from journeys.policies import POLICIES, choose
-from sandbox.engine.center import MAX_STEPS
+from journeys.runtime import MAX_DECISIONS
 from sandbox.engine.contact import ContactPlay
 from sandbox.engine.pace import journey_pace
 from sandbox.engine.recorder import apply_predictions
@@ -67,7 +67,7 @@ def play_journey(
     steps = 0
     while not play.finished:
         steps += 1
-        if steps > MAX_STEPS or not play.choices():
+        if steps > MAX_DECISIONS or not play.choices():
             play.end("unresolved")
             break
         seconds, _ = play.act(choose(policy, play.run, rng), t)

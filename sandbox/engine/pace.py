@@ -14,10 +14,10 @@ from typing import Any
 
 from journeys import JourneyRun
 from journeys.policies import PolicyError, choose
+from journeys.runtime import MAX_DECISIONS
 
 #: Seeds of the random routes the pace averages over (fixed: the pace is part of the rules).
 PACE_SEEDS: tuple[int, ...] = tuple(range(8))
-MAX_PACE_STEPS = 200
 
 #: A typical customer (the journey's `persona:` filter may narrow a field to other values).
 _TYPICAL: dict[str, Any] = {
@@ -65,7 +65,7 @@ def _expert_time(journey: Any, line_s: float) -> float | None:
     for seed in PACE_SEEDS:
         run = JourneyRun(journey, seed, persona)
         seconds = _lines_s(run.start().lines, line_s)
-        for _ in range(MAX_PACE_STEPS):
+        for _ in range(MAX_DECISIONS):
             if run.finished:
                 break
             try:

@@ -8,12 +8,13 @@ arrive. Same seed = same draws, bit for bit.
 
 from __future__ import annotations
 
-import math
 import random
 import zlib
 from typing import Any
 
 import numpy as np
+
+from customer_models.portable import exp1, log1
 
 #: Mixed into per-contact seeds so the journey's branch stream, the bot's choice stream and the
 #: reaction stream of one contact are independent of each other.
@@ -128,10 +129,10 @@ class BlockRng:
         return float(self._fallback().random())
 
     def lognormvariate(self, mu: float, sigma: float) -> float:
-        return math.exp(mu + sigma * self.standard_normal())
+        return exp1(mu + sigma * self.standard_normal())
 
     def expovariate(self, lambd: float) -> float:
-        return -math.log(1.0 - self.random()) / lambd
+        return -log1(1.0 - self.random()) / lambd
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._fallback(), name)

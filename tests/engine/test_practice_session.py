@@ -170,3 +170,16 @@ def test_resume_refuses_a_changed_journey(tmp_path, played) -> None:
     bad.write_text(json.dumps(doc))
     with pytest.raises(SessionError, match=f"journey '{jid}' changed"):
         Session.resume(bad)
+
+
+def test_a_save_made_with_other_model_files_refuses_to_resume_naming_the_file(tmp_path) -> None:
+    s = Session("practice", 5)
+    s.advance(120.0)
+    path = s.save(tmp_path / "session.json")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert set(doc["model_files"]) >= {"params.json", "csat.skops"}
+    assert Session.resume(path).now == s.now
+    doc["model_files"]["params.json"] = "0" * 64  # saved with another params.json
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(SessionError, match=r"params\.json"):
+        Session.resume(path)
