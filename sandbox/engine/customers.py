@@ -1,0 +1,340 @@
+"""Who calls: the customers of each channel (arrivals) and of each seat's form.
+
+Everything about a customer is drawn here, ahead of time, in numpy chunks from streams of its
+own purpose: journey, persona, patience, the contact's seed, its pre-drawn reaction, service
+and bot-policy numbers (`DrawBlock`), and, when handle times are drawn, its handle time. Why
+ahead and per purpose: nothing that happens in the centre (who answers, how fast, what a
+trainee chooses) can change who calls or what they will do.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import simpy
+
+from customer_models.personas import PersonaBatch, PersonaMix, sample_personas
+from sandbox.engine.agents import Agent, Contact
+from sandbox.engine.arrivals import interval_batches
+from sandbox.engine.streams import DrawBlock, Streams
+from sandbox.scenario import ChannelSpec, FormSpec, Scenario, ServiceSpec
+
+#: Numbers pre-drawn per contact: reaction normals/uniforms, service normals/uniforms and
+#: policy uniforms (three per decision); past them a contact draws from its own generator.
+RX_NORMALS, RX_UNIFORMS, SV_NORMALS, SV_UNIFORMS, POLICY_UNIFORMS = 30, 8, 12, 2, 24
+
+Blocks = tuple[DrawBlock, DrawBlock, DrawBlock, DrawBlock, DrawBlock]
+
+
+def drawn_handles(service: ServiceSpec, sv_n: DrawBlock, sv_u: DrawBlock) -> list[float]:
+    """Handle times of a chunk for drawn service models, from each contact's first service
+    uniform (exponential) or normal (lognormal). exp/log are the portable ones: the same
+    bits on every CPU (`customer_models.portable`)."""
+    from customer_models import portable
+
+    mean = float(service.mean_s or 0.0)
+    if service.model == "exponential":
+        return list((-portable.log(1.0 - sv_u.ensure(1)[0]) * mean).tolist())
+    sigma = service.sigma
+    mu = portable.log1(mean) - sigma * sigma / 2.0
+    return list(portable.exp(mu + sigma * sv_n.ensure(1)[0]).tolist())
+
+
+def accepts(journey: Any, columns: dict[str, np.ndarray]) -> np.ndarray:
+    """Which personas of a batch pass the journey's `persona:` filter (vectorised)."""
+    ok = np.ones(len(columns["persona_id"]), dtype=bool)
+    for fld, allowed in journey.persona.items():
+        ok &= np.isin(columns[fld], list(allowed))
+    return ok
+
+
+def _chunk_seed(stream: np.random.Generator) -> int:
+    """The seed of a chunk's `DrawBlock`, the next number of the purpose's stream."""
+    return int(stream.integers(0, 2**63 - 1))
+
+
+class _Source:
+    """A sequence of customers drawn from streams named `<prefix>…`, chunk by chunk."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        streams: Streams,
+        names: dict[str, str],
+        journeys: list[Any],
+        weights: list[float],
+        mix: PersonaMix | None,
+    ):
+        self.scenario = scenario
+        self.journeys = journeys
+        w = np.array(weights, dtype=float)
+        self.weights = w / w.sum()
+        self.mix = mix
+        self.r_jny = streams.generator(names["journeys"])
+        self.r_per = streams.generator(names["personas"])
+        self.r_pat = streams.generator(names["patience"])
+        self.r_con = streams.generator(names["contacts"])
+        self.r_rx = streams.generator(names["reactions"])
+        self.r_sv = streams.generator(names["service"])
+        self.r_pol = streams.generator(names["policies"])
+        self.pool = PersonaPool(self.r_per, mix)
+
+    def draw(self, n: int) -> Draws:
+        return Draws(self, n)
+
+    def who(self, d: Draws, i: int) -> tuple[PersonaBatch, int]:
+        """Customer i's persona (batch, row): the drawn one, or a spare from the pool when the
+        journey's `persona:` filter rejects it."""
+        ok = d.fits.get(d.jidx[i])
+        if ok is None or ok[i]:
+            return d.people, i
+        return self.pool.take(self.journeys[d.jidx[i]])
+
+
+class Draws:
+    """Everything drawn for the next `n` customers of a source, in numpy batches.
+
+    Why chunks rather than one draw per interval: each batch costs a fixed ~1 ms of numpy
+    calls (personas above all); drawing a chunk of at least `CHUNK` customers at a time keeps
+    that under a microsecond a contact. Every purpose keeps its own stream."""
+
+    CHUNK = 2048
+
+    def __init__(self, source: _Source, n: int):
+        s = source
+        self.n = n
+        self.jidx: list[int] = s.r_jny.choice(len(s.journeys), size=n, p=s.weights).tolist()
+        self.people = sample_personas(s.r_per, n, s.mix)
+        self.expo: list[float] = s.r_pat.exponential(1.0, size=n).tolist()
+        self.seeds: list[int] = s.r_con.integers(0, 2**63 - 1, size=n, dtype=np.int64).tolist()
+        # each contact's reaction, service and policy numbers, drawn as they are needed
+        # (`DrawBlock`; kept as numpy: a contact's numbers become Python floats only if it
+        # is played one at a time, so they cost 8 bytes each, not a Python float's 32)
+        rx_n = DrawBlock(_chunk_seed(s.r_rx), n, RX_NORMALS, normal=True)
+        rx_u = DrawBlock(_chunk_seed(s.r_rx), n, RX_UNIFORMS, normal=False)
+        sv_n = DrawBlock(_chunk_seed(s.r_sv), n, SV_NORMALS, normal=True)
+        sv_u = DrawBlock(_chunk_seed(s.r_sv), n, SV_UNIFORMS, normal=False)
+        pol_u = DrawBlock(_chunk_seed(s.r_pol), n, POLICY_UNIFORMS, normal=False)
+        self.blocks: Blocks = (rx_n, rx_u, sv_n, sv_u, pol_u)
+        svc = s.scenario.service
+        self.handles = drawn_handles(svc, sv_n, sv_u) if svc.model != "journey" else None
+        self.fits: dict[int, list[bool]] = {
+            j: accepts(s.journeys[j], self.people.columns).tolist()
+            for j in sorted(set(self.jidx))
+            if s.journeys[j].persona
+        }
+        self.segments: list[str] = self.people.column("segment")
+        self.next = 0
+
+
+class ChannelArrivals(_Source):
+    """One channel's customers: time-varying Poisson arrival times per interval, and per
+    customer a journey, a persona, patience and private random streams.
+
+    Arrivals are a chain of SimPy timeouts with a callback (one event per customer, no
+    process to resume), each scheduling the next; each customer goes to `arrive`."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        streams: Streams,
+        mix: PersonaMix | None,
+        ch: ChannelSpec,
+        arrive: Callable[[Contact], None],
+    ):
+        name = ch.name
+        eligible = [
+            (jid, w) for jid, w in scenario.journey_mix if name in scenario.journeys[jid].channels
+        ]
+        names = {p: f"{p}:{name}" for p in _PURPOSES}
+        super().__init__(
+            scenario, streams, names,
+            [scenario.journeys[jid] for jid, _ in eligible], [w for _, w in eligible], mix,
+        )  # fmt: skip
+        self.env = env
+        self.ch = ch
+        self.name = name
+        self.arrive = arrive
+        self.prefix = name[0].upper()
+        self.seq = 0
+        self.batches = interval_batches(
+            name,
+            per_hour=ch.arrivals_per_hour,
+            profile=ch.profile,
+            interval_s=ch.interval_s,
+            cv=ch.day_factor_cv,
+            horizon_s=scenario.duration_s,
+            rng=streams.generator(f"arrivals:{name}"),
+        )
+        self.times: list[float] = []
+        self.i = 0
+        self.draws: Draws | None = None
+
+    def start(self) -> None:
+        self._schedule()
+
+    def _schedule(self) -> None:
+        while self.i >= len(self.times):
+            batch = next(self.batches, None)
+            if batch is None:
+                return
+            self.times = batch.times.tolist()
+            self.i = 0
+        ev = self.env.timeout(max(0.0, self.times[self.i] - self.env.now))
+        ev.callbacks.append(self._fire)
+
+    def _fire(self, _ev: simpy.Event) -> None:
+        env_now = self.env.now
+        times = self.times
+        # customers arriving at the same instant are all let in now
+        while True:
+            self.i += 1
+            self.arrive(self._customer(env_now))
+            if self.i >= len(times) or times[self.i] > env_now:
+                break
+        self._schedule()
+
+    def _customer(self, now: float) -> Contact:
+        d = self.draws
+        if d is None or d.next >= d.n:
+            left = len(self.times) - self.i + 1
+            d = self.draws = self.draw(max(Draws.CHUNK, left))
+        i = d.next
+        d.next = i + 1
+        j = d.jidx[i]
+        journey = self.journeys[j]
+        who, row = self.who(d, i)
+        segment = d.segments[i] if who is d.people else str(who.columns["segment"][row])
+        persona = None
+        ch = self.ch
+        mode = ch.patience
+        if mode == "none":
+            patience = math.inf
+        elif mode == "exponential":
+            patience = d.expo[i] * ch.patience_mean_s
+        else:
+            persona = who.persona(row)
+            patience = d.expo[i] * persona.patience_s[self.name]
+        self.seq += 1
+        seq = self.seq
+        return Contact(
+            f"{self.prefix}{seq:06d}", seq, self.name, journey, who, row, d.seeds[i], now,
+            patience, self.scenario.priority.get(segment, 0), d.blocks, i,
+            d.handles[i] if d.handles is not None else 0.0, persona,
+        )  # fmt: skip
+
+
+_PURPOSES = ("journeys", "personas", "patience", "contacts", "reactions", "service", "policies")
+
+
+class FormFeed(_Source):
+    """A seat's form: its own customers, in a fixed order, put through to that seat only.
+
+    Customer k (journey, channel, persona, seed and every pre-drawn number) comes from the
+    form's own streams in chunks of a fixed size, so it is the same whatever the seat's speed,
+    whatever the bots and queue around it do, and however many customers came before it were
+    finished in what time. The next customer rings `gap_s` after the seat is free (on shift,
+    no contact) until the horizon or the form's `customers` count; `deliver` puts it through."""
+
+    CHUNK = 64
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        seed: int,
+        mix: PersonaMix | None,
+        agent: Agent,
+        spec: FormSpec,
+        deliver: Callable[[Agent, Contact], None],
+    ):
+        seat_channels = [c for c in agent.channels if c in scenario.channel_names]
+        eligible = [
+            (jid, w)
+            for jid, w in scenario.journey_mix
+            if scenario.journeys[jid].kind in agent.kinds
+            and any(c in scenario.journeys[jid].channels for c in seat_channels)
+        ]
+        if not eligible:
+            raise ValueError(
+                f"seat {agent.id!r}: no journey of the mix fits its channels and kinds"
+            )
+        streams = Streams(seed if spec.seed is None else spec.seed)
+        names = {p: f"form:{agent.id}:{p}" for p in _PURPOSES}
+        journeys = [scenario.journeys[jid] for jid, _ in eligible]
+        super().__init__(scenario, streams, names, journeys, [w for _, w in eligible], mix)
+        self.channels = [next(c for c in seat_channels if c in j.channels) for j in journeys]
+        self.env = env
+        self.agent = agent
+        self.spec = spec
+        self.deliver = deliver
+        self.k = 0
+        self.draws: Draws | None = None
+        self.ringing = False
+
+    def ring_later(self) -> None:
+        """Put the next customer through `gap_s` from now, if the seat is free for it."""
+        agent = self.agent
+        if self.ringing or agent.active or not agent.on_shift:
+            return
+        if self.spec.customers is not None and self.k >= self.spec.customers:
+            return
+        if self.env.now + self.spec.gap_s >= self.scenario.duration_s:
+            return
+        self.ringing = True
+        self.env.timeout(self.spec.gap_s).callbacks.append(self._ring)
+
+    def _ring(self, _ev: simpy.Event) -> None:
+        self.ringing = False
+        agent = self.agent
+        if agent.active or not agent.on_shift:
+            return
+        self.deliver(agent, self._customer(self.env.now))
+
+    def _customer(self, now: float) -> Contact:
+        i = self.k % self.CHUNK
+        if i == 0 or self.draws is None:
+            self.draws = self.draw(self.CHUNK)
+        d = self.draws
+        self.k += 1
+        j = d.jidx[i]
+        who, row = self.who(d, i)
+        return Contact(
+            f"{self.agent.id}-{self.k:03d}", self.k, self.channels[j], self.journeys[j], who,
+            row, d.seeds[i], now, math.inf, 0, d.blocks, i,
+            d.handles[i] if d.handles is not None else 0.0,
+        )  # fmt: skip
+
+
+class PersonaPool:
+    """Spare personas for journeys whose `persona:` filter rejected the drawn customer.
+
+    Why a pool: a journey for elderly customers rejects most draws; re-sampling one at a
+    time costs a numpy call each. The pool draws 256 at once from the same persona stream
+    and hands out the first unused one that fits, in a fixed order (deterministic)."""
+
+    SIZE = 256
+
+    def __init__(self, rng: np.random.Generator, mix: PersonaMix | None):
+        self.rng = rng
+        self.mix = mix
+        self.batch: PersonaBatch | None = None
+        self.used = np.zeros(0, dtype=bool)
+
+    def take(self, journey: Any) -> tuple[PersonaBatch, int]:
+        """(persona batch, row) of the first unused spare persona that fits `journey`."""
+        for _ in range(64):
+            if self.batch is not None:
+                free = accepts(journey, self.batch.columns) & ~self.used
+                hits = np.flatnonzero(free)
+                if len(hits):
+                    k = int(hits[0])
+                    self.used[k] = True
+                    return self.batch, k
+            self.batch = sample_personas(self.rng, self.SIZE, self.mix)
+            self.used = np.zeros(self.SIZE, dtype=bool)
+        raise RuntimeError(f"journey {journey.id!r}: its persona filter accepts almost nobody")
