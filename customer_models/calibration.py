@@ -39,7 +39,7 @@ RELATIONSHIP_ZH: dict[int, str] = {
 }
 
 
-def _finite(v: float) -> float | None:
+def _finite(v: float | np.floating[Any]) -> float | None:
     v = float(v)
     return round(v, 4) if np.isfinite(v) else None
 

@@ -280,7 +280,8 @@ def generate(
     }
     prior = p["prior_contacts"].astype(float)
     if quality_mean is None:
-        q = r_ctx.beta(*g["quality_beta"], size=n)
+        qa, qb = g["quality_beta"]
+        q = r_ctx.beta(qa, qb, size=n)
     else:
         k = g["quality_concentration"]
         m = min(max(quality_mean, 0.02), 0.98)

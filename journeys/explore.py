@@ -39,6 +39,11 @@ from journeys.vocabulary import PERSONA_FIELDS, PERSONA_VALUES
 
 DEFAULT_MAX_STATES = 200_000
 
+#: An armed trigger: (trigger id, choices left, behaviours seen so far).
+_Armed = tuple[str, int, frozenset[str]]
+#: One abstract state at a choice node: (node, state, visits, chosen, armed triggers, persona).
+_Item = tuple[str, dict[str, Any], frozenset[str], frozenset[str], list[_Armed], dict[str, Any]]
+
 #: Values tried for numeric persona fields that a condition reads.
 _NUMERIC_GRID: dict[type, tuple[float | int, ...]] = {
     int: (0, 1, 2, 3, 4, 5, 8),
@@ -182,7 +187,7 @@ class _Explorer:
         self.dead: dict[tuple[str, str], DeadEnd] = {}
 
     # ----------------------------------------------------------------- start states
-    def start_states(self) -> list[tuple]:
+    def start_states(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         j = self.j
         personas = [
             dict(zip(self.persona_domains, combo, strict=True))
@@ -200,11 +205,17 @@ class _Explorer:
 
     # ----------------------------------------------------------------- stepping
     def enter(
-        self, node_id: str, state: dict, visits: set, chosen: set, armed: list, persona: dict
-    ) -> list[tuple]:
+        self,
+        node_id: str,
+        state: dict[str, Any],
+        visits: frozenset[str],
+        chosen: frozenset[str],
+        armed: list[_Armed],
+        persona: dict[str, Any],
+    ) -> list[_Item]:
         """Follow say lines and routes from `node_id`; every random branch is followed.
         Returns the resulting choice-node states (ending states are recorded, not returned)."""
-        out: list[tuple] = []
+        out: list[_Item] = []
         todo = [(node_id, state, visits, armed, 0)]
         while todo:
             nid, st, vis, arm, steps = todo.pop()
@@ -226,10 +237,12 @@ class _Explorer:
             ctx = _Ctx(st, vis, chosen, persona)
             for entry in node.route:
                 if entry.kind == "goto":
+                    assert entry.goto is not None  # the loader requires it
                     todo.append((entry.goto, st, vis, arm, steps + 1))
                     break
                 if entry.kind == "if":
                     if entry.condition(ctx):
+                        assert entry.goto is not None  # the loader requires it
                         todo.append((entry.goto, st, vis, arm, steps + 1))
                         break
                     continue
@@ -241,7 +254,7 @@ class _Explorer:
                 self._dead(nid, "no route entry applies", st)
         return out
 
-    def _arm(self, node: Node, armed: list) -> list:
+    def _arm(self, node: Node, armed: list[_Armed]) -> list[_Armed]:
         if not self.triggers:
             return armed
         ids = {a[0] for a in armed}
@@ -256,10 +269,16 @@ class _Explorer:
         return armed
 
     def available(
-        self, node: Node, state: dict, visits: set, chosen: set, persona: dict
+        self,
+        node: Node,
+        state: dict[str, Any],
+        visits: frozenset[str],
+        chosen: frozenset[str],
+        persona: dict[str, Any],
     ) -> list[Choice]:
         ctx = _Ctx(state, visits, chosen, persona)
-        primary, fallbacks = [], []
+        primary: list[Choice] = []
+        fallbacks: list[Choice] = []
         for c in node.choices:
             if c.once and c.qid in chosen:
                 continue
@@ -269,8 +288,15 @@ class _Explorer:
         return primary or fallbacks
 
     def choose(
-        self, c: Choice, nid: str, state: dict, visits: set, chosen: set, armed: list, persona: dict
-    ) -> list[tuple]:
+        self,
+        c: Choice,
+        nid: str,
+        state: dict[str, Any],
+        visits: frozenset[str],
+        chosen: frozenset[str],
+        armed: list[_Armed],
+        persona: dict[str, Any],
+    ) -> list[_Item]:
         st = dict(state)
         for eff in c.effects:
             if eff.var not in st:
@@ -280,7 +306,7 @@ class _Explorer:
                 var.coerce(st[eff.var] + eff.value) if eff.op == "add" else (var.coerce(eff.value))
             )
         ch = chosen | ({c.id, c.qid} & self.chosen_keys)
-        arm = []
+        arm: list[_Armed] = []
         for tid, remaining, seen in armed:
             trig = self.triggers[tid]
             seen = seen | (set(c.behaviours) & set(trig.require_next))
@@ -294,12 +320,12 @@ class _Explorer:
             return [(nid, st, visits, ch, arm, persona)]
         return self.enter(c.goto, st, visits, ch, arm, persona)
 
-    def _dead(self, nid: str, reason: str, state: dict) -> None:
+    def _dead(self, nid: str, reason: str, state: dict[str, Any]) -> None:
         key = (nid, reason)
         if key not in self.dead:
             self.dead[key] = DeadEnd(nid, reason, dict(state))
 
-    def _key(self, item: tuple) -> tuple:
+    def _key(self, item: _Item) -> tuple[Any, ...]:
         nid, st, vis, ch, arm, persona = item
         return (
             nid,
@@ -312,8 +338,8 @@ class _Explorer:
 
     # ----------------------------------------------------------------- the walk
     def run(self) -> ExploreReport:
-        seen: set[tuple] = set()
-        queue: deque[tuple] = deque()
+        seen: set[tuple[Any, ...]] = set()
+        queue: deque[_Item] = deque()
         starts = self.start_states()
         self.report.start_states = len(starts)
         for state, persona in starts:

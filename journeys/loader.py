@@ -1149,7 +1149,7 @@ class _JourneyLoader:
                 pos, "JY022", "route needs at least one entry; the last one unconditional", path
             )
             return ()
-        out = []
+        out: list[RouteEntry] = []
         for i, item in enumerate(items):
             ipos = items.item_pos(i)
             m = self.mapping(item, ipos, "a route entry", path)

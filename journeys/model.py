@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from journeys.vocabulary import LANGUAGES
 
@@ -102,7 +102,8 @@ class StateVar:
         if self.type == "int":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 try:
-                    value = float(value)  # numpy scalars and friends
+                    # numpy scalars and friends; float() rejects the rest (caught below)
+                    value = float(cast(Any, value))
                 except (TypeError, ValueError):
                     raise ValueError(f"{self.name} is an int variable, got {value!r}") from None
             if value != value:  # NaN

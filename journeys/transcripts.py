@@ -420,7 +420,11 @@ def replay(transcript: Transcript, journey: Journey) -> ReplayResult:
         offered = {v.id: v for v in run.choices(include_unavailable=True)}
         view = offered.get(step["choice"])
         if view is None or not view.available:
-            why = "does not exist here" if view is None else f"is unavailable ({view.reason['en']})"
+            if view is None:
+                why = "does not exist here"
+            else:
+                assert view.reason is not None  # an unavailable choice says why
+                why = f"is unavailable ({view.reason['en']})"
             avail = ", ".join(v.id for v in run.choices())
             return fail(
                 Divergence(

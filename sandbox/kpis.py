@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -116,7 +116,7 @@ def csat_probs_of(record: Mapping[str, Any]) -> list[float] | None:
     flat = [record.get(f"csat_p{i}") for i in range(1, 6)]
     if any(p is None for p in flat):
         return None
-    return [float(p) for p in flat]
+    return [float(p) for p in flat if p is not None]
 
 
 class _Group:
@@ -467,6 +467,10 @@ class KpiAccumulator:
         self._batch_sums = np.zeros((0, _N_SUMS), dtype=np.float64)
 
     # -- queue events ---------------------------------------------------------------------
+    @overload
+    def _channel(self, channel: str) -> _Group: ...
+    @overload
+    def _channel(self, channel: str | None) -> _Group | None: ...
     def _channel(self, channel: str | None) -> _Group | None:
         if channel is None:
             return None
@@ -475,6 +479,10 @@ class KpiAccumulator:
             group = self._channels[channel] = _Group()
         return group
 
+    @overload
+    def _interval(self, t: float) -> list[float]: ...
+    @overload
+    def _interval(self, t: float | None) -> list[float] | None: ...
     def _interval(self, t: float | None) -> list[float] | None:
         """Counters of one interval: offered, answered, abandoned, within, abandoned_after,
         wait_sum, finished, handle_sum, csat_n, csat_sum."""
@@ -621,9 +629,9 @@ class KpiAccumulator:
                 risk_counts[key] += count
         else:
             for key, column in _RISK_COLUMNS:
-                count = get(column)
-                if count:
-                    risk_counts[key] += int(count)
+                n_risks = get(column)
+                if n_risks:
+                    risk_counts[key] += int(n_risks)
         if churn is not None and churn >= self.high_churn:
             self._churn_high += 1
         if offered:
@@ -750,7 +758,7 @@ class KpiAccumulator:
             return
         uniq, agent_codes = codes(agent_ids)
         keys = [None if a is None else str(a) for a in uniq]
-        found = list(map(self._batch_rows.get, keys))
+        found = [None if k is None else self._batch_rows.get(k) for k in keys]
         if None in found:  # agents new to the batch path (or rows without an agent)
             for j, key in enumerate(keys):
                 if found[j] is None and key is not None:
@@ -758,7 +766,7 @@ class KpiAccumulator:
                     found[j] = self._batch_row(key)
             found = [-1 if r is None else r for r in found]
         rows = np.array(found, dtype=np.intp)
-        groups = list(map(self._agents.get, keys))
+        groups = [None if k is None else self._agents.get(k) for k in keys]
         unset = [(j, g) for j, g in enumerate(groups) if g is not None and g.policy is None]
         if unset:  # the first non-empty policy of the agent's rows, as record by record
             policy = cols.get("policy")

@@ -17,11 +17,14 @@ import importlib.util
 import io
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from journeys.vocabulary import OUTCOMES, RISK_TYPES, RUBRIC, SPEAKER_LABELS
 from sandbox import kpi_catalogue as kc
 from sandbox.kpi_catalogue import KPI_KEYS
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 LANGS = ("zh-CN", "en")
 
@@ -238,8 +241,9 @@ def _png(draw: Callable[[Any], None], size: tuple[float, float] = (5.2, 3.6)) ->
     import matplotlib.pyplot as plt
 
     family = _font_family()
-    rc = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-          "svg.hashsalt": "shapan", "axes.unicode_minus": False}  # fmt: skip
+    rc: dict[RcKeyType, Any] = {"font.size": 9, "axes.spines.top": False,
+                                "axes.spines.right": False, "svg.hashsalt": "shapan",
+                                "axes.unicode_minus": False}  # fmt: skip
     if family:
         rc["font.family"] = [family, "DejaVu Sans"]
     with plt.rc_context(rc):

@@ -298,7 +298,9 @@ class ContactsCsvWriter(_StreamedFile):
             stacked = np.stack([np.asarray(c, dtype=np.float64) for _, c in floats])
             rounded = round6(stacked)
             if text:  # -0.0 == 0.0 as a dict key: no memo where a value may round to -0.0
-                signed = (np.signbit(stacked) & (stacked > -1e-6)).any(axis=1).tolist()
+                signed: list[bool] = np.any(
+                    np.signbit(stacked) & (stacked > -1e-6), axis=1
+                ).tolist()
             for k, ((pos, _), values) in enumerate(zip(floats, rounded, strict=True)):
                 out[pos] = _float_text(values, memo=not signed[k]) if text else values
         if ints:
@@ -404,7 +406,7 @@ def round6(values: np.ndarray) -> list[Any]:
 def _float_text(values: list[float | None], memo: bool = True) -> list[str]:
     """The csv module's text of rounded floats (None as empty). Many columns repeat a few
     values (rubric scores, holds, trust, score), so each distinct value is formatted once."""
-    known: dict[Any, str] = dict.fromkeys(values) if memo else {}  # type: ignore[arg-type]
+    known: dict[float | None, str] = dict.fromkeys(values, "") if memo else {}
     if not memo or len(known) * 2 > len(values):
         if None in values:
             return ["" if v is None else _float_repr(v) for v in values]

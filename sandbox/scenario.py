@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from journeys.diagnostics import Diagnostic, JourneyError, allowed_list, did_you_mean
 from journeys.durations import not_a_duration, parse_duration  # the one grammar
@@ -298,6 +298,10 @@ class _Checker:
             return _Fail()
         return self.err(parent, "SC012", f'missing required field "{key}"')
 
+    @overload
+    def mapping(self, parent: YMap, key: str, *, required: Literal[True]) -> YMap: ...
+    @overload
+    def mapping(self, parent: YMap, key: str, *, required: bool = False) -> YMap | None: ...
     def mapping(self, parent: YMap, key: str, *, required: bool = False) -> YMap | None:
         if key not in parent:
             if required:
@@ -717,7 +721,7 @@ class _Checker:
         conc = int(self.number(item, "chat_concurrency", 1, 1, 8, integer=True))
         start, end = 0.0, duration
         if "shift" in item:
-            shift = self.mapping(item, "shift")
+            shift = self.mapping(item, "shift", required=True)  # present: checked above
             self.unknown(shift, ("start", "end"), "shift")
             start = self.duration(shift, "start", 0.0)
             end = self.duration(shift, "end", duration)

@@ -131,12 +131,12 @@ def score_contact(
                 _EVIDENCE_MEMO.clear()
             hit = _EVIDENCE_MEMO[key] = _evidence_values(decisions, kind, outcome, risks)
         values, sales_seen = hit
-    values = list(values)
+    dims = list(values)
     if pace_s and pace_s > 0:
         ratio = max(0.0, float(handle_s)) / pace_s
         time_score = 100.0 * min(1.0, max(0.0, (PACE_ZERO_AT - ratio) / (PACE_ZERO_AT - 1.0)))
-        values[_EFFICIENCY] = round(0.5 * values[_EFFICIENCY] + 0.5 * time_score, 2)
-    scores: dict[str, float | None] = dict(zip(_DIMS, values, strict=True))
+        dims[_EFFICIENCY] = round(0.5 * dims[_EFFICIENCY] + 0.5 * time_score, 2)
+    scores: dict[str, float | None] = dict(zip(_DIMS, dims, strict=True))
     if not sales_seen:
         scores["sales"] = None
     return scores

@@ -81,6 +81,7 @@ class RunStore:
                     json.dumps(results, ensure_ascii=False, sort_keys=True),
                 ),
             )
+        assert cur.lastrowid is not None  # set by the INSERT above
         return int(cur.lastrowid)
 
     def runs(self, scenario: str | None = None, limit: int = 50) -> list[dict[str, Any]]:

@@ -253,9 +253,13 @@ class App:
         if event.type in (pygame.VIDEORESIZE, pygame.WINDOWSIZECHANGED):
             if event.type == pygame.VIDEORESIZE:
                 wanted = (max(event.w, theme.MIN_SIZE[0]), max(event.h, theme.MIN_SIZE[1]))
-                if pygame.display.get_surface().get_size() != wanted:  # drivers that do not resize
+                current = pygame.display.get_surface()
+                assert current is not None  # the window is open while the app runs
+                if current.get_size() != wanted:  # drivers that do not resize
                     pygame.display.set_mode(wanted, self.flags)
-            self.window = pygame.display.get_surface()
+            window = pygame.display.get_surface()
+            assert window is not None
+            self.window = window
             self.size = self.window.get_size()
             self.gui.set_window_resolution(self.size)
             self.screen.on_resize(self.size)

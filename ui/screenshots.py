@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ def post_text(text: str) -> None:
     pygame.event.post(pygame.event.Event(pygame.TEXTINPUT, text=text))
 
 
-def contact_waiting(app: Any) -> dict[str, Any] | None:
+def contact_waiting(app: Any) -> Mapping[str, Any] | None:
     from ui.screens.desk import human_contact
 
     contact = human_contact(app.snapshot)

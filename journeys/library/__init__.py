@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from journeys.diagnostics import JourneyError, make
+from journeys.diagnostics import Diagnostic, JourneyError, make
 from journeys.loader import load_journey
 from journeys.model import Journey
 
@@ -63,7 +63,7 @@ def _load(path: Path) -> Journey:
 def load_all_shipped() -> dict[str, Journey]:
     """Every shipped journey by id, in id order; raises `JourneyError` if any is invalid."""
     journeys: dict[str, Journey] = {}
-    diags = []
+    diags: list[Diagnostic] = []
     for p in shipped_journey_paths():
         try:
             j = _load(p)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 
 from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json
 
@@ -24,7 +25,7 @@ _ROWS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def _positive(kind: type) -> object:
+def _positive(kind: type[float] | type[int]) -> Callable[[str], float | int]:
     def parse(text: str) -> float | int:
         try:
             value = kind(text)

@@ -260,8 +260,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         try:
             t = load_transcript(f)
             journey = journey_for(t)
-            r = replay(t, journey)
-            results.append(r.to_json())
+            results.append(replay(t, journey).to_json())
         except TranscriptError as err:
             results.append({"path": str(f), "ok": False, "error": f"{err.location}: {err.message}"})
         except (JourneyError, KeyError) as err:

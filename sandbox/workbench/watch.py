@@ -33,8 +33,8 @@ def check(path: Path) -> tuple[list[str], list[Path]]:
     return [d.render() for d in diags], files
 
 
-def _stamp(files: list[Path]) -> tuple:
-    out = []
+def _stamp(files: list[Path]) -> tuple[tuple[str, int | None, int | None], ...]:
+    out: list[tuple[str, int | None, int | None]] = []
     for f in files:
         try:
             st = f.stat()
@@ -54,7 +54,7 @@ def watch(
     """Check now, then again whenever a watched file changes, until `should_stop()` or Ctrl-C."""
     target = Path(path)
     known_includes: list[Path] = []
-    last: tuple | None = None
+    last: tuple[tuple[str, int | None, int | None], ...] | None = None
     try:
         while not should_stop():
             files = [target, *known_includes]

@@ -76,9 +76,8 @@ class StartScreen(Screen):
             UILabel(pygame.Rect(col.left, y, lw, 36), text, gui, object_id="@muted")
 
         label(i18n.t("scenario", lang), top)
-        e["scenario"] = UIDropDownMenu(
-            self.scenarios, self.scenario, pygame.Rect(fx, top, fw, 36), gui
-        )
+        options: list[str | tuple[str, str]] = [*self.scenarios]
+        e["scenario"] = UIDropDownMenu(options, self.scenario, pygame.Rect(fx, top, fw, 36), gui)
         y = top + 50
         label(i18n.t("language", lang), y)
         e["lang_zh"] = UIButton(
