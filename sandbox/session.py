@@ -18,16 +18,28 @@ import json
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sandbox import __version__
-from sandbox.engine.center import ContactCenter, Hooks
+from sandbox.engine.center import Agent, Contact, ContactCenter, Hooks
+from sandbox.engine.contact import ContactPlay
 from sandbox.engine.contact import text_of
 from sandbox.engine.recorder import Recorder, load_models
 from sandbox.fileio import atomic_write_text
 from sandbox.scenario import Scenario, ScenarioError, load_scenario
-from sandbox.session_types import DecisionOutcome, decision_outcome
+from sandbox.session_types import (
+    ChoiceOption,
+    ContactView,
+    DecisionOutcome,
+    KnowledgeLink,
+    PendingDecision,
+    SeatView,
+    Snapshot,
+    TranscriptLine,
+    decision_outcome,
+)
 
 SAVE_SCHEMA = "shapan.session/1"
 MAX_QUEUE_SHOWN = 40
@@ -198,7 +210,7 @@ class Session:
         of real time is spent (on a sim-time boundary); never overshoots. Returns sim time."""
         return self._run(self.env.now + max(0.0, float(sim_seconds)), wall_budget_s)
 
-    def run_to_end(self, progress=None) -> float:
+    def run_to_end(self, progress: Callable[[float], object] | None = None) -> float:
         """Run until the session finishes (headless runs); `progress(now)` is called now and then."""
         step = 900.0
         while not self.finished:
@@ -249,11 +261,12 @@ class Session:
             self._on_event({"t": self.now, "type": "finished"})
 
     # ------------------------------------------------------------------ decisions
-    def pending_decisions(self) -> list[dict[str, Any]]:
+    def pending_decisions(self) -> list[PendingDecision]:
         return [self._pending_view(c) for c in self.center.pending()]
 
-    def _pending_view(self, c: Any) -> dict[str, Any]:
+    def _pending_view(self, c: Contact) -> PendingDecision:
         play = c.play
+        assert play is not None and c.agent is not None  # pending: a seat is playing it
         return {
             "contact_id": c.id,
             "seat_id": c.agent.seat_id,
@@ -270,18 +283,19 @@ class Session:
         Returns what the trainee may be shown at once: `{contact_id, choice_id, text{},
         feedback{}|None, knowledge: [{id, kind, title{}, body{}}], behaviours}`."""
         c = self.center.active.get(contact_id)
-        if c is None or not c.pending or c.decision is None or c.decision.triggered:
+        play = c.play if c is not None else None
+        if c is None or play is None or not c.pending or c.decision is None or c.decision.triggered:
             waiting = [p.id for p in self.center.pending()]
             raise SessionError(
                 f"contact {contact_id!r} is not waiting for a decision"
                 + (f"; pending: {', '.join(waiting)}" if waiting else "; nothing is pending")
             )
-        views = c.play.choices()
+        views = play.choices()
         available = [v.id for v in views]
         if choice_id not in available:
             raise SessionError(
                 f"choice {choice_id!r} is not available for {contact_id} at node "
-                f"{c.play.run.node_id!r}; available: {', '.join(available)}"
+                f"{play.run.node_id!r}; available: {', '.join(available)}"
             )
         self.decision_log.append([self.now, contact_id, choice_id])
         taken = len(c.decided_log)
@@ -298,12 +312,17 @@ class Session:
         return decision_outcome(contact_id, choice_id, detail, self._knowledge)
 
     # ------------------------------------------------------------------ display
-    def _lines(self, play: Any) -> list[dict[str, Any]]:
+    def _lines(self, play: ContactPlay) -> list[TranscriptLine]:
         now = self.now
-        return [dict(line) for line in play.transcript if line["t"] <= now + 1e-9]
+        return [
+            TranscriptLine(t=line["t"], speaker=line["speaker"], text=line["text"],
+                           tags=line["tags"])
+            for line in play.transcript
+            if line["t"] <= now + 1e-9
+        ]  # fmt: skip
 
-    def _choices(self, play: Any) -> list[dict[str, Any]]:
-        out = []
+    def _choices(self, play: ContactPlay) -> list[ChoiceOption]:
+        out: list[ChoiceOption] = []
         for i, v in enumerate(play.choices(include_unavailable=True), start=1):
             out.append({
                 "number": i, "id": v.id, "text": text_of(v.text), "available": bool(v.available),
@@ -312,7 +331,7 @@ class Session:
             })  # fmt: skip
         return out
 
-    def _knowledge(self, kid: str) -> dict[str, Any] | None:
+    def _knowledge(self, kid: str) -> KnowledgeLink | None:
         entry = self._kb.get(kid)
         if entry is None:
             return None
@@ -323,8 +342,9 @@ class Session:
             "body": text_of(entry.body),
         }
 
-    def _contact_view(self, c: Any) -> dict[str, Any]:
+    def _contact_view(self, c: Contact) -> ContactView:
         play = c.play
+        assert play is not None  # a seat's contact is being played
         run = play.run
         pending = bool(c.pending and c.decision is not None and not c.decision.triggered)
         choices = self._choices(play) if pending else []
@@ -386,7 +406,7 @@ class Session:
         return [dict(row) for row in rows.values()]
 
     @staticmethod
-    def _agent_row(a: Any) -> dict[str, Any]:
+    def _agent_row(a: Agent) -> dict[str, Any]:
         return {
             "agent_id": a.id, "name": dict(a.name), "kind": "human" if a.seat_id else "bot",
             "policy": a.policy, "status": a.status, "contacts": [c.id for c in a.active],
@@ -406,7 +426,7 @@ class Session:
             self._kpi_cache = (key, kpis)
         return dict(self._kpi_cache[1])
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> Snapshot:
         """Everything a screen shows, as plain JSON-serialisable data."""
         now = self.now
         center = self.center
@@ -419,7 +439,7 @@ class Session:
             })  # fmt: skip
             if len(queue) >= MAX_QUEUE_SHOWN:
                 break
-        seats = []
+        seats: list[SeatView] = []
         for sid, agent in center.seats.items():
             active = agent.active[0] if agent.active else None
             seats.append({"seat_id": sid, "agent_id": agent.id,

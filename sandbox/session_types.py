@@ -30,6 +30,15 @@ class ChoiceOption(TypedDict):
     knowledge: list[str]
 
 
+class TranscriptLine(TypedDict):
+    """One line of a contact's transcript, shown once its time has come."""
+
+    t: float
+    speaker: str
+    text: dict[str, str]
+    tags: list[str]
+
+
 class PendingDecision(TypedDict):
     """A human seat's contact waiting for `decide`."""
 
@@ -38,7 +47,7 @@ class PendingDecision(TypedDict):
     journey_id: str
     node_id: str
     stage: str | None
-    lines: list[dict[str, Any]]
+    lines: list[TranscriptLine]
     choices: list[ChoiceOption]
 
 
@@ -61,7 +70,7 @@ def decision_outcome(
     contact_id: str,
     choice_id: str,
     detail: Mapping[str, Any] | None,
-    knowledge: Callable[[str], dict[str, Any] | None],
+    knowledge: Callable[[str], KnowledgeLink | None],
 ) -> DecisionOutcome:
     """The outcome of a decision from the seat's decision detail (None: the contact ended
     before the choice was taken, e.g. the customer hung up at that very moment)."""
@@ -90,3 +99,52 @@ def decision_outcome(
         csat_after=float(csat) if csat is not None else None,
         customer_hung_up=bool(detail.get("hung_up")),
     )
+
+
+class ContactView(TypedDict):
+    """The contact a seat is handling, as the desk shows it."""
+
+    contact_id: str
+    journey_id: str
+    title: dict[str, str]
+    kind: str
+    channel: str
+    stage: str | None
+    node_id: str
+    transcript: list[TranscriptLine]
+    persona: dict[str, Any]
+    mood: dict[str, float]
+    waited_s: float
+    handle_s: float
+    awaiting_decision: bool
+    choices: list[ChoiceOption]
+    required_behaviours: list[str]
+    trigger_alert: dict[str, Any] | None
+    risks: list[dict[str, Any]]
+    knowledge: list[KnowledgeLink]
+    last_decision: dict[str, Any] | None
+
+
+class SeatView(TypedDict):
+    seat_id: str
+    agent_id: str
+    contact: ContactView | None
+
+
+class Snapshot(TypedDict):
+    """Everything a screen shows (`Session.snapshot`), plain JSON-serialisable data."""
+
+    now: float
+    end: float
+    finished: bool
+    clock: str
+    queue: list[dict[str, Any]]
+    queue_length: dict[str, int]
+    abandoned_recent: list[dict[str, Any]]
+    agents: list[dict[str, Any]]
+    seats: list[SeatView]
+    kpis: dict[str, Any]
+    targets: dict[str, float]
+    alerts: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    pending: list[PendingDecision]

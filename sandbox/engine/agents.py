@@ -7,7 +7,7 @@ these, so they are declared once here and the parts depend on them, not on each 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -163,7 +163,7 @@ class Hooks:
     deferred: Callable[[Contact], None] = field(default=lambda _c: None)
     #: a finished bot contact of a drawn-service scenario played at its answer (no batch play)
     played: Callable[[dict[str, Any]], None] = field(default=lambda _r: None)
-    knowledge: Callable[[str], dict[str, Any] | None] = field(default=lambda _id: None)
+    knowledge: Callable[[str], Mapping[str, Any] | None] = field(default=lambda _id: None)
 
 
 class Spans:
@@ -190,7 +190,7 @@ class Spans:
 
     def stop(self, agent: Agent, now: float) -> float:
         """End the agent's running span; returns its length."""
-        since = getattr(agent, self.since_attr)
+        since: float = getattr(agent, self.since_attr)
         span = now - since
         setattr(agent, self.total_attr, getattr(agent, self.total_attr) + span)
         setattr(agent, self.since_attr, None)

@@ -49,6 +49,8 @@ PERSONA_COLUMNS = (
     "value", "prior_contacts", "churn_risk",
 )  # fmt: skip
 _MOOD = ("anger", "trust", "patience")
+#: A numpy array (of contacts' values or indices).
+Arr = np.ndarray
 _BEH_COLS = tuple((tag, f"beh_{tag}") for tag in BEHAVIOURS)
 _RISK_COLS = tuple((r, f"risk_{r}") for r in RISK_TYPES)
 
@@ -288,7 +290,7 @@ def _apply(run: JourneyRun, op: tuple[Any, ...]) -> Any:
 
 def _expressions(journey: Any) -> list[Any]:
     """Every condition of the journey (choices and routes)."""
-    out = []
+    out: list[Any] = []
     for node in journey.nodes.values():
         out.extend(c.condition for c in node.choices if c.condition is not None)
         out.extend(e.condition for e in node.route if getattr(e, "condition", None) is not None)
@@ -374,7 +376,17 @@ class BatchPlayer:
         return out.columns(inp, anger, trust, patience)
 
     # -- one group ------------------------------------------------------------------------
-    def _play_group(self, journey, rows, inp, anger, trust, patience, types, out):
+    def _play_group(
+        self,
+        journey: Any,
+        rows: Arr,
+        inp: _Inputs,
+        anger: Arr,
+        trust: Arr,
+        patience: Arr,
+        types: rb.PersonaTypes,
+        out: _Out,
+    ) -> None:
         table = self.table(journey)
         m = len(rows)
         g = _Group(m)
@@ -433,7 +445,17 @@ class BatchPlayer:
             self.trace({"t": t, "type": "decision", "contact_id": inp.id[i],
                         "agent_id": inp.agent_id[i], "node_id": node_id, "choice_id": choice_id})  # fmt: skip
 
-    def _decide(self, names, policy_code, views, pending, sub, pdraws, g, seeds):
+    def _decide(
+        self,
+        names: list[Any],
+        policy_code: Arr,
+        views: list[Any],
+        pending: frozenset[str],
+        sub: Arr,
+        pdraws: _ChunkDraws,
+        g: _Group,
+        seeds: list[int],
+    ) -> list[tuple[str, Arr]]:
         """(choice id, contacts) pairs: each contact's bot policy picks from `views`."""
         picked: dict[str, list[np.ndarray]] = {}
         codes = policy_code[sub]
@@ -453,7 +475,9 @@ class BatchPlayer:
             out.append((choice_id, who))
         return out
 
-    def _op_all(self, table, g, who, op, seeds) -> None:
+    def _op_all(
+        self, table: JourneyTable, g: _Group, who: Arr, op: tuple[Any, ...], seeds: list[int]
+    ) -> None:
         """Apply `op` to contacts `who`: once per distinct state (per contact only for
         transitions that draw random branches)."""
         sids, inverse = np.unique(g.sid[who], return_inverse=True)
@@ -473,7 +497,7 @@ class BatchPlayer:
                 self._extend_traces(table, g, sub, step)
 
     @staticmethod
-    def _extend_traces(table, g, who, step: int) -> None:
+    def _extend_traces(table: JourneyTable, g: _Group, who: Arr, step: int) -> None:
         tids, inverse = np.unique(g.tid[who], return_inverse=True)
         if len(tids) == 1:
             g.tid[who] = table.trace(int(tids[0]), step)
@@ -481,7 +505,9 @@ class BatchPlayer:
         new = np.array([table.trace(t, step) for t in tids.tolist()], dtype=np.intp)
         g.tid[who] = new[inverse]
 
-    def _push(self, table, g, who, A, T, P, seeds) -> None:
+    def _push(
+        self, table: JourneyTable, g: _Group, who: Arr, A: Arr, T: Arr, P: Arr, seeds: list[int]
+    ) -> None:
         """Write the rounded mood into the journey's anger/trust/patience (as `_push_mood`)."""
         if not table.pushed or not len(who):
             return
@@ -497,7 +523,16 @@ class BatchPlayer:
             op = ("push", tuple(zip(table.pushed, row, strict=True)))
             self._op_all(table, g, sub, op, seeds)
 
-    def _spend_lines(self, table, g, who, ty, A, P, line_s) -> None:
+    def _spend_lines(
+        self,
+        table: JourneyTable,
+        g: _Group,
+        who: Arr,
+        ty: rb.PersonaTypes,
+        A: Arr,
+        P: Arr,
+        line_s: Arr,
+    ) -> None:
         """Seconds the opening's customer lines take (talk time drains patience)."""
         tids, inverse = np.unique(g.tid[who], return_inverse=True)
         per_trace = np.array(
@@ -506,7 +541,9 @@ class BatchPlayer:
         )
         self._spend(g, who, per_trace[inverse] * line_s[who], "talk", ty, A, P)
 
-    def _spend(self, g, who, secs, activity, ty, A, P) -> None:
+    def _spend(
+        self, g: _Group, who: Arr, secs: Arr, activity: str, ty: rb.PersonaTypes, A: Arr, P: Arr
+    ) -> None:
         pos = secs > 0
         if not pos.any():
             return
@@ -515,8 +552,23 @@ class BatchPlayer:
         P[w] = np.maximum(0.0, P[w] + rb.drain_many(ty.take(w), A[w], s, activity))
         g.handle[w] += s
 
-    def _act(self, table, g, who, choice_id, ty, A, T, P, peak, speed, line_s, normals,
-             uniforms, seeds) -> None:  # fmt: skip
+    def _act(
+        self,
+        table: JourneyTable,
+        g: _Group,
+        who: Arr,
+        choice_id: str,
+        ty: rb.PersonaTypes,
+        A: Arr,
+        T: Arr,
+        P: Arr,
+        peak: Arr,
+        speed: Arr,
+        line_s: Arr,
+        normals: _ChunkDraws,
+        uniforms: _ChunkDraws,
+        seeds: list[int],
+    ) -> None:
         """One agent action for contacts `who` (same state, same choice), as `ContactPlay.act`."""
         sid0 = int(g.sid[who[0]])
         hit = table.transition(sid0, ("choose", choice_id))
@@ -577,7 +629,7 @@ class BatchPlayer:
         np.maximum(peak, A, out=peak)  # anger_peak as `_push_mood` keeps it
 
     # -- per-contact streams (the same numbers `BlockRng` would give) ----------------------
-    def _normals(self, normals, g, who, seeds) -> np.ndarray:
+    def _normals(self, normals: _ChunkDraws, g: _Group, who: Arr, seeds: list[int]) -> Arr:
         """Three normals per contact; past its pre-drawn ones, from its own generator."""
         pos = g.npos[who]
         inside = pos + 3 <= normals.width
@@ -594,7 +646,7 @@ class BatchPlayer:
             out[j] = self._gen(seeds[i]).standard_normal(3)
         return out
 
-    def _uniforms(self, uniforms, g, who, seeds) -> np.ndarray:
+    def _uniforms(self, uniforms: _ChunkDraws, g: _Group, who: Arr, seeds: list[int]) -> Arr:
         """One uniform per contact; past its pre-drawn ones, from its own generator."""
         pos = g.upos[who]
         inside = pos < uniforms.width
@@ -613,7 +665,14 @@ class BatchPlayer:
         return gen
 
 
-def _policy_draws(pdraws, g, sub, seeds, policy, fallback) -> np.ndarray:
+def _policy_draws(
+    pdraws: _ChunkDraws,
+    g: _Group,
+    sub: Arr,
+    seeds: list[int],
+    policy: str,
+    fallback: dict[int, np.random.Generator],
+) -> Arr:
     """Three uniforms per contact for one decision (the expert draws none)."""
     if policy == "expert":
         return np.zeros((len(sub), 3))
@@ -747,7 +806,7 @@ class _Out:
         self.at = np.zeros(n, dtype=np.intp)  # index into `paths`
         self.paths: list[dict[str, Any]] = []
 
-    def fill(self, rows, table, g, peak) -> None:
+    def fill(self, rows: Arr, table: JourneyTable, g: _Group, peak: Arr) -> None:
         self.handle[rows] = g.handle
         self.hold[rows] = g.hold
         self.hung[rows] = g.hung
@@ -759,7 +818,7 @@ class _Out:
             self.paths.append(table.summary(key >> 31, key & ((1 << 31) - 1)))
         self.at[rows] = base + inverse.reshape(-1)
 
-    def columns(self, inp, anger, trust, patience) -> dict[str, Any]:
+    def columns(self, inp: _Inputs, anger: Arr, trust: Arr, patience: Arr) -> dict[str, Any]:
         """The batch's records as columns (drawn handle times replace the played ones)."""
         n = self.n
         drawn = inp.handle
@@ -840,8 +899,8 @@ class _Out:
         out["cross_sell_offer"] = per_path_list(
             lambda x: x["cross_sell"]["offer"] if x["cross_sell"] else None
         )
-        for tag, col in _BEH_COLS:
-            out[col] = per_path(lambda x, t=tag: x["behaviours"].get(t, 0))
-        for r, col in _RISK_COLS:
-            out[col] = per_path(lambda x, k=r: x["risk_counts"].get(k, 0))
+        for tag, name in _BEH_COLS:
+            out[name] = per_path(lambda x, t=tag: x["behaviours"].get(t, 0))
+        for r, name in _RISK_COLS:
+            out[name] = per_path(lambda x, k=r: x["risk_counts"].get(k, 0))
         return out

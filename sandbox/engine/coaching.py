@@ -94,7 +94,7 @@ class Coaching:
             c.pending = False
             if play.finished:
                 break
-            choice_id = decision.value
+            choice_id = str(decision.value)
             node = play.run.node_id
             seconds, step = play.act(choice_id, env.now)
             self.decided(c, node, choice_id, step, env.now)

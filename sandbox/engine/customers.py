@@ -215,7 +215,7 @@ class ChannelArrivals(_Source):
         if mode == "none":
             patience = math.inf
         elif mode == "exponential":
-            patience = d.expo[i] * ch.patience_mean_s
+            patience = d.expo[i] * float(ch.patience_mean_s or 0.0)
         else:
             persona = who.persona(row)
             patience = d.expo[i] * persona.patience_s[self.name]

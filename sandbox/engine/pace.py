@@ -69,7 +69,7 @@ def _expert_time(journey: Any, line_s: float) -> float | None:
             if run.finished:
                 break
             try:
-                choice_id = choose("expert", run, None)  # type: ignore[arg-type]
+                choice_id = choose("expert", run, None)
             except PolicyError:
                 break
             result = run.choose(choice_id)

@@ -52,8 +52,8 @@ def blas_libraries() -> list[Any]:
     if _BLAS is None:
         from threadpoolctl import ThreadpoolController
 
-        _BLAS = ThreadpoolController().select(user_api="blas").lib_controllers
-    return _BLAS
+        _BLAS = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+    return list(_BLAS)
 
 
 def load_models() -> Any:

@@ -9,10 +9,11 @@ contact is answered is the service's job (`service.Service.start`)."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import simpy
 
@@ -77,8 +78,8 @@ class Routing:
                 if end >= self.horizon:
                     # on shift at closing time: stay to serve whoever still waits (drain)
                     end = self.hard_stop
-                self.at(start, lambda a=agent: self.shift_on(a))
-                self.at(end, lambda a=agent: self.shift_off(a))
+                self.at(start, functools.partial(self.shift_on, agent))
+                self.at(end, functools.partial(self.shift_off, agent))
                 k += 1
                 if day <= 0:
                     break
@@ -155,7 +156,7 @@ class Routing:
         self.assign(agent, c)
 
     def _renege_event(self, ev: simpy.Event) -> None:
-        c: Contact = ev.value
+        c = cast(Contact, ev.value)
         if c.status != "queued":
             return
         c.status = "abandoned"

@@ -12,7 +12,7 @@ Finished records go to the hooks (the recorder); nothing is kept after a contact
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import simpy
 
@@ -134,7 +134,7 @@ class Service:
         self.env.timeout(play.handle_s, c).callbacks.append(self._complete_event)
 
     def _complete_event(self, ev: simpy.Event) -> None:
-        self.complete(ev.value)
+        self.complete(cast(Contact, ev.value))
 
     def record(self, c: Contact, provisional: bool = False) -> dict[str, Any]:
         """The contact's record (a provisional one while it is still being played)."""
@@ -175,7 +175,7 @@ class Service:
     def _complete_deferred(self, ev: simpy.Event) -> None:
         """A batch-played bot contact's handle time is over: free the agent; the recorder
         plays its journey with the next batch."""
-        c: Contact = ev.value
+        c = cast(Contact, ev.value)
         now = self.env.now
         agent = self.routing.release(c)
         self.hooks.event({"t": now, "type": "end", "contact_id": c.id, "agent_id": agent.id,

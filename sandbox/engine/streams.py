@@ -169,14 +169,16 @@ class DrawBlock:
 
     def column(self, i: int) -> list[float]:
         """All `width` numbers of contact `i`."""
-        return self.ensure(self.width)[:, i].tolist()
+        column: list[float] = self.ensure(self.width)[:, i].tolist()
+        return column
 
     def take(self, at: np.ndarray, pos: np.ndarray, k: int) -> np.ndarray:
         """(len(at), k): numbers pos..pos+k-1 of contacts `at` (pos + k <= width)."""
         if not len(at):
             return np.empty((0, k))
         rows = self.ensure(int(pos.max()) + k)
-        return rows[pos[:, None] + np.arange(k), at[:, None]]
+        taken: np.ndarray = rows[pos[:, None] + np.arange(k), at[:, None]]
+        return taken
 
 
 class PolicyStream:
