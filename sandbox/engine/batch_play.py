@@ -24,24 +24,20 @@ plus the centre's (agent, times, policy).
 
 from __future__ import annotations
 
-from collections import Counter
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
 from customer_models import reaction_batch as rb
-from journeys import JourneyRun
 from journeys.policies import choose_many
 from journeys.runtime import MAX_DECISIONS
-from journeys.vocabulary import BEHAVIOURS, RESOLVING_OUTCOMES, RISK_TYPES, RUBRIC, STANDARD_STATE
-from sandbox.engine.contact import count_step
-from sandbox.engine.streams import DrawBlock, journey_seed, policy_seed, reaction_rng
+from journeys.vocabulary import BEHAVIOURS, RISK_TYPES, RUBRIC
+from sandbox.engine.journey_table import RANDOM, JourneyTable, table_for
+from sandbox.engine.streams import DrawBlock, policy_seed, reaction_rng
 from sandbox.scoring import (
-    contact_risk_points,
     efficiency_with_pace,
     round_like_python,
-    score_contact,
 )
 
 PERSONA_COLUMNS = (
@@ -53,260 +49,6 @@ _MOOD = ("anger", "trust", "patience")
 Arr = np.ndarray
 _BEH_COLS = tuple((tag, f"beh_{tag}") for tag in BEHAVIOURS)
 _RISK_COLS = tuple((r, f"risk_{r}") for r in RISK_TYPES)
-
-
-class _Tally:
-    """What `count_step` accumulates for one path (the per-decision list and counts)."""
-
-    __slots__ = (
-        "behaviours", "cross_sell", "decisions", "escalated", "hold_s", "holds", "risks",
-        "transfers",
-    )  # fmt: skip
-
-    def __init__(self) -> None:
-        self.behaviours: dict[str, int] = {}
-        self.risks: list[str] = []
-        self.decisions: list[dict[str, Any]] = []
-        self.holds = 0
-        self.hold_s = 0.0
-        self.transfers = 0
-        self.escalated = False
-        self.cross_sell: dict[str, Any] | None = None
-
-
-class _Step:
-    """A memoised transition's facts that the arrays need."""
-
-    __slots__ = ("behaviours", "hold", "lines", "noise", "result", "time_s")
-
-    def __init__(self, result: Any):
-        self.result = result
-        self.behaviours = tuple(result.behaviours)
-        self.noise = rb.consumes_noise(self.behaviours)
-        self.hold = "hold" in self.behaviours
-        self.time_s = float(result.time_s)
-        self.lines = sum(1 for line in result.lines if line.speaker == "customer")
-
-
-_RANDOM = object()
-
-
-class JourneyTable:
-    """The discrete states of one journey met so far, and the memoised transitions."""
-
-    def __init__(self, journey: Any):
-        self.journey = journey
-        self.kind = journey.kind
-        self.sync = tuple(v for v in STANDARD_STATE if v in journey.state)
-        # The mood-synced variables (anger/trust/patience) an expression reads are part of the
-        # discrete state; the others are not (their scripted effects are applied to the mood
-        # arrays directly, `sync_effects`), or every contact would be a state of its own.
-        read = _names_read(journey)
-        self.pushed = tuple(v for v in self.sync if v in read)
-        self.persona_fields = tuple(
-            f for f in _persona_fields(journey) if f not in self.sync or f in self.pushed
-        )
-        self.effects: dict[tuple[str, str], tuple[Any, ...]] = {}
-        self.runs: list[JourneyRun] = []
-        self.finished = np.zeros(64, dtype=bool)  # per state id: the run has ended
-        self.ids: dict[tuple[Any, ...], int] = {}
-        self.trans: dict[tuple[int, Any], Any] = {}
-        self.steps: list[_Step] = []
-        self.step_ids: dict[int, int] = {}
-        self.views: dict[int, tuple[list[Any], frozenset[str]]] = {}
-        self.initial: dict[tuple[Any, ...], int] = {}
-        self.traces: dict[tuple[int, int], int] = {(-1, -1): 0}
-        self.trace_parent: list[tuple[int, int]] = [(-1, -1)]
-        self.summaries: dict[tuple[int, int], dict[str, Any]] = {}
-
-    # -- states ---------------------------------------------------------------------------
-    def intern(self, run: JourneyRun) -> int:
-        key = run.state_key()
-        sid = self.ids.get(key)
-        if sid is None:
-            sid = self.ids[key] = len(self.runs)
-            self.runs.append(run)
-            if sid >= len(self.finished):
-                self.finished = np.concatenate([self.finished, np.zeros_like(self.finished)])
-            self.finished[sid] = run.finished
-        return sid
-
-    def start_state(self, persona: tuple[Any, ...]) -> int:
-        sid = self.initial.get(persona)
-        if sid is None:
-            run = JourneyRun(self.journey, 0, dict(zip(self.persona_fields, persona, strict=True)))
-            sid = self.initial[persona] = self.intern(run)
-        return sid
-
-    def step_id(self, result: Any) -> int:
-        """A stable index for a StepResult (the traces refer to it)."""
-        k = self.step_ids.get(id(result))
-        if k is None:
-            k = self.step_ids[id(result)] = len(self.steps)
-            self.steps.append(_Step(result))
-        return k
-
-    def transition(self, sid: int, op: tuple[Any, ...]) -> Any:
-        """(new state id, step index) of a deterministic transition, or `_RANDOM` when the
-        transition draws random route branches (then `apply_one` steps each contact)."""
-        key = (sid, op)
-        hit = self.trans.get(key)
-        if hit is None:
-            probe = _NoDraws()
-            run = self.runs[sid].fork(probe)
-            result = _apply(run, op)
-            if probe.used:
-                hit = _RANDOM
-            else:
-                hit = (self.intern(run), self.step_id(result) if result is not None else -1)
-            self.trans[key] = hit
-        return hit
-
-    def apply_one(self, sid: int, op: tuple[Any, ...], seed: int) -> tuple[int, int]:
-        """A transition with random branches for one contact, from its own branch stream."""
-        import random
-
-        base = self.runs[sid]
-        rng = random.Random(journey_seed(seed))
-        for _ in range(base.draw_count):
-            rng.random()
-        run = base.fork(rng)
-        result = _apply(run, op)
-        return self.intern(run), self.step_id(result) if result is not None else -1
-
-    def sync_effects(self, sid: int, choice_id: str) -> tuple[Any, ...]:
-        """The choice's scripted effects on mood-synced variables: (name, var, ops)."""
-        node_id = self.runs[sid].node_id
-        key = (node_id, choice_id)
-        hit = self.effects.get(key)
-        if hit is None:
-            choice = next(c for c in self.journey.nodes[node_id].choices if c.id == choice_id)
-            per_var: dict[str, list[tuple[str, Any]]] = {}
-            for eff in choice.effects:
-                if eff.var in self.sync:
-                    per_var.setdefault(eff.var, []).append((eff.op, eff.value))
-            hit = self.effects[key] = tuple(
-                (v, self.journey.state[v], tuple(ops)) for v, ops in per_var.items()
-            )
-        return hit
-
-    def available(self, sid: int) -> tuple[list[Any], frozenset[str]]:
-        hit = self.views.get(sid)
-        if hit is None:
-            run = self.runs[sid]
-            hit = self.views[sid] = (
-                run.choices(),
-                frozenset(run.required_behaviours or ()),
-            )
-        return hit
-
-    def trace(self, parent: int, step: int) -> int:
-        key = (parent, step)
-        tid = self.traces.get(key)
-        if tid is None:
-            tid = self.traces[key] = len(self.trace_parent)
-            self.trace_parent.append(key)
-        return tid
-
-    # -- per-path facts --------------------------------------------------------------------
-    def summary(self, tid: int, sid: int) -> dict[str, Any]:
-        """Counts, risks and rubric evidence of one path (memoised)."""
-        key = (tid, sid)
-        hit = self.summaries.get(key)
-        if hit is not None:
-            return hit
-        chain: list[int] = []
-        t = tid
-        while t > 0:
-            parent, step = self.trace_parent[t]
-            chain.append(step)
-            t = parent
-        tally = _Tally()
-        for k in reversed(chain):
-            st = self.steps[k]
-            if st.result.choice_id is None:  # start/end: no agent action
-                continue
-            count_step(tally, st.behaviours, st.result, st.time_s if st.hold else 0.0)
-        run = self.runs[sid]
-        outcome = str(run.outcome or "unresolved")
-        resolved = outcome in RESOLVING_OUTCOMES
-        escalated = tally.escalated or outcome == "escalated"
-        transfers = tally.transfers + (1 if outcome == "transferred" and not tally.transfers else 0)
-        run_risks = run.risks
-        extra = None
-        if run_risks or tally.risks:
-            risk_counts = Counter(run_risks)
-            in_decisions = Counter(tally.risks)
-            if risk_counts != in_decisions:
-                extra = list((risk_counts - in_decisions).elements())
-                risk_counts.update(in_decisions - risk_counts)
-        else:
-            risk_counts = Counter()
-        evidence = score_contact(
-            tally.decisions, kind=self.kind, outcome=outcome, handle_s=0.0, risks=extra
-        )
-        xs = tally.cross_sell
-        hit = self.summaries[key] = {
-            "outcome": outcome,
-            "resolved": int(resolved),
-            "escalated": int(escalated),
-            "transfers": transfers,
-            "holds": tally.holds,
-            "hung_up_outcome": outcome == "customer_hung_up",
-            "risk_points": contact_risk_points(risk_counts) if risk_counts else 0,
-            "evidence": evidence,
-            "score": float(run.score or 0.0),
-            "cross_sell": xs,
-            "behaviours": dict(tally.behaviours),
-            "risk_counts": dict(risk_counts),
-        }
-        return hit
-
-
-class _NoDraws:
-    """Stands in for a run's branch stream to detect transitions that draw."""
-
-    used = False
-
-    def random(self) -> float:
-        self.used = True
-        return 0.0
-
-
-def _apply(run: JourneyRun, op: tuple[Any, ...]) -> Any:
-    kind = op[0]
-    if kind == "push":
-        state = run.state
-        for name, value in op[1]:
-            if state.get(name) != value:
-                run.set_state(name, value)
-        return None
-    if kind == "start":
-        return run.start()
-    if kind == "choose":
-        return run.choose(op[1])
-    return run.end(op[1])
-
-
-def _expressions(journey: Any) -> list[Any]:
-    """Every condition of the journey (choices and routes)."""
-    out: list[Any] = []
-    for node in journey.nodes.values():
-        out.extend(c.condition for c in node.choices if c.condition is not None)
-        out.extend(e.condition for e in node.route if getattr(e, "condition", None) is not None)
-    return out
-
-
-def _names_read(journey: Any) -> set[str]:
-    """State variables read by any expression of the journey."""
-    return set().union(*(e.names() for e in _expressions(journey)))
-
-
-def _persona_fields(journey: Any) -> tuple[str, ...]:
-    """Persona fields the journey can see: read by an expression or seeding a state var."""
-    fields: set[str] = {n for n, v in journey.state.items() if v.from_persona}
-    fields = fields.union(*(e.calls("persona") for e in _expressions(journey)))
-    return tuple(sorted(fields))
 
 
 class _Group:
@@ -338,14 +80,10 @@ class BatchPlayer:
         # while the session is set up, not in the middle of its first batch
         import numpy.ma  # noqa: F401
 
-        self.tables: dict[int, JourneyTable] = {}
         self._fallback: dict[int, np.random.Generator] = {}
 
     def table(self, journey: Any) -> JourneyTable:
-        t = self.tables.get(id(journey))
-        if t is None or t.journey is not journey:
-            t = self.tables[id(journey)] = JourneyTable(journey)
-        return t
+        return table_for(journey)
 
     # -- entry point ----------------------------------------------------------------------
     def play(self, contacts: list[Any]) -> dict[str, Any]:
@@ -484,7 +222,7 @@ class BatchPlayer:
         for j, sid in enumerate(sids.tolist()):
             sub = who[inverse == j] if len(sids) > 1 else who
             hit = table.transition(sid, op)
-            if hit is _RANDOM:
+            if hit is RANDOM:
                 for i in sub.tolist():
                     new, step = table.apply_one(sid, op, seeds[i])
                     g.sid[i] = new
@@ -572,7 +310,7 @@ class BatchPlayer:
         """One agent action for contacts `who` (same state, same choice), as `ContactPlay.act`."""
         sid0 = int(g.sid[who[0]])
         hit = table.transition(sid0, ("choose", choice_id))
-        if hit is _RANDOM:
+        if hit is RANDOM:
             self._op_all(table, g, who, ("choose", choice_id), seeds)
             # all took the same choice: the step facts (not the branch) are shared
             step = table.steps[table.trace_parent[int(g.tid[who[0]])][1]]

@@ -17,11 +17,12 @@ import numpy as np
 
 from customer_models.reaction import Mood, drain, hangs_up, react
 from journeys import JourneyRun
-from journeys.vocabulary import BEHAVIOURS, RESOLVING_OUTCOMES, RISK_TYPES, STANDARD_STATE
-from sandbox.engine.streams import journey_seed, reaction_rng, service_rng
+from journeys.runtime import StepResult
+from journeys.vocabulary import BEHAVIOURS, RESOLVING_OUTCOMES, RISK_TYPES
+from sandbox.engine.journey_table import RANDOM, count_step, table_for
+from sandbox.engine.streams import reaction_rng, service_rng
 from sandbox.scoring import contact_risk_points, overall_score, score_contact
 
-FIT_LEVEL: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
 _BEH_KEYS = {tag: f"beh_{tag}" for tag in BEHAVIOURS}
 _RISK_KEYS = {r: f"risk_{r}" for r in RISK_TYPES}
 
@@ -46,28 +47,10 @@ class ReactionRng:
         return getattr(gen, name)
 
 
-def risk_type(risk: Any) -> str:
-    """A risk event's type, whether the journey runtime gives strings or objects."""
-    if isinstance(risk, str):
-        return risk
-    if isinstance(risk, dict):
-        return str(risk.get("type") or risk.get("risk"))
-    return str(getattr(risk, "type", None) or getattr(risk, "risk", risk))
-
-
 def text_of(obj: Any) -> dict[str, str]:
     if obj is None:
         return {}
     return dict(obj) if not isinstance(obj, str) else {"zh-CN": obj, "en": obj}
-
-
-def trigger_dict(event: Any) -> dict[str, Any]:
-    return {
-        "trigger_id": getattr(event, "trigger_id", None),
-        "status": getattr(event, "status", None),
-        "required": list(getattr(event, "required", ()) or ()),
-        "risk": getattr(event, "risk", None),
-    }
 
 
 class ContactPlay:
@@ -101,14 +84,13 @@ class ContactPlay:
         "opening",
         "pace_s",
         "persona",
-        "pushed",
         "risks",
         "rrng",
-        "run",
         "seed",
+        "sid",
         "speed",
         "srng",
-        "sync",
+        "table",
         "transcript",
         "transfers",
         "wait_s",
@@ -144,21 +126,16 @@ class ContactPlay:
         self.noise = noise
         self.hangups = hangups
         self.detail = transcript
-        self.run = JourneyRun(journey, journey_seed(seed), persona.journey_fields())
+        # the journey is stepped through its shared table of discrete states
+        self.table = table = table_for(journey)
+        fields = persona.journey_fields()
+        self.sid = table.start_state(tuple(fields[f] for f in table.persona_fields))
         self.mood = Mood.of(persona)
         if rng_blocks is not None:  # pre-drawn rows from the arrival batch (the engine)
             self.rrng, self.srng = rng_blocks
         else:
             self.rrng = ReactionRng(seed)
             self.srng = service_rng(seed)
-        sync = _SYNC.get(id(journey))
-        if sync is None or sync[0] is not journey:
-            sync = _SYNC[id(journey)] = (
-                journey,
-                tuple(v for v in STANDARD_STATE if v in journey.state),
-            )
-        self.sync = sync[1]
-        self.pushed: list[int | None] = [None] * len(self.sync)
         self.behaviours: dict[str, int] = {}
         self.risks: list[str] = []
         self.decisions: list[dict[str, Any]] = []
@@ -182,7 +159,8 @@ class ContactPlay:
                 0.0, self.mood.patience + drain(self.persona, self.mood, self.wait_s, "wait")
             )
         self._push_mood()
-        result = self.run.start()
+        result = self._op(("start",))
+        assert result is not None
         self.opening = result
         seconds = self._lines(result.lines, t)
         return self._spend(seconds, "talk")
@@ -195,22 +173,26 @@ class ContactPlay:
 
         Returns (seconds the action and the customer's reply took, the StepResult).
         """
-        run = self.run
         said = None
         if self.detail:
-            said = next((text_of(c.text) for c in run.choices() if c.id == choice_id), {})
-        result = run.choose(choice_id)
+            said = next((text_of(c.text) for c in self.run.choices() if c.id == choice_id), {})
+        sid0 = self.sid
+        result = self._op(("choose", choice_id))
+        assert result is not None
         behaviours = tuple(result.behaviours)
-        effects = result.effects
-        if effects:
+        effects = self.table.sync_effects(sid0, choice_id)
+        if effects:  # scripted effects move the mood by what they moved the journey's value
             mood = self.mood
-            for i, v in enumerate(self.sync):
-                change = effects.get(v)
-                if change is not None and change[1] != change[0]:
-                    setattr(
-                        mood, v, min(10.0, max(0.0, getattr(mood, v) + (change[1] - change[0])))
-                    )
-                    self.pushed[i] = change[1]  # the run holds the scripted value now
+            for v, var, ops in effects:
+                value = getattr(mood, v)
+                old = min(max(float(round(value)), var.min), var.max)  # the journey's value now
+                cur = old
+                for op, amount in ops:
+                    if op == "add":
+                        cur = min(max(cur + amount, var.min), var.max)
+                    else:
+                        cur = float(var.coerce(amount))
+                setattr(mood, v, min(10.0, max(0.0, value + (cur - old))))
         agent_s = float(result.time_s) * self.speed
         if self.noise > 0:
             agent_s *= self.srng.lognormvariate(0.0, self.noise)
@@ -229,9 +211,9 @@ class ContactPlay:
             seconds = self._spend(agent_s, "hold") + self._spend(line_s, "talk")
         else:
             seconds = self._spend(agent_s + line_s, "talk")
-        if self.hangups and not run.finished and hangs_up(self.persona, self.mood, self.rrng):
+        if self.hangups and not self.finished and hangs_up(self.persona, self.mood, self.rrng):
             self.hung_up = True
-            run.end("customer_hung_up")
+            self._op(("end", "customer_hung_up"))
         self._push_mood()
         if self.mood.anger > self.anger_peak:
             self.anger_peak = self.mood.anger
@@ -247,9 +229,9 @@ class ContactPlay:
 
     def maybe_hang_up(self) -> bool:
         """Whether a customer kept waiting hangs up now (used while a human thinks)."""
-        if self.hangups and not self.run.finished and hangs_up(self.persona, self.mood, self.rrng):
+        if self.hangups and not self.finished and hangs_up(self.persona, self.mood, self.rrng):
             self.hung_up = True
-            self.run.end("customer_hung_up")
+            self._op(("end", "customer_hung_up"))
             return True
         return False
 
@@ -261,12 +243,28 @@ class ContactPlay:
         self.handle_s = self.elapsed = float(total_s)
 
     def end(self, outcome: str) -> None:
-        if not self.run.finished:
-            self.run.end(outcome)
+        if not self.finished:
+            self._op(("end", outcome))
+
+    @property
+    def run(self) -> JourneyRun:
+        """The journey's run in this contact's current state (shared by every contact in the
+        same state: read it, never step it)."""
+        return self.table.runs[self.sid]
 
     @property
     def finished(self) -> bool:
-        return self.run.finished
+        return bool(self.table.finished[self.sid])
+
+    def _op(self, op: tuple[Any, ...]) -> StepResult | None:
+        """Step the journey by `op` through the shared table; the step's result, if any."""
+        table = self.table
+        hit = table.transition(self.sid, op)
+        if hit is RANDOM:  # random route branches: from this contact's own branch stream
+            self.sid, k = table.apply_one(self.sid, op, self.seed)
+        else:
+            self.sid, k = hit
+        return table.steps[k].result if k >= 0 else None
 
     # -- internals ----------------------------------------------------------------------
     def _spend(self, seconds: float, activity: str) -> float:
@@ -299,15 +297,13 @@ class ContactPlay:
         count_step(self, behaviours, result, hold_s)
 
     def _push_mood(self) -> None:
-        """Keep the journey's standard state (anger/trust/patience) in step with the mood;
-        only values that changed are written (set_state validates, so it is not free)."""
-        run = self.run
-        pushed = self.pushed
-        for i, v in enumerate(self.sync):
-            value = round(getattr(self.mood, v))
-            if pushed[i] != value:
-                run.set_state(v, value)
-                pushed[i] = value
+        """Keep the journey's standard state (anger/trust/patience) that its expressions read
+        in step with the mood, rounded (a memoised transition of the shared table)."""
+        pushed = self.table.pushed
+        if pushed:
+            mood = self.mood
+            row = tuple((v, round(getattr(mood, v))) for v in pushed)
+            self._op(("push", row))
         if self.mood.anger > self.anger_peak:
             self.anger_peak = self.mood.anger
 
@@ -401,9 +397,6 @@ class ContactPlay:
 
 
 _NO_RISKS: Counter[str] = Counter()
-#: Per journey: the standard state variables it declares (kept in step with the mood).
-_SYNC: dict[int, tuple[Any, tuple[str, ...]]] = {}
-
 #: A record with every count at zero: copying it is cheaper than building 90 keys.
 _BLANK: dict[str, Any] = {
     "abandoned": 0,
@@ -414,42 +407,3 @@ _BLANK: dict[str, Any] = {
     **dict.fromkeys(_BEH_KEYS.values(), 0),
     **dict.fromkeys(_RISK_KEYS.values(), 0),
 }
-
-
-def count_step(acc: Any, behaviours: tuple[str, ...], result: Any, hold_s: float) -> None:
-    """Add one agent action to `acc`'s tallies (behaviour counts, holds, transfers,
-    escalation, risks, the best cross-sell offer, the per-decision list).
-
-    Shared by `ContactPlay` and batch play (`sandbox.engine.batch_play`), so both count alike."""
-    counts = acc.behaviours
-    for tag in behaviours:
-        counts[tag] = counts.get(tag, 0) + 1
-    if hold_s:
-        acc.holds += 1
-        acc.hold_s += hold_s
-    if "transfer" in behaviours:
-        acc.transfers += 1
-    if "escalate" in behaviours:
-        acc.escalated = True
-    risks = [risk_type(r) for r in result.risks] if result.risks else []
-    if risks:
-        acc.risks.extend(risks)
-    offer = result.cross_sell
-    if offer:
-        fit = offer.get("fit") if isinstance(offer, dict) else getattr(offer, "fit", None)
-        level = FIT_LEVEL.get(str(fit), 2)
-        if acc.cross_sell is None or level > acc.cross_sell["level"]:
-            oid = offer.get("offer") if isinstance(offer, dict) else getattr(offer, "offer", None)
-            acc.cross_sell = {"offer": oid, "fit": str(fit), "level": level}
-    acc.decisions.append(
-        {
-            "behaviours": behaviours,
-            "risks": risks,
-            "time_s": float(result.time_s),
-            "score": float(result.score or 0.0),
-            "triggers": [trigger_dict(e) for e in result.triggers] if result.triggers else [],
-            "cross_sell": acc.cross_sell if offer else None,
-            "choice_id": result.choice_id,
-            "node_id": result.node_id,
-        }
-    )
