@@ -17,10 +17,9 @@ import numpy as np
 
 from customer_models.reaction import Mood, drain, hangs_up, react
 from journeys import JourneyRun
-from journeys.runtime import StepResult
-from journeys.vocabulary import BEHAVIOURS, RESOLVING_OUTCOMES, RISK_TYPES
-from sandbox.engine.journey_table import RANDOM, count_step, table_for
-from sandbox.engine.streams import reaction_rng, service_rng
+from journeys.vocabulary import BEHAVIOURS, RESOLVING_OUTCOMES, RISK_TYPES, STANDARD_STATE
+from sandbox.engine.journey_table import count_step
+from sandbox.engine.streams import journey_seed, reaction_rng, service_rng
 from sandbox.scoring import contact_risk_points, overall_score, score_contact
 
 _BEH_KEYS = {tag: f"beh_{tag}" for tag in BEHAVIOURS}
@@ -84,13 +83,14 @@ class ContactPlay:
         "opening",
         "pace_s",
         "persona",
+        "pushed",
         "risks",
         "rrng",
+        "run",
         "seed",
-        "sid",
         "speed",
         "srng",
-        "table",
+        "sync",
         "transcript",
         "transfers",
         "wait_s",
@@ -126,16 +126,21 @@ class ContactPlay:
         self.noise = noise
         self.hangups = hangups
         self.detail = transcript
-        # the journey is stepped through its shared table of discrete states
-        self.table = table = table_for(journey)
-        fields = persona.journey_fields()
-        self.sid = table.start_state(tuple(fields[f] for f in table.persona_fields))
+        self.run = JourneyRun(journey, journey_seed(seed), persona.journey_fields())
         self.mood = Mood.of(persona)
         if rng_blocks is not None:  # pre-drawn rows from the arrival batch (the engine)
             self.rrng, self.srng = rng_blocks
         else:
             self.rrng = ReactionRng(seed)
             self.srng = service_rng(seed)
+        sync = _SYNC.get(id(journey))
+        if sync is None or sync[0] is not journey:
+            sync = _SYNC[id(journey)] = (
+                journey,
+                tuple(v for v in STANDARD_STATE if v in journey.state),
+            )
+        self.sync = sync[1]
+        self.pushed: list[int | None] = [None] * len(self.sync)
         self.behaviours: dict[str, int] = {}
         self.risks: list[str] = []
         self.decisions: list[dict[str, Any]] = []
@@ -159,8 +164,7 @@ class ContactPlay:
                 0.0, self.mood.patience + drain(self.persona, self.mood, self.wait_s, "wait")
             )
         self._push_mood()
-        result = self._op(("start",))
-        assert result is not None
+        result = self.run.start()
         self.opening = result
         seconds = self._lines(result.lines, t)
         return self._spend(seconds, "talk")
@@ -173,26 +177,22 @@ class ContactPlay:
 
         Returns (seconds the action and the customer's reply took, the StepResult).
         """
+        run = self.run
         said = None
         if self.detail:
-            said = next((text_of(c.text) for c in self.run.choices() if c.id == choice_id), {})
-        sid0 = self.sid
-        result = self._op(("choose", choice_id))
-        assert result is not None
+            said = next((text_of(c.text) for c in run.choices() if c.id == choice_id), {})
+        result = run.choose(choice_id)
         behaviours = tuple(result.behaviours)
-        effects = self.table.sync_effects(sid0, choice_id)
-        if effects:  # scripted effects move the mood by what they moved the journey's value
+        effects = result.effects
+        if effects:
             mood = self.mood
-            for v, var, ops in effects:
-                value = getattr(mood, v)
-                old = min(max(float(round(value)), var.min), var.max)  # the journey's value now
-                cur = old
-                for op, amount in ops:
-                    if op == "add":
-                        cur = min(max(cur + amount, var.min), var.max)
-                    else:
-                        cur = float(var.coerce(amount))
-                setattr(mood, v, min(10.0, max(0.0, value + (cur - old))))
+            for i, v in enumerate(self.sync):
+                change = effects.get(v)
+                if change is not None and change[1] != change[0]:
+                    setattr(
+                        mood, v, min(10.0, max(0.0, getattr(mood, v) + (change[1] - change[0])))
+                    )
+                    self.pushed[i] = change[1]  # the run holds the scripted value now
         agent_s = float(result.time_s) * self.speed
         if self.noise > 0:
             agent_s *= self.srng.lognormvariate(0.0, self.noise)
@@ -211,9 +211,9 @@ class ContactPlay:
             seconds = self._spend(agent_s, "hold") + self._spend(line_s, "talk")
         else:
             seconds = self._spend(agent_s + line_s, "talk")
-        if self.hangups and not self.finished and hangs_up(self.persona, self.mood, self.rrng):
+        if self.hangups and not run.finished and hangs_up(self.persona, self.mood, self.rrng):
             self.hung_up = True
-            self._op(("end", "customer_hung_up"))
+            run.end("customer_hung_up")
         self._push_mood()
         if self.mood.anger > self.anger_peak:
             self.anger_peak = self.mood.anger
@@ -229,9 +229,9 @@ class ContactPlay:
 
     def maybe_hang_up(self) -> bool:
         """Whether a customer kept waiting hangs up now (used while a human thinks)."""
-        if self.hangups and not self.finished and hangs_up(self.persona, self.mood, self.rrng):
+        if self.hangups and not self.run.finished and hangs_up(self.persona, self.mood, self.rrng):
             self.hung_up = True
-            self._op(("end", "customer_hung_up"))
+            self.run.end("customer_hung_up")
             return True
         return False
 
@@ -243,28 +243,12 @@ class ContactPlay:
         self.handle_s = self.elapsed = float(total_s)
 
     def end(self, outcome: str) -> None:
-        if not self.finished:
-            self._op(("end", outcome))
-
-    @property
-    def run(self) -> JourneyRun:
-        """The journey's run in this contact's current state (shared by every contact in the
-        same state: read it, never step it)."""
-        return self.table.runs[self.sid]
+        if not self.run.finished:
+            self.run.end(outcome)
 
     @property
     def finished(self) -> bool:
-        return bool(self.table.finished[self.sid])
-
-    def _op(self, op: tuple[Any, ...]) -> StepResult | None:
-        """Step the journey by `op` through the shared table; the step's result, if any."""
-        table = self.table
-        hit = table.transition(self.sid, op)
-        if hit is RANDOM:  # random route branches: from this contact's own branch stream
-            self.sid, k = table.apply_one(self.sid, op, self.seed)
-        else:
-            self.sid, k = hit
-        return table.steps[k].result if k >= 0 else None
+        return self.run.finished
 
     # -- internals ----------------------------------------------------------------------
     def _spend(self, seconds: float, activity: str) -> float:
@@ -297,13 +281,15 @@ class ContactPlay:
         count_step(self, behaviours, result, hold_s)
 
     def _push_mood(self) -> None:
-        """Keep the journey's standard state (anger/trust/patience) that its expressions read
-        in step with the mood, rounded (a memoised transition of the shared table)."""
-        pushed = self.table.pushed
-        if pushed:
-            mood = self.mood
-            row = tuple((v, round(getattr(mood, v))) for v in pushed)
-            self._op(("push", row))
+        """Keep the journey's standard state (anger/trust/patience) in step with the mood;
+        only values that changed are written (set_state validates, so it is not free)."""
+        run = self.run
+        pushed = self.pushed
+        for i, v in enumerate(self.sync):
+            value = round(getattr(self.mood, v))
+            if pushed[i] != value:
+                run.set_state(v, value)
+                pushed[i] = value
         if self.mood.anger > self.anger_peak:
             self.anger_peak = self.mood.anger
 
@@ -397,6 +383,9 @@ class ContactPlay:
 
 
 _NO_RISKS: Counter[str] = Counter()
+#: Per journey: the standard state variables it declares (kept in step with the mood).
+_SYNC: dict[int, tuple[Any, tuple[str, ...]]] = {}
+
 #: A record with every count at zero: copying it is cheaper than building 90 keys.
 _BLANK: dict[str, Any] = {
     "abandoned": 0,

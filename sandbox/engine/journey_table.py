@@ -8,9 +8,12 @@ a contact carries only the id of its state. Transitions that draw random route b
 stepped per contact from its own branch stream. The customer's mood is continuous and stays
 with the contact: the mood-synced variables an expression reads are pushed into the state
 (rounded), the others are not (their scripted effects move the mood directly,
-`sync_effects`), or every contact would be a state of its own. One-at-a-time play
-(`contact.ContactPlay`) and batch play (`batch_play.BatchPlayer`) step journeys through the
-same table (`table_for`), so they cannot step them differently.
+`sync_effects`), or every contact would be a state of its own. Batch play steps journeys
+through it (`table_for`: one table per journey); one-at-a-time play (`contact.ContactPlay`)
+steps a live `JourneyRun`, because on long journeys with mood-reading conditions most
+contacts reach states of their own: memoising them made full-day 40% slower and its memory
+grow with the contacts (measured: 29.9 → 41.6 s CPU, 146 → 390 MB). `count_step` tallies a
+step for both.
 """
 
 from __future__ import annotations
