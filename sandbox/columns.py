@@ -23,84 +23,24 @@ from typing import Any
 
 import numpy as np
 
-from journeys.vocabulary import BEHAVIOURS, RISK_TYPES, RUBRIC
+from journeys.vocabulary import RUBRIC
+from sandbox import record_schema
 
-#: Keys whose column is a list of str (or None).
-STR_COLUMNS: frozenset[str] = frozenset(
-    {
-        "contact_id",
-        "agent_id",
-        "seat",
-        "channel",
-        "journey_id",
-        "journey_kind",
-        "kind",
-        "outcome",
-        "persona_id",
-        "segment",
-        "age_band",
-        "temperament",
-        "contract",
-        "policy",
-        "cross_sell_fit_label",
-        "cross_sell_offer",
-    }
-)
+#: Keys whose column is a list of str (or None) — from the one record schema.
+STR_COLUMNS: frozenset[str] = record_schema.names("str")
 
 #: Numeric keys that are Python ints in a record (counts, 0/1 flags, levels).
-COUNT_COLUMNS: frozenset[str] = frozenset(
-    {
-        "holds",
-        "transfers",
-        "resolved",
-        "fcr",
-        "repeat_contact",
-        "hung_up",
-        "escalated",
-        "risk_points",
-        "products",
-        "prior_contacts",
-        "abandoned",
-        "cross_sell_offered",
-        "cross_sell_fit",
-        "cross_sell_accepted",
-        *(f"beh_{t}" for t in BEHAVIOURS),
-        *(f"risk_{r}" for r in RISK_TYPES),
-    }
-)
+COUNT_COLUMNS: frozenset[str] = record_schema.names("count")
 
 #: Numeric keys that are bools in a record.
-BOOL_COLUMNS: frozenset[str] = frozenset({"human"})
+BOOL_COLUMNS: frozenset[str] = record_schema.names("bool")
 
 #: The flat columns of the nested `rubric` dict, in vocabulary order.
 RUBRIC_COLUMNS: tuple[str, ...] = tuple(f"rubric_{d}" for d in RUBRIC)
 _RUBRIC_DIM: dict[str, str] = {f"rubric_{d}": d for d in RUBRIC}
 
 #: Numeric keys that are floats in a record (None where the column holds NaN).
-FLOAT_COLUMNS: frozenset[str] = frozenset(
-    {
-        "arrived_at",
-        "answered_at",
-        "ended_at",
-        "wait_s",
-        "handle_s",
-        "hold_s",
-        "anger_peak",
-        "anger_final",
-        "trust_final",
-        "patience_final",
-        "score",
-        "rubric_score",
-        "tenure_years",
-        "value",
-        "churn_risk",
-        "csat_mean",
-        "csat_top_box",
-        "churn",
-        "cross_sell_p",
-        *RUBRIC_COLUMNS,
-    }
-)
+FLOAT_COLUMNS: frozenset[str] = record_schema.names("float")
 
 
 def column_length(cols: Mapping[str, Any]) -> int:

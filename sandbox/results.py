@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from journeys.vocabulary import BEHAVIOURS, PERSONA_FIELDS, RISK_TYPES, RUBRIC
+from journeys.vocabulary import RISK_TYPES, RUBRIC
+from sandbox import record_schema
 from sandbox.columns import (
     BOOL_COLUMNS,
     COUNT_COLUMNS,
@@ -43,50 +44,7 @@ TIMELINE_CAP = 400  # sampled (non-human) contacts in `timeline`
 #: contacts.csv columns, in order. Nested record fields are flattened: `rubric` ->
 #: `rubric_<dim>`, `csat_probs` -> `csat_p1..csat_p5`. Human-only fields (transcript,
 #: decisions, explanation) stay in results.json.
-CSV_COLUMNS: tuple[str, ...] = (
-    "contact_id",
-    "agent_id",
-    "seat",
-    "channel",
-    "journey_id",
-    "journey_kind",
-    "persona_id",
-    *[f for f in PERSONA_FIELDS if f not in ("anger", "trust", "patience")],
-    "arrived_at",
-    "answered_at",
-    "ended_at",
-    "wait_s",
-    "handle_s",
-    "holds",
-    "hold_s",
-    "transfers",
-    "outcome",
-    "resolved",
-    "fcr",
-    "repeat_contact",
-    "abandoned",
-    "hung_up",
-    "escalated",
-    "anger_peak",
-    "anger_final",
-    "trust_final",
-    "patience_final",
-    *[f"risk_{r}" for r in RISK_TYPES],
-    "risk_points",
-    *[f"rubric_{d}" for d in RUBRIC],
-    "rubric_score",
-    "score",
-    "csat_mean",
-    "csat_top_box",
-    *[f"csat_p{i}" for i in range(1, 6)],
-    "churn",
-    "cross_sell_offered",
-    "cross_sell_fit",
-    "cross_sell_fit_label",
-    "cross_sell_offer",
-    "cross_sell_accepted",
-    *[f"beh_{t}" for t in BEHAVIOURS],
-)
+CSV_COLUMNS: tuple[str, ...] = record_schema.csv_columns()
 
 
 # -- JSON ------------------------------------------------------------------------------------

@@ -24,8 +24,7 @@ from typing import Any
 
 from sandbox import __version__
 from sandbox.engine.center import Agent, Contact, ContactCenter, Hooks
-from sandbox.engine.contact import ContactPlay
-from sandbox.engine.contact import text_of
+from sandbox.engine.contact import ContactPlay, text_of
 from sandbox.engine.recorder import Recorder, load_models
 from sandbox.fileio import atomic_write_text
 from sandbox.scenario import Scenario, ScenarioError, load_scenario

@@ -10,7 +10,6 @@ waiting on decisions for humans, nothing at all offline).
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,7 @@ import numpy as np
 from customer_models.reaction import Mood, drain, hangs_up, react
 from journeys import JourneyRun
 from journeys.vocabulary import BEHAVIOURS, RESOLVING_OUTCOMES, RISK_TYPES, STANDARD_STATE
-from sandbox.engine.journey_table import count_step
+from sandbox.engine.journey_table import count_step, reconcile_risks
 from sandbox.engine.streams import journey_seed, reaction_rng, service_rng
 from sandbox.scoring import contact_risk_points, overall_score, score_contact
 
@@ -305,16 +304,7 @@ class ContactPlay:
         if outcome == "escalated":
             self.escalated = True
         transfers = self.transfers + (1 if outcome == "transferred" and not self.transfers else 0)
-        run_risks = self.run.risks
-        extra = None
-        if run_risks or self.risks:
-            risk_counts = Counter(run_risks)
-            in_decisions = Counter(self.risks)
-            if risk_counts != in_decisions:  # e.g. a trigger missed at the very end
-                extra = list((risk_counts - in_decisions).elements())
-                risk_counts.update(in_decisions - risk_counts)  # keep what either side reports
-        else:
-            risk_counts = _NO_RISKS
+        risk_counts, extra = reconcile_risks(self.run.risks, self.risks)
         rubric = score_contact(
             self.decisions,
             kind=self.kind,
@@ -382,7 +372,6 @@ class ContactPlay:
         return rec
 
 
-_NO_RISKS: Counter[str] = Counter()
 #: Per journey: the standard state variables it declares (kept in step with the mood).
 _SYNC: dict[int, tuple[Any, tuple[str, ...]]] = {}
 

@@ -51,6 +51,23 @@ def trigger_dict(event: Any) -> dict[str, Any]:
     }
 
 
+def reconcile_risks(
+    run_risks: list[str], decision_risks: list[str]
+) -> tuple[Counter[str], list[str] | None]:
+    """A contact's risk counts from its journey run and from its decisions, keeping what
+    either side reports; and the risks only the run reports (e.g. a trigger missed at the very
+    end), which the rubric counts apart. Shared by both players' records."""
+    if not run_risks and not decision_risks:
+        return Counter(), None
+    risk_counts = Counter(run_risks)
+    in_decisions = Counter(decision_risks)
+    extra = None
+    if risk_counts != in_decisions:
+        extra = list((risk_counts - in_decisions).elements())
+        risk_counts.update(in_decisions - risk_counts)
+    return risk_counts, extra
+
+
 def count_step(acc: Any, behaviours: tuple[str, ...], result: Any, hold_s: float) -> None:
     """Add one agent action to `acc`'s tallies (behaviour counts, holds, transfers,
     escalation, risks, the best cross-sell offer, the per-decision list).
@@ -267,16 +284,7 @@ class JourneyTable:
         resolved = outcome in RESOLVING_OUTCOMES
         escalated = tally.escalated or outcome == "escalated"
         transfers = tally.transfers + (1 if outcome == "transferred" and not tally.transfers else 0)
-        run_risks = run.risks
-        extra = None
-        if run_risks or tally.risks:
-            risk_counts = Counter(run_risks)
-            in_decisions = Counter(tally.risks)
-            if risk_counts != in_decisions:
-                extra = list((risk_counts - in_decisions).elements())
-                risk_counts.update(in_decisions - risk_counts)
-        else:
-            risk_counts = Counter()
+        risk_counts, extra = reconcile_risks(run.risks, tally.risks)
         evidence = score_contact(
             tally.decisions, kind=self.kind, outcome=outcome, handle_s=0.0, risks=extra
         )
