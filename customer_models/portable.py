@@ -108,6 +108,14 @@ def log1p(x: np.ndarray) -> np.ndarray:
     return np.where(d == 0.0, x, corrected)
 
 
+def log1p1(x: float) -> float:
+    """`log1p` for one Python float (x > -1), with the same bits as `log1p`."""
+    x = float(x)
+    u = 1.0 + x
+    d = u - 1.0
+    return x if d == 0.0 else log1(u) * (x / d)
+
+
 def exp1(x: float) -> float:
     """`exp` for one Python float, with the same bits (same operations; about 2 µs).
 

@@ -43,7 +43,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from customer_models.portable import exp1, log1, log1p
+from customer_models.portable import exp1, log1, log1p1
 from journeys.vocabulary import RESOLVING_OUTCOMES, RISK_TYPES, RUBRIC
 from sandbox.columns import codes, column_length, column_list, records_from_columns
 from sandbox.kpi_catalogue import KPI_KEYS
@@ -305,7 +305,7 @@ class _Reservoir:
         if w <= 0.0:
             return math.inf
         # portable log/log1p: the same sample on every CPU (customer_models.portable)
-        gap = log1(self._uniform()) / float(log1p(np.array([-w]))[0])
+        gap = log1(self._uniform()) / log1p1(-w)
         return math.floor(gap) if gap < 1e18 else math.inf
 
     def advance(self) -> int:

@@ -80,3 +80,13 @@ def test_scalar_exp_and_log_give_the_bits_of_the_array_versions():
     y = np.concatenate([10 ** rng.uniform(-300, 300, 2000), rng.uniform(0, 3, 2000), [1.0]])
     assert [portable.log1(v) for v in y.tolist()] == portable.log(y).tolist()
     assert portable.log1(0.0) == -np.inf and np.isnan(portable.log1(-1.0))
+
+
+def test_log1p_for_one_float_has_the_bits_of_the_array_form() -> None:
+    import numpy as np
+
+    from customer_models.portable import log1p, log1p1
+
+    rng = np.random.default_rng(3)
+    xs = np.concatenate([-rng.random(500) * 0.999, rng.random(500) * 5, -rng.random(200) * 1e-12])
+    assert np.array_equal(log1p(xs), np.array([log1p1(float(x)) for x in xs]))
