@@ -118,15 +118,27 @@ class ExploreReport:
 
 
 class _Ctx:
-    """The attributes compiled conditions read (same names as `JourneyRun`'s)."""
+    """What compiled conditions read: the same public readers as `JourneyRun`'s."""
 
-    __slots__ = ("_chosen", "_persona", "_state", "_visits")
+    __slots__ = ("chosen", "persona", "state", "visits")
 
     def __init__(self, state: dict, visits: Iterable[str], chosen: Iterable[str], persona: dict):
-        self._state = state
-        self._visits = frozenset(visits)
-        self._chosen = frozenset(chosen)
-        self._persona = persona
+        self.state = state
+        self.visits = frozenset(visits)
+        self.chosen = frozenset(chosen)
+        self.persona = persona
+
+    def state_value(self, name: str) -> Any:
+        return self.state.get(name)
+
+    def has_visited(self, node_id: str) -> bool:
+        return node_id in self.visits
+
+    def has_chosen(self, key: str) -> bool:
+        return key in self.chosen
+
+    def persona_value(self, field: str) -> Any:
+        return self.persona.get(field)
 
 
 def _conditions(journey: Journey) -> list[Any]:

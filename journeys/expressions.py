@@ -372,23 +372,24 @@ _ARITH: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def _compile(tree: tuple[Any, ...]) -> Callable[[Any], Any]:
-    """Turn a checked tree into a closure over a run (`_state`, `_visits`, `_chosen`, `_persona`)."""
+    """Turn a checked tree into a closure over a run's public readers (`state_value`,
+    `has_visited`, `has_chosen`, `persona_value`)."""
     kind = tree[0]
     if kind == "const":
         value = tree[1]
         return lambda r: value
     if kind == "var":
         name = tree[1]
-        return lambda r: r._state.get(name)
+        return lambda r: r.state_value(name)
     if kind == "visited":
         node_id = tree[1]
-        return lambda r: node_id in r._visits
+        return lambda r: r.has_visited(node_id)
     if kind == "chosen":
         key = tree[1]
-        return lambda r: key in r._chosen
+        return lambda r: r.has_chosen(key)
     if kind == "persona":
         field = tree[1]
-        return lambda r: r._persona.get(field)
+        return lambda r: r.persona_value(field)
     if kind == "not":
         inner = _compile(tree[1])
         return lambda r: not inner(r)

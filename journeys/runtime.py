@@ -175,6 +175,22 @@ class JourneyRun:
     def node_id(self) -> str:
         return self._node_id
 
+    # What compiled expressions read (`journeys.expressions`): cheap, no copies.
+    def state_value(self, name: str) -> Any:
+        """The current value of state variable `name` (None if the journey has none)."""
+        return self._state.get(name)
+
+    def has_visited(self, node_id: str) -> bool:
+        return node_id in self._visits
+
+    def has_chosen(self, key: str) -> bool:
+        """Whether the choice `node.choice` (or a `once:` key) was taken on this run."""
+        return key in self._chosen
+
+    def persona_value(self, field: str) -> Any:
+        """The customer's persona field as the journey sees it (None if not given)."""
+        return self._persona.get(field)
+
     @property
     def node(self) -> Node:
         return self.journey.nodes[self._node_id]

@@ -19,11 +19,25 @@ CTX = ExprContext(STATE, lambda n: n if n in NODES else None, lambda c: c if c i
 
 
 class FakeRun:
+    """The public readers compiled conditions use (as `JourneyRun` offers them)."""
+
     def __init__(self, state=None, visits=(), chosen=(), persona=None):
-        self._state = {"anger": 3, "ok": False, "mood": "tense", **(state or {})}
-        self._visits = {v: 1 for v in visits}
-        self._chosen = set(chosen)
-        self._persona = persona or {}
+        self.state = {"anger": 3, "ok": False, "mood": "tense", **(state or {})}
+        self.visits = {v: 1 for v in visits}
+        self.chosen = set(chosen)
+        self.persona = persona or {}
+
+    def state_value(self, name):
+        return self.state.get(name)
+
+    def has_visited(self, node_id):
+        return node_id in self.visits
+
+    def has_chosen(self, key):
+        return key in self.chosen
+
+    def persona_value(self, field):
+        return self.persona.get(field)
 
 
 def code_of(source):
