@@ -16,8 +16,8 @@ import numpy as np
 
 from customer_models.reaction import Mood, drain, hangs_up, react
 from journeys import JourneyRun
-from journeys.vocabulary import BEHAVIOURS, RESOLVING_OUTCOMES, RISK_TYPES, STANDARD_STATE
-from sandbox.engine.journey_table import count_step, reconcile_risks
+from journeys.vocabulary import BEHAVIOURS, RISK_TYPES, STANDARD_STATE
+from sandbox.engine.journey_table import count_step, settle
 from sandbox.engine.streams import journey_seed, reaction_rng, service_rng
 from sandbox.scoring import contact_risk_points, overall_score, score_contact
 
@@ -299,12 +299,7 @@ class ContactPlay:
     def record(self) -> dict[str, Any]:
         """The per-contact record without predictions (the outcome models add those)."""
         p = self.persona
-        outcome = self.outcome()
-        resolved = outcome in RESOLVING_OUTCOMES
-        if outcome == "escalated":
-            self.escalated = True
-        transfers = self.transfers + (1 if outcome == "transferred" and not self.transfers else 0)
-        risk_counts, extra = reconcile_risks(self.run.risks, self.risks)
+        outcome, resolved, escalated, transfers, risk_counts, extra = settle(self, self.run)
         rubric = score_contact(
             self.decisions,
             kind=self.kind,
@@ -334,7 +329,7 @@ class ContactPlay:
             "fcr": int(resolved and prior == 0),
             "repeat_contact": int(prior > 0),
             "hung_up": int(self.hung_up or outcome == "customer_hung_up"),
-            "escalated": int(self.escalated),
+            "escalated": int(escalated),
             "anger_peak": round(self.anger_peak, 3),
             "anger_final": round(mood.anger, 3),
             "trust_final": round(mood.trust, 3),

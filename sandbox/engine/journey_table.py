@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -49,6 +49,33 @@ def trigger_dict(event: Any) -> dict[str, Any]:
         "required": list(getattr(event, "required", ()) or ()),
         "risk": getattr(event, "risk", None),
     }
+
+
+class Settled(NamedTuple):
+    """How a played contact ended, from its tally and its journey run (both players)."""
+
+    outcome: str
+    resolved: bool
+    escalated: bool
+    transfers: int
+    risk_counts: Counter[str]
+    extra_risks: list[str] | None
+
+
+def settle(tally: Any, run: JourneyRun) -> Settled:
+    """Outcome, resolution, escalation, transfers (an ending in `transferred` counts one if
+    no step did) and the reconciled risks of a contact whose steps `tally` counted."""
+    outcome = str(run.outcome or "unresolved")
+    transfers = tally.transfers + (1 if outcome == "transferred" and not tally.transfers else 0)
+    risk_counts, extra = reconcile_risks(run.risks, tally.risks)
+    return Settled(
+        outcome,
+        outcome in RESOLVING_OUTCOMES,
+        bool(tally.escalated) or outcome == "escalated",
+        transfers,
+        risk_counts,
+        extra,
+    )
 
 
 def reconcile_risks(
@@ -280,11 +307,7 @@ class JourneyTable:
                 continue
             count_step(tally, st.behaviours, st.result, st.time_s if st.hold else 0.0)
         run = self.runs[sid]
-        outcome = str(run.outcome or "unresolved")
-        resolved = outcome in RESOLVING_OUTCOMES
-        escalated = tally.escalated or outcome == "escalated"
-        transfers = tally.transfers + (1 if outcome == "transferred" and not tally.transfers else 0)
-        risk_counts, extra = reconcile_risks(run.risks, tally.risks)
+        outcome, resolved, escalated, transfers, risk_counts, extra = settle(tally, run)
         evidence = score_contact(
             tally.decisions, kind=self.kind, outcome=outcome, handle_s=0.0, risks=extra
         )
