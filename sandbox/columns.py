@@ -1,11 +1,13 @@
 """Finished contacts held as columns (one list or numpy array per record key), and back.
 
 Why columns: at 40,000+ contacts a day, one dict per bot contact costs more than the engine's
-whole per-contact budget once it is counted and written; the engine hands finished, answered bot
-contacts over in batches of columns instead (`KpiAccumulator.contacts_finished`,
-`ContactsCsvWriter.write_columns`). `records_from_columns` rebuilds the dict records exactly as
-the engine gives them: it is what the column paths are tested against, and the fallback for
-anything that needs dicts.
+whole per-contact budget once it is counted and written. Downstream of the engine a finished
+contact exists only as a row of a column batch (a single contact is a batch of one): the
+recorder turns the engine's dict records into columns once (`columns_from_records`), and the
+predictions, the KPIs and contacts.csv take only batches (`apply_predictions_columns`,
+`KpiAccumulator.contacts_finished`, `ContactsCsvWriter.write_columns`). Consumers that want
+dicts (record sinks, results.json's human-seat records, tools) get them from
+`records_from_columns`, which rebuilds the records exactly as the engine gives them.
 
 A column batch `cols` has n rows in completion order. Keys are the record keys, flat:
 - str keys (`STR_COLUMNS`): lists of str or None;
@@ -178,6 +180,15 @@ def columns_from_records(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]
     return cols
 
 
+def take_rows(cols: Mapping[str, Any], rows: Any) -> dict[str, Any]:
+    """The column batch of some rows of `cols` (`rows`: indices, in the order wanted)."""
+    idx = np.asarray(rows, dtype=np.intp)
+    return {
+        key: col[idx] if isinstance(col, np.ndarray) else [col[i] for i in idx.tolist()]
+        for key, col in cols.items()
+    }
+
+
 def codes(values: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
     """The distinct values in first-seen order and each row's index into them.
 
@@ -203,4 +214,5 @@ __all__ = [
     "int_list",
     "probs_list",
     "records_from_columns",
+    "take_rows",
 ]

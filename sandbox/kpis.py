@@ -45,7 +45,7 @@ import numpy as np
 
 from customer_models.portable import exp1, log1, log1p1
 from journeys.vocabulary import RESOLVING_OUTCOMES, RISK_TYPES, RUBRIC
-from sandbox.columns import codes, column_length, column_list, records_from_columns
+from sandbox.columns import codes, column_length, column_list, records_from_columns, take_rows
 from sandbox.kpi_catalogue import KPI_KEYS
 
 # The KPI keys, names, units, directions and formats live in `sandbox.kpi_catalogue` (one
@@ -75,48 +75,16 @@ def is_human(record: Mapping[str, Any]) -> bool:
     return bool(record.get("human") or record.get("seat"))
 
 
-def rubric_of(record: Mapping[str, Any]) -> dict[str, float] | None:
-    """The record's rubric scores, from `rubric` {dim: score} or flat `rubric_<dim>` columns."""
-    nested = record.get("rubric")
-    if isinstance(nested, Mapping):
-        return {k: float(nested[k]) for k in RUBRIC_KEYS if nested.get(k) is not None}
-    flat = {k: record.get(f"rubric_{k}") for k in RUBRIC_KEYS}
-    if all(v is None for v in flat.values()):
-        return None
-    return {k: float(v) for k, v in flat.items() if v is not None}
-
-
-def risk_counts_of(record: Mapping[str, Any]) -> dict[str, int]:
-    """Risk events per type, from flat `risk_<type>` counts or a `risk_counts` mapping."""
-    nested = record.get("risk_counts")
-    if isinstance(nested, Mapping):
-        return {k: int(nested.get(k) or 0) for k in RISK_KEYS}
-    return {k: int(record.get(f"risk_{k}") or 0) for k in RISK_KEYS}
-
-
 FIT_LABELS: dict[int, str] = {0: "none", 1: "low", 2: "medium", 3: "high"}
 
 
-def fit_label(record: Mapping[str, Any]) -> str:
-    """Cross-sell fit as a word: `cross_sell_fit_label`, or the numeric `cross_sell_fit` 0..3."""
-    label = record.get("cross_sell_fit_label")
+def _fit_word(label: Any, level: Any) -> str:
+    """Cross-sell fit as a word: the record's `cross_sell_fit_label`, else its level 0..3."""
     if label:
         return str(label)
-    fit = record.get("cross_sell_fit")
-    if isinstance(fit, (int, float)) and not isinstance(fit, bool):
-        return FIT_LABELS.get(int(fit), "none")
-    return str(fit) if fit else "none"
-
-
-def csat_probs_of(record: Mapping[str, Any]) -> list[float] | None:
-    """CSAT 1..5 probabilities from `csat_probs` or flat `csat_p1`..`csat_p5`."""
-    probs = record.get("csat_probs")
-    if probs is not None:
-        return [float(p) for p in probs]
-    flat = [record.get(f"csat_p{i}") for i in range(1, 6)]
-    if any(p is None for p in flat):
-        return None
-    return [float(p) for p in flat if p is not None]
+    if isinstance(level, (int, float)) and not isinstance(level, bool):
+        return FIT_LABELS.get(int(level), "none")
+    return str(level) if level else "none"
 
 
 class _Group:
@@ -166,42 +134,6 @@ class _Group:
         self.human = False
         self.policy: str | None = None
 
-    def finish(
-        self,
-        handle: float,
-        fcr: bool,
-        csat: float | None,
-        top_box: float,
-        churn: float | None,
-        offered: bool,
-        accepted: bool,
-        risk_points: int,
-        rubric: Sequence[float | None] | None,
-    ) -> None:
-        """Add one finished contact (values extracted once by `contact_finished`)."""
-        self.finished += 1
-        if fcr:
-            self.fcr += 1
-        self.handle_sum += handle
-        if csat is not None:
-            self.csat_n += 1
-            self.csat_sum += csat
-            self.top_box_sum += top_box
-        if churn is not None:
-            self.churn_n += 1
-            self.churn_sum += churn
-        if offered:
-            self.xs_offered += 1
-            if accepted:
-                self.accepted += 1
-        self.risk_points += risk_points
-        if rubric is not None:
-            n, total = self.rubric_n, self.rubric_sum
-            for i, value in enumerate(rubric):
-                if value is not None:
-                    n[i] += 1
-                    total[i] += value
-
     # -- column batches: the contact sums as two rows (counts exact ints, float sums) --------
     def count_row(self) -> list[int]:
         """finished, fcr, csat_n, churn_n, xs_offered, accepted, risk_points, rubric_n[...]."""
@@ -228,7 +160,7 @@ class _Group:
         self.rubric_sum = list(row[4:])
 
     def merged(self, counts: Sequence[int], sums: Sequence[float]) -> _Group:
-        """A copy with contact sums kept elsewhere (the agents' batch columns) added."""
+        """A copy with contact sums kept elsewhere (the agents' batch rows) added."""
         out = _Group()
         for name in self.__slots__:
             setattr(out, name, getattr(self, name))
@@ -278,9 +210,9 @@ class _Reservoir:
     Why not algorithm R: R draws a random number for every item, so a column batch would need a
     Python loop over all its rows; L draws only when an item enters and jumps over the ones in
     between (O(size · log(seen / size)) draws in all). Records are numbered 1, 2, ... as
-    offered; `next` is the number of the next one to enter. The record path (`advance` when
-    `seen` reaches `next`) and the batch path (`plan`) make the same draws in the same order,
-    so they keep the same sample.
+    offered; `next` is the number of the next one to enter. `plan` offers a batch's rows at
+    once and makes the same draws in the same order however the batches are cut, so the
+    sample does not depend on them.
     """
 
     __slots__ = ("_rng", "_w", "items", "next", "seen", "size")
@@ -386,15 +318,12 @@ def _csat_probs(cols: Mapping[str, Any], n: int) -> np.ndarray | None:
     return arr if valid.all() else arr[valid]
 
 
-def _needs_records(cols: Mapping[str, Any], n: int) -> bool:
-    """Rows the column path does not count (abandoned, human seats) or nested/flat forms it
-    does not read: the batch then goes record by record."""
-    if _flags(cols, "abandoned", n).any() or _flags(cols, "human", n).any():
-        return True
-    seat = cols.get("seat")
-    if seat is not None and (np.asarray(seat).any() if isinstance(seat, np.ndarray) else any(seat)):
-        return True
-    return any(k in cols for k in ("rubric", "risk_counts", "csat_p1"))
+def _truthy(cols: Mapping[str, Any], key: str, n: int) -> np.ndarray:
+    """`bool(record[key])` per row of a column of any kind (e.g. the `seat` ids)."""
+    col = cols.get(key)
+    if col is None or isinstance(col, np.ndarray):
+        return _flags(cols, key, n)
+    return np.fromiter(map(bool, col), dtype=bool, count=n)
 
 
 def _sequential_add(target: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
@@ -424,9 +353,9 @@ class KpiAccumulator:
     """Feed it queue events and finished contact records; read KPIs at any moment.
 
     The engine calls `arrival()` when a contact is offered, `answered(wait_s)` when an agent
-    takes it, `abandoned(wait_s)` when the customer leaves the queue, `contact_finished(record)`
-    once the contact is scored (records of abandoned contacts are accepted and only counted as
-    such), `agent_busy(agent_id, s)` / `staffed(agent_id, s)` for occupancy. The optional
+    takes it, `abandoned(wait_s)` when the customer leaves the queue, `contacts_finished(cols)`
+    with a column batch of scored contacts (abandoned ones are accepted and only counted as
+    such in the outcome mix), `agent_busy(agent_id, s)` / `staffed(agent_id, s)` for occupancy. The optional
     `channel` and `t` (sim seconds) arguments give per-channel figures and the interval
     timeline; without them those breakdowns stay empty but the KPIs are unaffected.
     """
@@ -459,9 +388,9 @@ class KpiAccumulator:
         self._xs_by_fit: dict[str, list[int]] = {}
         self._reservoir = _Reservoir(self.sample_size, seed)
         self._human: list[dict[str, Any]] = []
-        # Contact sums of agents fed by column batches (`contacts_finished`): one row per
-        # agent, kept apart from the `_Group`s so a batch updates ~150 agents with two numpy
-        # calls; `breakdowns()` adds them to the agent's `_Group`.
+        # Contact sums of the agents (`contacts_finished`): one row per agent, kept apart
+        # from the `_Group`s (which hold their queue and shift figures) so a batch updates
+        # ~150 agents with two numpy calls; `breakdowns()` adds them to the agent's `_Group`.
         self._batch_rows: dict[str, int] = {}
         self._batch_counts = np.zeros((0, _N_COUNTS), dtype=np.int64)
         self._batch_sums = np.zeros((0, _N_SUMS), dtype=np.float64)
@@ -563,117 +492,26 @@ class KpiAccumulator:
         group.human = group.human or bool(human)
         group.policy = policy if policy else ("human" if human else None)
 
-    def contact_finished(self, record: Mapping[str, Any]) -> None:
-        """Count one finished contact (its record as in docs/results-schema.md)."""
-        get = record.get
-        if get("abandoned"):
-            self._outcomes["abandoned"] = self._outcomes.get("abandoned", 0) + 1
-            return
-        nested = get("rubric")
-        if type(nested) is dict or isinstance(nested, Mapping):  # the engine's records
-            rubric: list[float | None] | None = [
-                None if (v := nested.get(k)) is None else float(v) for k in RUBRIC_KEYS
-            ]
-        else:
-            rubric_map = rubric_of(record)
-            rubric = None if rubric_map is None else [rubric_map.get(k) for k in RUBRIC_KEYS]
-        handle = float(get("handle_s") or 0.0)
-        csat = get("csat_mean")
-        csat = None if csat is None else float(csat)
-        churn = get("churn")
-        churn = None if churn is None else float(churn)
-        offered = bool(get("cross_sell_offered"))
-        accepted = offered and bool(get("cross_sell_accepted"))
-        outcome = str(get("outcome") or "unknown")
-        if "outcome" in record and get("outcome") is not None:
-            resolved = outcome in RESOLVING_OUTCOMES
-        else:
-            resolved = bool(get("resolved"))
-        values = (
-            handle,
-            resolved,
-            csat,
-            float(get("csat_top_box") or 0.0),
-            churn,
-            offered,
-            accepted,
-            int(get("risk_points") or 0),
-            rubric,
-        )
-        self._total.finish(*values)
-        human = bool(get("human") or get("seat"))
-        agent_id = get("agent_id")
-        if agent_id is not None:
-            agent = self._agent(str(agent_id))
-            agent.finish(*values)
-            if human and not agent.human:
-                agent.human = True
-            if agent.policy is None:
-                policy = get("policy")
-                agent.policy = str(policy) if policy else ("human" if human else None)
-        if (ch := self._channel(get("channel"))) is not None:
-            ch.finish(*values)
-        outcomes = self._outcomes
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-        self._handle_hist[min(int(handle // HANDLE_BIN_S), HANDLE_BINS)] += 1
-        probs = get("csat_probs")
-        if probs is None:
-            probs = csat_probs_of(record)
-        if probs is not None:
-            dist = self._csat_dist
-            for i in range(5):
-                dist[i] += float(probs[i])
-        risk_counts = self._risk_counts
-        if "risk_counts" in record:
-            for key, count in risk_counts_of(record).items():
-                risk_counts[key] += count
-        else:
-            for key, column in _RISK_COLUMNS:
-                n_risks = get(column)
-                if n_risks:
-                    risk_counts[key] += int(n_risks)
-        if churn is not None and churn >= self.high_churn:
-            self._churn_high += 1
-        if offered:
-            counts = self._xs_by_fit.setdefault(fit_label(record), [0, 0])
-            counts[0] += 1
-            counts[1] += 1 if accepted else 0
-        if (row := self._interval(get("arrived_at"))) is not None:
-            row[6] += 1
-            row[7] += handle
-            if csat is not None:
-                row[8] += 1
-                row[9] += csat
-        self._sample_record(record)
-        if human:
-            self._human.append(dict(record))
-
-    def _sample_record(self, record: Mapping[str, Any]) -> None:
-        """Reservoir sample (seeded, see `_Reservoir`) of contact spans for the timeline."""
-        res = self._reservoir
-        res.seen += 1
-        if res.seen < res.next:
-            return
-        res.put(res.advance(), timeline_entry(record))
-
     # -- column batches -------------------------------------------------------------------
     def contacts_finished(self, cols: Mapping[str, Any]) -> None:
-        """Count a batch of finished contacts held as columns (see `sandbox.columns`).
+        """Count a batch of finished contacts held as columns (see `sandbox.columns`; one
+        contact is a batch of one): answered contacts of bots and seats, and abandoned ones,
+        which count in the outcome mix only (their queue figures come from `abandoned()`).
 
-        Same effect as `contact_finished(r)` for each of `records_from_columns(cols)` in
-        order: counts and the timeline sample are identical; float sums are added in row
-        order from the running totals (`np.add.at`), so they are bit-identical too, except
-        for an agent fed by both paths, whose per-record and batch sums are added at reading
-        time (differences at the last bits, ~1e-16 relative). Meant for answered bot
-        contacts; a batch holding abandoned or human-seat rows is counted record by record.
+        Float sums are added in row order from the running totals (`np.add.at`), so they grow
+        exactly as one `+=` per contact would make them, however the batches are cut.
         """
         n = column_length(cols)
         if n == 0:
             return
-        if _needs_records(cols, n):
-            for record in records_from_columns(cols):
-                self.contact_finished(record)
-            return
+        abandoned = _flags(cols, "abandoned", n)
+        if abandoned.any():
+            gone = int(np.count_nonzero(abandoned))
+            self._outcomes["abandoned"] = self._outcomes.get("abandoned", 0) + gone
+            if gone == n:
+                return
+            cols, n = take_rows(cols, np.flatnonzero(~abandoned)), n - gone
+        human = _flags(cols, "human", n) | _truthy(cols, "seat", n)
         handle = _floats(cols, "handle_s", n, 0.0)
         csat = _floats(cols, "csat_mean", n, np.nan)
         has_csat = ~np.isnan(csat)
@@ -706,7 +544,7 @@ class KpiAccumulator:
         sums[:, 4:] = np.where(has_rubric, rubric, 0.0)
 
         _add_to_groups([self._total], np.zeros(n, dtype=np.intp), counts, sums)
-        self._batch_agents(cols, n, counts, sums)
+        self._batch_agents(cols, n, counts, sums, human)
         channels = cols.get("channel")
         if channels is not None:
             names, ch_codes = codes(channels)
@@ -736,6 +574,8 @@ class KpiAccumulator:
         if "arrived_at" in cols:
             self._batch_intervals(cols, n, handle, has_csat, sums[:, 1])
         self._batch_sample(cols, n)
+        if human.any():  # a trainee handles tens of contacts: their full records are kept
+            self._human.extend(records_from_columns(take_rows(cols, np.flatnonzero(human))))
 
     def _resolved(self, cols: Mapping[str, Any], n: int) -> tuple[np.ndarray, list[str], Any]:
         """Per row: resolved on this contact, and the outcome names with each row's code."""
@@ -751,7 +591,12 @@ class KpiAccumulator:
         return resolved, names, out_codes
 
     def _batch_agents(
-        self, cols: Mapping[str, Any], n: int, counts: np.ndarray, sums: np.ndarray
+        self,
+        cols: Mapping[str, Any],
+        n: int,
+        counts: np.ndarray,
+        sums: np.ndarray,
+        human: np.ndarray,
     ) -> None:
         agent_ids = cols.get("agent_id")
         if agent_ids is None:
@@ -767,13 +612,20 @@ class KpiAccumulator:
             found = [-1 if r is None else r for r in found]
         rows = np.array(found, dtype=np.intp)
         groups = [None if k is None else self._agents.get(k) for k in keys]
+        if human.any():  # an agent with a seat's contact is a human seat
+            for j in np.unique(agent_codes[human]).tolist():
+                if (group := groups[j]) is not None:
+                    group.human = True
         unset = [(j, g) for j, g in enumerate(groups) if g is not None and g.policy is None]
-        if unset:  # the first non-empty policy of the agent's rows, as record by record
+        if unset:  # the policy of the agent's first row with one, "human" for a seat's row
             policy = cols.get("policy")
             for j, group in unset:
                 for i in np.flatnonzero(agent_codes == j).tolist():
                     if policy is not None and policy[i]:
                         group.policy = str(policy[i])
+                        break
+                    if human[i]:
+                        group.policy = "human"
                         break
         row_of = rows[agent_codes]
         if (row_of < 0).any():
@@ -803,7 +655,7 @@ class KpiAccumulator:
     def _batch_cross_sell(
         self, cols: Mapping[str, Any], n: int, offered: np.ndarray, accepted: np.ndarray
     ) -> None:
-        """Offers and acceptances by fit word (`fit_label` of each distinct label/level)."""
+        """Offers and acceptances by fit word (`_fit_word` of each distinct label/level)."""
         idx = np.flatnonzero(offered)
         labels = cols.get("cross_sell_fit_label")
         if labels is None:
@@ -825,11 +677,8 @@ class KpiAccumulator:
         n_accepted = took.astype(np.int64)
         by_fit = self._xs_by_fit
         for p, o, a in zip(pairs.tolist(), n_offered, n_accepted.tolist(), strict=True):
-            rec = {
-                "cross_sell_fit_label": label_names[p // len(fit_names)],
-                "cross_sell_fit": fit_names[p % len(fit_names)],
-            }
-            entry = by_fit.setdefault(fit_label(rec), [0, 0])
+            word = _fit_word(label_names[p // len(fit_names)], fit_names[p % len(fit_names)])
+            entry = by_fit.setdefault(word, [0, 0])
             entry[0] += o
             entry[1] += a
 

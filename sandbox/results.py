@@ -14,7 +14,6 @@ import csv
 import io
 import json
 import math
-import operator
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from journeys.vocabulary import RISK_TYPES, RUBRIC
+from journeys.vocabulary import RISK_TYPES
 from sandbox import record_schema
 from sandbox.columns import (
     BOOL_COLUMNS,
@@ -32,11 +31,10 @@ from sandbox.columns import (
     column_length,
     column_list,
     int_list,
-    records_from_columns,
 )
 from sandbox.fileio import AtomicFile, atomic_write_text
 from sandbox.kpi_catalogue import KPI_KEYS, target_rows
-from sandbox.kpis import KpiAccumulator, is_human
+from sandbox.kpis import KpiAccumulator
 
 SCHEMA = "shapan.results/1"
 TIMELINE_CAP = 400  # sampled (non-human) contacts in `timeline`
@@ -133,31 +131,19 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def flatten_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The contacts.csv row of a record: nested rubric/csat_probs/risk_counts flattened."""
-    row = dict(record)
-    row.update(_derived(record))
-    return row
-
-
 _INF = float("inf")
 
 
 class ContactsCsvWriter(_StreamedFile):
-    """contacts.csv, one row per finished contact, streamed (see `CSV_COLUMNS`).
-
-    The row is the export's hot path (40,000+ rows x 110 columns in a full day), so it is built
-    with C-level dict merging and `itemgetter`; floats are rounded to 6 decimals. Engine records
-    hold plain ints, floats, strings and None; call `strict()` for anything else (bools, numpy).
-    """
+    """contacts.csv, one row per finished contact, streamed (see `CSV_COLUMNS`) from column
+    batches (`write_columns`); floats are rounded to 6 decimals. Columns hold plain ints,
+    floats, strings and None; call `strict()` for anything else (bools, numpy scalars)."""
 
     def __init__(self, path: str | os.PathLike[str], columns: Sequence[str] = CSV_COLUMNS):
         super().__init__(path)
         self.columns = tuple(columns)
         self._writer = csv.writer(self._handle(), lineterminator="\n")
         self._writer.writerow(self.columns)
-        self._blank = dict.fromkeys(self.columns)
-        self._getter = operator.itemgetter(*self.columns)
         self._check_types = False
 
     def strict(self) -> ContactsCsvWriter:
@@ -166,22 +152,11 @@ class ContactsCsvWriter(_StreamedFile):
         self._check_types = True
         return self
 
-    def write(self, record: Mapping[str, Any]) -> None:
-        merged = {**self._blank, **record, **_derived(record)}
-        # floats to 6 decimals; None is written as an empty cell by the csv module
-        row = [round(v, 6) if type(v) is float else v for v in self._getter(merged)]
-        if self._check_types:
-            row = [_cell(v) for v in row]
-        self._writer.writerow(row)
-        self._wrote()
-
-    def write_many(self, records: Iterable[Mapping[str, Any]]) -> None:
-        for record in records:
-            self.write(record)
-
     def write_columns(self, cols: Mapping[str, Any]) -> None:
-        """Write a column batch (see `sandbox.columns`): the same bytes as `write()` of each of
-        `records_from_columns(cols)`, but each CSV column is converted once, as a whole.
+        """Write a column batch (see `sandbox.columns`; one contact is a batch of one): the
+        csv module's bytes for each row of `records_from_columns(cols)` (floats as
+        `round(v, 6)`, None as an empty cell, the CSAT distribution as csat_p1..csat_p5), but
+        each CSV column is converted once, as a whole.
 
         Why: per record, merging ~110 keys and rounding ~35 floats costs more than the engine's
         per-contact budget. Here floats are rounded with numpy (`round6`, identical to
@@ -192,9 +167,6 @@ class ContactsCsvWriter(_StreamedFile):
         """
         n = column_length(cols)
         if n == 0:
-            return
-        if "rubric" in cols or "risk_counts" in cols:  # nested forms: the record path
-            self.write_many(records_from_columns(cols))
             return
         fh = self._handle()
         if not self._check_types and len(self.columns) > 1:
@@ -219,18 +191,14 @@ class ContactsCsvWriter(_StreamedFile):
         ints: list[tuple[int, np.ndarray]] = []
         lists: list[int] = []
         probs = cols.get("csat_probs")
-        if probs is not None:
+        if probs is not None:  # a row with a NaN (no prediction) has empty cells
             probs = np.asarray(probs, dtype=np.float64).reshape(n, 5)
-            no_prediction = np.isnan(probs).any(axis=1)
+            probs = np.where(np.isnan(probs).any(axis=1, keepdims=True), np.nan, probs)
         for pos, name in enumerate(self.columns):
             col = cols.get(name)
             j = _CSAT_INDEX.get(name)
-            if j is not None and probs is not None:  # `_derived`: csat_probs wins when present
-                p = probs[:, j]
-                if no_prediction.any():
-                    flat = np.nan if col is None else np.asarray(col, dtype=np.float64)
-                    p = np.where(no_prediction, flat, p)
-                floats.append((pos, p))
+            if j is not None and probs is not None:
+                floats.append((pos, probs[:, j]))
             elif col is None:
                 out[pos] = [""] * n if text else [None] * n
             elif not isinstance(col, np.ndarray):
@@ -305,28 +273,7 @@ def _text_cells(values: list[Any]) -> list[str] | None:
     return values
 
 
-def _derived(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The flat columns a record holds in nested form (rubric, csat_probs, risk_counts)."""
-    extras: dict[str, Any] = {}
-    rubric = record.get("rubric")
-    if rubric is not None:
-        for dim, col in _RUBRIC_COLS:
-            extras[col] = rubric.get(dim)
-    probs = record.get("csat_probs")
-    if probs is not None:
-        for col, p in zip(_CSAT_COLS, probs, strict=False):
-            extras[col] = float(p)
-    counts = record.get("risk_counts")
-    if counts is not None:
-        for r, col in _RISK_COLS:
-            extras[col] = counts.get(r, 0)
-    return extras
-
-
-_RUBRIC_COLS = tuple((d, f"rubric_{d}") for d in RUBRIC)
-_CSAT_COLS = tuple(f"csat_p{i}" for i in range(1, 6))
-_CSAT_INDEX = {col: j for j, col in enumerate(_CSAT_COLS)}
-_RISK_COLS = tuple((r, f"risk_{r}") for r in RISK_TYPES)
+_CSAT_INDEX = {f"csat_p{i}": i - 1 for i in range(1, 6)}
 
 
 def round6(values: np.ndarray) -> list[Any]:
@@ -599,8 +546,6 @@ __all__ = [
     "EventLog",
     "build_results",
     "dumps",
-    "flatten_record",
-    "is_human",
     "jsonable",
     "kpi_vs_target",
     "load_results",

@@ -12,9 +12,10 @@ from typing import Any
 
 from journeys.policies import POLICIES, choose
 from journeys.runtime import MAX_DECISIONS
+from sandbox.columns import records_from_columns
 from sandbox.engine.contact import ContactPlay
 from sandbox.engine.pace import journey_pace
-from sandbox.engine.recorder import apply_predictions
+from sandbox.engine.recorder import PREDICTED, predicted_columns
 from sandbox.engine.streams import Streams, policy_rng
 
 
@@ -81,5 +82,12 @@ def play_journey(
 
 
 def predict_records(records: list[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]:
-    """Add csat/churn/cross-sell predictions to records in one batch (in place; returned)."""
-    return apply_predictions(records, seed)
+    """Add csat/churn/cross-sell predictions to records in one batch (in place; returned):
+    the records' column batch is predicted, and the records take its predicted fields."""
+    if not records:
+        return records
+    predicted = records_from_columns(predicted_columns(records, seed))
+    for rec, new in zip(records, predicted, strict=True):
+        for key in PREDICTED:
+            rec[key] = new[key]
+    return records

@@ -10,13 +10,18 @@ dropped: memory does not grow with the number of contacts.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from sandbox.columns import column_length, records_from_columns
+from sandbox.columns import (
+    column_length,
+    columns_from_records,
+    records_from_columns,
+    take_rows,
+)
 
 _MODELS: Any = None
 _BLAS: Any = None
@@ -71,58 +76,68 @@ def accept_draw(seed: int, contact_id: str) -> float:
     return random.Random(f"cross_sell:{seed}:{contact_id}").random()
 
 
-def apply_predictions(
-    records: list[dict[str, Any]], seed: int, models: Any = None
-) -> list[dict[str, Any]]:
-    """Fill csat/churn/cross-sell predictions into `records` (in place) in one batch."""
-    if not records:
-        return records
-    from customer_models.features import encode
-
-    models = models or load_models()
-    X = encode(records)
-    with single_threaded():
-        pred = models.predict(X)
-    probs = np.asarray(pred.csat_probs, dtype=float).tolist()
-    mean = np.asarray(pred.csat_mean, dtype=float).tolist()
-    top = np.asarray(pred.csat_top_box, dtype=float).tolist()
-    churn = np.asarray(pred.churn, dtype=float).tolist()
-    xsell = np.asarray(pred.cross_sell, dtype=float).tolist()
-    for i, rec in enumerate(records):
-        rec["csat_probs"] = probs[i]
-        rec["csat_mean"] = mean[i]
-        rec["csat_top_box"] = top[i]
-        rec["churn"] = churn[i]
-        if rec.get("cross_sell_offered"):
-            p = xsell[i]
-            rec["cross_sell_p"] = p
-            rec["cross_sell_accepted"] = int(accept_draw(seed, rec["contact_id"]) < p)
-        else:
-            rec["cross_sell_p"] = None
-            rec["cross_sell_accepted"] = 0
-    return records
+#: The fields the outcome models fill in, in the order a record gets them.
+PREDICTED: tuple[str, ...] = (
+    "csat_probs", "csat_mean", "csat_top_box", "churn", "cross_sell_p", "cross_sell_accepted",
+)  # fmt: skip
 
 
-def apply_predictions_columns(cols: dict[str, Any], seed: int, models: Any = None) -> None:
-    """`apply_predictions` for a column batch (batch-played bot contacts), in place."""
+def apply_predictions_columns(
+    cols: dict[str, Any], seed: int, models: Any = None, rows: Sequence[int] | None = None
+) -> None:
+    """Fill csat/churn/cross-sell predictions into a column batch (in place), in one batch.
+
+    `rows` (indices) predicts only those rows (answered contacts not yet predicted); the
+    others keep what they hold, NaN where they hold nothing (abandoned contacts)."""
     from customer_models.features import encode_columns
 
+    sub = cols if rows is None else take_rows(cols, rows)
+    if column_length(sub) == 0:
+        return
     models = models or load_models()
-    X = encode_columns(cols)
+    X = encode_columns(sub)
     with single_threaded():
         pred = models.predict(X)
-    cols["csat_probs"] = np.asarray(pred.csat_probs, dtype=float)
-    cols["csat_mean"] = np.asarray(pred.csat_mean, dtype=float)
-    cols["csat_top_box"] = np.asarray(pred.csat_top_box, dtype=float)
-    cols["churn"] = np.asarray(pred.churn, dtype=float)
     xsell = np.asarray(pred.cross_sell, dtype=float)
-    offered = np.asarray(cols["cross_sell_offered"], dtype=bool)
-    cols["cross_sell_p"] = np.where(offered, xsell, np.nan)
+    offered = np.asarray(sub["cross_sell_offered"], dtype=bool)
     accepted = np.zeros(len(offered), dtype=np.int64)
-    ids = cols["contact_id"]
+    ids = sub["contact_id"]
     for i in np.flatnonzero(offered).tolist():
         accepted[i] = int(accept_draw(seed, ids[i]) < xsell[i])
-    cols["cross_sell_accepted"] = accepted
+    out: dict[str, np.ndarray] = dict(zip(PREDICTED, (
+        np.asarray(pred.csat_probs, dtype=float),
+        np.asarray(pred.csat_mean, dtype=float),
+        np.asarray(pred.csat_top_box, dtype=float),
+        np.asarray(pred.churn, dtype=float),
+        np.where(offered, xsell, np.nan),
+        accepted,
+    ), strict=True))  # fmt: skip
+    if rows is None:
+        cols.update(out)
+        return
+    n = column_length(cols)
+    idx = np.asarray(rows, dtype=np.intp)
+    for key, values in out.items():
+        shape = (n, 5) if key == "csat_probs" else (n,)
+        old = cols.get(key)
+        full = np.full(shape, np.nan) if old is None else np.array(old, dtype=float).reshape(shape)
+        full[idx] = values
+        if key == "cross_sell_accepted" and not np.isnan(full).any():
+            full = full.astype(np.int64)
+        cols[key] = full
+
+
+def predicted_columns(records: list[dict[str, Any]], seed: int) -> dict[str, Any]:
+    """The column batch of some engine records, predicted in one batch: the boundary where a
+    finished contact stops being a dict. Abandoned contacts get no predictions; records that
+    have theirs already (seat contacts, predicted when they finished) keep them. The records
+    are not changed."""
+    cols = columns_from_records(records)
+    todo = [
+        i for i, r in enumerate(records) if not r.get("abandoned") and r.get("csat_mean") is None
+    ]
+    apply_predictions_columns(cols, seed, rows=None if len(todo) == len(records) else todo)
+    return cols
 
 
 def explain(record: dict[str, Any], models: Any = None) -> dict[str, list[dict[str, Any]]]:
@@ -139,7 +154,13 @@ def explain(record: dict[str, Any], models: Any = None) -> dict[str, list[dict[s
 
 
 class Recorder:
-    """Buffers finished records, predicts in batches, feeds the KPI accumulator and writers."""
+    """Buffers finished records, predicts in batches, feeds the KPI accumulator and writers.
+
+    Records arrive as the engine builds them (dicts: abandoned, bot and seat contacts) and
+    are turned into one column batch per flush group (`predicted_columns`); downstream there
+    are only column batches: predictions, KPIs (`contacts_finished`) and contacts.csv
+    (`write_columns`). Record consumers (`sinks`) get dicts from `records_from_columns`.
+    """
 
     def __init__(
         self,
@@ -154,16 +175,18 @@ class Recorder:
         self.seed = seed
         self.batch = batch
         self.sinks = sinks or []
-        #: exports that take both a record (`write`) and a column batch (`write_columns`)
+        #: exports that take column batches (`write_columns`)
         self.writers = writers or []
         #: plays deferred bot contacts (set by the session when the centre batch-plays)
         self.player: Any = None
         blas_libraries()  # found now, at set-up, not during the first batch
+        #: finished records (abandoned, bot, seat) in completion order
         self.pending: list[dict[str, Any]] = []
         #: finished bot contacts whose journeys are played at the next flush (batch play)
         self.deferred: list[Any] = []
         #: records of bot contacts of drawn-service scenarios played at their answer
         self.played: list[dict[str, Any]] = []
+        #: seat contacts as results.json keeps them (predicted and explained at once)
         self.human: list[dict[str, Any]] = []
         self.finished = 0
 
@@ -173,12 +196,12 @@ class Recorder:
         Why everything goes through the buffer: records reach the KPIs and the CSV in the
         order contacts finished, and batches are cut only at points fixed in sim time
         (`batch` records or the centre's periodic flush), so a session and its replay
-        predict identical batches and produce bit-identical results.
+        predict identical batches and produce bit-identical results. A seat's contact is
+        predicted at once (its batch of one) and explained, because the trainee sees it.
         """
         if human and not rec.get("abandoned"):
-            apply_predictions([rec], self.seed)
+            [rec] = records_from_columns(predicted_columns([rec], self.seed))
             rec["explanation"] = explain(rec)
-            rec["_predicted"] = True
             self.human.append(rec)
         self.pending.append(rec)
         self._maybe_flush()
@@ -207,32 +230,19 @@ class Recorder:
         played, self.played = self.played, []
         records, self.pending = self.pending, []
         if deferred:
-            self._emit_columns(self._played_columns(deferred))
+            self._emit(self._played_columns(deferred))
         for group in (played, records):
-            self._predict(group)
-            for rec in group:
-                self._emit(rec)
+            if group:
+                self._emit(predicted_columns(group, self.seed))
 
     def count_buffered(self, kpi: Any) -> None:
         """Count what is still buffered into `kpi`, a copy of the accumulator (results in
         mid-session), leaving the buffers and the exports as they are."""
-        import copy
-
         if self.deferred:
             kpi.contacts_finished(self._played_columns(list(self.deferred)))
         for group in (self.played, self.pending):
-            records = copy.deepcopy(group)
-            self._predict(records)
-            for rec in records:
-                kpi.contact_finished(rec)
-
-    def _predict(self, records: list[dict[str, Any]]) -> None:
-        """Predictions for buffered records (human seats' were made when they finished)."""
-        apply_predictions(
-            [r for r in records if not r.get("abandoned") and not r.get("_predicted")], self.seed
-        )
-        for rec in records:
-            rec.pop("_predicted", None)
+            if group:
+                kpi.contacts_finished(predicted_columns(group, self.seed))
 
     def _played_columns(self, contacts: list[Any]) -> dict[str, Any]:
         """Deferred bot contacts played as one batch, with their predictions (columns)."""
@@ -240,7 +250,7 @@ class Recorder:
         apply_predictions_columns(cols, self.seed)
         return cols
 
-    def _emit_columns(self, cols: dict[str, Any]) -> None:
+    def _emit(self, cols: dict[str, Any]) -> None:
         self.finished += column_length(cols)
         self.kpi.contacts_finished(cols)
         for writer in self.writers:
@@ -251,14 +261,7 @@ class Recorder:
                     sink(rec)
 
     def predict_now(self, rec: dict[str, Any]) -> dict[str, Any]:
-        """Predictions for one provisional record (the live "effect on CSAT")."""
-        apply_predictions([rec], self.seed)
-        return rec
-
-    def _emit(self, rec: dict[str, Any]) -> None:
-        self.finished += 1
-        self.kpi.contact_finished(rec)
-        for writer in self.writers:
-            writer.write(rec)
-        for sink in self.sinks:
-            sink(rec)
+        """Predictions for one provisional record (the live "effect on CSAT"): its batch of
+        one, as a record."""
+        [out] = records_from_columns(predicted_columns([rec], self.seed))
+        return out

@@ -7,6 +7,8 @@ from typing import Any
 
 from journeys.vocabulary import RISK_TYPES, RUBRIC
 from sandbox import scoring
+from sandbox.columns import columns_from_records
+from sandbox.kpis import KpiAccumulator
 
 JOURNEYS = (
     ("billing_complaint", "complaint"),
@@ -113,3 +115,9 @@ def make_record(i: int, rng: random.Random, *, human: bool = False) -> dict[str,
         }
         rec["journey_title"] = {"zh-CN": "账单投诉", "en": "Billing complaint"}
     return rec
+
+
+def finish(acc: KpiAccumulator, *records: dict[str, Any]) -> None:
+    """Count finished contacts as the recorder hands them over: one column batch (a single
+    contact is a batch of one)."""
+    acc.contacts_finished(columns_from_records(records))

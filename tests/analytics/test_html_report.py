@@ -8,7 +8,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from analytics_records import make_record
+from analytics_records import finish, make_record
 
 from sandbox import report
 from sandbox.kpis import KpiAccumulator
@@ -55,7 +55,7 @@ def results() -> dict:
         acc.answered(rec["wait_s"], rec["channel"], t=rec["arrived_at"])
         acc.staffed(rec["agent_id"], 900.0)
         acc.agent_busy(rec["agent_id"], rec["handle_s"])
-        acc.contact_finished(rec)
+        finish(acc, rec)
     return build_results(
         acc, seed=3, scenario={"name": "practice", "hash": "f" * 64}, journeys={"j": "e" * 64},
         model_version="m", duration_s=3000.0, targets={"service_level": 0.8, "aht_s": 240},

@@ -6,9 +6,10 @@ import random
 import tracemalloc
 
 import pytest
-from analytics_records import make_record
+from analytics_records import finish, make_record
 
-from sandbox.kpis import KPI_KEYS, KpiAccumulator, csat_probs_of, rubric_of
+from sandbox.columns import columns_from_records
+from sandbox.kpis import KPI_KEYS, KpiAccumulator
 
 
 def test_empty_accumulator_has_all_keys_and_no_fake_zeros() -> None:
@@ -54,7 +55,7 @@ def test_contact_kpis_match_direct_computation() -> None:
     for r in records:
         acc.arrival(r["channel"], t=r["arrived_at"])
         acc.answered(r["wait_s"], r["channel"], t=r["arrived_at"])
-        acc.contact_finished(r)
+        finish(acc, r)
     k = acc.kpis()
     n = len(records)
     assert k["aht_s"] == pytest.approx(sum(r["handle_s"] for r in records) / n)
@@ -91,28 +92,41 @@ def test_contact_kpis_match_direct_computation() -> None:
 def test_abandoned_records_do_not_count_as_handled() -> None:
     acc = KpiAccumulator()
     acc.abandoned(70)
-    acc.contact_finished({"contact_id": "x", "abandoned": 1, "wait_s": 70})
+    finish(acc, {"contact_id": "x", "abandoned": 1, "wait_s": 70})
     k = acc.kpis()
     assert k["aht_s"] is None and k["abandoned"] == 1
     assert acc.breakdowns()["outcomes"] == {"abandoned": 1}
+    assert acc.timeline_sample() == [] and acc.breakdowns()["agents"] == []
+    # in a batch with answered contacts, the abandoned rows count in the outcome mix only
+    rec = make_record(1, random.Random(1))
+    mixed, alone = KpiAccumulator(), KpiAccumulator()
+    finish(mixed, {"contact_id": "y", "abandoned": 1, "outcome": "abandoned"}, rec)
+    finish(alone, rec)
+    assert mixed.kpis() == alone.kpis()
+    assert mixed.breakdowns()["outcomes"] == {**alone.breakdowns()["outcomes"], "abandoned": 1}
 
 
-def test_nested_and_flat_fields_are_equivalent() -> None:
+def test_a_records_nested_fields_reach_the_kpis_through_its_batch() -> None:
+    """The engine's record nests the rubric and the CSAT distribution; its column batch holds
+    them flat (`rubric_<dim>`, an (n, 5) `csat_probs`), and that is what the KPIs read."""
     rec = make_record(2, random.Random(1))
-    flat_rubric = {k: v for k, v in rec.items() if k != "rubric"}
-    flat_rubric.update({f"rubric_{d}": v for d, v in rec["rubric"].items()})
-    assert rubric_of(rec) == rubric_of(flat_rubric) == rec["rubric"]
-    flat = {k: v for k, v in rec.items() if k != "csat_probs"}
-    flat.update({f"csat_p{i + 1}": p for i, p in enumerate(rec["csat_probs"])})
-    assert csat_probs_of(flat) == pytest.approx(csat_probs_of(rec))
+    cols = columns_from_records([rec])
+    assert "rubric" not in cols and cols["csat_probs"].shape == (1, 5)
+    acc = KpiAccumulator()
+    acc.contacts_finished(cols)
+    b = acc.breakdowns()
+    assert b["rubric"] == rec["rubric"]
+    assert b["csat_distribution"]["counts"] == [round(p, 6) for p in rec["csat_probs"]]
 
 
 def test_human_records_kept_and_sample_bounded_and_seeded() -> None:
     def run(seed: int) -> KpiAccumulator:
         rng = random.Random(3)
         acc = KpiAccumulator(sample_size=50, seed=seed)
-        for i in range(2000):
-            acc.contact_finished(make_record(i, rng, human=(i % 500 == 0)))
+        records = [make_record(i, rng, human=(i % 500 == 0)) for i in range(2000)]
+        for i in range(0, 2000, 250):  # batches of several sizes: the same sample
+            finish(acc, *records[i : i + (1 if i % 500 else 250)])
+            finish(acc, *records[i + (1 if i % 500 else 250) : i + 250])
         return acc
 
     a, b, c = run(1), run(1), run(2)
@@ -124,7 +138,8 @@ def test_human_records_kept_and_sample_bounded_and_seeded() -> None:
         "c001000",
         "c001500",
     ]
-    assert next(x for x in a.breakdowns()["agents"] if x["agent_id"] == "seat1")["human"]
+    seat = next(x for x in a.breakdowns()["agents"] if x["agent_id"] == "seat1")
+    assert seat["human"] and seat["policy"] == "human" and seat["finished"] == 4
 
 
 def test_memory_stays_flat_as_contacts_grow() -> None:
@@ -133,6 +148,8 @@ def test_memory_stays_flat_as_contacts_grow() -> None:
     for r in records:  # keep arrival times in a bounded window: intervals are per-session
         r["arrived_at"] = r["arrived_at"] % 3600
 
+    batches = [columns_from_records(records[i : i + 50]) for i in range(0, len(records), 50)]
+
     def grow(acc: KpiAccumulator, n: int) -> int:
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]
@@ -140,7 +157,8 @@ def test_memory_stays_flat_as_contacts_grow() -> None:
             r = records[i % len(records)]
             acc.arrival(r["channel"], t=r["arrived_at"])
             acc.answered(r["wait_s"], r["channel"], t=r["arrived_at"])
-            acc.contact_finished(r)
+            if i % 50 == 49:
+                acc.contacts_finished(batches[i % len(records) // 50])
         after = tracemalloc.get_traced_memory()[0]
         tracemalloc.stop()
         return after - before

@@ -15,7 +15,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from analytics_records import make_record
+from analytics_records import finish, make_record
 
 from sandbox import kpi_catalogue as kc
 from sandbox import report
@@ -36,7 +36,7 @@ def results() -> dict:
         acc.answered(rec["wait_s"], rec["channel"], t=rec["arrived_at"])
         acc.staffed(rec["agent_id"], 900.0)
         acc.agent_busy(rec["agent_id"], rec["handle_s"])
-        acc.contact_finished(rec)
+        finish(acc, rec)
     targets = {"service_level": 0.8, "aht_s": 240, "risk_points": 10, "csat_mean": 4.0}
     return build_results(
         acc, seed=3, scenario={"name": "practice", "hash": "f" * 64}, journeys={"j": "e" * 64},

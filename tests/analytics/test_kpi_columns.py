@@ -1,10 +1,15 @@
-"""Column batches: `KpiAccumulator.contacts_finished` and `ContactsCsvWriter.write_columns` give
-what feeding the same records one by one gives; `records_from_columns` / `columns_from_records`
-round-trip; the skip-based reservoir keeps the same sample on both paths."""
+"""Column batches, the one representation of finished contacts downstream of the engine:
+`KpiAccumulator.contacts_finished` and `ContactsCsvWriter.write_columns` give the same results
+however the contacts are cut into batches (a single contact is a batch of one) and whatever
+the batches mix (bots, seats, abandoned contacts); `records_from_columns` /
+`columns_from_records` round-trip; the skip-based reservoir keeps the same sample one by one
+and in batches; contacts.csv holds what the csv module writes for each record."""
 
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import math
 import random
 from inspect import signature
@@ -23,7 +28,7 @@ from sandbox.columns import (
     records_from_columns,
 )
 from sandbox.kpis import KpiAccumulator, _Reservoir
-from sandbox.results import ContactsCsvWriter, build_results, round6
+from sandbox.results import CSV_COLUMNS, ContactsCsvWriter, _cell, build_results, round6
 
 
 # -- a real session's records ----------------------------------------------------------------
@@ -94,39 +99,14 @@ def queue_events(acc: KpiAccumulator, records: list[dict[str, Any]]) -> None:
             acc.staffed(r["agent_id"], 2 * r["handle_s"])
 
 
-def feed(
-    acc: KpiAccumulator,
-    records: list[dict[str, Any]],
-    *,
-    batched: bool,
-    chunks: list[int] | None = None,
-) -> KpiAccumulator:
-    """Records in order; with `batched`, runs of answered bot records go as column batches
-    (cut at the given sizes, cycling) and the others one by one between them."""
-    if not batched:
-        for r in records:
-            acc.contact_finished(r)
-        return acc
-    sizes = chunks or [256]
-    run: list[dict[str, Any]] = []
-    k = 0
-
-    def flush() -> None:
-        nonlocal run, k
-        if run:
-            acc.contacts_finished(columns_from_records(run))
-            run = []
-            k += 1
-
-    for r in records:
-        if _is_bot_answered(r):
-            run.append(r)
-            if len(run) >= sizes[k % len(sizes)]:
-                flush()
-        else:
-            flush()
-            acc.contact_finished(r)
-    flush()
+def feed(acc: KpiAccumulator, records: list[dict[str, Any]], chunks: list[int]) -> KpiAccumulator:
+    """Records in order, as column batches cut at the given sizes (cycling); [1]: one by one."""
+    i = k = 0
+    while i < len(records):
+        size = chunks[k % len(chunks)]
+        acc.contacts_finished(columns_from_records(records[i : i + size]))
+        i += size
+        k += 1
     return acc
 
 
@@ -144,13 +124,14 @@ def document(acc: KpiAccumulator) -> dict[str, Any]:
 
 
 def accumulators(records, **kwargs) -> tuple[KpiAccumulator, KpiAccumulator]:
-    chunks = kwargs.pop("chunks", None)
+    """Two accumulators fed the same contacts: one by one, and in batches of `chunks`."""
+    chunks = kwargs.pop("chunks", None) or [256]
     a, b = KpiAccumulator(**kwargs), KpiAccumulator(**kwargs)
     first = next(r["agent_id"] for r in records if r.get("agent_id"))
     for acc in (a, b):
         queue_events(acc, records)
         acc.agent_info(first, policy=None, human=False)  # policy from its records
-    return feed(a, records, batched=False), feed(b, records, batched=True, chunks=chunks)
+    return feed(a, records, [1]), feed(b, records, chunks)
 
 
 # -- records <-> columns ---------------------------------------------------------------------
@@ -218,34 +199,31 @@ def test_nan_is_none_in_records() -> None:
 
 
 # -- KPIs ------------------------------------------------------------------------------------
-def test_batches_equal_records(session_records: list[dict[str, Any]]) -> None:
+def test_batches_equal_single_contacts(session_records: list[dict[str, Any]]) -> None:
+    """Sums are added in row order from the running totals, so the documents are equal to the
+    last bit however the batches are cut (abandoned contacts included)."""
     a, b = accumulators(session_records, seed=3)
     assert_same(a.kpis(), b.kpis())
     assert_same(a.breakdowns(), b.breakdowns())
     assert_same(a.timeline_sample(), b.timeline_sample())
-    assert_same(document(a), document(b))
+    assert document(a) == document(b)
     policies = {x["agent_id"]: x["policy"] for x in b.breakdowns()["agents"]}
     first = next(r for r in session_records if r.get("agent_id"))
     assert policies[first["agent_id"]] == first["policy"] == "competent"
-
-
-def test_unmixed_batches_are_bit_identical(session_records: list[dict[str, Any]]) -> None:
-    """Beyond the rtol contract: sums are added in row order from the running totals, so
-    when no agent is fed by both paths the documents are equal to the last bit."""
-    a, b = accumulators(session_records, seed=3, chunks=[256])
-    assert document(a) == document(b)
+    assert any(r.get("abandoned") for r in session_records)  # mixed into the batches
 
 
 @pytest.mark.parametrize(
     ("chunks", "sample_size", "seed"),
-    [([1], 400, 0), ([7, 64, 3, 256, 1], 30, 1), ([97], 5, 2), ([5000], 0, 3), ([13, 2], 1, 4)],
+    [([2], 400, 0), ([7, 64, 3, 256, 1], 30, 1), ([97], 5, 2), ([5000], 0, 3), ([13, 2], 1, 4)],
 )
 def test_chunked_and_interleaved_batches(
     session_records: list[dict[str, Any]], chunks: list[int], sample_size: int, seed: int
 ) -> None:
     a, b = accumulators(session_records, seed=seed, sample_size=sample_size, chunks=chunks)
-    assert_same(document(a), document(b))
-    assert len(b.timeline_sample()) == min(sample_size, len(session_records))
+    assert document(a) == document(b)
+    answered = [r for r in session_records if not r.get("abandoned")]
+    assert len(b.timeline_sample()) == min(sample_size, len(answered))
 
 
 def test_synthetic_records_with_every_fit_and_channel() -> None:
@@ -258,41 +236,38 @@ def test_synthetic_records_with_every_fit_and_channel() -> None:
     for r in records[::90]:
         r["cross_sell_fit_label"] = None  # the numeric level names the fit
     a, b = accumulators(records, seed=5, sample_size=40, chunks=[33, 256])
-    assert_same(document(a), document(b))
+    assert document(a) == document(b)
     assert set(b.breakdowns()["cross_sell_funnel"]["by_fit"]) == {"low", "medium", "high"}
     assert set(b.breakdowns()["channels"]) == {"chat", "phone"}
 
 
-def test_same_agent_on_both_paths_within_rtol(bots: list[dict[str, Any]]) -> None:
+def test_same_agent_in_batches_of_every_size(bots: list[dict[str, Any]]) -> None:
+    """An agent's contacts spread over batches of one and of a hundred: the same figures."""
     a, b = KpiAccumulator(seed=1), KpiAccumulator(seed=1)
-    for r in bots:
-        a.contact_finished(r)
-    for i in range(0, len(bots), 100):
-        chunk = bots[i : i + 100]
-        if i // 100 % 2:
-            for r in chunk:
-                b.contact_finished(r)
-        else:
-            b.contacts_finished(columns_from_records(chunk))
-    assert_same(a.kpis(), b.kpis())
-    assert_same(a.breakdowns(), b.breakdowns())
-    assert_same(a.timeline_sample(), b.timeline_sample())
+    feed(a, bots, [len(bots)])
+    feed(b, bots, [100, *[1] * 100])
+    assert document(a) == document(b)
 
 
-def test_batch_with_abandoned_or_human_rows_goes_record_by_record() -> None:
+def test_batch_with_abandoned_and_human_rows() -> None:
     rng = random.Random(2)
     records = [make_record(i, rng, human=(i % 40 == 0)) for i in range(200)]
     for r in records[5::17]:
         r.update(abandoned=1, outcome="abandoned")
     a, b = KpiAccumulator(seed=9, sample_size=20), KpiAccumulator(seed=9, sample_size=20)
-    for r in records:
-        a.contact_finished(r)
+    feed(a, records, [1])
     b.contacts_finished(columns_from_records(records))
     assert document(a) == document(b)
     assert [r["contact_id"] for r in b.human_records()] == [
         r["contact_id"] for r in records if r["seat"] and not r["abandoned"]
     ]
+    kept = b.human_records()[0]  # the seat's full record, as a dict
+    assert kept["transcript"] == records[0]["transcript"] and kept["rubric"] == records[0]["rubric"]
     assert b.breakdowns()["outcomes"]["abandoned"] == len(records[5::17])
+    answered = [r for r in records if not r["abandoned"]]
+    assert b.kpis()["aht_s"] == pytest.approx(sum(r["handle_s"] for r in answered) / len(answered))
+    seat = next(x for x in b.breakdowns()["agents"] if x["agent_id"] == "seat1")
+    assert seat["human"] and seat["policy"] == "human"
 
 
 def test_empty_batch_changes_nothing() -> None:
@@ -314,7 +289,7 @@ def test_deep_copy_mid_session_continues_identically(bots: list[dict[str, Any]])
 
 # -- the reservoir ---------------------------------------------------------------------------
 @pytest.mark.parametrize("size", [0, 1, 5, 50])
-def test_reservoir_record_and_batch_paths_agree(size: int) -> None:
+def test_reservoir_one_by_one_and_in_batches_agree(size: int) -> None:
     rng = random.Random(size)
     one, many = _Reservoir(size, 7), _Reservoir(size, 7)
     total = 0
@@ -365,19 +340,42 @@ def _csv(path: Path, write, strict: bool = False) -> bytes:
     return path.read_bytes()
 
 
-def test_csv_bytes_equal_per_record_writes(bots: list[dict[str, Any]], tmp_path: Path) -> None:
+def reference_csv(records: list[dict[str, Any]], strict: bool = False) -> bytes:
+    """What contacts.csv must hold: the csv module's row of each record, nested fields flat
+    (rubric_<dim>, csat_p1..csat_p5), floats as `round(v, 6)`, None as an empty cell."""
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for rec in records:
+        flat = dict(rec)
+        for dim, value in (rec.get("rubric") or {}).items():
+            flat[f"rubric_{dim}"] = value
+        for i, p in enumerate(rec.get("csat_probs") or ()):
+            flat[f"csat_p{i + 1}"] = float(p)
+        row = [flat.get(c) for c in CSV_COLUMNS]
+        row = [round(v, 6) if type(v) is float else v for v in row]
+        writer.writerow([_cell(v) for v in row] if strict else row)
+    return buf.getvalue().encode("utf-8")
+
+
+def test_csv_bytes_equal_the_records_rows(bots: list[dict[str, Any]], tmp_path: Path) -> None:
     cols = columns_from_records(bots)
-    by_records = _csv(tmp_path / "a.csv", lambda w: w.write_many(records_from_columns(cols)))
-    assert by_records == _csv(tmp_path / "o.csv", lambda w: w.write_many(bots))
+    expected = reference_csv(bots)
+    assert reference_csv(records_from_columns(cols)) == expected
 
     def chunked(w: ContactsCsvWriter) -> None:
         for i in range(0, len(bots), 300):
             w.write_columns(columns_from_records(bots[i : i + 300]))
         w.write_columns({})
 
-    assert _csv(tmp_path / "b.csv", lambda w: w.write_columns(cols)) == by_records
-    assert _csv(tmp_path / "c.csv", chunked) == by_records
-    strict = _csv(tmp_path / "d.csv", lambda w: w.write_many(records_from_columns(cols)), True)
+    def singles(w: ContactsCsvWriter) -> None:
+        for rec in bots[:200]:
+            w.write_columns(columns_from_records([rec]))
+
+    assert _csv(tmp_path / "b.csv", lambda w: w.write_columns(cols)) == expected
+    assert _csv(tmp_path / "c.csv", chunked) == expected
+    assert _csv(tmp_path / "s.csv", singles) == reference_csv(bots[:200])
+    strict = reference_csv(records_from_columns(cols), strict=True)
     assert _csv(tmp_path / "e.csv", lambda w: w.write_columns(cols), True) == strict
 
 
@@ -394,14 +392,13 @@ def test_csv_awkward_values(bots: list[dict[str, Any]], tmp_path: Path) -> None:
     cols["holds"] = np.where(np.arange(64) % 9 == 0, np.nan, 2.0)
     cols["csat_probs"][3] = np.nan
     plain = copy.deepcopy(cols)
-    expected = _csv(tmp_path / "a.csv", lambda w: w.write_many(records_from_columns(cols)))
+    expected = reference_csv(records_from_columns(cols))
     assert _csv(tmp_path / "b.csv", lambda w: w.write_columns(cols)) == expected
     assert b",-0.0," in expected and b",inf," in expected
     for text in ('offer, with "quotes"', "two\nlines"):
         quoted = copy.deepcopy(plain)
         quoted["cross_sell_offer"] = [text, *quoted["cross_sell_offer"][1:]]
-        records = records_from_columns(quoted)
-        expected = _csv(tmp_path / "c.csv", lambda w, rs=records: w.write_many(rs))
+        expected = reference_csv(records_from_columns(quoted))
         assert _csv(tmp_path / "d.csv", lambda w, c=quoted: w.write_columns(c)) == expected
         assert b'"' in expected
 

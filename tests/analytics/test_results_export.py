@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from analytics_records import make_record
+from analytics_records import finish, make_record
 
+from sandbox.columns import columns_from_records
 from sandbox.kpis import KPI_KEYS, KpiAccumulator
 from sandbox.results import (
     CSV_COLUMNS,
@@ -36,7 +37,7 @@ def _session(n: int = 600, seed: int = 4) -> tuple[KpiAccumulator, list[dict]]:
         acc.answered(rec["wait_s"], rec["channel"], t=rec["arrived_at"])
         acc.staffed(rec["agent_id"], 400.0)
         acc.agent_busy(rec["agent_id"], rec["handle_s"])
-        acc.contact_finished(rec)
+        finish(acc, rec)
         records.append(rec)
     return acc, records
 
@@ -104,7 +105,7 @@ def test_contacts_csv_streams_and_finalises_atomically(tmp_path: Path) -> None:
     target.write_text("previous export\n")
     _, records = _session(300)
     writer = ContactsCsvWriter(target)
-    writer.write_many(records)
+    writer.write_columns(columns_from_records(records))
     assert target.read_text() == "previous export\n"  # not replaced until close
     assert writer.tmp_path.exists() and writer.tmp_path.parent == tmp_path
     writer.close()

@@ -12,6 +12,7 @@ from conftest import scenario_text
 
 from journeys.policies import _best, _ranked
 from journeys.vocabulary import RESOLVING_OUTCOMES
+from sandbox.columns import columns_from_records
 from sandbox.engine.pace import journey_pace
 from sandbox.kpis import KpiAccumulator
 from sandbox.scenario import load_scenario
@@ -40,18 +41,19 @@ def _busy_at(tmp_path: Path, per_hour: int) -> Path:
 def test_fcr_kpi_is_resolved_on_this_contact_whatever_the_history() -> None:
     acc = KpiAccumulator()
     base = {"handle_s": 100.0, "agent_id": "a1", "channel": "phone"}
-    acc.contact_finished(
-        {**base, "outcome": "resolved", "resolved": 1, "fcr": 0, "prior_contacts": 2}
-    )
-    acc.contact_finished({**base, "outcome": "sale", "resolved": 1, "fcr": 1, "prior_contacts": 0})
-    acc.contact_finished({**base, "outcome": "callback_promised", "resolved": 0, "fcr": 0})
-    acc.contact_finished({**base, "outcome": "transferred", "resolved": 0, "fcr": 0})
+    for rec in (
+        {**base, "outcome": "resolved", "resolved": 1, "fcr": 0, "prior_contacts": 2},
+        {**base, "outcome": "sale", "resolved": 1, "fcr": 1, "prior_contacts": 0},
+        {**base, "outcome": "callback_promised", "resolved": 0, "fcr": 0},
+        {**base, "outcome": "transferred", "resolved": 0, "fcr": 0},
+    ):
+        acc.contacts_finished(columns_from_records([rec]))
     assert acc.kpis()["fcr"] == 0.5
     (agent,) = acc.breakdowns()["agents"]
     assert agent["fcr"] == 0.5
     # a record without an outcome (e.g. an imported row) falls back to its `resolved` flag
     other = KpiAccumulator()
-    other.contact_finished({"handle_s": 10.0, "resolved": 1, "fcr": 0})
+    other.contacts_finished(columns_from_records([{"handle_s": 10.0, "resolved": 1, "fcr": 0}]))
     assert other.kpis()["fcr"] == 1.0
 
 
@@ -163,10 +165,10 @@ def test_rubric_efficiency_uses_the_journey_pace(write_scenario) -> None:
 def test_cross_sell_funnel_uses_fit_labels() -> None:
     acc = KpiAccumulator()
     for fit, accepted in ((3, 1), (1, 0), (2, 1)):  # numeric fit only, as in a CSV row
-        acc.contact_finished(
+        acc.contacts_finished(columns_from_records([
             {"handle_s": 60.0, "cross_sell_offered": 1, "cross_sell_fit": fit,
              "cross_sell_accepted": accepted, "outcome": "sale"}
-        )  # fmt: skip
+        ]))  # fmt: skip
     by_fit = acc.breakdowns()["cross_sell_funnel"]["by_fit"]
     assert by_fit == {
         "high": {"offered": 1, "accepted": 1},
