@@ -263,9 +263,10 @@ class _Checker:
         try:
             return load_scenario(path), ref
         except ScenarioError as err:
-            first = err.diagnostics[0].render()
+            d = err.diagnostics[0]
+            first = f"{ref}:{d.line}:{d.column}: {d.code}: {d.message}"
             raise self.err(
-                where, "EX018", f"{ref}: {len(err.diagnostics)} error(s); first: {first}"
+                where, "EX018", f"{len(err.diagnostics)} error(s) in the scenario; first: {first}"
             ) from None
 
     def seat(self, doc: YMap, scenario: Any) -> str:

@@ -1,0 +1,178 @@
+"""`shapan exam ...`: validate exam files, take an exam headless with a bot, grade a journal.
+
+Exit status: 0 clean (for `grade`/`play`: graded, whatever the verdict), 1 findings or bad
+input (an exam with errors, a journal that does not replay), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    group = subparsers.add_parser(
+        "exam",
+        help="certification exams: validate, play, grade / 认证考试",
+        description="Certification exams: validate exam files, take one headless, grade a journal.",
+    )
+    sub = group.add_subparsers(dest="exam_command", metavar="COMMAND")
+    group.set_defaults(handler=lambda args: _usage(group))
+
+    p = add_command(
+        sub,
+        "validate",
+        _validate,
+        "check exam files strictly: path:line:column: error EXnnn / 校验考试文件",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="exam files, folders or shipped ids")
+    add_json_flag(p)
+
+    p = add_command(
+        sub, "grade", _grade, "grade a journal offline by replay (unproctored) / 离线评分"
+    )
+    _exam_and_form(p)
+    p.add_argument("--journal", required=True, metavar="FILE",
+                   help="[[t, contact_id, choice_id], ...] or a file with a decision_log")  # fmt: skip
+    p.add_argument(
+        "--lang", choices=("zh-CN", "en"), help="language of the text report (default: the exam's)"
+    )
+    add_json_flag(p)
+
+    p = add_command(
+        sub, "play", _play, "take an exam headless with a bot, write its journal / 机器人答题"
+    )
+    _exam_and_form(p)
+    p.add_argument("--policy", default="competent",
+                   choices=("random", "novice", "competent", "expert"))  # fmt: skip
+    p.add_argument(
+        "--journal-out", required=True, metavar="FILE", help="where to write the journal"
+    )
+    p.add_argument("--think", default="5s", metavar="DURATION",
+                   help="the bot decides this long after a decision appears (default 5s)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=1, help="the bot's own random seed (default 1)")
+    p.add_argument(
+        "--lang", choices=("zh-CN", "en"), help="language of the text report (default: the exam's)"
+    )
+    add_json_flag(p)
+
+
+def _exam_and_form(p: argparse.ArgumentParser) -> None:
+    p.add_argument("exam", metavar="EXAM", help="a shipped exam id or an exam file")
+    p.add_argument(
+        "--form", required=True, metavar="N", help="form index (0, 1, ...) or form id (A, B, ...)"
+    )
+
+
+def _usage(group: argparse.ArgumentParser) -> int:
+    group.print_help()
+    return 2
+
+
+def _expand(paths: list[str]) -> list[str]:
+    from sandbox.exam.loader import EXAM_DIR
+
+    out: list[str] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(str(f) for f in p.iterdir() if f.suffix in (".yaml", ".yml"))
+            if not found:
+                raise UserError(
+                    f"no exam YAML files under {raw} / 该目录下没有考试文件", location=raw
+                )
+            out.extend(found)
+        elif not p.exists() and (EXAM_DIR / f"{raw}.yaml").is_file():
+            out.append(str(EXAM_DIR / f"{raw}.yaml"))
+        else:
+            out.append(raw)  # a missing file is reported as EX001
+    return out
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from sandbox.exam.errors import EX_CODES, render
+    from sandbox.exam.loader import check_exam
+
+    files = []
+    for path in _expand(args.paths):
+        exam, diags = check_exam(path)
+        files.append((path, exam, diags))
+    errors = sum(len(d) for _, _, d in files)
+    if args.json:
+        emit_json({
+            "command": "exam validate", "ok": errors == 0, "errors": errors,
+            "files": [
+                {"path": path, "ok": not diags, "exam": exam.id if exam else None,
+                 "content_hash": exam.content_hash if exam else None,
+                 "diagnostics": [{**d.to_json(), "title_zh": EX_CODES[d.code][1]} for d in diags]}
+                for path, exam, diags in files
+            ],
+        })  # fmt: skip
+    else:
+        for _, _, diags in files:
+            for d in diags:
+                print(render(d))
+        print(f"{len(files)} file(s): {errors} error(s) / {len(files)} 个文件：{errors} 个错误")
+    return 1 if errors else 0
+
+
+def _load(args: argparse.Namespace) -> tuple[Any, int]:
+    from sandbox.exam.errors import ExamError
+    from sandbox.exam.loader import load_exam
+
+    try:
+        exam = load_exam(args.exam)
+    except ExamError as err:
+        raise UserError(f"the exam has errors:\n{err.render()}", location=args.exam) from None
+    ids = [f.id for f in exam.forms]
+    raw = str(args.form)
+    if raw in ids:
+        return exam, ids.index(raw)
+    if raw.isdigit() and int(raw) < len(ids):
+        return exam, int(raw)
+    raise UserError(
+        f"no form {raw!r}; this exam's forms: "
+        + ", ".join(f"{i} ({fid})" for i, fid in enumerate(ids)),
+        exit_code=2,
+    )
+
+
+def _report(result: Any, args: argparse.Namespace, lang: str) -> None:
+    if args.json:
+        emit_json(result.to_json())
+    else:
+        print(result.render(args.lang or lang))
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from sandbox.exam.errors import JournalError
+    from sandbox.exam.grading import grade
+    from sandbox.exam.replay import read_journal
+
+    exam, form = _load(args)
+    try:
+        result = grade(exam, form, read_journal(args.journal))
+    except JournalError as err:
+        raise UserError(str(err), location=args.journal) from None
+    _report(result, args, exam.lang)
+    return 0
+
+
+def _play(args: argparse.Namespace) -> int:
+    from journeys.durations import parse_duration
+    from sandbox.exam.grading import grade
+    from sandbox.exam.replay import play, policy_chooser
+    from sandbox.fileio import atomic_write_text
+
+    think = parse_duration(args.think)
+    if think is None:
+        raise UserError(f"--think is not a duration: {args.think!r} (e.g. 5s)", exit_code=2)
+    exam, form = _load(args)
+    journal = play(exam, form, policy_chooser(args.policy), think_s=think, seed=args.seed)
+    atomic_write_text(args.journal_out, json.dumps(journal, ensure_ascii=False) + "\n")
+    _report(grade(exam, form, journal), args, exam.lang)
+    return 0
