@@ -14,7 +14,7 @@ from typing import Any
 from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     group = subparsers.add_parser(
         "exam",
         help="certification exams: validate, play, grade / 认证考试",

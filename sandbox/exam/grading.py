@@ -122,7 +122,8 @@ def grade(exam: Exam, form_index: int, journal: Any) -> ExamResult:
         journey = journeys.get(rec["journey_id"])
         if journey is None:
             return None
-        return session.center.service.pace(journey, line_s.get(rec["channel"], 6.0))
+        pace_s = session.center.service.pace(journey, line_s.get(rec["channel"], 6.0))
+        return None if pace_s is None else float(pace_s)
 
     grades = tuple(
         _grade_contact(exam, k, records.get(f"{exam.seat}-{k:03d}"), pace)
