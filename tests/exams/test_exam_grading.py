@@ -179,3 +179,25 @@ def test_play_and_grade_from_the_command_line(
     assert main(["exam", "grade", "cs-cert-en", "--form", "A", "--journal", str(out)]) == 1
     assert "journal entry" in capsys.readouterr().err
     assert main(["exam", "grade", "cs-cert-en", "--form", "C", "--journal", str(out)]) == 2
+
+
+def test_grading_reproduces_what_the_candidate_desk_played() -> None:
+    """A desk plays the form frame by frame (1 s frames, deciding at frame boundaries, as the
+    pygame loop does); the replay of its decision log gives the seat the very same records."""
+    from sandbox.exam.replay import replay
+
+    exam = _exam("cs-cert-en")
+    desk = form_session(exam, 0)
+    rng = random.Random(7)
+    while not desk.finished:
+        for p in desk.pending_decisions()[:1]:
+            if desk.now <= exam.exam_limit_s:
+                run = desk.center.active[p["contact_id"]].play.run
+                desk.decide(p["contact_id"], choose("novice", run, rng))
+        desk.advance(1.0)
+    journal = [list(d) for d in desk.decision_log]
+    assert len(journal) > 10
+    again = replay(exam, 0, journal)
+    mine = [r for r in desk.results()["contacts"] if r["seat"] == exam.seat]
+    theirs = [r for r in again.results()["contacts"] if r["seat"] == exam.seat]
+    assert json.dumps(mine, sort_keys=True) == json.dumps(theirs, sort_keys=True)
