@@ -136,7 +136,8 @@ def predicted_columns(records: list[dict[str, Any]], seed: int) -> dict[str, Any
     todo = [
         i for i, r in enumerate(records) if not r.get("abandoned") and r.get("csat_mean") is None
     ]
-    apply_predictions_columns(cols, seed, rows=None if len(todo) == len(records) else todo)
+    if todo:
+        apply_predictions_columns(cols, seed, rows=None if len(todo) == len(records) else todo)
     return cols
 
 
