@@ -7,20 +7,47 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from customer_models.features import RAW_FIELDS
 from sandbox import record_schema
-from sandbox.columns import BOOL_COLUMNS, COUNT_COLUMNS, FLOAT_COLUMNS, STR_COLUMNS
+from sandbox.columns import (
+    BOOL_COLUMNS,
+    COUNT_COLUMNS,
+    FLOAT_COLUMNS,
+    STR_COLUMNS,
+    records_from_columns,
+)
+from sandbox.engine.recorder import Recorder
 from sandbox.results import CSV_COLUMNS
 from sandbox.scenario import load_scenario
 from sandbox.session import Session
 
 
 def _records(scenario: Any, out: Path, **options: Any) -> list[dict[str, Any]]:
-    session = Session(scenario, 4, out_dir=out, **options)
+    """The records as the engine hands them to the recorder (dicts: one contact at a time;
+    batch play's rows, which it builds as columns, as dicts), before any conversion."""
     got: list[dict[str, Any]] = []
-    session.recorder.sinks.append(got.append)
-    session.run_to_end()
-    session.export()
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("record", "record_played"):
+            original = getattr(Recorder, name)
+
+            def capture(self: Recorder, rec: dict[str, Any], *a: Any, _f: Any = original) -> None:
+                got.append(dict(rec))
+                _f(self, rec, *a)
+
+            mp.setattr(Recorder, name, capture)
+        played = Recorder._played_columns
+
+        def capture_batch(self: Recorder, contacts: list[Any]) -> dict[str, Any]:
+            cols = played(self, contacts)
+            got.extend(records_from_columns(cols))
+            return cols
+
+        mp.setattr(Recorder, "_played_columns", capture_batch)
+        session = Session(scenario, 4, out_dir=out, **options)
+        session.run_to_end()
+        session.export()
     return got
 
 
