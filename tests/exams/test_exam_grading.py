@@ -201,3 +201,16 @@ def test_grading_reproduces_what_the_candidate_desk_played() -> None:
     mine = [r for r in desk.results()["contacts"] if r["seat"] == exam.seat]
     theirs = [r for r in again.results()["contacts"] if r["seat"] == exam.seat]
     assert json.dumps(mine, sort_keys=True) == json.dumps(theirs, sort_keys=True)
+
+
+def test_time_up_leaves_contacts_unfinished_or_not_reached_and_they_count_zero() -> None:
+    exam = replace(_exam(), exam_limit_s=420.0)  # 7 minutes for 5 customers
+    journal = play(exam, 0, policy_chooser("expert"))
+    assert journal and all(e[0] <= 420.0 for e in journal)
+    result = grade(exam, 0, journal)
+    statuses = [c.status for c in result.contacts]
+    assert statuses[0] == "graded" and "not_reached" in statuses
+    assert {"unfinished", "not_reached"} >= set(statuses[1:])
+    assert result.score == round(result.contacts[0].score / exam.customers, 6)
+    assert not result.passed
+    assert any("not reached" in r["en"] for c in result.contacts for r in c.reasons)
