@@ -54,11 +54,11 @@ def read_journal(path: str | Path) -> list[list[Any]]:
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise JournalError(f"{path}: cannot read the journal: {err}") from None
+        raise JournalError(f"cannot read the journal: {err}") from None
     if isinstance(doc, dict):
         doc = doc.get("decision_log")
     if not isinstance(doc, list):
-        raise JournalError(f"{path}: a journal is a JSON list [[t, contact_id, choice_id], ...]")
+        raise JournalError("a journal is a JSON list [[t, contact_id, choice_id], ...]")
     return doc
 
 

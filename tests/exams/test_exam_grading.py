@@ -214,3 +214,19 @@ def test_time_up_leaves_contacts_unfinished_or_not_reached_and_they_count_zero()
     assert result.score == round(result.contacts[0].score / exam.customers, 6)
     assert not result.passed
     assert any("not reached" in r["en"] for c in result.contacts for r in c.reasons)
+
+
+@pytest.mark.parametrize("name", ["cs-cert-zh", "cs-cert-en"])
+def test_the_shipped_exams_pass_competent_play_and_fail_novice_play_on_every_form(
+    name: str,
+) -> None:
+    exam = _exam(name)
+    for form in range(len(exam.forms)):
+        verdicts = {
+            p: grade(exam, form, _as_list(_journal(p, form, name))).passed
+            for p in ("expert", "competent", "novice", "random")
+        }
+        assert verdicts == {"expert": True, "competent": True, "novice": False, "random": False}, (
+            form,
+            verdicts,
+        )
