@@ -302,6 +302,12 @@ class _Checker:
                          f'duplicate form id "{form.id}" (first on line {seen[form.id]})')  # fmt: skip
                 continue
             seen[form.id] = item.value_pos("id").line
+            twin = next((f for f in out if f.seed == form.seed), None)
+            if twin is not None:
+                self.err(item.value_pos("seed"), "EX020",
+                         f'form "{form.id}" has the seed of form "{twin.id}": they would be '
+                         "the same customers, not parallel forms")  # fmt: skip
+                continue
             if out and form.customers != out[0].customers:
                 self.err(item.value_pos("customers"), "EX020",
                          f"parallel forms must have the same number of customers: form "

@@ -131,3 +131,32 @@ def load_exam_text(tmp_path: Path, text: str, n: int = 0) -> list | None:
     except ExamError as err:
         return list(err.diagnostics)
     return None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ("{id: B, seed: 2,", "{id: B, seed: 1,", "the same customers"),
+        (
+            "{id: B, seed: 2, customers: 3",
+            "{id: B, seed: 2, customers: 4",
+            "same number of customers",
+        ),
+        ("exam: 30m, contact: 10m", "exam: 30m, contact: 40m", "longer than the whole exam"),
+        (
+            "{risk: privacy_breach, fails: exam}",
+            "{risk: privacy_breach, outcome: sale, fails: exam}",
+            "exactly one of",
+        ),
+        (
+            "handle_time: {weight: 20, against: pace}",
+            "handle_time: {weight: 20, zero_at: 5}",
+            "zero_at",
+        ),
+    ],
+)
+def test_contradictions_are_one_error_each(tmp_path: Path, old: str, new: str, words: str) -> None:
+    assert old in _BASE
+    diags = load_exam_text(tmp_path, _BASE.replace(old, new))
+    assert diags is not None and len(diags) == 1, diags
+    assert words in diags[0].message
