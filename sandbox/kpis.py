@@ -604,7 +604,7 @@ class KpiAccumulator:
         uniq, agent_codes = codes(agent_ids)
         keys = [None if a is None else str(a) for a in uniq]
         found = [None if k is None else self._batch_rows.get(k) for k in keys]
-        if None in found:  # agents new to the batch path (or rows without an agent)
+        if None in found:  # agents without a batch row yet (or rows without an agent)
             for j, key in enumerate(keys):
                 if found[j] is None and key is not None:
                     self._agent(key)
