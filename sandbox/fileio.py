@@ -9,7 +9,10 @@ rename, and fsync of the folder so the rename itself survives a power cut. Copie
 drifted (one skipped fsync), so every writer in the project goes through `AtomicFile`:
 `atomic_write_bytes` / `atomic_write_text` for a whole file at once, `AtomicFile` itself for a
 file streamed over a long run (contacts.csv, events.jsonl), `atomic_write_files` for a folder
-of files written together (the outcome models).
+of files written together (the outcome models). `mode=0o600` keeps a secret (an exam signing key)
+private from the first byte (the temporary file is already 0600); `exclusive=True` refuses to
+replace an existing file: the rename is a hard link, which fails if the name exists, so no
+check-then-write race can overwrite one.
 """
 
 from __future__ import annotations
@@ -61,7 +64,9 @@ class AtomicFile:
     `file` is the open handle (text with `encoding` unless `binary`). `commit()` flushes, sets
     the permissions, fsyncs, renames and fsyncs the folder; `abort()` drops the temporary file
     and leaves any previous `path` untouched. As a context manager it commits on success and
-    aborts on an exception. Both are idempotent.
+    aborts on an exception. Both are idempotent. `mode` overrides the permissions (default
+    `file_mode()`); `exclusive` makes `commit` raise `FileExistsError` rather than replace an
+    existing `path` (the temporary file is then dropped).
     """
 
     def __init__(
@@ -72,8 +77,12 @@ class AtomicFile:
         encoding: str = "utf-8",
         newline: str | None = None,
         suffix: str = ".tmp",
+        mode: int | None = None,
+        exclusive: bool = False,
     ) -> None:
         self.path = Path(path)
+        self.mode = mode
+        self.exclusive = exclusive
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(
             prefix=f".{self.path.name}.", suffix=suffix, dir=self.path.parent
@@ -100,11 +109,15 @@ class AtomicFile:
             return self.path
         try:
             handle.flush()
-            os.fchmod(handle.fileno(), file_mode())
+            os.fchmod(handle.fileno(), file_mode() if self.mode is None else self.mode)
             os.fsync(handle.fileno())
             handle.close()
             self.file = None
-            os.replace(self.tmp_path, self.path)
+            if self.exclusive:
+                os.link(self.tmp_path, self.path)  # FileExistsError if the name is taken
+                self.tmp_path.unlink()
+            else:
+                os.replace(self.tmp_path, self.path)
         except BaseException:
             self.abort()
             raise
@@ -135,17 +148,21 @@ class AtomicFile:
             self.abort()
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write `data` to `path` atomically (see `AtomicFile`)."""
-    writer = AtomicFile(path, binary=True)
+def atomic_write_bytes(
+    path: str | os.PathLike[str], data: bytes, *, mode: int | None = None, exclusive: bool = False
+) -> Path:
+    """Write `data` to `path` atomically (see `AtomicFile` for `mode` and `exclusive`)."""
+    writer = AtomicFile(path, binary=True, mode=mode, exclusive=exclusive)
     with writer as handle:
         handle.write(data)
     return writer.path
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+def atomic_write_text(
+    path: str | os.PathLike[str], text: str, *, mode: int | None = None, exclusive: bool = False
+) -> Path:
     """Write `text` as UTF-8 to `path` atomically (see `AtomicFile`)."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
+    return atomic_write_bytes(path, text.encode("utf-8"), mode=mode, exclusive=exclusive)
 
 
 def atomic_write_files(folder: str | os.PathLike[str], files: Mapping[str, bytes]) -> list[Path]:

@@ -12,6 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json
+from sandbox.cli.exam_integrity import (
+    add_grade_options,
+    add_play_options,
+    finish_grade,
+    read_journal_arg,
+    register_integrity,
+    write_journal,
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _exam_and_form(p)
     p.add_argument("--journal", required=True, metavar="FILE",
                    help="[[t, contact_id, choice_id], ...] or a file with a decision_log")  # fmt: skip
+    add_grade_options(p)
     p.add_argument(
         "--lang", choices=("zh-CN", "en"), help="language of the text report (default: the exam's)"
     )
@@ -54,24 +63,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--think", default="5s", metavar="DURATION",
                    help="the bot decides this long after a decision appears (default 5s)")  # fmt: skip
+    add_play_options(p)
     p.add_argument("--seed", type=int, default=1, help="the bot's own random seed (default 1)")
     p.add_argument(
         "--lang", choices=("zh-CN", "en"), help="language of the text report (default: the exam's)"
     )
     add_json_flag(p)
-
-    p = add_command(
-        sub, "calibrate", _calibrate,
-        "play the bot policies through every form: cut score, reliability, form equivalence "
-        "/ 考试校准",
-    )  # fmt: skip
-    p.add_argument("exam", metavar="EXAM", help="a shipped exam id or an exam file")
-    p.add_argument("--runs", type=int, default=None, metavar="N",
-                   help="runs per policy and form (default 10)")  # fmt: skip
-    p.add_argument("--workers", type=int, default=None, metavar="W",
-                   help="worker processes (default: the number of CPUs)")  # fmt: skip
-    p.add_argument("--seed", type=int, default=1, help="derives every run's bot seed (default 1)")
-    add_json_flag(p)
+    register_integrity(sub)
 
 
 def _exam_and_form(p: argparse.ArgumentParser) -> None:
@@ -164,15 +162,13 @@ def _report(result: Any, args: argparse.Namespace, lang: str) -> None:
 def _grade(args: argparse.Namespace) -> int:
     from sandbox.exam.errors import JournalError
     from sandbox.exam.grading import grade
-    from sandbox.exam.replay import read_journal
 
     exam, form = _load(args)
     try:
-        result = grade(exam, form, read_journal(args.journal))
+        result = grade(exam, form, read_journal_arg(args.journal))
     except JournalError as err:
         raise UserError(str(err), location=args.journal) from None
-    _report(result, args, exam.lang)
-    return 0
+    return finish_grade(result, args, exam.lang)
 
 
 def _play(args: argparse.Namespace) -> int:
@@ -186,32 +182,9 @@ def _play(args: argparse.Namespace) -> int:
         raise UserError(f"--think is not a duration: {args.think!r} (e.g. 5s)", exit_code=2)
     exam, form = _load(args)
     journal = play(exam, form, policy_chooser(args.policy), think_s=think, seed=args.seed)
-    atomic_write_text(args.journal_out, json.dumps(journal, ensure_ascii=False) + "\n")
+    if args.chained:
+        write_journal(args.journal_out, journal, chained=True)
+    else:
+        atomic_write_text(args.journal_out, json.dumps(journal, ensure_ascii=False) + "\n")
     _report(grade(exam, form, journal), args, exam.lang)
     return 0
-
-
-def _calibrate(args: argparse.Namespace) -> int:
-    """Exit 0 when calibrated (every form's alpha >= 0.8, forms equivalent), 1 otherwise."""
-    import time
-
-    from sandbox.exam.calibration import DEFAULT_RUNS, calibrate, check_bounds
-    from sandbox.exam.errors import ExamError
-    from sandbox.exam.loader import load_exam
-
-    try:
-        exam = load_exam(args.exam)
-    except ExamError as err:
-        raise UserError(f"the exam has errors:\n{err.render()}", location=args.exam) from None
-    runs = DEFAULT_RUNS if args.runs is None else args.runs
-    why = check_bounds(exam, runs, args.workers)
-    if why is not None:
-        raise UserError(why, exit_code=2)
-    started = time.perf_counter()
-    cal = calibrate(exam, runs=runs, seed=args.seed, workers=args.workers)
-    if args.json:
-        emit_json(cal.to_json())
-    else:
-        print(cal.render())
-        print(f"took {time.perf_counter() - started:.1f} s / 用时")
-    return 0 if cal.ok else 1
