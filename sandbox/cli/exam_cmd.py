@@ -71,6 +71,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_json_flag(p)
     register_integrity(sub)
 
+    p = add_command(
+        sub, "calibrate", _calibrate,
+        "play the bot policies through every form: cut score, reliability, form equivalence "
+        "/ 考试校准",
+    )  # fmt: skip
+    p.add_argument("exam", metavar="EXAM", help="a shipped exam id or an exam file")
+    p.add_argument("--runs", type=int, default=None, metavar="N",
+                   help="runs per policy and form (default 10)")  # fmt: skip
+    p.add_argument("--workers", type=int, default=None, metavar="W",
+                   help="worker processes (default: the number of CPUs)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=1, help="derives every run's bot seed (default 1)")
+    add_json_flag(p)
+
 
 def _exam_and_form(p: argparse.ArgumentParser) -> None:
     p.add_argument("exam", metavar="EXAM", help="a shipped exam id or an exam file")
@@ -188,3 +201,29 @@ def _play(args: argparse.Namespace) -> int:
         atomic_write_text(args.journal_out, json.dumps(journal, ensure_ascii=False) + "\n")
     _report(grade(exam, form, journal), args, exam.lang)
     return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    """Exit 0 when calibrated (every form's alpha >= 0.8, forms equivalent), 1 otherwise."""
+    import time
+
+    from sandbox.exam.calibration import DEFAULT_RUNS, calibrate, check_bounds
+    from sandbox.exam.errors import ExamError
+    from sandbox.exam.loader import load_exam
+
+    try:
+        exam = load_exam(args.exam)
+    except ExamError as err:
+        raise UserError(f"the exam has errors:\n{err.render()}", location=args.exam) from None
+    runs = DEFAULT_RUNS if args.runs is None else args.runs
+    why = check_bounds(exam, runs, args.workers)
+    if why is not None:
+        raise UserError(why, exit_code=2)
+    started = time.perf_counter()
+    cal = calibrate(exam, runs=runs, seed=args.seed, workers=args.workers)
+    if args.json:
+        emit_json(cal.to_json())
+    else:
+        print(cal.render())
+        print(f"took {time.perf_counter() - started:.1f} s / 用时")
+    return 0 if cal.ok else 1
