@@ -90,7 +90,10 @@ def finish_grade(result: Any, args: argparse.Namespace, lang: str) -> int:
     if args.out:
         from sandbox.fileio import atomic_write_text
 
-        atomic_write_text(args.out, json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+        try:
+            atomic_write_text(args.out, json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+        except OSError as err:
+            raise UserError(f"cannot write: {err.strerror or err}", location=args.out) from None
     if args.json:
         emit_json(document)
     else:

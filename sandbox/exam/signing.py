@@ -82,6 +82,8 @@ def generate_keypair(out_dir: str | Path) -> tuple[Path, Path, str]:
         atomic_write_bytes(public_path, public_pem, exclusive=True)
     except FileExistsError as err:
         raise SigningError(f"{err.filename} already exists; refusing to overwrite a key") from None
+    except OSError as err:
+        raise SigningError(f"cannot write the keys into {folder}: {err.strerror or err}") from None
     return private_path, public_path, key_id(key.public_key())
 
 

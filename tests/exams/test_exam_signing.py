@@ -285,3 +285,31 @@ def test_the_command_line_loads_cryptography_only_for_commands_that_use_keys() -
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_atomic_writer_keeps_a_secret_private_and_refuses_to_replace_a_file(
+    tmp_path: Path,
+) -> None:
+    from sandbox.fileio import atomic_write_bytes
+
+    path = atomic_write_bytes(tmp_path / "secret", b"one", mode=0o600, exclusive=True)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_bytes() == b"one"
+    with pytest.raises(FileExistsError):
+        atomic_write_bytes(path, b"two", exclusive=True)
+    assert path.read_bytes() == b"one" and sorted(os.listdir(tmp_path)) == ["secret"]
+
+
+def test_grade_with_a_bad_signing_key_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    journal = tmp_path / "j.json"
+    journal.write_text("[]")
+    bad = tmp_path / "k.pem"
+    bad.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+    for key in (bad, tmp_path / "missing.pem"):
+        argv = ["exam", "grade", "cs-cert-en", "--form", "A", "--journal", str(journal),
+                "--sign-key", str(key), "--out", str(tmp_path / "r.json")]  # fmt: skip
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert not (tmp_path / "r.json").exists()
