@@ -39,7 +39,7 @@ def _small_exam(tmp_path: Path, customers: int = 4, seeds: tuple[int, ...] = (33
     )
     old_forms = (
         "  - {id: A, seed: 3301, customers: 6, gap: 5s}\n"
-        "  - {id: B, seed: 4402, customers: 6, gap: 5s}\n"
+        "  - {id: B, seed: 4404, customers: 6, gap: 5s}\n"
     )
     assert old_forms in text
     text = text.replace(old_forms, forms)
