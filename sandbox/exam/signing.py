@@ -198,11 +198,32 @@ def _diff_list(old: list[Any], new: list[Any], path: str, out: list[str]) -> Non
             else:
                 _diff(old[i], new[i], f"{path}[{i}]", out)
         return
+    longer, shorter = (new_h, old_h) if len(new) > len(old) else (old_h, new_h)
+    kept = _subsequence(shorter, longer)
+    if kept is not None:  # items only added, or only deleted, the rest in order
+        verb = "added" if len(new) > len(old) else "deleted"
+        out.extend(f"{path}[{i}] {verb}" for i in range(len(longer)) if i not in kept)
+        return
     lost = [j for j, h in enumerate(old_h) if h not in new_h]
     extra = [i for i, h in enumerate(new_h) if h not in old_h]
     out.append(f"{path} has {len(new)} items, signed with {len(old)}")
     out.extend(f"{path}[{j}] deleted or changed (signed position)" for j in lost)
     out.extend(f"{path}[{i}] added or changed" for i in extra)
+
+
+def _subsequence(short: list[Any], long: list[Any]) -> set[int] | None:
+    """The positions in `long` that `short` occupies in order, or None if it is not a
+    subsequence of `long`."""
+    kept: set[int] = set()
+    i = 0
+    for h in short:
+        while i < len(long) and long[i] != h:
+            i += 1
+        if i == len(long):
+            return None
+        kept.add(i)
+        i += 1
+    return kept
 
 
 def _diff(old: Any, new: Any, path: str, out: list[str]) -> None:

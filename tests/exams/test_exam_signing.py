@@ -141,6 +141,14 @@ def _cases(signed: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
     doc["contacts"][0], doc["contacts"][1] = doc["contacts"][1], doc["contacts"][0]
     cases.append(("swap contacts 0 and 1", doc, "contacts[0] and contacts[1] swapped"))
     doc = copy.deepcopy(signed)
+    del doc["contacts"][1]
+    cases.append(("delete contact 1", doc, "contacts[1] deleted"))
+    doc = copy.deepcopy(signed)
+    doc["contacts"].append(copy.deepcopy(doc["contacts"][0]))
+    cases.append(
+        ("duplicate contact 0 at the end", doc, f"contacts[{len(signed['contacts'])}] added")
+    )
+    doc = copy.deepcopy(signed)
     doc["contacts"][2]["measures"]["csat"] = 100.0
     cases.append(("a measure", doc, "contacts[2].measures.csat changed"))
     doc = copy.deepcopy(signed)
@@ -313,3 +321,47 @@ def test_grade_with_a_bad_signing_key_is_one_line(
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "Traceback" not in err, err
     assert not (tmp_path / "r.json").exists()
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict) and value:
+        return [p for k, v in value.items() for p in _leaves(v, (*path, k))]
+    if isinstance(value, list) and value:
+        return [p for i, v in enumerate(value) for p in _leaves(v, (*path, i))]
+    return [path]
+
+
+def _name(path: tuple[Any, ...]) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.replace("_", "a").replace("-", "a").isalnum() and not part[0].isdigit():
+            out += f".{part}" if out else part
+        else:
+            out += f"[{json.dumps(part, ensure_ascii=False)}]"
+    return out
+
+
+def test_every_leaf_of_a_signed_result_changed_alone_is_named(keys: tuple[Path, Path]) -> None:
+    """Each value anywhere in the result, changed on its own: one change, naming the value
+    (or, below the digest depth, its nearest digested ancestor; or the item added to an empty
+    list)."""
+    private, public = keys
+    key = load_public_key(public)
+    signed = _signed(private)
+    body = {k: v for k, v in signed.items() if k != "signature"}
+    leaves = _leaves(body)
+    assert len(leaves) > 100
+    for path in leaves:
+        doc = copy.deepcopy(signed)
+        holder = doc
+        for part in path[:-1]:
+            holder = holder[part]
+        holder[path[-1]] = _mutate(holder[path[-1]])
+        check = verify_document(json.loads(json.dumps(doc)), key)
+        assert check.status == "altered", path
+        assert len(check.changes) == 1, (path, check.changes)
+        named = check.changes[0].rsplit(" ", 1)[0]
+        leaf = _name(path)  # an empty list or object that got an item: the item is named
+        assert named and (leaf.startswith(named) or named.startswith(leaf)), (path, check.changes)
