@@ -16,14 +16,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import Any
 
 from journeys.diagnostics import Diagnostic, JourneyError, allowed_list, did_you_mean
-from journeys.durations import not_a_duration, parse_duration  # the one grammar
+from journeys.durations import parse_duration as parse_duration  # re-exported: the one grammar
 from journeys.policies import POLICIES
 from journeys.strict_yaml import Pos, YList, YMap, load_file
 from journeys.vocabulary import CHANNELS, KINDS, PERSONA_VALUES
 from sandbox.kpis import KPI_KEYS
+from sandbox.strict_fields import Codes, FieldChecker
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 SERVICE_MODELS: tuple[str, ...] = ("journey", "exponential", "lognormal")
@@ -244,11 +245,7 @@ _CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_\-]*$")
 
 
-class _Fail(Exception):
-    """Internal: stop checking one field after its first error (one mistake, one error)."""
-
-
-class _Checker:
+class _Checker(FieldChecker):
     """Walks the parsed document collecting diagnostics (one per mistake)."""
 
     TOP = (
@@ -271,82 +268,13 @@ class _Checker:
     SEAT = ("id", "name", "channels", "kinds", "chat_concurrency", "shift", "form")
     FORM = ("seed", "customers", "gap")
 
+    CODES = Codes(type="SC010", unknown="SC011", missing="SC012", name="SC013",
+                  duration="SC015", range="SC016")  # fmt: skip
+
     def __init__(self, path: str, base: Path):
-        self.path = path
+        super().__init__(path)
         self.base = base
-        self.diags: list[Diagnostic] = []
         self.group_pos: dict[tuple[bool, str], Pos] = {}
-        self.unknown_keys: dict[int, list[str]] = {}  # per mapping, keys reported as unknown
-
-    # -- helpers
-    def err(self, where: Pos | YMap | YList, code: str, message: str) -> _Fail:
-        pos = where.pos if isinstance(where, (YMap, YList)) else where
-        self.diags.append(Diagnostic(self.path, pos.line, pos.column, "error", code, message))
-        return _Fail()
-
-    def unknown(self, m: YMap, allowed: tuple[str, ...], what: str) -> None:
-        for key in m:
-            if key not in allowed:
-                self.unknown_keys.setdefault(id(m), []).append(key)
-                hint = did_you_mean(key, allowed) or f"; allowed: {allowed_list(allowed)}"
-                self.err(m.key_pos(key), "SC011", f'unknown field "{key}" in {what}{hint}')
-
-    def missing(self, parent: YMap, key: str) -> _Fail:
-        """Report a missing required field, unless it is only misspelled: `duraton:` already
-        got "unknown field … did you mean duration" — one mistake, one error."""
-        if any(did_you_mean(k, (key,)) for k in self.unknown_keys.get(id(parent), ())):
-            return _Fail()
-        return self.err(parent, "SC012", f'missing required field "{key}"')
-
-    @overload
-    def mapping(self, parent: YMap, key: str, *, required: Literal[True]) -> YMap: ...
-    @overload
-    def mapping(self, parent: YMap, key: str, *, required: bool = False) -> YMap | None: ...
-    def mapping(self, parent: YMap, key: str, *, required: bool = False) -> YMap | None:
-        if key not in parent:
-            if required:
-                raise self.missing(parent, key)
-            return None
-        value = parent[key]
-        if not isinstance(value, YMap):
-            raise self.err(parent.value_pos(key), "SC010", f'"{key}" must be a mapping')
-        return value
-
-    def number(self, parent: YMap, key: str, default: float | None, lo: float, hi: float,
-               *, integer: bool = False) -> float:  # fmt: skip
-        if key not in parent:
-            if default is None:
-                raise self.missing(parent, key)
-            return default
-        value = parent[key]
-        kind = "a whole number" if integer else "a number"
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or (integer and not isinstance(value, int))
-        ):
-            raise self.err(parent.value_pos(key), "SC010", f'"{key}" must be {kind}, got {value!r}')
-        if not (lo <= value <= hi) or (isinstance(value, float) and not math.isfinite(value)):
-            raise self.err(
-                parent.value_pos(key),
-                "SC016",
-                f'"{key}" is {value}; it must be between {lo:g} and {hi:g}',
-            )
-        return value
-
-    def duration(self, parent: YMap, key: str, default: float | None) -> float:
-        if key not in parent:
-            if default is None:
-                raise self.missing(parent, key)
-            return default
-        seconds = parse_duration(parent[key])
-        if seconds is None:
-            raise self.err(
-                parent.value_pos(key),
-                "SC015",
-                not_a_duration(key, parent[key]),
-            )
-        return seconds
 
     def text(self, parent: YMap, key: str, *, required: bool = False) -> dict[str, str]:
         if key not in parent:
@@ -382,12 +310,6 @@ class _Checker:
                 hint = did_you_mean(item, allowed) or f"; one of: {allowed_list(allowed)}"
                 raise self.err(value.item_pos(i), "SC013", f'unknown {key[:-1]} "{item}"{hint}')
         return tuple(dict.fromkeys(value))
-
-    def guard(self, fn, *args, default=None, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except _Fail:
-            return default
 
     # -- the document
     def scenario(self, doc: Any) -> Scenario:
@@ -435,17 +357,6 @@ class _Checker:
             seats=seats, targets=targets, hangups=bool(hangups), events=events,
             content_hash=_hash(doc),
         )  # fmt: skip
-
-    def ident(self, parent: YMap, key: str) -> str:
-        if key not in parent:
-            raise self.missing(parent, key)
-        value = parent[key]
-        if not isinstance(value, str) or not _ID_RE.match(value):
-            raise self.err(
-                parent.value_pos(key), "SC010",
-                f'"{key}" must be an id of lowercase letters, digits, "_" or "-"; got {value!r}',
-            )  # fmt: skip
-        return value
 
     def boolean(self, parent: YMap, key: str, default: bool) -> bool:
         value = parent.get(key, default)

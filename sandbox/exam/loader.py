@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from journeys.diagnostics import Diagnostic, JourneyError, allowed_list, did_you_mean
-from journeys.durations import not_a_duration, parse_duration
 from journeys.strict_yaml import Pos, YList, YMap, load_file
 from journeys.vocabulary import LANGUAGES, OUTCOMES, RISK_TYPES, RUBRIC
 from sandbox.exam.errors import YAML_CODES, ExamError
@@ -31,6 +29,7 @@ from sandbox.exam.model import (
     PassRule,
     Retake,
 )
+from sandbox.strict_fields import Codes, Fail, FieldChecker
 
 EXAM_DIR = Path(__file__).resolve().parent.parent / "exams"
 _ID_RE = re.compile(r"^[a-z][a-z0-9_\-]*$")
@@ -72,11 +71,7 @@ def check_exam(name_or_path: str | Path) -> tuple[Exam | None, list[Diagnostic]]
         return None, list(err.diagnostics)
 
 
-class _Fail(Exception):
-    """Internal: stop checking one field after its first error (one mistake, one error)."""
-
-
-class _Checker:
+class _Checker(FieldChecker):
     TOP = (
         "exam", "version", "title", "instructions", "lang", "scenario", "seat", "forms",
         "time_limits", "mode", "scoring", "retake",
@@ -87,94 +82,15 @@ class _Checker:
     CRITICAL = ("risk", "outcome", "fails")
     PASS = ("cut", "contact_cut", "contacts_passed")
 
+    CODES = Codes(type="EX010", unknown="EX011", missing="EX012", name="EX013",
+                  duration="EX014", range="EX015")  # fmt: skip
+    ID_TEXT = 'an id of letters, digits, "_" or "-"'
+
     def __init__(self, path: str, base: Path):
-        self.path = path
+        super().__init__(path)
         self.base = base
-        self.diags: list[Diagnostic] = []
-        self.unknown_keys: dict[int, list[str]] = {}
 
     # -- helpers
-    def err(self, where: Pos | YMap | YList, code: str, message: str) -> _Fail:
-        pos = where.pos if isinstance(where, (YMap, YList)) else where
-        self.diags.append(Diagnostic(self.path, pos.line, pos.column, "error", code, message))
-        return _Fail()
-
-    def unknown(self, m: YMap, allowed: tuple[str, ...], what: str) -> None:
-        for key in m:
-            if key not in allowed:
-                self.unknown_keys.setdefault(id(m), []).append(key)
-                hint = did_you_mean(key, allowed) or f"; allowed: {allowed_list(allowed)}"
-                self.err(m.key_pos(key), "EX011", f'unknown field "{key}" in {what}{hint}')
-
-    def missing(self, parent: YMap, key: str) -> _Fail:
-        if any(did_you_mean(k, (key,)) for k in self.unknown_keys.get(id(parent), ())):
-            return _Fail()  # already reported as a misspelling: one mistake, one error
-        return self.err(parent, "EX012", f'missing required field "{key}"')
-
-    def guard(self, fn: Any, *args: Any, default: Any = None) -> Any:
-        try:
-            return fn(*args)
-        except _Fail:
-            return default
-
-    def mapping(self, parent: YMap, key: str, required: bool = False) -> YMap | None:
-        if key not in parent:
-            if required:
-                raise self.missing(parent, key)
-            return None
-        value = parent[key]
-        if not isinstance(value, YMap):
-            raise self.err(parent.value_pos(key), "EX010", f'"{key}" must be a mapping')
-        return value
-
-    def number(self, parent: YMap, key: str, default: float | None, lo: float, hi: float,
-               integer: bool = False) -> float:  # fmt: skip
-        if key not in parent:
-            if default is None:
-                raise self.missing(parent, key)
-            return default
-        value = parent[key]
-        kind = "a whole number" if integer else "a number"
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or (integer and not isinstance(value, int))
-        ):
-            raise self.err(parent.value_pos(key), "EX010", f'"{key}" must be {kind}, got {value!r}')
-        if not (math.isfinite(value) and lo <= value <= hi):
-            raise self.err(
-                parent.value_pos(key),
-                "EX015",
-                f'"{key}" is {value}; it must be between {lo:g} and {hi:g}',
-            )
-        return value
-
-    def duration(self, parent: YMap, key: str, default: float | None, lo: float, hi: float
-                 ) -> float:  # fmt: skip
-        if key not in parent:
-            if default is None:
-                raise self.missing(parent, key)
-            return default
-        seconds = parse_duration(parent[key])
-        if seconds is None:
-            raise self.err(parent.value_pos(key), "EX014", not_a_duration(key, parent[key]))
-        if not (lo <= seconds <= hi):
-            raise self.err(
-                parent.value_pos(key), "EX015",
-                f'"{key}" is {seconds:g} s; it must be between {lo:g} s and {hi:g} s',
-            )  # fmt: skip
-        return seconds
-
-    def ident(self, parent: YMap, key: str, regex: re.Pattern[str] = _ID_RE) -> str:
-        if key not in parent:
-            raise self.missing(parent, key)
-        value = parent[key]
-        if not isinstance(value, str) or not regex.match(value):
-            raise self.err(
-                parent.value_pos(key), "EX010",
-                f'"{key}" must be an id of letters, digits, "_" or "-"; got {value!r}',
-            )  # fmt: skip
-        return value
 
     def name(self, parent: YMap, key: str, allowed: tuple[str, ...] | list[str], what: str) -> str:
         value = parent[key]
@@ -212,7 +128,7 @@ class _Checker:
         self.unknown(doc, self.TOP, "the exam")
         g = self.guard
         exam_id = g(self.ident, doc, "exam", default="?")
-        version = g(self.number, doc, "version", None, 1, 1_000_000, True, default=1)
+        version = g(self.number, doc, "version", None, 1, 1_000_000, integer=True, default=1)
         title = g(self.text, doc, "title", default={})
         instructions = g(self.text, doc, "instructions", default={})
         lang = g(self.lang, doc, default="zh-CN")
@@ -319,8 +235,8 @@ class _Checker:
     def form(self, item: YMap) -> Form:
         self.unknown(item, self.FORM, "a form")
         fid = self.ident(item, "id", _FORM_ID_RE)
-        seed = int(self.number(item, "seed", None, 0, 2**63 - 1, True))
-        customers = int(self.number(item, "customers", None, 1, 200, True))
+        seed = int(self.number(item, "seed", None, 0, 2**63 - 1, integer=True))
+        customers = int(self.number(item, "customers", None, 1, 200, integer=True))
         gap = self.duration(item, "gap", 5.0, 0.0, 3600.0)
         return Form(fid, seed, customers, gap)
 
@@ -350,7 +266,7 @@ class _Checker:
         critical = self.guard(self.critical_errors, block, default=())
         rule = self.guard(self.pass_rule, block, forms, default=None)
         if rule is None or not measures:
-            raise _Fail()
+            raise Fail()
         return measures, critical, rule
 
     def measures(self, block: YMap) -> tuple[Measure, ...]:
@@ -371,7 +287,7 @@ class _Checker:
             if got is not None:
                 out.append(got)
         if not out:
-            raise _Fail()
+            raise Fail()
         return tuple(out)
 
     def measure(self, m: YMap, key: str, spec: Any) -> Measure:
@@ -432,7 +348,7 @@ class _Checker:
         self.unknown(rule, self.PASS, "pass")
         cut = float(self.number(rule, "cut", None, 0, 100))
         contact_cut = float(self.number(rule, "contact_cut", None, 0, 100))
-        k = int(self.number(rule, "contacts_passed", 0, 0, 200, True))
+        k = int(self.number(rule, "contacts_passed", 0, 0, 200, integer=True))
         if forms and k > forms[0].customers:
             raise self.err(rule.value_pos("contacts_passed"), "EX020",
                            f"{k} contacts must pass but a form has only {forms[0].customers} customers")  # fmt: skip
@@ -443,7 +359,7 @@ class _Checker:
         if block is None:
             return Retake()
         self.unknown(block, ("attempts", "wait", "rotate_forms"), "retake")
-        attempts = int(self.number(block, "attempts", 1, 1, 20, True))
+        attempts = int(self.number(block, "attempts", 1, 1, 20, integer=True))
         wait = self.duration(block, "wait", 0.0, 0.0, 366 * 86400.0)
         rotate = block.get("rotate_forms", True)
         if not isinstance(rotate, bool):
