@@ -16,9 +16,11 @@ def _seat_customers(scenario, seed: int, policy: str) -> list[tuple[str, str, st
     session = Session(scenario, seed=seed, human_policy=policy)
     got: list[tuple[str, str, str, str]] = []
     session.recorder.sinks.append(
-        lambda r: got.append((r["contact_id"], r["journey_id"], r["persona_id"], r["channel"]))
-        if r.get("seat") == "trainee"
-        else None
+        lambda r: (
+            got.append((r["contact_id"], r["journey_id"], r["persona_id"], r["channel"]))
+            if r.get("seat") == "trainee"
+            else None
+        )
     )
     session.run_to_end()
     return sorted(got)
