@@ -24,7 +24,7 @@ from journeys.policies import POLICIES
 from journeys.strict_yaml import Pos, YList, YMap, load_file
 from journeys.vocabulary import CHANNELS, KINDS, PERSONA_VALUES
 from sandbox.kpis import KPI_KEYS
-from sandbox.strict_fields import Codes, FieldChecker
+from sandbox.strict_fields import Codes, FieldChecker, document_hash
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 SERVICE_MODELS: tuple[str, ...] = ("journey", "exponential", "lognormal")
@@ -355,7 +355,7 @@ class _Checker(FieldChecker):
             drain_s=float(drain), channels=channels, service=service, journey_mix=mix,
             journeys=journeys, persona_mix=persona_mix, priority=priority, agents=agents,
             seats=seats, targets=targets, hangups=bool(hangups), events=events,
-            content_hash=_hash(doc),
+            content_hash=document_hash(doc),
         )  # fmt: skip
 
     def boolean(self, parent: YMap, key: str, default: bool) -> bool:
@@ -718,17 +718,3 @@ class _Checker(FieldChecker):
                     )
                     break
         return tuple(out)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _hash(doc: YMap) -> str:
-    """sha256 of the canonical JSON of the document: formatting and comments do not count."""
-    blob = json.dumps(_plain(doc), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -9,6 +9,8 @@ readers only it needs."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from collections.abc import Callable
@@ -148,3 +150,18 @@ class FieldChecker:
                 f'"{key}" must be {self.ID_TEXT}; got {value!r}',
             )  # fmt: skip
         return value
+
+
+def document_hash(doc: YMap) -> str:
+    """sha256 of the canonical JSON of a parsed document: formatting and comments do not
+    count, any value does (what results and saves record of a scenario or an exam)."""
+    blob = json.dumps(_plain(doc), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

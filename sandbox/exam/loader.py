@@ -7,8 +7,6 @@ checked exactly as strictly as the journeys and scenarios it is built on.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -29,7 +27,7 @@ from sandbox.exam.model import (
     PassRule,
     Retake,
 )
-from sandbox.strict_fields import Codes, Fail, FieldChecker
+from sandbox.strict_fields import Codes, Fail, FieldChecker, document_hash
 
 EXAM_DIR = Path(__file__).resolve().parent.parent / "exams"
 _ID_RE = re.compile(r"^[a-z][a-z0-9_\-]*$")
@@ -147,7 +145,7 @@ class _Checker(FieldChecker):
             path=str(Path(self.path).resolve()), scenario_ref=ref, scenario=scenario, seat=seat,
             forms=forms, exam_limit_s=limits[0], contact_limit_s=limits[1], mode=mode,
             measures=measures, critical=critical, pass_rule=pass_rule, retake=retake,
-            content_hash=_hash(doc),
+            content_hash=document_hash(doc),
         )  # fmt: skip
 
     def lang(self, doc: YMap) -> str:
@@ -367,17 +365,3 @@ class _Checker(FieldChecker):
                 block.value_pos("rotate_forms"), "EX010", '"rotate_forms" must be true or false'
             )
         return Retake(attempts, wait, rotate)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _hash(doc: YMap) -> str:
-    """sha256 of the canonical JSON of the document: formatting and comments do not count."""
-    blob = json.dumps(_plain(doc), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
