@@ -45,6 +45,16 @@ def add_command(
     return parser
 
 
+def show_usage(group: argparse.ArgumentParser) -> None:
+    """A command group called without a sub-command prints its help and exits 2 (usage)."""
+
+    def handler(_args: argparse.Namespace) -> int:
+        group.print_help()
+        return 2
+
+    group.set_defaults(handler=handler)
+
+
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print one JSON document on stdout instead of text"

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json
+from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json, show_usage
 from sandbox.cli.exam_integrity import (
     add_grade_options,
     add_play_options,
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Certification exams: validate exam files, take one headless, grade a journal.",
     )
     sub = group.add_subparsers(dest="exam_command", metavar="COMMAND")
-    group.set_defaults(handler=lambda args: _usage(group))
+    show_usage(group)
 
     p = add_command(
         sub,
@@ -90,11 +90,6 @@ def _exam_and_form(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--form", required=True, metavar="N", help="form index (0, 1, ...) or form id (A, B, ...)"
     )
-
-
-def _usage(group: argparse.ArgumentParser) -> int:
-    group.print_help()
-    return 2
 
 
 def _expand(paths: list[str]) -> list[str]:

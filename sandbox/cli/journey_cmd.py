@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json
+from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json, show_usage
 
 _TOP = re.compile(r"^(journey|fragment|knowledge)\s*:", re.MULTILINE)
 
@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Tools for journey designers / 旅程设计工具.",
     )
     sub = group.add_subparsers(dest="journey_command", metavar="COMMAND")
-    group.set_defaults(handler=lambda args: _usage(group))
+    show_usage(group)
 
     p = add_command(
         sub,
@@ -76,11 +76,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             raise
     else:
         journey_workbench.register(sub)
-
-
-def _usage(group: argparse.ArgumentParser) -> int:
-    group.print_help()
-    return 2
 
 
 def _kind_of(path: Path) -> str | None:

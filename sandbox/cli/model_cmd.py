@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json
+from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json, show_usage
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     msub = parser.add_subparsers(dest="model_command", metavar="SUBCOMMAND")
-    parser.set_defaults(handler=lambda _a: _usage(parser))
+    show_usage(parser)
 
     p = add_command(
         msub, "train", _train, "retrain the models / 重新训练模型 (generated data, or --data CSV)"
@@ -60,11 +60,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rows", type=int, default=1000)
     p.add_argument("--seed", type=int, default=1)
     add_json_flag(p)
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _load(directory: str | None) -> Any:

@@ -142,6 +142,3 @@ class ContactCenter:
     def pending(self) -> list[Contact]:
         """Contacts waiting for a decision now."""
         return self.coaching.pending()
-
-    def idle_done(self) -> bool:
-        return not self.queued and not self.active
