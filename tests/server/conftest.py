@@ -1,0 +1,63 @@
+"""Fixtures of the server tests: a database URL for every backend the store must work on.
+
+`db_url` is parametrised over SQLite (a file in tmp_path) and PostgreSQL (a fresh database on
+the server named by SHAPAN_TEST_POSTGRES_URL, which `.ci/run` starts). Without that variable the
+PostgreSQL cases are skipped locally; CI sets SHAPAN_REQUIRE_POSTGRES=1 so they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+def _postgres_base() -> str | None:
+    url = os.environ.get("SHAPAN_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("SHAPAN_REQUIRE_POSTGRES") == "1":
+            pytest.fail("SHAPAN_REQUIRE_POSTGRES=1 but SHAPAN_TEST_POSTGRES_URL is not set")
+        pytest.skip("no PostgreSQL: set SHAPAN_TEST_POSTGRES_URL (see .ci/start-postgres)")
+    return url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (dropped afterwards)."""
+    from sqlalchemy import create_engine, text
+
+    base = _postgres_base()
+    assert base is not None
+    name = f"shapan_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    head, _, _ = base.rpartition("/")
+    try:
+        yield f"{head}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :n AND pid <> pg_backend_pid()"
+                ),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'server.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """The store's URL on each backend: SQLite and PostgreSQL."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(name))
