@@ -67,6 +67,7 @@ TEXT: dict[str, dict[str, str]] = {
     "mean": {"zh-CN": "均值", "en": "Mean"},
     "measure": {"zh-CN": "维度", "en": "Measure"},
     "critical": {"zh-CN": "严重错误", "en": "Critical errors"},
+    "critical_one": {"zh-CN": "严重错误", "en": "critical error"},
     "no_critical": {"zh-CN": "没有严重错误。", "en": "No critical errors."},
     "fails_exam": {"zh-CN": "整场考试不通过", "en": "fails the exam"},
     "fails_contact": {"zh-CN": "本通联络不通过", "en": "fails the contact"},
@@ -141,7 +142,7 @@ ul.reasons{margin:8px 0 0 0;padding-left:20px}
 ul.reasons li.bad{color:#a32020}ul.reasons li.good{color:#17643a}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{border-bottom:1px solid #e4e7eb;padding:4px 7px;text-align:left;vertical-align:top}
-th{background:#f0f4f8}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+th{background:#f0f4f8}th.num{text-align:right}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.below{color:#a32020;font-weight:600}
 .ok{color:#17643a;font-weight:700}.no{color:#a32020;font-weight:700}
 svg text{font-family:inherit}
@@ -392,8 +393,8 @@ def bar_chart_svg(
 ) -> str:
     """Horizontal bars 0..100, one per (label, value, ok) row, and a dashed line at `cut`.
     A None value is drawn as "—" (a measure that does not apply)."""
-    label_w, bar_w, row_h = 300, width - 300 - 60, 24
-    height = row_h * len(rows) + 34
+    label_w, bar_w, row_h, top = 300, width - 300 - 60, 24, 18
+    height = row_h * len(rows) + 34 + top
 
     def x(v: float) -> float:
         return label_w + bar_w * max(0.0, min(100.0, v)) / 100.0
@@ -404,13 +405,13 @@ def bar_chart_svg(
     ]
     for tick in (0, 25, 50, 75, 100):
         parts.append(
-            f'<line x1="{x(tick):.1f}" y1="4" x2="{x(tick):.1f}" y2="{height - 22}" '
+            f'<line x1="{x(tick):.1f}" y1="{top}" x2="{x(tick):.1f}" y2="{height - 22}" '
             'stroke="#e4e7eb" stroke-width="1"/>'
             f'<text x="{x(tick):.1f}" y="{height - 8}" font-size="11" fill="#7b8794" '
             f'text-anchor="middle">{tick}</text>'
         )
     for i, (label, value, ok) in enumerate(rows):
-        y = 6 + i * row_h
+        y = top + 6 + i * row_h
         short = label if len(label) <= 40 else label[:39] + "…"
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 15}" font-size="12" fill="#1d2733" '
@@ -430,9 +431,10 @@ def bar_chart_svg(
         )
     if cut is not None:
         parts.append(
-            f'<line x1="{x(cut):.1f}" y1="2" x2="{x(cut):.1f}" y2="{height - 22}" stroke="#1f3a5f" '
-            'stroke-width="2" stroke-dasharray="5,3"/>'
-            f'<text x="{x(cut) + 3:.1f}" y="{height - 24}" font-size="11" fill="#1f3a5f">'
+            f'<line x1="{x(cut):.1f}" y1="{top - 2}" x2="{x(cut):.1f}" y2="{height - 22}" '
+            'stroke="#1f3a5f" stroke-width="2" stroke-dasharray="5,3"/>'
+            f'<text x="{x(cut):.1f}" y="{top - 5}" font-size="11" fill="#1f3a5f" '
+            'text-anchor="middle">'
             f"{_e(cut_label)} {cut:g}</text>"
         )
     parts.append("</svg>")
@@ -464,25 +466,23 @@ def _shipped_exam(result: Mapping[str, Any]) -> Exam | None:
     return exam if exam.content_hash == block.get("hash") else None
 
 
-def _verdict(result: Mapping[str, Any], lang: str) -> str:
+def _verdict(
+    result: Mapping[str, Any],
+    lang: str,
+    titles: Mapping[str, Mapping[str, str]],
+    decisions: Sequence[Mapping[str, Any]] | None,
+) -> str:
     passed = result.get("passed") is True
     cls = "pass" if passed else "fail"
     word = _t("pass", lang) if passed else _t("fail", lang)
     cut = result.get("cut")
     score = result.get("score")
-    score_ok = isinstance(score, (int, float)) and isinstance(cut, (int, float)) and score >= cut
     n_passed, n_req = result.get("contacts_passed"), result.get("contacts_required")
     total = len(_contacts(result))
-    reasons = result.get("reasons") if isinstance(result.get("reasons"), list) else []
-    items = []
-    # The grader states, in this order: the score against the cut, the contacts passed against
-    # the number required, then each exam-level critical error (or that there was none).
-    enough = isinstance(n_passed, int) and isinstance(n_req, int) and n_passed >= n_req
-    no_critical = not result.get("critical_errors")
-    for i, r in enumerate(reasons or ()):
-        text = i18n(r, lang)
-        good = bool(score_ok) if i == 0 else enough if i == 1 else no_critical
-        items.append(f'<li class="{"good" if good else "bad"}">{_e(text)}</li>')
+    items = [
+        f'<li class="{"good" if good else "bad"}">{_e(text)}</li>'
+        for text, good in exam_reasons(result, titles, lang, decisions)
+    ]
     return (
         f'<section class="verdict-box"><div class="verdict"><div class="big {cls}" '
         f'data-verdict="{cls}">{_e(word)}</div>'
@@ -499,6 +499,7 @@ def _contact_section(
     lang: str,
     titles: Mapping[str, Mapping[str, str]],
     contact_cut: float | None,
+    decisions: Sequence[Mapping[str, Any]] | None,
 ) -> str:
     contacts = _contacts(result)
     cut = contact_cut if contact_cut is not None else result.get("cut")
@@ -513,7 +514,7 @@ def _contact_section(
             _t("reasons", lang)]  # fmt: skip
     body = []
     for c in contacts:
-        reasons = "; ".join(i18n(r, lang) for r in c.get("reasons") or ())
+        reasons = "; ".join(contact_reasons(c, titles, lang, decisions))
         ok = c.get("passed") is True
         body.append(
             f"<tr><td>{_e(_contact_name(c, titles, lang))}</td>"
@@ -570,7 +571,8 @@ def _measure_section(
     chart = bar_chart_svg(rows, cut_f, cut_label)
     contacts = _contacts(result)
     head = "".join(
-        f'<th title="{_e(_contact_name(c, titles, lang))}">{_e(c.get("k"))}</th>' for c in contacts
+        f'<th class="num" title="{_e(_contact_name(c, titles, lang))}">{_e(c.get("k"))}</th>'
+        for c in contacts
     )
     body = []
     for name, mean in means.items():
@@ -586,12 +588,99 @@ def _measure_section(
         )
     table = (
         f"<table><thead><tr><th>{_t('measure', lang)} \\ {_t('contact', lang)}</th>{head}"
-        f"<th>{_t('mean', lang)}</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
+        f'<th class="num">{_t("mean", lang)}</th></tr></thead><tbody>{"".join(body)}</tbody></table>'
     )
     return (
         f'<section><h2>{_t("per_measure", lang)}</h2><p class="small">'
         f"{_t('per_measure_note', lang)}</p>{chart}{table}</section>"
     )
+
+
+def _said(
+    hit: Mapping[str, Any],
+    contact_id: Any,
+    decisions: Sequence[Mapping[str, Any]] | None,
+    lang: str,
+) -> str:
+    """What the candidate said when a critical error was raised (from the replayed decisions)."""
+    for d in decisions or ():
+        if (d.get("contact_id") == contact_id and d.get("choice_id") == hit.get("choice_id")
+                and (hit.get("t") is None or d.get("t") == hit.get("t"))):  # fmt: skip
+            return i18n(d.get("choice_text"), lang)
+    return ""
+
+
+def critical_words(
+    hit: Mapping[str, Any],
+    contact: Mapping[str, Any] | None,
+    titles: Mapping[str, Mapping[str, str]],
+    lang: str,
+    decisions: Sequence[Mapping[str, Any]] | None = None,
+    *,
+    with_contact: bool = True,
+) -> str:
+    """A critical error in words, with names instead of ids: what, where, when, what it fails,
+    and the candidate's words when the decisions are known."""
+    what = (
+        risk_label(hit.get("risk"), lang)
+        if hit.get("risk")
+        else outcome_label(hit.get("outcome"), lang)
+    )
+    scope = _t("fails_exam", lang) if hit.get("fails") == "exam" else _t("fails_contact", lang)
+    parts = [f"{_t('critical_one', lang)}: {what}"]
+    if with_contact and contact is not None:
+        parts.append(_contact_name(contact, titles, lang))
+    if hit.get("t") is not None:
+        parts.append(f"{_t('at', lang)} {mmss(hit.get('t'))}")
+    said = _said(hit, contact.get("contact_id") if contact else None, decisions, lang)
+    text = " · ".join(parts) + (f" — “{said}”" if said else "")
+    return f"{text} → {scope}"
+
+
+def contact_reasons(
+    c: Mapping[str, Any],
+    titles: Mapping[str, Mapping[str, str]],
+    lang: str,
+    decisions: Sequence[Mapping[str, Any]] | None = None,
+) -> list[str]:
+    """A contact's reasons in `lang`. The grader lists, in order: the status (unfinished, over
+    time), one line per critical error, then the score below the contact cut; the critical
+    error lines are said again here with names instead of choice ids."""
+    reasons = [i18n(r, lang) for r in c.get("reasons") or ()]
+    hits = [h for h in c.get("critical_errors") or () if isinstance(h, Mapping)]
+    lead = 1 if c.get("status") in ("unfinished", "over_time") else 0
+    if len(reasons) < lead + len(hits):
+        return reasons
+    words = [critical_words(h, c, titles, lang, decisions, with_contact=False) for h in hits]
+    return reasons[:lead] + words + reasons[lead + len(hits) :]
+
+
+def exam_reasons(
+    result: Mapping[str, Any],
+    titles: Mapping[str, Mapping[str, str]],
+    lang: str,
+    decisions: Sequence[Mapping[str, Any]] | None = None,
+) -> list[tuple[str, bool]]:
+    """(reason, good) in `lang`: the grader's three conditions — the score against the cut, the
+    contacts passed against the number required, the exam-level critical errors (said with
+    names instead of ids) or that there were none."""
+    raw = result.get("reasons")
+    reasons = [i18n(r, lang) for r in raw] if isinstance(raw, list) else []
+    cut, score = result.get("cut"), result.get("score")
+    n_passed, n_req = result.get("contacts_passed"), result.get("contacts_required")
+    score_ok = isinstance(score, (int, float)) and isinstance(cut, (int, float)) and score >= cut
+    enough = isinstance(n_passed, int) and isinstance(n_req, int) and n_passed >= n_req
+    hits = [h for h in result.get("critical_errors") or () if isinstance(h, Mapping)]
+    out = [(r, bool(score_ok) if i == 0 else enough) for i, r in enumerate(reasons[:2])]
+    if hits and len(reasons) == 2 + len(hits):
+        rows = {c.get("contact_id"): c for c in _contacts(result)}
+        out += [
+            (critical_words(h, rows.get(h.get("contact_id")), titles, lang, decisions), False)
+            for h in hits
+        ]
+    else:
+        out += [(r, not hits) for r in reasons[2:]]
+    return out
 
 
 def _critical_section(
@@ -600,32 +689,12 @@ def _critical_section(
     titles: Mapping[str, Mapping[str, str]],
     decisions: Sequence[Mapping[str, Any]] | None,
 ) -> str:
-    items = []
-    for c in _contacts(result):
-        for hit in c.get("critical_errors") or ():
-            if not isinstance(hit, Mapping):
-                continue
-            what = (
-                risk_label(hit.get("risk"), lang)
-                if hit.get("risk")
-                else outcome_label(hit.get("outcome"), lang)
-            )
-            scope = (
-                _t("fails_exam", lang) if hit.get("fails") == "exam" else _t("fails_contact", lang)
-            )
-            said = ""
-            for d in decisions or ():
-                if (d.get("contact_id") == c.get("contact_id")
-                        and d.get("choice_id") == hit.get("choice_id")
-                        and (hit.get("t") is None or d.get("t") == hit.get("t"))):  # fmt: skip
-                    said = i18n(d.get("choice_text"), lang)
-                    break
-            when = f"{_t('at', lang)} {mmss(hit.get('t'))}" if hit.get("t") is not None else ""
-            quote = f" — “{_e(said)}”" if said else ""
-            items.append(
-                f"<li><b>{_e(what)}</b> · {_e(_contact_name(c, titles, lang))} · {_e(when)}"
-                f"{quote} → {_e(scope)}</li>"
-            )
+    items = [
+        f"<li>{_e(critical_words(hit, c, titles, lang, decisions))}</li>"
+        for c in _contacts(result)
+        for hit in c.get("critical_errors") or ()
+        if isinstance(hit, Mapping)
+    ]
     body = (
         f'<ul class="critical">{"".join(items)}</ul>'
         if items
@@ -800,8 +869,8 @@ def render_result_html(
     body = (
         f'<header><h1>{_e(title)}</h1><div class="sub">{_t("doc", lang)} · {"".join(sub)}</div>'
         f"</header><main>{note}"
-        + _verdict(result, lang)
-        + _contact_section(result, lang, names, contact_cut)
+        + _verdict(result, lang, names, decisions)
+        + _contact_section(result, lang, names, contact_cut, decisions)
         + _measure_section(result, lang, names, contact_cut)
         + _critical_section(result, lang, names, decisions)
         + (_decision_section(result, decisions, lang, names) if decisions else "")
