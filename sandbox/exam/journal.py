@@ -45,6 +45,11 @@ def now_stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def stamp(epoch_s: float) -> str:
+    """A UTC epoch time in the journal's stamp format (see `now_stamp`)."""
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def entry_hash(entry: dict[str, Any]) -> str:
     """The sha256 (hex) of the canonical JSON of `entry` without its `hash`."""
     return sha256_hex({k: v for k, v in entry.items() if k != "hash"})

@@ -1,0 +1,122 @@
+"""The server's tables (SQLAlchemy Core). Changing one means a new Alembic revision.
+
+Times are UTC epoch seconds (floats) except the journal's `received_at`, which is part of the
+hashed entry and so keeps the journal's own stamp format (sandbox/exam/journal.py).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+settings = Table(
+    "settings", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)  # fmt: skip
+
+admin_sessions = Table(
+    "admin_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)  # fmt: skip
+
+exams = Table(
+    "exams", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("ref", Text, nullable=False),  # shipped id or the path it was published from
+    Column("exam_id", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("title_zh", Text, nullable=False),
+    Column("title_en", Text, nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("forms", Integer, nullable=False),
+    Column("customers", Integer, nullable=False),
+    Column("limit_s", Float, nullable=False),
+    Column("provenance", Text, nullable=False),  # canonical JSON: scenario, journeys, models
+    Column("yaml_text", Text, nullable=False),
+    Column("published_at", Float, nullable=False),
+    Column("closed", Boolean, nullable=False, default=False),
+    Column("codes_issued", Integer, nullable=False, default=0),
+)  # fmt: skip
+
+codes = Table(
+    "codes", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("exam_pk", Integer, ForeignKey("exams.pk"), nullable=False, index=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("candidate", Text, nullable=False),
+    Column("form_index", Integer, nullable=False),
+    Column("attempt_no", Integer, nullable=False),  # 1 = first attempt of this candidate
+    Column("issued_at", Float, nullable=False),
+)  # fmt: skip
+
+attempts = Table(
+    "attempts", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("exam_pk", Integer, ForeignKey("exams.pk"), nullable=False, index=True),
+    Column("code_pk", Integer, ForeignKey("codes.pk"), nullable=False, unique=True),
+    Column("candidate", Text, nullable=False),
+    Column("form_index", Integer, nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("clock_speed", Float, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("status", String(16), nullable=False),  # active | finished
+    Column("closed_reason", String(16)),  # finished | time_up
+    Column("finished_at", Float),
+    Column("head_seq", Integer, nullable=False, default=0),
+    Column("head_hash", String(64), nullable=False),
+    Column("last_t", Float, nullable=False, default=0.0),
+    Column("last_seen_at", Float, nullable=False),
+    Column("current_contact", Text),
+)  # fmt: skip
+
+journal = Table(
+    "journal", metadata,
+    Column("attempt_pk", Integer, ForeignKey("attempts.pk"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("t", Float, nullable=False),
+    Column("contact_id", Text, nullable=False),
+    Column("choice_id", Text, nullable=False),
+    Column("received_at", String(40), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)  # fmt: skip
+
+grades = Table(
+    "grades", metadata,
+    Column("attempt_pk", Integer, ForeignKey("attempts.pk"), primary_key=True),
+    Column("result", Text, nullable=False),  # the signed result, canonical JSON
+    Column("score", Float, nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("graded_at", Float, nullable=False),
+)  # fmt: skip
+
+events = Table(
+    "events", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("actor", String(16), nullable=False),  # admin | candidate | server
+    Column("kind", String(32), nullable=False),
+    Column("exam_pk", Integer),
+    Column("attempt_pk", Integer),
+    Column("detail", Text, nullable=False, default=""),
+)  # fmt: skip
+
+__all__ = [
+    "admin_sessions", "attempts", "codes", "events", "exams", "grades",
+    "journal", "metadata", "settings",
+]  # fmt: skip
