@@ -36,7 +36,14 @@ def register_integrity(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         sub, "audit", _audit,
         "check a hash-chained journal: edits, deletions, insertions, reordering / 审计答题日志",
     )  # fmt: skip
-    p.add_argument("journal", metavar="JOURNAL.jsonl", help="a chained journal (play --chained)")
+    p.add_argument("journal", metavar="JOURNAL.jsonl", nargs="?",
+                   help="a chained journal (play --chained); or use --db")  # fmt: skip
+    p.add_argument("--db", metavar="URL",
+                   help="audit the proctoring server's database instead: every attempt's "
+                        "journal chain, anchor and signed grade")  # fmt: skip
+    p.add_argument("--keys", metavar="DIR",
+                   help="with --db: the server's key folder (default: as shapan serve)")  # fmt: skip
+    p.add_argument("--attempt", type=int, metavar="N", help="with --db: only this attempt")
     p.add_argument("--anchor", metavar="HASH",
                    help="SEQ:HASH of the last entry as kept elsewhere (or just HASH): finds a "
                         "cut, extended or rewritten end")  # fmt: skip
@@ -148,8 +155,44 @@ def _verify(args: argparse.Namespace) -> int:
     raise UserError(f"{check.message} / 签名无效", location=args.result)
 
 
+def _audit_db(args: argparse.Namespace) -> int:
+    """Audit the server's database (sandbox.server.store.ExamStore.audit)."""
+    from sandbox.exam.signing import SigningError
+    from sandbox.server.db import DatabaseError
+    from sandbox.server.store import ExamStore, StoreError
+
+    try:
+        store = ExamStore.open(args.db, args.keys, create_keys=False)
+    except (DatabaseError, SigningError) as err:
+        raise UserError(str(err), location=args.db) from None
+    try:
+        findings = store.audit(args.attempt)
+        attempts = store.attempt_count() if args.attempt is None else 1
+    except StoreError as err:
+        raise UserError(err.message["en"], location=args.db) from None
+    finally:
+        store.close()
+    if args.json:
+        emit_json({"command": "exam audit", "db": args.db, "ok": not findings,
+                   "attempts": attempts, "findings": [f.to_json() for f in findings]})  # fmt: skip
+    elif findings:
+        print(f"TAMPERED: {len(findings)} finding(s) in {len({f.attempt_pk for f in findings})} "
+              f"attempt(s) / 数据库记录被篡改")  # fmt: skip
+        for f in findings:
+            print(f"  - attempt {f.attempt_pk} ({f.candidate}) {f.kind}: {f.message}")
+    else:
+        print(f"INTACT: {attempts} attempt(s): journals, anchors and signed grades check "
+              f"/ {attempts} 次考试记录完整")  # fmt: skip
+    return 1 if findings else 0
+
+
 def _audit(args: argparse.Namespace) -> int:
     from sandbox.exam import journal
+
+    if args.db is not None:
+        return _audit_db(args)
+    if args.journal is None:
+        raise UserError("give a journal file or --db URL", exit_code=2)
     from sandbox.exam.errors import JournalError
     from sandbox.exam.signing import SigningError, read_document
 

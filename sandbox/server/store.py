@@ -187,15 +187,21 @@ class ExamStore:
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
-    def open(cls, url: str, keys_dir: str | Path | None = None) -> ExamStore:
+    def open(
+        cls, url: str, keys_dir: str | Path | None = None, *, create_keys: bool = True
+    ) -> ExamStore:
         """Connect, migrate to the newest schema, load (or create) the signing key pair.
         `keys_dir` defaults to `<db file>.keys/` for SQLite, else ~/.local/share/shapan/."""
         from sandbox.exam.signing import PRIVATE_KEY_FILE, generate_keypair, load_private_key
         from sandbox.server.db import make_engine, migrate
 
+        folder = Path(keys_dir) if keys_dir is not None else default_keys_dir(url)
+        if not create_keys and not (folder / PRIVATE_KEY_FILE).exists():
+            from sandbox.exam.signing import SigningError
+
+            raise SigningError(f"no server key in {folder}; pass the server's --keys folder")
         engine = make_engine(url)
         migrate(engine)
-        folder = Path(keys_dir) if keys_dir is not None else default_keys_dir(url)
         if not (folder / PRIVATE_KEY_FILE).exists():
             folder.mkdir(parents=True, exist_ok=True)
             generate_keypair(folder)
@@ -856,6 +862,14 @@ class ExamStore:
             q = q.where(events.c.exam_pk == exam_pk)
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q).all()]
+
+    def attempt_count(self) -> int:
+        from sqlalchemy import func, select
+
+        from sandbox.server.schema import attempts
+
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(attempts)).scalar_one())
 
     # -- audit -------------------------------------------------------------------------------
     def audit(self, attempt_pk: int | None = None) -> list[AuditFinding]:

@@ -361,3 +361,26 @@ def test_the_schema_is_migrated_once_and_reopening_keeps_everything(
         assert again.open_attempt(codes[0].code).answer["attempt"]["candidate"] == "Ann"
     finally:
         again.close()
+
+
+def test_exam_audit_db_command_reports_a_tampered_database(
+    sqlite_url: str, tmp_path: Path, wall: FakeWall, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sandbox.cli import main
+
+    store = ExamStore.open(sqlite_url, tmp_path / "keys")
+    attempt = _graded(store, wall)
+    store.close()
+    args = ["exam", "audit", "--db", sqlite_url, "--keys", str(tmp_path / "keys")]
+    assert main(args) == 0
+    assert "INTACT: 1 attempt" in capsys.readouterr().out
+    store = ExamStore.open(sqlite_url, tmp_path / "keys")
+    _sql(store, "UPDATE journal SET choice_id = 'forged' WHERE attempt_pk = :a AND seq = 2",
+         a=attempt)  # fmt: skip
+    store.close()
+    assert main([*args, "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert not report["ok"] and report["findings"][0]["attempt_pk"] == attempt
+    assert "seq 2" in report["findings"][0]["message"]
+    assert main(["exam", "audit", "--db", sqlite_url, "--keys", str(tmp_path / "none")]) != 0
+    assert "no server key" in capsys.readouterr().err
