@@ -108,6 +108,24 @@ class FormSpec:
     seed: int | None = None
     customers: int | None = None
     gap_s: float = 5.0
+    #: an exam's stations: customer k is station k (its journey, channel and a persona that
+    #: meets its constraints) instead of a draw from the journey mix; () = the mix
+    stations: tuple[StationSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class StationSpec:
+    """One fixed contact of a form (an exam's OSCE station): the journey, the channel (None:
+    the first of the seat's channels the journey supports) and persona constraints that the
+    customer drawn for it must meet on top of the journey's own `persona:` filter.
+
+    `values` holds (categorical field, allowed values), `ranges` (numeric field, min, max),
+    both inclusive, None = open; field names are `journeys.vocabulary.PERSONA_FIELDS`."""
+
+    journey: str
+    channel: str | None = None
+    values: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    ranges: tuple[tuple[str, float | None, float | None], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from customer_models.personas import PersonaBatch, PersonaMix, sample_personas
 from sandbox.engine.agents import Agent, Contact
 from sandbox.engine.arrivals import interval_batches
 from sandbox.engine.streams import DrawBlock, Streams
-from sandbox.scenario import ChannelSpec, FormSpec, Scenario, ServiceSpec
+from sandbox.scenario import ChannelSpec, FormSpec, Scenario, ServiceSpec, StationSpec
 
 #: Numbers pre-drawn per contact: reaction normals/uniforms, service normals/uniforms and
 #: policy uniforms (three per decision); past them a contact draws from its own generator.
@@ -49,6 +49,41 @@ def accepts(journey: Any, columns: dict[str, np.ndarray]) -> np.ndarray:
     for fld, allowed in journey.persona.items():
         ok &= np.isin(columns[fld], list(allowed))
     return ok
+
+
+#: A station's customer is the first persona that meets its constraints among at most this many
+#: drawn (in batches of `STATION_BATCH`) from the station's own stream of the form; an exam
+#: whose station finds none within the bound is refused at validation (EX024), never a hang.
+STATION_DRAWS, STATION_BATCH = 4096, 256
+
+
+def station_fits(station: StationSpec, journey: Any, columns: dict[str, np.ndarray]) -> np.ndarray:
+    """Which personas of a batch meet a station: its journey's filter and its constraints."""
+    ok = accepts(journey, columns)
+    for fld, allowed in station.values:
+        ok &= np.isin(columns[fld], list(allowed))
+    for fld, lo, hi in station.ranges:
+        if lo is not None:
+            ok &= columns[fld] >= lo
+        if hi is not None:
+            ok &= columns[fld] <= hi
+    return ok
+
+
+def station_persona(
+    seed: int, seat: str, k: int, station: StationSpec, journey: Any, mix: PersonaMix | None
+) -> tuple[PersonaBatch, int] | None:
+    """(batch, row) of station `k`'s customer (0-based) on the form with `seed`, or None when
+    none of `STATION_DRAWS` personas meets it. Why a stream per station: station k's
+    customer depends on the form's seed and station k alone, so tightening one station's
+    constraints changes no other station's customer; the validator calls this very function."""
+    rng = Streams(seed).generator(f"form:{seat}:station:{k}")
+    for _ in range(STATION_DRAWS // STATION_BATCH):
+        batch = sample_personas(rng, STATION_BATCH, mix)
+        hits = np.flatnonzero(station_fits(station, journey, batch.columns))
+        if len(hits):
+            return batch, int(hits[0])
+    return None
 
 
 def _chunk_seed(stream: np.random.Generator) -> int:
@@ -238,7 +273,11 @@ class FormFeed(_Source):
     form's own streams in chunks of a fixed size, so it is the same whatever the seat's speed,
     whatever the bots and queue around it do, and however many customers came before it were
     finished in what time. The next customer rings `gap_s` after the seat is free (on shift,
-    no contact) until the horizon or the form's `customers` count; `deliver` puts it through."""
+    no contact) until the horizon or the form's `customers` count; `deliver` puts it through.
+
+    With `spec.stations` (an exam's stations), customer k's journey and channel are station
+    k's and its persona is `station_persona` (drawn up front); everything else about it (seed,
+    reaction, service and policy numbers) still comes from the same form streams."""
 
     CHUNK = 64
 
@@ -253,21 +292,43 @@ class FormFeed(_Source):
         deliver: Callable[[Agent, Contact], None],
     ):
         seat_channels = [c for c in agent.channels if c in scenario.channel_names]
-        eligible = [
-            (jid, w)
-            for jid, w in scenario.journey_mix
-            if scenario.journeys[jid].kind in agent.kinds
-            and any(c in scenario.journeys[jid].channels for c in seat_channels)
-        ]
+        stations = spec.stations
+        if stations:
+            eligible = [(s.journey, 1.0) for s in stations]
+        else:
+            eligible = [
+                (jid, w)
+                for jid, w in scenario.journey_mix
+                if scenario.journeys[jid].kind in agent.kinds
+                and any(c in scenario.journeys[jid].channels for c in seat_channels)
+            ]
         if not eligible:
             raise ValueError(
                 f"seat {agent.id!r}: no journey of the mix fits its channels and kinds"
             )
-        streams = Streams(seed if spec.seed is None else spec.seed)
+        form_seed = seed if spec.seed is None else spec.seed
+        streams = Streams(form_seed)
         names = {p: f"form:{agent.id}:{p}" for p in _PURPOSES}
         journeys = [scenario.journeys[jid] for jid, _ in eligible]
         super().__init__(scenario, streams, names, journeys, [w for _, w in eligible], mix)
-        self.channels = [next(c for c in seat_channels if c in j.channels) for j in journeys]
+        self.channels = [next((c for c in seat_channels if c in j.channels), "") for j in journeys]
+        self.stations = stations
+        self.station_people: list[tuple[PersonaBatch, int]] = []
+        for k, station in enumerate(stations):
+            journey = journeys[k]
+            self.channels[k] = station.channel or self.channels[k]
+            if self.channels[k] not in seat_channels or self.channels[k] not in journey.channels:
+                raise ValueError(
+                    f"seat {agent.id!r}: station {k + 1} ({station.journey}) cannot come in "
+                    f"by {self.channels[k] or 'any of its channels'}"
+                )
+            found = station_persona(form_seed, agent.id, k, station, journey, mix)
+            if found is None:
+                raise ValueError(
+                    f"seat {agent.id!r}: no persona meets station {k + 1} ({station.journey}) "
+                    f"within {STATION_DRAWS} draws"
+                )
+            self.station_people.append(found)
         self.env = env
         self.agent = agent
         self.spec = spec
@@ -282,6 +343,8 @@ class FormFeed(_Source):
         if self.ringing or agent.active or not agent.on_shift:
             return
         if self.spec.customers is not None and self.k >= self.spec.customers:
+            return
+        if self.stations and self.k >= len(self.stations):
             return
         if self.env.now + self.spec.gap_s >= self.scenario.duration_s:
             return
@@ -301,8 +364,12 @@ class FormFeed(_Source):
             self.draws = self.draw(self.CHUNK)
         d = self.draws
         self.k += 1
-        j = d.jidx[i]
-        who, row = self.who(d, i)
+        if self.stations:
+            j = self.k - 1
+            who, row = self.station_people[j]
+        else:
+            j = d.jidx[i]
+            who, row = self.who(d, i)
         return Contact(
             f"{self.agent.id}-{self.k:03d}", self.k, self.channels[j], self.journeys[j], who,
             row, d.seeds[i], now, math.inf, 0, d.blocks, i,

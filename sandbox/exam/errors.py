@@ -27,6 +27,10 @@ EX_CODES: dict[str, tuple[str, str]] = {
     "EX018": ("scenario has errors", "场景文件有错误"),
     "EX019": ("unknown seat", "席位不存在"),
     "EX020": ("rules contradict each other", "规则互相矛盾"),
+    "EX021": ("unknown journey", "旅程不存在"),
+    "EX022": ("journey does not fit the seat", "旅程不适合该席位"),
+    "EX023": ("persona constraint rules out every caller", "客户条件排除了所有来电者"),
+    "EX024": ("station cannot be filled", "考站抽不到符合条件的客户"),
 }
 #: The strict YAML layer's codes, as exam codes.
 YAML_CODES = {

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.scenario import StationSpec
+
 #: Per-contact measures (each scored 0..100). `rubric.<dimension>` names one rubric dimension.
 MEASURES: tuple[str, ...] = ("rubric", "csat", "resolution", "handle_time", "risk_points")
 #: What a critical error fails.
@@ -19,7 +21,8 @@ MODES: tuple[str, ...] = ("timed",)
 
 @dataclass(frozen=True)
 class Form:
-    """One parallel form: the seat's own fixed customer sequence (sandbox.scenario.FormSpec)."""
+    """One parallel form: the seat's own fixed customer sequence (sandbox.scenario.FormSpec).
+    With stations, `customers` is the number of stations and the seed picks their details."""
 
     id: str
     seed: int
@@ -91,6 +94,9 @@ class Exam:
     pass_rule: PassRule
     retake: Retake
     content_hash: str
+    #: the exam's stations, the same on every form (customer k = station k); () = the
+    #: scenario's journey mix
+    stations: tuple[StationSpec, ...] = ()
 
     @property
     def customers(self) -> int:

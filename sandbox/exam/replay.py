@@ -26,14 +26,17 @@ Chooser = Callable[[dict[str, Any], Any, random.Random], str]
 
 
 def form_scenario(exam: Exam, form_index: int) -> Any:
-    """The exam's scenario with the seat's form from the exam and the horizon at its limit."""
+    """The exam's scenario with the seat's form from the exam (its stations, if any) and the
+    horizon at its limit."""
     if not (0 <= form_index < len(exam.forms)):
         raise JournalError(
             f"form {form_index} does not exist; exam {exam.id} has forms 0..{len(exam.forms) - 1}"
         )
     form = exam.forms[form_index]
     sc = exam.scenario
-    spec = FormSpec(seed=form.seed, customers=form.customers, gap_s=form.gap_s)
+    spec = FormSpec(
+        seed=form.seed, customers=form.customers, gap_s=form.gap_s, stations=exam.stations
+    )
     seats = tuple(replace(s, form=spec) if s.id == exam.seat else s for s in sc.seats)
     sc = replace(sc, seats=seats)
     if not math.isclose(sc.duration_s, exam.exam_limit_s):
