@@ -449,7 +449,7 @@ def _contact_cut(result: Mapping[str, Any], exam: Exam | None) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def _shipped_exam(result: Mapping[str, Any]) -> Exam | None:
+def shipped_exam_of(result: Mapping[str, Any]) -> Exam | None:
     """The shipped exam this result was graded by, when its content hash still matches."""
     block = result.get("exam")
     if not isinstance(block, Mapping) or not isinstance(block.get("id"), str):
@@ -850,7 +850,7 @@ def render_result_html(
     titles; `titles` overrides journey titles by id."""
     _check_lang(lang)
     if exam is None:
-        exam = _shipped_exam(result)
+        exam = shipped_exam_of(result)
     given = dict(journey_titles(exam)) if exam is not None else {}
     given.update({str(k): dict(v) for k, v in (titles or {}).items()})
     names = _titles(result, decisions, given)
