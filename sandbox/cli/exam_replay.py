@@ -90,6 +90,11 @@ def _decisions_of(kind: str, doc: Any, path: str) -> list[list[Any]]:
     )
 
 
+def _block(doc: dict[str, Any], key: str) -> dict[str, Any]:
+    value = doc.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _is_result(doc: Any) -> bool:
     return isinstance(doc, dict) and doc.get("schema") == RESULT_SCHEMA
 
@@ -120,7 +125,7 @@ def _form_index(exam: Any, raw: str) -> int:
 def _exam_of_result(result: dict[str, Any], args: argparse.Namespace, where: str) -> Any:
     """The exam a result was graded by: --exam, else the shipped exam of its id; its content
     hash must be the one in the result (else the replay would show another exam)."""
-    block = result.get("exam") if isinstance(result.get("exam"), dict) else {}
+    block = _block(result, "exam")
     ref = args.exam or block.get("id")
     if not isinstance(ref, str):
         raise UserError("the result names no exam; give --exam EXAM", location=where)
@@ -137,7 +142,7 @@ def _exam_of_result(result: dict[str, Any], args: argparse.Namespace, where: str
 def _check_journal(result: dict[str, Any], decisions: list[list[Any]], where: str) -> None:
     from sandbox.exam.grading import journal_hash
 
-    block = result.get("journal") if isinstance(result.get("journal"), dict) else {}
+    block = _block(result, "journal")
     try:
         digest = journal_hash([list(d) for d in decisions])
     except (TypeError, ValueError):
@@ -224,13 +229,12 @@ def gather(args: argparse.Namespace) -> tuple[Any, int, dict[str, Any], list[lis
             return exam, form, graded, decisions, where
     exam = _exam_of_result(result, args, where)
     _check_journal(result, decisions, where)
-    form_block = result.get("form") if isinstance(result.get("form"), dict) else {}
-    form = form_block.get("index")
+    index = _block(result, "form").get("index")
     if args.form is not None:
-        form = _form_index(exam, str(args.form))
-    if not isinstance(form, int) or not (0 <= form < len(exam.forms)):
+        index = _form_index(exam, str(args.form))
+    if not isinstance(index, int) or not (0 <= index < len(exam.forms)):
         raise UserError("the result names no form of this exam; give --form N", location=where)
-    return exam, form, result, decisions, where
+    return exam, index, result, decisions, where
 
 
 # -- the walk-through ---------------------------------------------------------------------------
