@@ -318,6 +318,7 @@ def _replay(args: argparse.Namespace) -> int:
     from sandbox.exam.errors import JournalError
     from sandbox.exam.result_page import TEXT as PAGE
     from sandbox.exam.result_page import (
+        exam_reasons,
         i18n,
         journey_titles,
         replay_decisions,
@@ -336,8 +337,8 @@ def _replay(args: argparse.Namespace) -> int:
     print(f"{i18n(exam.title, lang)} · {PAGE['form'][lang]} {exam.forms[form].id} · {verdict} · "
           f"{PAGE['score'][lang]} {float(result.get('score') or 0):.1f} / {PAGE['cut'][lang]} "
           f"{result.get('cut')}")  # fmt: skip
-    for r in result.get("reasons") or ():
-        print(f"  - {i18n(r, lang)}")
+    for text, good in exam_reasons(result, titles, lang, decisions):
+        print(f"  {'+' if good else '-'} {text}")
     stepping = args.step
     current: str | None = None
     for i, d in enumerate(decisions):
