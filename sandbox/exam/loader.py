@@ -353,8 +353,8 @@ class _Checker(FieldChecker):
         where = item.value_pos("journey")
         if journey.kind not in group.kinds:
             raise self.err(where, "EX022",
-                           f'journey "{journey.id}" is a {journey.kind} journey and seat '
-                           f'"{group.id}" takes only {allowed_list(group.kinds)}')  # fmt: skip
+                           f'seat "{group.id}" takes only {allowed_list(group.kinds)} journeys '
+                           f'and "{journey.id}" is of kind {journey.kind}')  # fmt: skip
         seat_channels = [c for c in group.channels if c in scenario.channel_names]
         usable = [c for c in seat_channels if c in journey.channels]
         if not usable:
