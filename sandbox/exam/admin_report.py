@@ -71,6 +71,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Contacts: difficulty and discrimination",
     },
     "k": {"zh-CN": "序号", "en": "k"},
+    "contact_k": {"zh-CN": "第 {k} 通", "en": "contact {k}"},
     "journeys": {"zh-CN": "场景（按试卷）", "en": "Journeys (by form)"},
     "difficulty": {"zh-CN": "难度（均分/100）", "en": "Difficulty (mean/100)"},
     "contact_pass": {"zh-CN": "通过率", "en": "Pass rate"},
@@ -396,11 +397,10 @@ def _journey_names(c: Mapping[str, Any], titles: Mapping[str, Any], lang: str) -
 
 
 def _critical_name(row: Mapping[str, Any], lang: str) -> str:
-    return (
-        risk_label(row["risk"], lang)
-        if row.get("risk")
-        else outcome_label(row.get("outcome"), lang)
-    )
+    """A risk event and an ending can share a name (compliance breach): say which."""
+    if row.get("risk"):
+        return f"{_t('risk_kind', lang)}: {risk_label(row['risk'], lang)}"
+    return f"{_t('ending_kind', lang)}: {outcome_label(row.get('outcome'), lang)}"
 
 
 def render_admin_report_text(stats: Mapping[str, Any], lang: str = "en") -> str:
@@ -545,7 +545,7 @@ def render_admin_report_html(stats: Mapping[str, Any], lang: str) -> str:
         f"{_n(s['p50'], 1)} / {_n(s['p75'], 1)} · {_t('max', lang)} {_n(s['max'], 1)}</p>"
     )
     chart = bar_chart_svg(
-        [(f"{c['k']}. {_journey_names(c, titles, lang)}",
+        [(f"{_t('contact_k', lang).format(k=c['k'])}",
           None if c["difficulty"] is None else 100 * float(c["difficulty"]),
           c["difficulty"] is not None and (c.get("pass_rate") or 0) >= 0.5)
          for c in stats["contacts"]],
