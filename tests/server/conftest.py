@@ -61,3 +61,24 @@ def db_url(request: pytest.FixtureRequest) -> str:
     """The store's URL on each backend: SQLite and PostgreSQL."""
     name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return str(request.getfixturevalue(name))
+
+
+# --- live servers (tests/server/live_server.py): a real `shapan serve` per test ---------------
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[object]:
+    """`serve(db_url, clock_speed=..., secret=...)` starts `shapan serve` (a real uvicorn
+    subprocess on a free localhost port) and returns its LiveServer; all are stopped after."""
+    from tests.server.live_server import LiveServer, start_server
+
+    started: list[LiveServer] = []
+
+    def start(db_url: str, **kwargs: object) -> LiveServer:
+        server = start_server(db_url, tmp_path / f"server{len(started)}", **kwargs)  # type: ignore[arg-type]
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
