@@ -108,6 +108,7 @@ class Answer:
     status: int
     headers: dict[str, str]
     body: bytes
+    cookies: list[str] = field(default_factory=list)  # every Set-Cookie header
 
     def json(self) -> Any:
         return json.loads(self.body.decode("utf-8"))
@@ -134,10 +135,12 @@ def request(
     opener = opener or urllib.request.build_opener(_NoRedirect)
     try:
         with opener.open(req, timeout=30) as r:
-            return Answer(r.status, {k.lower(): v for k, v in r.headers.items()}, r.read())
+            return Answer(r.status, {k.lower(): v for k, v in r.headers.items()}, r.read(),
+                          r.headers.get_all("set-cookie") or [])  # fmt: skip
     except urllib.error.HTTPError as err:
         with err:
-            return Answer(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
+            return Answer(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read(),
+                          err.headers.get_all("set-cookie") or [])  # fmt: skip
 
 
 def post_json(url: str, doc: Any, token: str | None = None) -> Answer:
