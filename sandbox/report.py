@@ -218,7 +218,7 @@ def embedded_font_css(text: str) -> str:
 
     options = subset.Options()
     options.flavor = "woff"
-    font = TTFont(path, lazy=True)
+    font = TTFont(path, lazy=True, recalcTimestamp=False)  # same text, same bytes
     subsetter = subset.Subsetter(options)
     subsetter.populate(text="".join(sorted(set(text))))
     subsetter.subset(font)
