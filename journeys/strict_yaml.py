@@ -41,6 +41,7 @@ from typing import Any
 import yaml
 
 from journeys.diagnostics import Diagnostic, JourneyError, allowed_list, did_you_mean, make
+from journeys.input_files import InputFileError, read_input
 
 MAX_FILE_BYTES = 4_000_000
 MAX_NODES = 200_000
@@ -152,24 +153,13 @@ def unknown_fields(ymap: YMap, allowed: Iterable[str], what: str = "") -> list[D
 
 
 def load_file(path: str | Path) -> Any:
-    """Parse one YAML file strictly (see module docstring)."""
-    p = Path(path)
+    """Parse one YAML file strictly (see module docstring); only a regular file of at most
+    `MAX_FILE_BYTES` is read (`journeys.input_files`: no device, pipe or folder)."""
     shown = str(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise JourneyError(
-                [make(shown, 1, 1, "JY001", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")]
-            )
-        data = p.read_bytes()
-    except JourneyError:
-        raise
-    except IsADirectoryError:
-        raise JourneyError([make(shown, 1, 1, "JY001", "is a folder, not a YAML file")]) from None
-    except FileNotFoundError:
-        raise JourneyError([make(shown, 1, 1, "JY001", "no such file")]) from None
-    except OSError as err:
-        raise JourneyError([make(shown, 1, 1, "JY001", f"cannot read: {err.strerror}")]) from None
+        data = read_input(path, MAX_FILE_BYTES, "YAML file")
+    except InputFileError as err:
+        raise JourneyError([make(shown, 1, 1, "JY001", str(err))]) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

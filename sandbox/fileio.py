@@ -9,7 +9,9 @@ rename, and fsync of the folder so the rename itself survives a power cut. Copie
 drifted (one skipped fsync), so every writer in the project goes through `AtomicFile`:
 `atomic_write_bytes` / `atomic_write_text` for a whole file at once, `AtomicFile` itself for a
 file streamed over a long run (contacts.csv, events.jsonl), `atomic_write_files` for a folder
-of files written together (the outcome models). `mode=0o600` keeps a secret (an exam signing key)
+of files written together (the outcome models), `AtomicFolder` for a folder that must change as
+a whole (a run's export: every file of one run or of the other, never a mix), guarded by a
+`FolderLock` so two writers cannot interleave. `mode=0o600` keeps a secret (an exam signing key)
 private from the first byte (the temporary file is already 0600); `exclusive=True` refuses to
 replace an existing file: the rename is a hard link, which fails if the name exists, so no
 check-then-write race can overwrite one.
@@ -17,13 +19,18 @@ check-then-write race can overwrite one.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import functools
 import os
+import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
+
+from journeys.input_files import InputFileError, read_input  # the one bounded reader
 
 
 def file_mode() -> int:
@@ -171,11 +178,179 @@ def atomic_write_files(folder: str | os.PathLike[str], files: Mapping[str, bytes
     return [atomic_write_bytes(base / name, data) for name, data in files.items()]
 
 
+# -- a folder as a unit -----------------------------------------------------------------------
+#: Name parts of the hidden siblings of a folder `NAME` being replaced: `.NAME.<pid>.<random>`
+#: plus one of these suffixes; the lock is `.NAME.lock`.
+INCOMING = ".incoming"
+OUTGOING = ".outgoing"
+
+
+def _hidden(target: Path, suffix: str) -> str:
+    return f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}{suffix}"
+
+
+class FolderLock:
+    """An exclusive lock on writing the folder `target`: `.NAME.lock` beside it, holding the
+    writer's pid, locked with `flock`.
+
+    Why flock on a pid file: the kernel drops the lock when its holder dies (kill -9, power
+    cut), so a stale lock never blocks the next run and no pid check can race; the pid in the
+    file is only for the message. A lock file is removed by its holder, and a waiter that
+    locked a file already removed retries on the new one (the inode check)."""
+
+    def __init__(self, target: str | os.PathLike[str]):
+        self.target = Path(target)
+        self.path = self.target.parent / f".{self.target.name}.lock"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise `FolderBusy` naming the pid that holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(100):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+                os.close(fd)
+                raise FolderBusy(self.target, holder) from None
+            except BaseException:
+                os.close(fd)
+                raise
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+                self._fd = fd
+                return
+            os.close(fd)  # the holder removed that file as we locked it: lock the new one
+        raise FolderBusy(self.target, "?")
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                self.path.unlink(missing_ok=True)
+            finally:
+                os.close(fd)
+
+    def __enter__(self) -> FolderLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
+
+
+class FolderBusy(OSError):
+    """Another live process holds the folder's lock."""
+
+    def __init__(self, target: Path, holder: str):
+        super().__init__(errno.EBUSY, f"another shapan process (pid {holder}) is writing it")
+        self.filename = str(target)
+        self.holder = holder
+
+
+def leftovers(target: str | os.PathLike[str]) -> list[Path]:
+    """Hidden siblings of `target` left by writers that died: staging folders and folders
+    moved aside (`AtomicFolder`). Only call while holding the target's `FolderLock`: then
+    every such sibling belongs to a dead writer."""
+    t = Path(target)
+    prefix = f".{t.name}."
+    try:
+        names = os.listdir(t.parent)
+    except FileNotFoundError:
+        return []
+    return sorted(
+        t.parent / n
+        for n in names
+        if n.startswith(prefix) and (n.endswith(INCOMING) or n.endswith(OUTGOING))
+    )
+
+
+def clean_leftovers(target: str | os.PathLike[str]) -> list[Path]:
+    """Remove what dead writers left beside `target` (hold its `FolderLock`). A folder moved
+    aside while its replacement had not yet arrived is moved back first, so the previous
+    complete folder is never lost. Returns what was removed or restored."""
+    t = Path(target)
+    done: list[Path] = []
+    for path in leftovers(t):
+        if path.name.endswith(OUTGOING) and not t.exists() and path.is_dir():
+            os.rename(path, t)  # the crash fell between the two renames: restore the old one
+            fsync_folder(t.parent)
+        elif path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        done.append(path)
+    return done
+
+
+class AtomicFolder:
+    """A folder written under a hidden name beside `target` and moved into place as a whole.
+
+    Write the files into `path` (each with `AtomicFile` or the helpers above); `commit()`
+    fsyncs the staging folder, moves an existing `target` aside, moves the staging folder in,
+    fsyncs the parent and deletes the old folder. At every instant `target` is the old
+    complete folder, the new complete folder, or absent with the old one kept aside (which
+    `clean_leftovers` restores). `abort()` deletes the staging folder. `step(name)` is called
+    between the commit's steps (crash tests inject faults there)."""
+
+    def __init__(
+        self, target: str | os.PathLike[str], *, step: Callable[[str], None] | None = None
+    ):
+        self.target = Path(target)
+        self.step = step or (lambda _name: None)
+        if self.target.exists() and not self.target.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "is a file, not a folder", str(self.target))
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.path = self.target.parent / _hidden(self.target, INCOMING)
+        os.mkdir(self.path, 0o777)
+        self._done = False
+
+    def commit(self) -> Path:
+        if self._done:
+            return self.target
+        fsync_folder(self.path)
+        old = self.target.parent / _hidden(self.target, OUTGOING)
+        moved = False
+        if self.target.exists():
+            if not self.target.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, "is a file, not a folder", str(self.target))
+            os.rename(self.target, old)
+            moved = True
+            self.step("after_old_moved_aside")
+        os.rename(self.path, self.target)
+        self._done = True
+        fsync_folder(self.target.parent)
+        self.step("after_new_moved_in")
+        if moved:
+            shutil.rmtree(old, ignore_errors=True)
+        return self.target
+
+    def abort(self) -> None:
+        if not self._done:
+            self._done = True
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
 __all__ = [
+    "INCOMING",
+    "OUTGOING",
     "AtomicFile",
+    "AtomicFolder",
+    "FolderBusy",
+    "FolderLock",
+    "InputFileError",
     "atomic_write_bytes",
     "atomic_write_files",
     "atomic_write_text",
+    "clean_leftovers",
     "file_mode",
     "fsync_folder",
+    "leftovers",
+    "read_input",
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -23,6 +22,7 @@ from journeys.durations import parse_duration as parse_duration  # re-exported: 
 from journeys.policies import POLICIES
 from journeys.strict_yaml import Pos, YList, YMap, load_file
 from journeys.vocabulary import CHANNELS, KINDS, PERSONA_VALUES
+from sandbox import limits as L
 from sandbox.kpis import KPI_KEYS
 from sandbox.strict_fields import Codes, FieldChecker, document_hash
 
@@ -49,6 +49,7 @@ SC_CODES: dict[str, str] = {
     "SC019": "journey file has errors",
     "SC020": "scenario cannot run as written",
     "SC021": "unknown scenario name",
+    "SC022": "run too large for the documented limits",
 }
 _YAML_CODES = {
     "JY001": "SC001",
@@ -188,17 +189,26 @@ class Scenario:
         out = self
         done: dict[str, Any] = dict(self.overrides)
         if hours is not None:
-            if not (hours > 0 and math.isfinite(hours)):
-                raise ValueError("--hours must be a positive number")
+            if not (0 < hours <= L.MAX_HOURS):
+                raise ValueError(
+                    f"--hours is {hours:g}; it must be above 0 and at most {L.MAX_HOURS:g} "
+                    "(docs/limits.md)"
+                )
             out = replace(out, duration_s=float(hours) * 3600.0)
             done["hours"] = float(hours)
         if agents is not None:
-            if agents < 1:
-                raise ValueError("--agents must be at least 1")
+            if not (1 <= agents <= L.MAX_AGENTS):
+                raise ValueError(
+                    f"--agents is {agents}; it must be between 1 and {L.MAX_AGENTS} "
+                    "(about 8 KB of memory each; docs/limits.md)"
+                )
             if not self.agents:
                 raise ValueError("this scenario has no bot agent groups to scale")
             out = replace(out, agents=_scale_groups(self.agents, agents))
             done["agents"] = int(agents)
+        too_big = L.run_problems(out)
+        if too_big:
+            raise ValueError(f"{too_big[0]} (docs/limits.md)")
         return replace(out, overrides=done)
 
     def effective_hash(self) -> str:
@@ -343,13 +353,14 @@ class _Checker(FieldChecker):
         version = g(self.number, doc, "version", 1, 1, 1_000_000, integer=True, default=1)
         title = g(self.text, doc, "title", required=True, default={})
         description = g(self.text, doc, "description", default={})
-        duration = g(self.duration, doc, "duration", None, default=3600.0)
+        duration = g(self.duration, doc, "duration", None, 0.0, L.MAX_DURATION_S, default=3600.0)
         if duration is not None and duration <= 0:
             self.err(doc.value_pos("duration"), "SC016", "duration must be longer than 0")
         start_clock = g(self.clock, doc, default=9 * 3600.0)
-        seed = g(self.number, doc, "seed", 1, 0, 2**63 - 1, integer=True, default=1)
-        threshold = g(self.duration, doc, "service_level_threshold", 20.0, default=20.0)
-        drain = g(self.duration, doc, "drain", 3600.0, default=3600.0)
+        seed = g(self.number, doc, "seed", 1, 0, L.MAX_SEED, integer=True, default=1)
+        threshold = g(self.duration, doc, "service_level_threshold", 20.0, 0.0,
+                      L.MAX_THRESHOLD_S, default=20.0)  # fmt: skip
+        drain = g(self.duration, doc, "drain", 3600.0, 0.0, L.MAX_DRAIN_S, default=3600.0)
         hangups = g(self.boolean, doc, "hangups", True, default=True)
         events = g(self.choice, doc, "events", EVENT_DETAIL, "contacts", default="contacts")
         channels = g(self.channels, doc, default=())
@@ -361,12 +372,14 @@ class _Checker(FieldChecker):
         seats = g(self.groups, doc, "seats", True, duration, drain, default=())
         targets = g(self.targets, doc, default={})
         if not self.diags:
+            self.size(doc, agents, seats)
+        if not self.diags:
             groups = self.coverage(doc, channels, journeys, mix, agents + seats)
             agents = tuple(g for g in groups if not g.human)
             seats = tuple(g for g in groups if g.human)
         if self.diags:
             raise ScenarioError(sorted(self.diags, key=lambda d: (d.line, d.column)))
-        return Scenario(
+        scenario = Scenario(
             name=name, version=int(version), title=title, description=description,
             path=str(Path(self.path).resolve()), duration_s=float(duration), day_s=float(duration),
             start_clock_s=float(start_clock), seed=int(seed), threshold_s=float(threshold),
@@ -375,6 +388,24 @@ class _Checker(FieldChecker):
             seats=seats, targets=targets, hangups=bool(hangups), events=events,
             content_hash=document_hash(doc),
         )  # fmt: skip
+        for problem in L.run_problems(scenario):
+            self.err(doc.pos, "SC022", f"{problem} (docs/limits.md)")
+        if self.diags:
+            raise ScenarioError(self.diags)
+        return scenario
+
+    def size(self, doc: YMap, agents: tuple[AgentGroup, ...], seats: tuple[AgentGroup, ...]
+             ) -> None:  # fmt: skip
+        """Groups and agents within the limits (the number of each is what costs memory)."""
+        if len(agents) + len(seats) > L.MAX_GROUPS:
+            where = doc.value_pos("agents") if "agents" in doc else doc.value_pos("seats")
+            self.err(where, "SC022", f"{len(agents) + len(seats)} agent groups and seats; the "
+                     f"limit is {L.MAX_GROUPS} (docs/limits.md): merge groups")  # fmt: skip
+        total = sum(g.count for g in agents) + len(seats)
+        if total > L.MAX_AGENTS:
+            where = doc.value_pos("agents") if "agents" in doc else doc.value_pos("seats")
+            self.err(where, "SC022", f"{total} agents in all; the limit is {L.MAX_AGENTS} "
+                     "(about 8 KB of memory each; docs/limits.md): use fewer")  # fmt: skip
 
     def boolean(self, parent: YMap, key: str, default: bool) -> bool:
         value = parent.get(key, default)
@@ -417,7 +448,7 @@ class _Checker(FieldChecker):
 
     def channel(self, name: str, spec: YMap) -> ChannelSpec:
         self.unknown(spec, self.CHANNEL, f'channel "{name}"')
-        rate = self.number(spec, "arrivals_per_hour", None, 0, 1_000_000)
+        rate = self.number(spec, "arrivals_per_hour", None, 0, L.MAX_ARRIVALS_PER_HOUR)
         profile: tuple[float, ...] = (1.0,)
         if "profile" in spec:
             raw = spec["profile"]
@@ -427,6 +458,9 @@ class _Checker(FieldChecker):
                     "SC010",
                     '"profile" must be a non-empty list of numbers',
                 )
+            if len(raw) > L.MAX_PROFILE_LENGTH:
+                raise self.err(spec.value_pos("profile"), "SC016",
+                               f'"profile" has {len(raw)} weights; at most {L.MAX_PROFILE_LENGTH}')  # fmt: skip
             for i, w in enumerate(raw):
                 if isinstance(w, bool) or not isinstance(w, (int, float)) or not (0 <= w < 1e6):
                     raise self.err(
@@ -435,22 +469,18 @@ class _Checker(FieldChecker):
             if sum(raw) <= 0:
                 raise self.err(raw, "SC016", "profile weights must not all be 0")
             profile = tuple(float(w) for w in raw)
-        interval = self.duration(spec, "interval", 3600.0)
-        if interval <= 0:
-            raise self.err(spec.value_pos("interval"), "SC016", '"interval" must be longer than 0')
+        interval = self.duration(spec, "interval", 3600.0, L.MIN_INTERVAL_S, L.MAX_INTERVAL_S)
         cv = self.number(spec, "day_factor_cv", 0.0, 0.0, 2.0)
-        line_s = self.duration(spec, "line_time", DEFAULT_LINE_S[name])
+        line_s = self.duration(spec, "line_time", DEFAULT_LINE_S[name], 0.0, L.MAX_LINE_S)
         patience, mean = "persona", None
         if "patience" in spec:
             raw = spec["patience"]
             if raw in ("persona", "none"):
                 patience = raw
             elif isinstance(raw, YMap) and set(raw) == {"mean"}:
-                mean = self.duration(raw, "mean", None)
-                if mean <= 0:
-                    raise self.err(
-                        raw.value_pos("mean"), "SC016", "patience mean must be longer than 0"
-                    )
+                mean = self.duration(
+                    raw, "mean", None, L.MIN_PATIENCE_MEAN_S, L.MAX_PATIENCE_MEAN_S
+                )
                 patience = "exponential"
             else:
                 raise self.err(spec.value_pos("patience"), "SC010",
@@ -465,11 +495,7 @@ class _Checker(FieldChecker):
         model = self.choice(block, "model", SERVICE_MODELS, "journey")
         mean = None
         if model != "journey":
-            mean = self.duration(block, "mean", None)
-            if mean <= 0:
-                raise self.err(
-                    block.value_pos("mean"), "SC016", "service mean must be longer than 0"
-                )
+            mean = self.duration(block, "mean", None, L.MIN_SERVICE_MEAN_S, L.MAX_SERVICE_MEAN_S)
         sigma = self.number(block, "sigma", 0.25 if model == "journey" else 0.5, 0.0, 3.0)
         return ServiceSpec(model, mean, float(sigma))
 
@@ -486,6 +512,9 @@ class _Checker(FieldChecker):
                     "SC010",
                     '"journey_files" must be a list of paths',
                 )
+            if len(files) > L.MAX_JOURNEYS:
+                raise self.err(doc.value_pos("journey_files"), "SC016",
+                               f"{len(files)} journey files; at most {L.MAX_JOURNEYS}")  # fmt: skip
             for i, rel in enumerate(files):
                 if not isinstance(rel, str):
                     self.err(files.item_pos(i), "SC010", "a journey file must be a path")
@@ -504,6 +533,9 @@ class _Checker(FieldChecker):
         block = self.mapping(doc, "journeys", required=True)
         if not block:
             raise self.err(doc.value_pos("journeys"), "SC020", "the journey mix is empty")
+        if len(block) > L.MAX_JOURNEYS:
+            raise self.err(doc.value_pos("journeys"), "SC016",
+                           f"{len(block)} journeys in the mix; at most {L.MAX_JOURNEYS}")  # fmt: skip
         loaded: dict[str, Any] = {}
         mix = []
         for jid, weight in block.items():
@@ -565,11 +597,15 @@ class _Checker(FieldChecker):
                     raise self.err(
                         weights.key_pos(value), "SC018", f'unknown {fld} "{value}"{hint}'
                     )
-                if isinstance(w, bool) or not isinstance(w, (int, float)) or w < 0:
+                if (
+                    isinstance(w, bool)
+                    or not isinstance(w, (int, float))
+                    or not 0 <= w <= L.MAX_PERSONA_WEIGHT
+                ):
                     raise self.err(
                         weights.value_pos(value),
                         "SC018",
-                        f"weight of {value} must be a number >= 0",
+                        f"weight of {value} must be a number from 0 to {L.MAX_PERSONA_WEIGHT:g}",
                     )
         plain = {k: dict(v) for k, v in block.items()}
         try:
@@ -640,7 +676,7 @@ class _Checker(FieldChecker):
                     item, "SC012", f'agent group "{gid}" needs a "policy" ({", ".join(POLICIES)})'
                 )
             policy = self.choice(item, "policy", POLICIES, "")
-        count = 1 if human else int(self.number(item, "count", 1, 1, 100_000, integer=True))
+        count = 1 if human else int(self.number(item, "count", 1, 1, L.MAX_AGENTS, integer=True))
         name = self.text(item, "name") or (
             {"zh-CN": "学员", "en": "Trainee"} if human else {"zh-CN": gid, "en": gid}
         )
@@ -672,7 +708,7 @@ class _Checker(FieldChecker):
         self.unknown(block, self.FORM, "form")
         seed = block.get("seed")
         if seed is not None:
-            seed = int(self.number(block, "seed", None, 0, 2**63 - 1, integer=True))
+            seed = int(self.number(block, "seed", None, 0, L.MAX_SEED, integer=True))
         customers = block.get("customers")
         if customers is not None:
             customers = int(self.number(block, "customers", None, 1, 10_000, integer=True))

@@ -26,7 +26,8 @@ from sandbox import __version__
 from sandbox.engine.center import Agent, Contact, ContactCenter, Hooks
 from sandbox.engine.contact import ContactPlay, text_of
 from sandbox.engine.recorder import Recorder, load_models
-from sandbox.fileio import atomic_write_text
+from sandbox.fileio import InputFileError, atomic_write_text, read_input
+from sandbox.limits import MAX_SAVE_BYTES, MAX_SEED
 from sandbox.scenario import Scenario, ScenarioError, load_scenario
 from sandbox.session_types import (
     ChoiceOption,
@@ -103,8 +104,8 @@ class Session:
         self.scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         sc = self.scenario
         seed = sc.seed if seed is None else seed
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise SessionError(f"seed must be a whole number >= 0, got {seed!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+            raise SessionError(f"seed must be a whole number from 0 to 2^63-1, got {seed!r}")
         self.seed = seed
         if human_policy is not None and human_policy not in (
             "random",
@@ -197,12 +198,24 @@ class Session:
         return float(self.env.now)
 
     def advance(self, sim_seconds: float) -> float:
-        """Run `sim_seconds` of simulated time (or until the session finishes)."""
-        return self.run_until(self.env.now + max(0.0, float(sim_seconds)))
+        """Run `sim_seconds` (>= 0) of simulated time (or until the session finishes)."""
+        step = float(sim_seconds)
+        if not step >= 0:  # NaN too
+            raise SessionError(f"cannot advance by {sim_seconds!r} s: time only moves forward")
+        return self.run_until(self.env.now + step)
 
     def run_until(self, t: float) -> float:
-        """Run every event at times <= t; the clock then reads t (unless finished earlier)."""
-        return self._run(float(t), None)
+        """Run every event at times <= t; the clock then reads t (unless finished earlier).
+
+        A target before now raises `SessionError`: time only moves forward (a decision logged
+        at a time the clock had passed could not be replayed)."""
+        target = float(t)
+        if not target >= self.env.now:  # NaN too
+            raise SessionError(
+                f"cannot run until t={t!r} s: the clock already reads {self.now:g} s "
+                "(time only moves forward)"
+            )
+        return self._run(target, None)
 
     def advance_frame(self, sim_seconds: float, wall_budget_s: float = 0.004) -> float:
         """For the game loop: advance toward now + sim_seconds but stop when `wall_budget_s`
@@ -224,7 +237,7 @@ class Session:
         if self.finished:
             return self.now
         env = self.env
-        if target <= env.now:  # time never runs backwards (a target in the past is now)
+        if target <= env.now:  # advance_frame(0) and the like: nothing to run
             target = env.now
         if budget is None and env.now < min(target, self.end) and target < math.inf:
             # Before the horizon the session cannot finish, so SimPy's own loop runs the
@@ -558,25 +571,22 @@ class Session:
     @classmethod
     def resume(cls, path: Path | str, *, out_dir: Path | str | None = None) -> Session:
         """Rebuild a saved session by replaying its decision log; refuses changed files."""
+        doc = _read_save(path)
+        sc_doc = doc["scenario"]
         try:
-            doc = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            raise SessionError(f"{path}: cannot read the session file: {err}") from None
-        if not isinstance(doc, dict) or doc.get("schema") != SAVE_SCHEMA:
-            raise SessionError(f"{path}: not a shapan session file (expected schema {SAVE_SCHEMA})")
-        try:
-            sc_doc = doc["scenario"]
             scenario = load_scenario(sc_doc["path"])
             overrides = sc_doc.get("overrides") or {}
             if overrides:
                 scenario = scenario.with_overrides(**overrides)
-            seed, log = int(doc["seed"]), list(doc["decision_log"])
         except ScenarioError as err:
+            first = err.diagnostics[0].render()
+            more = f" (+{len(err.diagnostics) - 1} more)" if len(err.diagnostics) > 1 else ""
             raise SessionError(
-                f"{path}: the session's scenario cannot be loaded:\n{err.render()}"
+                f"{path}: the session's scenario cannot be loaded: {first}{more}"
             ) from None
-        except (KeyError, TypeError, ValueError) as err:
-            raise SessionError(f"{path}: damaged session file ({err!r})") from None
+        except (TypeError, ValueError) as err:
+            raise SessionError(f"{path}: damaged session file: scenario overrides: {err}") from None
+        seed, log = doc["seed"], doc["decision_log"]
         if scenario.effective_hash() != sc_doc["hash"]:
             raise SessionError(
                 f"{path}: the scenario {sc_doc['path']} changed since this session was saved; "
@@ -604,13 +614,85 @@ class Session:
                 f"now {model_version!r}; it cannot be replayed identically"
             )
         for t, contact_id, choice_id in log:
-            session.run_until(float(t))
             try:
+                session.run_until(t)
                 session.decide(contact_id, choice_id)
             except SessionError as err:
                 raise SessionError(f"{path}: replay diverged at t={t}: {err}") from None
-        session.run_until(float(doc.get("now", session.now)))
+        now = doc.get("now", session.now)
+        if not now >= session.now:
+            raise SessionError(
+                f"{path}: damaged session file: its clock ({now}) is before its last decision"
+            )
+        session.run_until(now)
         return session
+
+
+def _read_save(path: Path | str) -> dict[str, Any]:
+    """A session file's document, every field `resume` relies on checked: a damaged file is
+    named with what is wrong with it (one line), never a traceback."""
+    try:
+        raw = read_input(path, MAX_SAVE_BYTES, "session file")
+    except InputFileError as err:
+        raise SessionError(f"{path}: {err}") from None
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SessionError(f"{path}: damaged session file: not UTF-8 text") from None
+    except json.JSONDecodeError as err:
+        raise SessionError(
+            f"{path}: damaged session file: not valid JSON at line {err.lineno} column "
+            f"{err.colno} ({err.msg}); it may have been cut short — start a new session"
+        ) from None
+    except RecursionError:
+        raise SessionError(f"{path}: damaged session file: JSON nested too deeply") from None
+    if not isinstance(doc, dict) or doc.get("schema") != SAVE_SCHEMA:
+        raise SessionError(f"{path}: not a shapan session file (expected schema {SAVE_SCHEMA})")
+
+    def bad(what: str) -> SessionError:
+        return SessionError(f"{path}: damaged session file: {what}")
+
+    sc = doc.get("scenario")
+    if not isinstance(sc, dict) or not isinstance(sc.get("path"), str) or not sc["path"]:
+        raise bad('"scenario" must name the scenario file ({"path": ..., "hash": ...})')
+    if not isinstance(sc.get("hash"), str):
+        raise bad('"scenario" has no "hash"')
+    if not isinstance(sc.get("overrides", {}), (dict, type(None))):
+        raise bad('"scenario.overrides" must be a mapping')
+    seed = doc.get("seed")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise bad(f'"seed" must be a whole number from 0 to 2^63-1, got {seed!r}')
+    journeys = doc.get("journeys", {})
+    if not isinstance(journeys, dict):
+        raise bad('"journeys" must map journey ids to content hashes')
+    for key in ("model_files",):
+        if key in doc and not isinstance(doc[key], (dict, type(None))):
+            raise bad(f'"{key}" must be a mapping')
+    if doc.get("human_policy") not in (None, "random", "novice", "competent", "expert"):
+        raise bad(f'"human_policy" is {doc.get("human_policy")!r}')
+    if doc.get("lang", "zh-CN") not in ("zh-CN", "en"):
+        raise bad(f'"lang" is {doc.get("lang")!r}; zh-CN or en')
+    log = doc.get("decision_log")
+    if not isinstance(log, list):
+        raise bad('"decision_log" must be a list')
+    last = 0.0
+    for i, entry in enumerate(log, start=1):
+        if (
+            not isinstance(entry, list)
+            or len(entry) != 3
+            or isinstance(entry[0], bool)
+            or not isinstance(entry[0], (int, float))
+            or not isinstance(entry[1], str)
+            or not isinstance(entry[2], str)
+        ):
+            raise bad(f"decision {i} must be [time, contact id, choice id], got {entry!r}")
+        if not last <= entry[0] < math.inf:
+            raise bad(f"decision {i} is at t={entry[0]!r}, before the one before it")
+        last = float(entry[0])
+    now = doc.get("now", last)
+    if isinstance(now, bool) or not isinstance(now, (int, float)) or not 0 <= now < math.inf:
+        raise bad(f'"now" must be a time in seconds, got {now!r}')
+    return doc
 
 
 def _risk_label(risk: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from importlib import import_module
 from importlib.metadata import entry_points
 
 from sandbox import __version__
-from sandbox.cli.common import UserError
+from sandbox.cli.common import Parser, UserError, os_error_text
 
 
 def _command_modules() -> list[str]:
@@ -28,7 +28,7 @@ def _command_modules() -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="shapan",
         description="shapan 沙盘 — business-sandbox simulator for contact-center training.",
     )
@@ -55,9 +55,15 @@ def main(argv: list[str] | None = None) -> int:
         print(err.render(), file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("shapan: error: interrupted (Ctrl-C); nothing half-written was left", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # `shapan ... | head`: the reader left; point stdout at devnull so the exit flush is quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as err:  # the environment, not the program: a full disk, a read-only folder
+        print(f"shapan: error: {os_error_text(err)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("shapan: error: out of memory; see docs/limits.md for what fits", file=sys.stderr)
+        return 1

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 
 class UserError(Exception):
@@ -22,8 +23,64 @@ class UserError(Exception):
         self.exit_code = exit_code
 
     def render(self) -> str:
-        prefix = f"{self.location}: " if self.location else ""
+        prefix = f"{self.location}: " if self.location else "shapan: "
         return f"{prefix}error: {self.message}"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line usage error: `shapan run: error: ... (see shapan run --help)`,
+    exit 2 — the usage block is what --help is for, and a script reads one line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def os_error_text(err: OSError, what: str = "") -> str:
+    """One line for an environment fault: what failed, the system's words, what to do."""
+    name = err.filename if err.filename is not None else what
+    reason = err.strerror or err.__class__.__name__
+    hint = {
+        errno.ENOSPC: "free some disk space and run again",
+        errno.EDQUOT: "free some disk space and run again",
+        errno.EFBIG: "the file grew beyond the allowed size; write somewhere else",
+        errno.EACCES: "choose a folder you may write to, or change its permissions",
+        errno.EPERM: "choose a folder you may write to, or change its permissions",
+        errno.EROFS: "the file system is read-only; choose another folder",
+        errno.ENOTDIR: "a part of the path is a file, not a folder; choose another path",
+        errno.EISDIR: "the path is a folder; give a file",
+        errno.ENOENT: "check the path",
+    }.get(err.errno or 0, "check the path and try again")
+    return f"{name}: {reason}; {hint}" if name else f"{reason}; {hint}"
+
+
+def seed_arg(text: str) -> int:
+    """An argparse type for every `--seed`: a whole number the random streams and the store
+    take (0 .. 2^63 - 1); anything else is a usage error before any work starts."""
+    from sandbox.limits import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be a whole number, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"seed must be between 0 and 2^63-1, got {text}")
+    return value
+
+
+def int_arg(lo: int, hi: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `lo` to `hi` (docs/limits.md)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be between {lo} and {hi}, got {text}")
+        return value
+
+    parse.__name__ = "int"  # argparse names the type in its message
+    return parse
 
 
 def emit_json(document: Any) -> None:

@@ -79,9 +79,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _kind_of(path: Path) -> str | None:
-    try:
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
-    except OSError:
+    from journeys.input_files import InputFileError, read_input
+    from journeys.strict_yaml import MAX_FILE_BYTES
+
+    try:  # a pipe, device or huge file is left to the loader, which reports it
+        text = read_input(path, MAX_FILE_BYTES).decode("utf-8-sig", errors="replace")
+    except InputFileError:
         return None
     m = _TOP.search(text)
     return m.group(1) if m else None

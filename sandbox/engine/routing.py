@@ -9,7 +9,6 @@ contact is answered is the service's job (`service.Service.start`)."""
 
 from __future__ import annotations
 
-import functools
 import math
 from collections import deque
 from collections.abc import Callable
@@ -24,6 +23,16 @@ if TYPE_CHECKING:
     from sandbox.engine.service import Service
 
 _KINDS = ("complaint", "inquiry", "sales")
+
+
+class _Tick(simpy.Event):
+    """A timeout with a chosen priority (`simpy.Timeout` always takes NORMAL)."""
+
+    def __init__(self, env: simpy.Environment, delay: float, priority: float):
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        env.schedule(self, priority, delay)  # type: ignore[arg-type]
 
 
 class Routing:
@@ -66,23 +75,48 @@ class Routing:
         ev.callbacks.append(lambda _ev: fn())
 
     def schedule_shifts(self, agents: list[Agent]) -> None:
+        """Put each agent's first shift on the clock; each shift start books the same shift
+        of the next day (the day repeats). Why not every day up front: with `--hours 999999`
+        that was millions of events before the first customer; now the events waiting grow
+        with the staff, never with the hours.
+
+        Same order as booking every day up front: at one instant shift events run before
+        any other ordinary event (their priority sits between SimPy's URGENT and NORMAL), agent
+        by agent in list order (the priority grows with the agent's index), and for one agent
+        day by day, on before off (the order they were booked)."""
+        n = max(1, len(agents))
+        for index, agent in enumerate(agents):
+            self._book_shift(agent, 0, 0.5 + index / (2.0 * n))
+
+    def _book_shift(self, agent: Agent, k: int, priority: float) -> None:
+        g = agent.group
         day = self.scenario.day_s
-        for agent in agents:
-            g = agent.group
-            k = 0
-            while True:
-                start = g.shift_start_s + k * day
-                if start >= self.horizon:
-                    break
-                end = min(g.shift_end_s + k * day, self.hard_stop)
-                if end >= self.horizon:
-                    # on shift at closing time: stay to serve whoever still waits (drain)
-                    end = self.hard_stop
-                self.at(start, functools.partial(self.shift_on, agent))
-                self.at(end, functools.partial(self.shift_off, agent))
-                k += 1
-                if day <= 0:
-                    break
+        start = g.shift_start_s + k * day
+        if start >= self.horizon:
+            return
+        end = min(g.shift_end_s + k * day, self.hard_stop)
+        if end >= self.horizon:
+            # on shift at closing time: stay to serve whoever still waits (drain)
+            end = self.hard_stop
+
+        def on(_ev: simpy.Event) -> None:
+            if day > 0:
+                self._book_shift(agent, k + 1, priority)
+            self.shift_on(agent)
+
+        self._at_exact(start, priority).callbacks.append(on)
+        self._at_exact(end, priority).callbacks.append(lambda _ev: self.shift_off(agent))
+
+    def _at_exact(self, t: float, priority: float) -> simpy.Event:
+        """An event at exactly sim time `t` (or now, if `t` has passed) with `priority`."""
+        env = self.env
+        now = env.now
+        delay = max(0.0, t - now)
+        while now + delay < t:  # float rounding: the event must fall on t itself
+            delay = math.nextafter(delay, math.inf)
+        while delay > 0 and now + delay > t:
+            delay = math.nextafter(delay, 0.0)
+        return _Tick(env, delay, priority)
 
     def shift_on(self, agent: Agent) -> None:
         if agent.on_shift:
