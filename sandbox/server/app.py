@@ -77,10 +77,11 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
-#: The candidate result page (sandbox.exam.result_page) is a self-contained HTML document with
-#: its own inline style; it gets no script at all.
+#: The result and report pages (sandbox.exam.result_page, admin_report) are self-contained HTML
+#: documents with their own inline style and embedded font; they get no script at all.
 CSP_RESULT = (
     "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
@@ -420,6 +421,9 @@ class ServerApp:
     async def root(self, request: Request) -> Response:
         return RedirectResponse("/admin", status_code=303)
 
+    async def no_icon(self, request: Request) -> Response:
+        return Response(status_code=204)
+
     async def admin_home(self, request: Request) -> Response:
         if not await self.run(self.store.admin_secret_is_set):
             return RedirectResponse("/admin/setup", status_code=303)
@@ -597,7 +601,7 @@ class ServerApp:
             for c in issued
         ]  # fmt: skip
         return self.page(
-            request, "codes.html", exam=await self.exam_view(exam), cards=cards,
+            request, "codes.html", exam=await self.exam_view(exam), cards=cards, lang_switch=False,
             instructions=dict(loaded.instructions) if loaded else {},
             server_url=str(request.base_url).rstrip("/"),
         )  # fmt: skip
@@ -781,24 +785,36 @@ class ServerApp:
         await self.require_admin(request)
         pk = request.path_params["pk"]
         exam = await self.published(pk)
+        lang = self.lang_of(request)
         docs = await self.run(self.store.results, pk)
-        stats: Any = None
-        error: Any = None
-        try:
-            from sandbox.exam.admin_report import (  # type: ignore[import-not-found,unused-ignore]
-                exam_statistics,
+        journals = []
+        for doc in docs:
+            aid = (doc.get("attempt") or {}).get("id")
+            journals.append(
+                await self.run(self.store.journal, aid) if isinstance(aid, int) else None
             )
-        except ImportError:
-            error = ("report_missing", {})
-        else:
-            try:
-                stats = await self.run(exam_statistics, docs)
-            except (ValueError, ZeroDivisionError, KeyError, TypeError) as err:
-                error = ("report_failed", {"why": _one_line(err)})
-        return self.page(
-            request, "report.html", exam=await self.exam_view(exam), stats=stats, error=error,
-            n=len(docs), stats_rows=_flatten(stats) if isinstance(stats, dict) else [],
-        )  # fmt: skip
+        from sandbox.exam.admin_report import exam_statistics, render_admin_report_html
+
+        try:
+            stats = await self.run(
+                lambda: exam_statistics(docs, exam=self.store_exam(pk), journals=journals)
+            )
+        except ValueError as err:
+            return self.page(
+                request, "report.html", status=500, exam=await self.exam_view(exam),
+                error=("report_failed", {"why": _one_line(err)}), n=len(docs),
+            )  # fmt: skip
+        html = _with_bar(render_admin_report_html(stats, lang), lang, pk, request.url.path)
+        response = HTMLResponse(html)
+        self.secure_headers(response, CSP_RESULT)
+        return response
+
+    def store_exam(self, pk: int) -> Exam | None:
+        """The loaded exam, in a worker thread already (None when its file changed)."""
+        try:
+            return self.store.loaded_exam(pk)
+        except StoreError:
+            return None
 
     # --- errors ------------------------------------------------------------------------------
 
@@ -873,11 +889,12 @@ def _with_bar(html: str, lang: str, exam_pk: int, here: str) -> str:
     language switch; it is written in the page's own style, with no script."""
     other = "en" if lang == "zh-CN" else "zh-CN"
     back = tr("back_to_exam", lang)
+    link = "color:#fff !important;text-decoration:none"
     bar = (
         '<nav class="shapan-admin-bar" style="font:14px system-ui,sans-serif;padding:6px 12px;'
         'background:#14213d;">'
-        f'<a style="color:#fff;margin-right:16px" href="/admin/exams/{exam_pk}">{escape(back)}</a>'
-        f'<a style="color:#fff" href="/admin/lang/{other}?next={urllib.parse.quote(here)}">'
+        f'<a style="{link};margin-right:16px" href="/admin/exams/{exam_pk}">{escape(back)}</a>'
+        f'<a style="{link}" href="/admin/lang/{other}?next={urllib.parse.quote(here)}">'
         f"{escape(tr('lang_other', lang))}</a></nav>"
     )
     head, sep, tail = html.partition("<body")
@@ -898,22 +915,6 @@ def _one_line(err: BaseException) -> str:
     return " ".join(text.split())[:400]
 
 
-def _flatten(stats: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """A statistics document as (name, value) rows, nested keys joined with dots."""
-    rows: list[tuple[str, str]] = []
-    for key, value in stats.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and not set(value) <= set(i18n.LANGS):
-            rows.extend(_flatten(value, name + "."))
-        elif isinstance(value, float):
-            rows.append((name, f"{value:.3f}"))
-        elif isinstance(value, list):
-            rows.append((name, json.dumps(value, ensure_ascii=False)[:300]))
-        else:
-            rows.append((name, str(value)))
-    return rows
-
-
 def create_app(
     store: ExamStore, *, clock_speed: float = 1.0, overdue_every_s: float = 1.0
 ) -> Starlette:
@@ -923,6 +924,7 @@ def create_app(
     s = ServerApp(store, clock_speed, overdue_every_s)
     routes = [
         Route("/", s.root),
+        Route("/favicon.ico", s.no_icon),
         Route("/api/v1/attempts/open", s.api_open, methods=["POST"]),
         Route("/api/v1/attempts/decisions", s.api_decision, methods=["POST"]),
         Route("/api/v1/attempts/heartbeat", s.api_heartbeat, methods=["POST"]),

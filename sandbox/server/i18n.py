@@ -155,10 +155,9 @@ TEXT: dict[str, dict[str, str]] = {
     "disconnected": {"en": "no signal", "zh-CN": "离线"},
     "never_connected": {"en": "—", "zh-CN": "—"},
     "updated": {"en": "updated", "zh-CN": "更新于"},
-    "status_issued": {"en": "not started", "zh-CN": "未开始"},
+    "status_not_started": {"en": "not started", "zh-CN": "未开始"},
     "status_active": {"en": "in progress", "zh-CN": "进行中"},
     "status_finished": {"en": "finished", "zh-CN": "已结束"},
-    "status_graded": {"en": "graded", "zh-CN": "已评分"},
     "status_expired": {"en": "time ran out", "zh-CN": "已超时"},
     "contact_k": {"en": "customer {k} of {n}", "zh-CN": "第 {k}/{n} 位客户"},
     "results_title": {"en": "Results", "zh-CN": "成绩"},
@@ -215,10 +214,6 @@ TEXT: dict[str, dict[str, str]] = {
     "proctored": {"en": "proctored", "zh-CN": "监考"},
     # report page
     "report_title": {"en": "Exam report", "zh-CN": "考试报告"},
-    "report_missing": {
-        "en": "The statistics module is not installed on this server.",
-        "zh-CN": "本服务器未安装统计模块。",
-    },
     "report_failed": {"en": "cannot compute the report: {why}", "zh-CN": "无法生成报告：{why}"},
     "not_found_exam": {"en": "no such exam", "zh-CN": "考试不存在"},
     "not_found_attempt": {"en": "no such attempt", "zh-CN": "考试记录不存在"},

@@ -26,7 +26,9 @@
         td.textContent = String(r[name]);
       }
       if (NUMERIC[name]) { td.className = "num"; }
-      if (name === "connection") { td.className = r.connected ? "on" : "off"; }
+      if (name === "connection") {
+        td.className = r.connected ? "on" : (r.status === "active" ? "off" : "");
+      }
       tr.appendChild(td);
     });
     return tr;
