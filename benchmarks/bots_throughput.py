@@ -1,12 +1,12 @@
 """Throughput of `shapan journey bots`: contacts played per second, serial and on all cores.
 
-Run: /work/venv/bin/python benchmarks/bots_throughput.py [RUNS]
+Run: .venv/bin/python benchmarks/bots_throughput.py [--runs RUNS]   (default 500 per policy)
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 import time
 
 from journeys.library import library_dir
@@ -32,8 +32,17 @@ def decision_cost() -> None:
         print(f"policy {policy}: {(time.perf_counter() - t) / n * 1e6:.1f} µs per decision")
 
 
-def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+def main(argv: list[str] | None = None) -> None:
+    from sandbox.cli.common import int_arg
+    from sandbox.limits import MAX_BOT_RUNS
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs_pos", nargs="?", type=int_arg(1, MAX_BOT_RUNS), metavar="RUNS",
+                        help=argparse.SUPPRESS)  # fmt: skip
+    parser.add_argument("--runs", type=int_arg(1, MAX_BOT_RUNS), default=None,
+                        help="runs per policy (default 500)")  # fmt: skip
+    args = parser.parse_args(argv)
+    runs = args.runs or args.runs_pos or 500
     decision_cost()
     path = library_dir() / "package_downgrade_refund.yaml"
     for workers in (1, os.cpu_count() or 1):

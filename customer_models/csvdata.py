@@ -88,8 +88,11 @@ def _cell(kind: str, text: str) -> tuple[Any, str | None]:
     return value, None
 
 
-def parse_text(text: str, path: str = "<csv>") -> TrainingData:
-    """Parse CSV text; raises CsvDataError naming line and column of each mistake."""
+def parse_text(text: str, path: str = "<csv>", *, max_rows: int | None = None) -> TrainingData:
+    """Parse CSV text; raises CsvDataError naming line and column of each mistake.
+
+    A cell longer than the csv module's field limit (131,072 characters) or more than
+    `max_rows` data rows is refused with the line where it happened."""
     reader = csv.reader(io.StringIO(text))
     problems: list[CsvProblem] = []
     try:
@@ -98,6 +101,8 @@ def parse_text(text: str, path: str = "<csv>") -> TrainingData:
         raise CsvDataError(
             path, [CsvProblem(1, None, "the file is empty; expected a header row")]
         ) from None
+    except csv.Error as err:
+        raise CsvDataError(path, [_csv_error(reader.line_num or 1, err)]) from None
     header = [h.strip().lstrip("\ufeff") for h in header]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
@@ -117,8 +122,25 @@ def parse_text(text: str, path: str = "<csv>") -> TrainingData:
     index = {name: header.index(name) for name in COLUMNS}
     values: dict[str, list[Any]] = {c: [] for c in COLUMNS}
     rows = 0
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            problems.append(_csv_error(reader.line_num, err))
+            break
         line = reader.line_num
+        if max_rows is not None and rows >= max_rows:
+            problems.append(
+                CsvProblem(
+                    line,
+                    None,
+                    f"more than {max_rows:,} data rows; the limit is {max_rows:,} "
+                    "(docs/limits.md): train on a sample of the export",
+                )
+            )
+            break
         if not row or all(not cell.strip() for cell in row):
             continue
         if len(row) != len(header):
@@ -177,6 +199,14 @@ def parse_text(text: str, path: str = "<csv>") -> TrainingData:
         cross_sell=np.asarray(values["cross_sell"], dtype=np.int64),
         ignored_columns=[h for h in header if h not in COLUMNS],
     )
+
+
+def _csv_error(line: int, err: csv.Error) -> CsvProblem:
+    text = str(err)
+    if "field limit" in text:
+        limit = csv.field_size_limit()
+        text = f"a cell is longer than {limit:,} characters (an unclosed quote?)"
+    return CsvProblem(line, None, f"not a readable CSV row: {text}")
 
 
 def read_csv(path: str | os.PathLike[str]) -> TrainingData:

@@ -673,8 +673,10 @@ shapan {_e(results.get("shapan_version"))} · {_t("scenario", lang)} {_e(scenari
 </main>"""
     title = f"{_t('title', lang)} · {_e(name)}"
     font_css = embedded_font_css(title + body)
+    run = results.get("run_id")  # names the run the file belongs to (sandbox.export)
+    run_meta = f'<meta name="shapan-run-id" content="{_e(run)}">' if run else ""
     return (
-        f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">{run_meta}'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title}</title><style>{font_css}{CSS}</style></head>"
         f"<body>{body}</body></html>\n"

@@ -15,7 +15,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ TIMELINE_CAP = 400  # sampled (non-human) contacts in `timeline`
 #: `rubric_<dim>`, `csat_probs` -> `csat_p1..csat_p5`. Human-only fields (transcript,
 #: decisions, explanation) stay in results.json.
 CSV_COLUMNS: tuple[str, ...] = record_schema.csv_columns()
+#: contacts.csv's first column in a `shapan run` export: the run the row belongs to
+RUN_ID_COLUMN = "run_id"
 
 
 # -- JSON ------------------------------------------------------------------------------------
@@ -139,11 +141,21 @@ class ContactsCsvWriter(_StreamedFile):
     batches (`write_columns`); floats are rounded to 6 decimals. Columns hold plain ints,
     floats, strings and None; call `strict()` for anything else (bools, numpy scalars)."""
 
-    def __init__(self, path: str | os.PathLike[str], columns: Sequence[str] = CSV_COLUMNS):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        columns: Sequence[str] = CSV_COLUMNS,
+        *,
+        run_id: str | None = None,
+    ):
         super().__init__(path)
         self.columns = tuple(columns)
+        #: `run_id` names the run in a first column of every row (a `shapan run` export), so
+        #: a file that strayed into another run's folder says so (`shapan verify-export`)
+        self.run_id = run_id
+        self._lead = f"{run_id}," if run_id else ""
         self._writer = csv.writer(self._handle(), lineterminator="\n")
-        self._writer.writerow(self.columns)
+        self._writer.writerow((RUN_ID_COLUMN, *self.columns) if run_id else self.columns)
         self._check_types = False
 
     def strict(self) -> ContactsCsvWriter:
@@ -172,6 +184,8 @@ class ContactsCsvWriter(_StreamedFile):
         if not self._check_types and len(self.columns) > 1:
             text = self._column_cells(cols, n, text=True)
             if text is not None:
+                if self._lead:
+                    text = [[self._lead[:-1]] * n, *text]
                 fh.write("\n".join(map(",".join, zip(*text, strict=True))) + "\n")
                 self._wrote(n)
                 return
@@ -179,6 +193,8 @@ class ContactsCsvWriter(_StreamedFile):
         assert cells is not None
         if self._check_types:
             cells = [[_cell(v) for v in col] for col in cells]
+        if self._lead:
+            cells = [[self.run_id] * n, *cells]
         self._writer.writerows(zip(*cells, strict=True))
         self._wrote(n)
 
@@ -322,7 +338,13 @@ def _float_text(values: list[float | None], memo: bool = True) -> list[str]:
 
 
 class EventLog(_StreamedFile):
-    """events.jsonl: one compact JSON object per line, in the order things happened."""
+    """events.jsonl: one compact JSON object per line, in the order things happened; with a
+    `run_id` (a `shapan run` export) the first line is `{"t":0,"type":"run","run_id":...}`."""
+
+    def __init__(self, path: str | os.PathLike[str], *, run_id: str | None = None):
+        super().__init__(path)
+        if run_id:
+            self.write({"t": 0.0, "type": "run", "run_id": run_id})
 
     def write(self, event: Mapping[str, Any]) -> None:
         # durations (`*_s`) to the millisecond: the engine hands them over unrounded
@@ -509,21 +531,33 @@ def write_exports(
     *,
     lang: str = "zh-CN",
     report: bool = True,
+    step: Callable[[str], None] | None = None,
 ) -> dict[str, Path]:
     """Write results.json and report.html into `out_dir`, each atomically.
 
     contacts.csv and events.jsonl are streamed during the run by `ContactsCsvWriter` and
-    `EventLog` (into the same folder) and are not rewritten here.
+    `EventLog` (into the same folder) and are not rewritten here. `step(name)` is called after
+    results.json and half-way through report.html (crash tests, `sandbox.export`).
     """
     problems = validate_results(results)
     if problems:
         raise ValueError("not a valid results document: " + "; ".join(problems))
+    step = step or (lambda _name: None)
     out = Path(out_dir)
     paths = {"results": atomic_write_text(out / "results.json", dumps(results))}
+    step("after_results_json")
     if report:
         from sandbox.report import render_report
 
-        paths["report"] = atomic_write_text(out / "report.html", render_report(results, lang=lang))
+        html = render_report(results, lang=lang)
+        writer = AtomicFile(out / "report.html")
+        with writer as fh:
+            half = len(html) // 2
+            fh.write(html[:half])
+            fh.flush()
+            step("during_report")
+            fh.write(html[half:])
+        paths["report"] = writer.path
     return paths
 
 
@@ -541,6 +575,7 @@ def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 __all__ = [
     "CSV_COLUMNS",
+    "RUN_ID_COLUMN",
     "SCHEMA",
     "ContactsCsvWriter",
     "EventLog",

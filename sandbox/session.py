@@ -98,6 +98,7 @@ class Session:
         lang: str = "zh-CN",
         batch: int = 256,
         batch_play: bool = True,
+        name_run: bool = False,
     ):
         from sandbox.kpis import KpiAccumulator
 
@@ -129,16 +130,22 @@ class Session:
         self._writers: list[Any] = []
         writers = []
         self._event_log = None
+        self.models = load_models()
+        #: with `name_run`, every exported file names the run (`sandbox.export.run_id`)
+        self.run_id: str | None = None
+        if name_run:
+            from sandbox.export import run_id
+
+            self.run_id = run_id({**self.provenance(), "human_policy": human_policy, "lang": lang})
         if self.out_dir is not None:
             from sandbox.results import ContactsCsvWriter, EventLog
 
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            csv = ContactsCsvWriter(self.out_dir / "contacts.csv")
-            self._event_log = EventLog(self.out_dir / "events.jsonl")
+            csv = ContactsCsvWriter(self.out_dir / "contacts.csv", run_id=self.run_id)
+            self._event_log = EventLog(self.out_dir / "events.jsonl", run_id=self.run_id)
             self._writers = [csv, self._event_log]
             writers.append(csv)
         self.recorder = Recorder(self.kpi, self.seed, batch=batch, writers=writers)
-        self.models = load_models()
         _tune_gc()
         self.warnings: list[str] = []
         self._kb = self._load_kb()
@@ -524,7 +531,8 @@ class Session:
             targets=dict(self.scenario.targets),
             decision_log=[list(d) for d in self.decision_log],
             human_records=list(self.recorder.human),
-            extra={"human_policy": self.human_policy},
+            extra={"human_policy": self.human_policy}
+            | ({"run_id": self.run_id} if self.run_id else {}),
         )
 
     def export(self, out_dir: Path | str | None = None) -> dict[str, Any]:

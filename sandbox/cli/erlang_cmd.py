@@ -11,6 +11,12 @@ import math
 from collections.abc import Callable
 
 from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json
+from sandbox.limits import (
+    MAX_ARRIVALS_PER_HOUR,
+    MAX_ERLANG_AGENTS,
+    MAX_PATIENCE_MEAN_S,
+    MAX_SERVICE_MEAN_S,
+)
 
 _ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("offered_load", "offered load (Erlang)", "话务量", "{:.3f}"),
@@ -25,7 +31,9 @@ _ROWS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def _positive(kind: type[float] | type[int]) -> Callable[[str], float | int]:
+def _positive(kind: type[float] | type[int], hi: float = math.inf) -> Callable[[str], float | int]:
+    """A number above 0 and at most `hi` (docs/limits.md: the formulas sum over the agents)."""
+
     def parse(text: str) -> float | int:
         try:
             value = kind(text)
@@ -33,6 +41,8 @@ def _positive(kind: type[float] | type[int]) -> Callable[[str], float | int]:
             raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
         if not (math.isfinite(value) and value > 0):
             raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        if value > hi:
+            raise argparse.ArgumentTypeError(f"must be at most {hi:g}, got {text}")
         return value
 
     return parse
@@ -43,8 +53,8 @@ def _non_negative(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    if not (math.isfinite(value) and 0 <= value <= 86400):
+        raise argparse.ArgumentTypeError(f"must be from 0 to 86400 seconds, got {text}")
     return value
 
 
@@ -57,24 +67,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--arrivals-per-hour",
-        type=_positive(float),
+        type=_positive(float, MAX_ARRIVALS_PER_HOUR * 10),
         required=True,
         metavar="X",
         help="contacts offered per hour / 每小时呼入量",
     )
     parser.add_argument(
         "--aht-s",
-        type=_positive(float),
+        type=_positive(float, MAX_SERVICE_MEAN_S),
         required=True,
         metavar="S",
         help="average handle time in seconds / 平均处理时长（秒）",
     )
     parser.add_argument(
-        "--agents", type=_positive(int), required=True, metavar="N", help="agents staffed / 坐席数"
+        "--agents",
+        type=_positive(int, MAX_ERLANG_AGENTS),
+        required=True,
+        metavar="N",
+        help="agents staffed / 坐席数",
     )
     parser.add_argument(
         "--patience-s",
-        type=_positive(float),
+        type=_positive(float, MAX_PATIENCE_MEAN_S),
         default=None,
         metavar="P",
         help="mean patience in seconds: use Erlang A (M/M/n+M) / 平均耐心（秒）",
@@ -111,11 +125,14 @@ def _run(args: argparse.Namespace) -> int:
                 }
             )
             return 1
-        need = erlang.agents_for_service_level(lam, args.aht_s, 0.8, args.threshold_s).agents
+        try:
+            need = erlang.agents_for_service_level(lam, args.aht_s, 0.8, args.threshold_s).agents
+            reach = f"; {need} reach 80% answered within {args.threshold_s:g} s"
+        except ValueError:  # beyond the agents the search tries
+            reach = ""
         raise UserError(
-            f"{err}. Add agents (at least {math.floor(load) + 1}; {need} reach 80% answered "
-            f"within {args.threshold_s:g} s) or pass --patience-s to use Erlang A, where "
-            "abandonment keeps the queue finite."
+            f"{err}. Add agents (at least {math.floor(load) + 1}{reach}) or pass --patience-s "
+            "to use Erlang A, where abandonment keeps the queue finite."
         ) from None
     except ValueError as err:  # pragma: no cover - argparse already checks ranges
         raise UserError(str(err), exit_code=2) from None

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from sandbox.cli.common import add_command, add_json_flag
+from sandbox.cli.common import add_command, add_json_flag, int_arg, seed_arg
+from sandbox.limits import MAX_BOT_RUNS, MAX_WORKERS
 
 
 class _Handlers:
@@ -49,8 +50,9 @@ def register(journey_subparsers: argparse._SubParsersAction) -> None:
         "suggested pass mark / 机器人批量试玩",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="journey YAML file(s)")
-    p.add_argument("--runs", type=int, default=200, help="runs per policy (default 200)")
-    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--runs", type=int_arg(1, MAX_BOT_RUNS), default=200,
+                   help=f"runs per policy (default 200, at most {MAX_BOT_RUNS})")  # fmt: skip
+    p.add_argument("--seed", type=seed_arg, default=0, help="master seed (default 0)")
     p.add_argument(
         "--policy",
         action="append",
@@ -58,7 +60,8 @@ def register(journey_subparsers: argparse._SubParsersAction) -> None:
         metavar="P",
         help="policy to run (repeatable; default all: random novice competent expert)",
     )
-    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p.add_argument("--workers", type=int_arg(1, MAX_WORKERS), default=None,
+                   help="processes (default: all cores)")  # fmt: skip
     p.add_argument("--no-predict", action="store_true", help="skip CSAT/churn predictions (faster)")
     add_json_flag(p)
 
@@ -70,7 +73,7 @@ def register(journey_subparsers: argparse._SubParsersAction) -> None:
         "transcript / 录制黄金对话",
     )
     p.add_argument("path", metavar="PATH", help="journey YAML file")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_arg, default=0)
     p.add_argument("--choices", default=None, help="comma-separated choice ids to play")
     p.add_argument("--policy", default=None, help="let a bot policy play instead")
     p.add_argument(

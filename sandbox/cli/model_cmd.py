@@ -12,7 +12,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json, show_usage
+from sandbox.cli.common import (
+    UserError,
+    add_command,
+    add_json_flag,
+    emit_json,
+    int_arg,
+    seed_arg,
+    show_usage,
+)
+from sandbox.limits import MAX_CSV_BYTES, MAX_CSV_ROWS, MAX_TRAIN_ROWS, MIN_TRAIN_ROWS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,11 +41,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="DIR", required=True, help="directory to write the model files")
     p.add_argument(
         "--rows",
-        type=int,
+        type=int_arg(MIN_TRAIN_ROWS, MAX_TRAIN_ROWS),
         default=None,
-        help="contacts to generate when no --data is given (default 100000)",
+        help=f"contacts to generate when no --data is given (default 100000; "
+        f"{MIN_TRAIN_ROWS}..{MAX_TRAIN_ROWS})",
     )
-    p.add_argument("--seed", type=int, default=None, help="seed of the generator and the split")
+    p.add_argument(
+        "--seed", type=seed_arg, default=None, help="seed of the generator and the split"
+    )
     add_json_flag(p)
 
     p = add_command(msub, "card", _card, "print the model card / 显示模型卡")
@@ -50,15 +62,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "print the calibration table; exit 1 if a row fails / 校准对照表",
     )
     p.add_argument("--dir", metavar="DIR", help="model directory (default: the shipped models)")
-    p.add_argument("--seed", type=int, default=None, help="seed of the evaluation population")
+    p.add_argument("--seed", type=seed_arg, default=None, help="seed of the evaluation population")
     add_json_flag(p)
 
     p = add_command(
         msub, "sample", _sample, "write generated contacts as a training CSV / 生成训练样例 CSV"
     )
     p.add_argument("--out", metavar="CSV", required=True)
-    p.add_argument("--rows", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--rows", type=int_arg(1, MAX_TRAIN_ROWS), default=1000)
+    p.add_argument("--seed", type=seed_arg, default=1)
     add_json_flag(p)
 
 
@@ -67,11 +79,51 @@ def _load(directory: str | None) -> Any:
     from customer_models.persistence import ModelFileError
 
     try:
-        return OutcomeModels.load(directory) if directory else OutcomeModels.load_default()
+        return _load_dir(directory) if directory else OutcomeModels.load_default()
     except ModelFileError as err:
         raise UserError(str(err), location=directory) from None
     except ValueError as err:
         raise UserError(str(err), location=directory) from None
+
+
+def _load_dir(directory: str) -> Any:
+    """A model folder's files, each a regular file under the size cap (no pipe, device or
+    runaway file is read), then `persistence.loads` checks them."""
+    from customer_models.persistence import CARD_FILE, MODEL_FILES, PARAMS_FILE, loads
+    from sandbox.fileio import InputFileError, read_input
+    from sandbox.limits import MAX_MODEL_FILE_BYTES
+
+    base = Path(directory)
+    if not base.is_dir():
+        raise UserError("model folder not found; give the folder `shapan model train` wrote",
+                        location=directory)  # fmt: skip
+    files = {}
+    for name in (*MODEL_FILES.values(), PARAMS_FILE, CARD_FILE):
+        try:
+            files[name] = read_input(base / name, MAX_MODEL_FILE_BYTES, "model file")
+        except InputFileError as err:
+            raise UserError(str(err), location=str(base / name)) from None
+    return loads(files)
+
+
+def _read_training_csv(path: str) -> Any:
+    """The training CSV, read within the limits (docs/limits.md): a regular file of at most
+    MAX_CSV_BYTES, at most MAX_CSV_ROWS rows, cells of at most MAX_CSV_CELL characters."""
+    from customer_models import csvdata
+    from sandbox.fileio import InputFileError, read_input
+
+    try:
+        raw = read_input(path, MAX_CSV_BYTES, "CSV file")
+    except InputFileError as err:
+        raise UserError(str(err), location=path) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise UserError("not UTF-8 text; save the export as UTF-8 / 请以 UTF-8 保存",
+                        location=f"{path}:{line}") from None  # fmt: skip
+    del raw
+    return csvdata.parse_text(text, path, max_rows=MAX_CSV_ROWS)
 
 
 def _positive(value: int | None, name: str) -> None:
@@ -92,10 +144,8 @@ def _train(args: argparse.Namespace) -> int:
             raise UserError(
                 "--rows only applies to generated data; drop it with --data", exit_code=2
             )
-        if not Path(args.data).is_file():
-            raise UserError("file not found / 找不到文件", location=args.data)
         try:
-            data = csvdata.read_csv(args.data)
+            data = _read_training_csv(args.data)
         except csvdata.CsvDataError as err:
             first = err.problems[0]
             more = len(err.problems) - 1
@@ -119,7 +169,10 @@ def _train(args: argparse.Namespace) -> int:
         except training.TrainingDataError as err:
             raise UserError(f"cannot train: {err} / 无法训练", location=args.data) from None
     else:
-        models = training.train_default(n=args.rows or training.DEFAULT_TRAIN_SIZE, seed=seed)
+        try:
+            models = training.train_default(n=args.rows or training.DEFAULT_TRAIN_SIZE, seed=seed)
+        except training.TrainingDataError as err:
+            raise UserError(f"cannot train: {err} / 无法训练", exit_code=1) from None
     files = dumps(models)
     atomic_write_files(args.out, files)
     hashes = {name: sha256(data) for name, data in files.items()}

@@ -7,40 +7,35 @@ error, printed as `path:line:column: error SCnnn: message`; 2 usage.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json
+from sandbox.cli.common import (
+    UserError,
+    add_command,
+    add_json_flag,
+    emit_json,
+    int_arg,
+    os_error_text,
+    seed_arg,
+)
+from sandbox.limits import MAX_AGENTS
 
 
-def _positive_float(text: str) -> float:
+def _hours(text: str) -> float:
+    from sandbox.limits import MAX_HOURS
+
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (value > 0 and value < 1e6):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("seed must be >= 0")
+    if not 0 < value <= MAX_HOURS:
+        raise argparse.ArgumentTypeError(
+            f"must be above 0 and at most {MAX_HOURS:g} hours (docs/limits.md), got {text}"
+        )
     return value
 
 
@@ -53,13 +48,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--scenario", required=True, metavar="NAME|PATH",
                         help="a shipped scenario (practice, full-day, erlang) or a scenario YAML file")  # fmt: skip
-    parser.add_argument("--seed", type=_seed, help="master seed (default: the scenario's seed)")
     parser.add_argument(
-        "--hours", type=_positive_float, help="simulate this many hours (the day repeats)"
+        "--seed", type=seed_arg, help="master seed, 0 .. 2^63-1 (default: the scenario's seed)"
     )
-    parser.add_argument("--agents", type=_positive_int, help="total bot agents (groups scaled)")
+    parser.add_argument(
+        "--hours", type=_hours, help="simulate this many hours (the day repeats; at most 1000)"
+    )
+    parser.add_argument(
+        "--agents",
+        type=int_arg(1, MAX_AGENTS),
+        help=f"total bot agents (groups scaled; at most {MAX_AGENTS})",
+    )
     parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="export folder (default: ./shapan-runs/<scenario>-seed<seed>)")  # fmt: skip
+                        help="export folder, replaced as a whole when the run ends "
+                        "(default: ./shapan-runs/<scenario>-seed<seed>)")  # fmt: skip
     parser.add_argument("--db", type=Path, default=Path("shapan.db"), metavar="PATH",
                         help="SQLite store that records the run (default ./shapan.db)")  # fmt: skip
     parser.add_argument("--no-db", action="store_true", help="do not record the run in a store")
@@ -80,6 +82,10 @@ class _Progress:
         self.started = time.perf_counter()
 
     def __call__(self, now: float) -> None:
+        if now >= self.end / 2:
+            from sandbox.export import crash_point
+
+            crash_point("during_run")
         if not self.enabled:
             return
         frac = min(1.0, now / self.end)
@@ -93,7 +99,27 @@ class _Progress:
             sys.stderr.write("\n")
 
 
+def _open_store(db: Path) -> Any:
+    """The run store, opened before the run so a bad --db costs no simulated time."""
+    from sandbox.store import RunStore, StoreError
+
+    if db.is_dir():
+        raise UserError(f"--db {db} is a folder; give a database file path", exit_code=1)
+    try:
+        return RunStore(db)
+    except StoreError as err:
+        raise UserError(f"{err}; give --db a writable file path (or --no-db)") from None
+    except OSError as err:
+        raise UserError(f"--db: {os_error_text(err)}") from None
+
+
+def _on_sigterm(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt  # the same clean-up as Ctrl-C
+
+
 def _run(args: argparse.Namespace) -> int:
+    from sandbox.export import Export, crash_point
+    from sandbox.fileio import FolderBusy
     from sandbox.scenario import ScenarioError, load_scenario
     from sandbox.session import Session, SessionError
 
@@ -109,32 +135,70 @@ def _run(args: argparse.Namespace) -> int:
         raise UserError(str(err), exit_code=1) from None
     seed = scenario.seed if args.seed is None else args.seed
     out = args.out or Path("shapan-runs") / f"{scenario.name}-seed{seed}"
+    # everything that can fail is checked before the simulation: the store, the folder
+    store = None if args.no_db else _open_store(args.db)
+    export = Export(out)
     try:
-        session = Session(
-            scenario, seed, human_policy=args.seat_policy, out_dir=out, lang=args.lang
-        )
-    except SessionError as err:
-        raise UserError(str(err)) from None
-    progress = _Progress(scenario.duration_s, sys.stderr.isatty())
-    started = time.perf_counter()
-    session.run_to_end(progress)
-    progress.done()
-    wall = time.perf_counter() - started
-    from sandbox.results import write_exports
+        staging = export.open()
+    except FolderBusy as err:
+        raise UserError(
+            f"{out}: {err.strerror}; wait for it to finish or choose another --out"
+        ) from None
+    except OSError as err:
+        raise UserError(f"--out {os_error_text(err)}") from None
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        try:
+            session = Session(
+                scenario, seed, human_policy=args.seat_policy, out_dir=staging, lang=args.lang,
+                name_run=True,
+            )  # fmt: skip
+        except SessionError as err:
+            raise UserError(str(err)) from None
+        progress = _Progress(scenario.duration_s, sys.stderr.isatty())
+        started = time.perf_counter()
+        session.run_to_end(progress)
+        progress.done()
+        wall = time.perf_counter() - started
+        from sandbox.results import write_exports
 
-    results = session.results()
-    session.close()
-    write_exports(results, out, lang=args.lang, report=not args.no_report)
+        results = session.results()
+        session.close()
+        crash_point("after_streams_closed")
+        write_exports(results, staging, lang=args.lang, report=not args.no_report,
+                      step=crash_point)  # fmt: skip
+        prov = session.provenance()
+        export.finish({**prov, "run_id": session.run_id, "human_policy": args.seat_policy,
+                       "lang": args.lang})  # fmt: skip
+    except KeyboardInterrupt:
+        export.abort()
+        raise UserError(
+            f"interrupted; {out} was left as it was (no partial files)", exit_code=130
+        ) from None
+    except OSError as err:
+        export.abort()
+        raise UserError(
+            f"cannot write the export {out}: {os_error_text(err)} "
+            "(the previous export, if any, is unchanged)"
+        ) from None
+    except BaseException:
+        export.abort()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    crash_point("before_store_insert")
     run_id = None
-    if not args.no_db:
-        from sandbox.store import RunStore, StoreError
+    if store is not None:
+        import sqlite3
 
         try:
-            store = RunStore(args.db)
             run_id = store.record(results)
             store.close()
-        except StoreError as err:
-            raise UserError(str(err)) from None
+        except (sqlite3.Error, OverflowError) as err:
+            raise UserError(
+                f"the export {out} is complete, but recording it in {args.db} failed ({err}); "
+                "check the database file"
+            ) from None
     if args.json:
         emit_json(results)
         return 0
@@ -166,7 +230,7 @@ def _print_table(results: dict, out: Path, wall: float, run_id: int | None, db: 
         target = kc.format_target(key, row["target"]) if row else ""
         met = ("✓" if row["met"] else "✗") if row and row.get("met") is not None else ""
         print(f"{_pad(name, 34)}{value:>12}{target:>12}  {met}")
-    names = ("results.json", "contacts.csv", "events.jsonl", "report.html")
+    names = ("results.json", "contacts.csv", "events.jsonl", "report.html", "manifest.json")
     print(f"exports: {out}/ ({', '.join(n for n in names if (out / n).exists())})")
     if run_id is not None:
         print(f"recorded as run {run_id} in {db}")
