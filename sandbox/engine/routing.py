@@ -25,14 +25,24 @@ if TYPE_CHECKING:
 _KINDS = ("complaint", "inquiry", "sales")
 
 
-class _Tick(simpy.Event):
-    """A timeout with a chosen priority (`simpy.Timeout` always takes NORMAL)."""
+class _Scheduler:
+    """Stands in for the environment while a `simpy.Timeout` is made, so that the timeout is
+    scheduled with `priority` instead of NORMAL (SimPy's public `schedule`; no private field
+    of SimPy is read or written)."""
 
-    def __init__(self, env: simpy.Environment, delay: float, priority: float):
-        super().__init__(env)
-        self._ok = True
-        self._value = None
-        env.schedule(self, priority, delay)  # type: ignore[arg-type]
+    def __init__(self, env: simpy.Environment, priority: float):
+        self.env = env
+        self.priority = priority
+
+    def schedule(self, event: simpy.Event, _priority: object, delay: float) -> None:
+        self.env.schedule(event, self.priority, delay)  # type: ignore[arg-type]
+
+
+def _tick(env: simpy.Environment, delay: float, priority: float) -> simpy.Timeout:
+    """A timeout after `delay` with `priority` (`simpy.Timeout` always takes NORMAL)."""
+    event = simpy.Timeout(_Scheduler(env, priority), delay)  # type: ignore[arg-type]
+    event.env = env
+    return event
 
 
 class Routing:
@@ -116,7 +126,7 @@ class Routing:
             delay = math.nextafter(delay, math.inf)
         while delay > 0 and now + delay > t:
             delay = math.nextafter(delay, 0.0)
-        return _Tick(env, delay, priority)
+        return _tick(env, delay, priority)
 
     def shift_on(self, agent: Agent) -> None:
         if agent.on_shift:
