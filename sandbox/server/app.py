@@ -739,13 +739,12 @@ class ServerApp:
         )  # fmt: skip
 
     async def attempt_info(self, aid: int) -> tuple[PublishedExam, Any] | None:
-        """The attempt's exam and progress row. The store has no admin lookup of one attempt,
-        so this walks the exams' progress views (admin pages only; a handful of exams)."""
-        for exam in await self.run(self.store.exams):
-            for p in await self.run(self.store.progress, exam.pk):
-                if p.attempt_pk == aid:
-                    return exam, p
-        return None
+        """The attempt's exam and its admin view (None when there is no such attempt)."""
+        try:
+            view = await self.run(self.store.attempt, aid)
+            return await self.run(self.store.exam, view.exam_pk), view
+        except NotFound:
+            return None
 
     async def attempt_page(self, request: Request) -> Response:
         await self.require_admin(request)

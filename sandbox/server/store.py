@@ -90,6 +90,23 @@ class PublishedExam:
     limit_s: float
     published_at: float
     closed: bool
+    codes_issued: int  # first-attempt codes issued so far (retakes not counted)
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    """One attempt as the admin sees it (no token, no journal)."""
+
+    pk: int
+    exam_pk: int
+    candidate: str
+    form_index: int
+    attempt_no: int
+    status: str
+    closed_reason: str | None
+    started_at: float
+    finished_at: float | None
+    decisions: int
 
 
 @dataclass(frozen=True)
@@ -195,12 +212,13 @@ class ExamStore:
         from sandbox.exam.signing import PRIVATE_KEY_FILE, generate_keypair, load_private_key
         from sandbox.server.db import make_engine, migrate
 
+        engine = make_engine(url)  # a bad URL or an unreachable database: DatabaseError first
         folder = Path(keys_dir) if keys_dir is not None else default_keys_dir(url)
         if not create_keys and not (folder / PRIVATE_KEY_FILE).exists():
             from sandbox.exam.signing import SigningError
 
+            engine.dispose()
             raise SigningError(f"no server key in {folder}; pass the server's --keys folder")
-        engine = make_engine(url)
         migrate(engine)
         if not (folder / PRIVATE_KEY_FILE).exists():
             folder.mkdir(parents=True, exist_ok=True)
@@ -349,6 +367,7 @@ class ExamStore:
             content_hash=row.content_hash, title={"zh-CN": row.title_zh, "en": row.title_en},
             lang=row.lang, forms=row.forms, customers=row.customers, limit_s=row.limit_s,
             published_at=row.published_at, closed=bool(row.closed),
+            codes_issued=int(row.codes_issued),
         )  # fmt: skip
 
     def exams(self) -> list[PublishedExam]:
@@ -514,6 +533,25 @@ class ExamStore:
         rows = conn.execute(select(journal).where(journal.c.attempt_pk == attempt_pk)
                             .order_by(journal.c.seq)).all()  # fmt: skip
         return [{f: r._mapping[f] for f in chain.FIELDS} for r in rows]
+
+    def attempt(self, attempt_pk: int) -> AttemptView:
+        """One attempt for the admin pages (NotFound when there is none)."""
+        from sqlalchemy import select
+
+        from sandbox.server.schema import attempts, codes
+
+        with self.engine.connect() as conn:
+            r = conn.execute(
+                select(attempts, codes.c.attempt_no)
+                .select_from(attempts.join(codes, codes.c.pk == attempts.c.code_pk))
+                .where(attempts.c.pk == attempt_pk)
+            ).first()  # fmt: skip
+        if r is None:
+            raise NotFound(f"no attempt {attempt_pk}", f"没有编号为 {attempt_pk} 的考试记录")
+        return AttemptView(pk=r.pk, exam_pk=r.exam_pk, candidate=r.candidate,
+                           form_index=r.form_index, attempt_no=r.attempt_no, status=r.status,
+                           closed_reason=r.closed_reason, started_at=r.started_at,
+                           finished_at=r.finished_at, decisions=r.head_seq)  # fmt: skip
 
     def journal(self, attempt_pk: int) -> list[dict[str, Any]]:
         """The attempt's journal entries, in seq order, as stored."""

@@ -1,7 +1,8 @@
 """The admin pages in a real headless Chromium (Debian's, via Playwright) against a real
 `shapan serve`: set the secret, log in, publish, issue codes, watch a scripted candidate's row
-update live (no reload), open the result. Saves a screenshot of every page in zh-CN and en to
-docs/screenshots/server/.
+update live (no reload), open the result. Takes a screenshot of every page in zh-CN and en (a
+blank page would fail); with SHAPAN_SAVE_SCREENSHOTS=1 they are saved to docs/screenshots/server/
+(the docs' pictures), otherwise to the test's temporary folder.
 
 Skipped when chromium is missing, unless SHAPAN_REQUIRE_BROWSER=1 (CI), which fails instead.
 """
@@ -20,7 +21,8 @@ from sandbox.server.client import ExamClient
 from tests.server.live_server import ROOT, offline_journal, take_exam
 
 CHROMIUM = "/usr/bin/chromium"
-SHOTS = ROOT / "docs" / "screenshots" / "server"
+DOC_SHOTS = ROOT / "docs" / "screenshots" / "server"
+SHOTS = DOC_SHOTS
 SECRET = "browser test secret"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
@@ -41,9 +43,20 @@ def _browser_or_skip() -> Any:
     return sync_playwright
 
 
+@pytest.fixture(autouse=True)
+def _shots_folder(tmp_path: Path) -> Any:
+    """Screenshots go to the docs only when asked (they change with every run's times)."""
+    global SHOTS
+    SHOTS = DOC_SHOTS if os.environ.get("SHAPAN_SAVE_SCREENSHOTS") == "1" else tmp_path / "shots"
+    yield
+    SHOTS = DOC_SHOTS
+
+
 def _shot(page: Any, name: str, lang: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-{lang}.png"), full_page=True)
+    path = SHOTS / f"{name}-{lang}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 5000, f"{path} looks blank"
 
 
 def _submit(page: Any, selector: str) -> None:
