@@ -84,6 +84,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--seed", type=int, default=1, help="derives every run's bot seed (default 1)")
     add_json_flag(p)
     __import__("sandbox.cli.exam_replay", fromlist=["_"]).register_replay(sub)
+    __import__("sandbox.cli.exam_take", fromlist=["_"]).register_take(sub)
 
 
 def _exam_and_form(p: argparse.ArgumentParser) -> None:
