@@ -324,12 +324,19 @@ class ExamTaking:
         return self._queued is not None
 
     def advance(
-        self, wall_dt: float, *, budget_s: float | None = None, stop_at: float | None = None
+        self,
+        wall_dt: float,
+        *,
+        budget_s: float | None = None,
+        stop_at: float | None = None,
+        until_decision: bool = False,
     ) -> float:
         """Move on by `wall_dt` wall seconds: talk to the server when due (heartbeat, retry a
         queued decision or a resynchronisation), then run the session toward the clock (or
-        `stop_at`, if earlier), within `budget_s` of wall time per call when given. While a
-        decision is being sent the session does not move. Returns the session time."""
+        `stop_at`, if earlier), within `budget_s` of wall time per call when given, or event by
+        event stopping when a decision appears at the seat (`until_decision`: a bot sees it
+        at the instant it appears, whatever the wall pacing). While a decision is being sent
+        the session does not move. Returns the session time."""
         self._wall += max(0.0, float(wall_dt))
         if self.is_online and not self.closed:
             self._talk()
@@ -337,11 +344,21 @@ class ExamTaking:
             return self.now
         target = self.clock_s if stop_at is None else min(self.clock_s, stop_at)
         if target > self.now and not self.session.finished:
-            if budget_s is None:
+            if until_decision:
+                self._run_to_decision(target)
+            elif budget_s is None:
                 self.session.run_until(target)
             else:
                 self.session.advance_frame(target - self.now, budget_s)
         return self.now
+
+    def _run_to_decision(self, target: float) -> None:
+        session = self.session
+        while self.now < target and not session.finished:
+            upcoming = float(session.env.peek())
+            session.run_until(min(target, upcoming))
+            if any(c.id.startswith(self._prefix) for c in session.center.pending()):
+                return
 
     def _talk(self) -> None:
         from sandbox.server.client import AttemptClosed, ConnectionLost, Rejected
@@ -405,6 +422,10 @@ class ExamTaking:
     def decisions_made(self, contact_id: str) -> int:
         """How many decisions of the journal are on `contact_id` (the bot's decision number)."""
         return sum(1 for e in self.journal if e["contact_id"] == contact_id)
+
+    def pending_since(self, contact_id: str) -> float:
+        """The session time the contact's pending decision appeared."""
+        return float(self.session.center.active[contact_id].pending_since)
 
     def journey_run(self, contact_id: str) -> Any:
         """The journey run of a pending contact: what a bot policy reads to choose."""
@@ -589,11 +610,10 @@ class ExamTaking:
 
 
 # ---- the scripted desk's candidate ---------------------------------------------------------
-def due_at(pending: dict[str, Any], think_s: float) -> float:
-    """When a bot decides: `think_s` after the last line it was shown (the customer's answer).
-    A function of the contact's state only, so a resumed run decides at the same times."""
-    times = [float(line["t"]) for line in pending.get("lines") or ()]
-    return (max(times) if times else 0.0) + think_s
+def due_at(taking: ExamTaking, pending: dict[str, Any], think_s: float) -> float:
+    """When a bot decides: `think_s` after the decision appeared (the engine's record of it,
+    a function of the contact's state), so a resumed run decides at the same times."""
+    return taking.pending_since(str(pending["contact_id"])) + think_s
 
 
 def bot_choice(taking: ExamTaking, pending: dict[str, Any], policy: str, seed: int) -> str:
@@ -631,7 +651,7 @@ def run_bot(
         due = math.inf
         decided = False
         for p in taking.pending():
-            at = due_at(p, think_s)
+            at = due_at(taking, p, think_s)
             if taking.now >= at:
                 taking.decide(str(p["contact_id"]), bot_choice(taking, p, policy, seed))
                 decided = True
@@ -640,7 +660,9 @@ def run_bot(
         if decided:
             continue
         current = wall()
-        taking.advance(current - last, stop_at=None if due == math.inf else due)
+        taking.advance(
+            current - last, stop_at=None if due == math.inf else due, until_decision=True
+        )
         last = current
         if taking.finished:
             break
