@@ -23,7 +23,7 @@ from journeys.policies import POLICIES
 from journeys.strict_yaml import Pos, YList, YMap, load_file
 from journeys.vocabulary import CHANNELS, KINDS, PERSONA_VALUES
 from sandbox import limits as L
-from sandbox.kpis import KPI_KEYS
+from sandbox.kpi_catalogue import KPI_KEYS  # (not sandbox.kpis: no numpy to check a file)
 from sandbox.strict_fields import Codes, FieldChecker, document_hash
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"

@@ -118,10 +118,7 @@ def _on_sigterm(_signum: int, _frame: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from sandbox.export import Export, crash_point
-    from sandbox.fileio import FolderBusy
     from sandbox.scenario import ScenarioError, load_scenario
-    from sandbox.session import Session, SessionError
 
     try:
         scenario = load_scenario(args.scenario)
@@ -133,6 +130,10 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     except ValueError as err:
         raise UserError(str(err), exit_code=1) from None
+    from sandbox.export import Export, crash_point  # after the cheap checks: they fail fast
+    from sandbox.fileio import FolderBusy
+    from sandbox.session import Session, SessionError
+
     seed = scenario.seed if args.seed is None else args.seed
     out = args.out or Path("shapan-runs") / f"{scenario.name}-seed{seed}"
     # everything that can fail is checked before the simulation: the store, the folder
