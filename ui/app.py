@@ -42,6 +42,10 @@ class PlayOptions:
     mode: str = "practice"
     size: tuple[int, int] = theme.DEFAULT_SIZE
     skip_start: bool = False
+    #: exam mode: an opened `sandbox.exam.taking.ExamTaking` (online or offline)
+    exam: Any = None
+    #: an exam attempt that was already finished when opened: its result, shown at once
+    exam_result: dict[str, Any] | None = None
 
 
 def sessions_dir() -> Path:
@@ -124,15 +128,23 @@ class App:
         self.frame_budget_s = FRAME_BUDGET_S
         self.notice: tuple[str, float, tuple[int, int, int]] | None = None
         self.error: str | None = None
+        #: exam mode: the attempt being taken (all time, decisions and the result go through it)
+        self.taking: Any = options.exam
+        self.exam_result: dict[str, Any] | None = options.exam_result
+        self.finish_retry_s = 0.0
         from ui.screens.desk import DeskScreen
+        from ui.screens.exam_result import ExamResultScreen
         from ui.screens.results import ResultsScreen
         from ui.screens.start import StartScreen
 
         self.start_screen = StartScreen(self)
         self.desk = DeskScreen(self)
         self.results = ResultsScreen(self)
+        self.exam_result_screen = ExamResultScreen(self)
         self.screen = self.start_screen
-        if options.resume is not None:
+        if self.taking is not None or self.exam_result is not None:
+            self._enter_exam()
+        elif options.resume is not None:
             self.resume(options.resume)
         else:
             self.start_screen.enter()
@@ -143,6 +155,45 @@ class App:
     @property
     def speed(self) -> float:
         return SPEEDS[self.speed_index]
+
+    @property
+    def exam_mode(self) -> bool:
+        return self.taking is not None or self.exam_result is not None
+
+    def _enter_exam(self) -> None:
+        """Exam mode: timed, no coaching, no pause, no local save (an online attempt resumes
+        from the server); straight to the desk, or to the result of a finished attempt."""
+        self.mode = "timed"
+        taking = self.taking
+        if taking is not None:
+            if not self.options.lang and taking.lang in i18n.LANGS:
+                self.lang = taking.lang
+            self.trainee = taking.candidate or self.trainee
+            self.session = taking.session
+            self.switch(self.desk)
+        else:
+            result = self.exam_result or {}
+            if not self.options.lang and (result.get("exam") or {}).get("lang") in i18n.LANGS:
+                self.lang = result["exam"]["lang"]
+            self.switch(self.exam_result_screen)
+
+    def finish_exam(self) -> None:
+        """The attempt is over: fetch the result (online: the server's signed result; retried
+        while the server cannot be reached) and show it."""
+        if self.exam_result is None:
+            from sandbox.server.client import ClientError
+
+            try:
+                self.exam_result = self.taking.finish()
+            except ClientError as err:
+                self.finish_retry_s = 2.0
+                self.notify(
+                    f"{i18n.t('exam_fetching', self.lang)} {err.message(self.lang)}",
+                    2.5,
+                    theme.WARN,
+                )
+                return
+        self.switch(self.exam_result_screen)
 
     def begin(self, scenario: str, seed: int | None) -> None:
         """Create the session and go to the desk."""
@@ -173,8 +224,9 @@ class App:
         self.switch(self.results if getattr(self.session, "finished", False) else self.desk)
 
     def save(self) -> None:
-        """Save the decision log (after every decision) and the UI's own settings beside it."""
-        if self.session is None or self.save_path is None:
+        """Save the decision log (after every decision) and the UI's own settings beside it.
+        Exam mode saves nothing locally: an online attempt lives on the server."""
+        if self.session is None or self.save_path is None or self.exam_mode:
             return
         self.session.save(self.save_path)
         _atomic_json(
@@ -183,7 +235,12 @@ class App:
         )
 
     def decide(self, contact_id: Any, choice_id: str) -> Any:
-        """Send a decision to the engine and save straight away."""
+        """Send a decision to the engine and save straight away (exam mode: to the attempt,
+        which streams it to the server before applying it)."""
+        if self.taking is not None:
+            outcome = self.taking.decide(contact_id, choice_id)
+            self.session = self.taking.session
+            return outcome
         outcome = self.session.decide(contact_id, choice_id)
         self.save()
         return outcome
@@ -220,6 +277,11 @@ class App:
         self.notice = (text, seconds, color)
 
     def toggle_pause(self) -> None:
+        if self.exam_mode:
+            online = self.taking is not None and self.taking.is_online
+            key = "exam_no_pause" if online else "exam_no_pause_offline"
+            self.notify(i18n.t(key, self.lang), 2.5, theme.WARN)
+            return
         if self.mode == "timed":
             self.notify(i18n.t("timed_help", self.lang), 2.5, theme.WARN)
             return
@@ -227,12 +289,20 @@ class App:
         self.auto_paused = False
 
     def set_speed(self, index: int) -> None:
+        if self.exam_mode:  # the exam clock's pace is not the candidate's to set
+            return
         self.speed_index = max(0, min(len(SPEEDS) - 1, index))
         if self.mode != "timed":
             self.paused = False
 
     def request_quit(self) -> None:
         """Closing mid-session asks first; elsewhere the window just closes."""
+        if self.exam_mode:
+            if self.screen is self.desk:
+                self.confirming_quit = True
+            else:
+                self.quit()
+            return
         if self.session is not None and not getattr(self.session, "finished", False):
             self.confirming_quit = True
         else:
@@ -307,7 +377,9 @@ class App:
             self._handle(event)
             if not self.running:
                 return False
-        if (
+        if self.taking is not None and self.screen is self.desk:
+            self._exam_frame(real_dt if dt is None else dt)
+        elif (
             self.session is not None
             and self.screen.runs_sim
             and not self.paused
@@ -334,6 +406,25 @@ class App:
         if self.first_frame_s is None:
             self.first_frame_s = time.perf_counter() - self.t0
         return self.running
+
+    def _exam_frame(self, dt: float) -> None:
+        """Exam mode: the attempt moves at the exam clock's pace (never paused, not even by the
+        quit dialog: the clock runs on the server), within the frame budget."""
+        taking = self.taking
+        if self.finish_retry_s > 0:
+            self.finish_retry_s -= dt
+            if self.finish_retry_s <= 0:
+                self.finish_exam()
+            return
+        if taking.finished:
+            self.finish_exam()
+            return
+        taking.advance(dt, budget_s=self.frame_budget_s)
+        self.session = taking.session  # a resynchronisation rebuilds it
+        for words in taking.pop_notices():
+            self.notify(i18n.pick(words, self.lang), 8.0, theme.BAD)
+        if taking.finished:
+            self.finish_exam()
 
     def run(self, max_frames: int | None = None) -> int:
         """The interactive loop until the window closes (or after `max_frames` frames)."""
@@ -412,13 +503,17 @@ class App:
         blit_text(
             self.window,
             self.fonts,
-            i18n.t("quit_title", self.lang),
+            i18n.t("exam_quit_title" if self.exam_mode else "quit_title", self.lang),
             (rect.left + 24, rect.top + 16),
             theme.LARGE,
             bold=True,
         )
         inner = pygame.Rect(rect.left + 24, rect.top + 56, rect.width - 48, 80)
-        text = i18n.t("quit_body", self.lang) + " " + str(self.save_path or "")
+        if self.exam_mode:
+            online = self.taking is not None and self.taking.is_online
+            text = i18n.t("exam_quit_body" if online else "exam_quit_body_offline", self.lang)
+        else:
+            text = i18n.t("quit_body", self.lang) + " " + str(self.save_path or "")
         blit_wrapped(self.window, self.fonts, text, inner, inner.top, theme.SMALL, theme.MUTED)
         for button in self._confirm_buttons():
             draw_button(self.window, self.fonts, button)

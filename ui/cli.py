@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json
 
@@ -59,6 +60,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="folder for the exported HTML report (default: next to the save file)",
     )
     parser.add_argument(
+        "--exam",
+        metavar="URL|FILE",
+        help="exam mode: an exam server (http://host:port, with --code) or an exam file / "
+        "shipped id for an unproctored practice exam",
+    )
+    parser.add_argument("--code", metavar="CODE", help="your candidate code (with --exam URL)")
+    parser.add_argument(
+        "--form", metavar="N", help="practice exam: form index or id (default the first)"
+    )
+    parser.add_argument(
         "--frames", type=int, metavar="N", help="close after N frames (smoke tests and benchmarks)"
     )
     add_json_flag(parser)
@@ -75,6 +86,9 @@ def _play(args: argparse.Namespace) -> int:
         )
     if args.frames is not None and args.frames < 1:
         raise UserError("--frames must be at least 1", exit_code=2)
+    exam_options: dict[str, Any] = {}
+    if args.exam is not None or args.code is not None:
+        exam_options = _open_exam(args)
     if args.scenario is not None:  # a cheap check here; a broken file is reported on screen
         try:
             path = resolve_scenario(args.scenario)
@@ -104,6 +118,7 @@ def _play(args: argparse.Namespace) -> int:
         trainee=args.trainee or "",
         mode=args.mode,
         skip_start=bool(args.trainee and args.scenario),
+        **exam_options,
     )
     try:
         app = App(options)
@@ -125,3 +140,66 @@ def _play(args: argparse.Namespace) -> int:
             }
         )
     return status
+
+
+def _open_exam(args: argparse.Namespace) -> dict[str, Any]:
+    """Open the attempt before the window does: a wrong code, a changed exam or an unreachable
+    server is one line in the terminal, not a broken screen."""
+    from sandbox.exam.taking import ExamTaking, TakingError, load_exam_ref
+
+    if args.exam is None:
+        raise UserError("--code goes with --exam URL", exit_code=2)
+    clash = [f for f, v in (("--scenario", args.scenario), ("--resume", args.resume),
+                            ("--seed", args.seed), ("--save", args.save)) if v is not None]  # fmt: skip
+    if args.mode != "practice":
+        clash.append("--mode")
+    if clash:
+        raise UserError(
+            f"{', '.join(clash)} cannot be used with --exam (an exam sets its own) / 考试模式不能使用 "
+            + ", ".join(clash),
+            exit_code=2,
+        )
+    online = str(args.exam).startswith(("http://", "https://"))
+    if online and not args.code:
+        raise UserError("an exam server needs --code CODE / 连接考试服务器需要 --code", exit_code=2)
+    if not online and args.code:
+        raise UserError(
+            f"--code is for an exam server (http://…), not for {args.exam}", exit_code=2
+        )
+    if online and args.form is not None:
+        raise UserError("--form is for a practice exam file; the server assigns yours", exit_code=2)
+    try:
+        if not online:
+            exam = load_exam_ref(args.exam)
+            ids = [f.id for f in exam.forms]
+            raw = "0" if args.form is None else str(args.form)
+            if raw in ids:
+                form = ids.index(raw)
+            elif raw.isdigit() and int(raw) < len(ids):
+                form = int(raw)
+            else:
+                raise UserError(
+                    f"no form {raw!r}; this exam's forms: "
+                    + ", ".join(f"{i} ({fid})" for i, fid in enumerate(ids)),
+                    exit_code=2,
+                )
+            taking = ExamTaking.offline(exam, form, candidate=args.trainee or "", lang=args.lang)
+            return {"exam": taking}
+        return _open_online(args)
+    except TakingError as err:
+        raise UserError(err.line(), location=args.exam) from None
+
+
+def _open_online(args: argparse.Namespace) -> dict[str, Any]:
+    from sandbox.exam.taking import ExamTaking
+    from sandbox.server.client import AttemptClosed, ClientError, ExamClient
+
+    try:
+        client = ExamClient(args.exam, args.code, timeout=3.0)
+        return {"exam": ExamTaking.online(client, candidate=args.trainee or "", lang=args.lang)}
+    except AttemptClosed as err:
+        if err.result is None:
+            raise UserError(f"{err.words['en']} / {err.words['zh-CN']}") from None
+        return {"exam_result": err.result}  # the desk shows the finished attempt's result
+    except ClientError as err:  # unknown code, retake wait, unreachable server
+        raise UserError(f"{err.words['en']} / {err.words['zh-CN']}", location=args.exam) from None

@@ -83,6 +83,8 @@ class DeskScreen(Screen):
         self.feedback_contact: Any = None
         self.strip_text = ""
         self.feedback_for: tuple[Any, str, float] | None = None
+        self.shown_header: dict[str, str] = {}
+        self.drew_required = False
 
     # ---- layout -------------------------------------------------------------------------
     def on_resize(self, size: tuple[int, int]) -> None:
@@ -118,6 +120,9 @@ class DeskScreen(Screen):
         import pygame
 
         lang, app = self.app.lang, self.app
+        if app.exam_mode:  # no speed, no pause, no live results in an exam
+            self.buttons = []
+            return
         w = self.app.size[0]
         x = w - theme.PAD
         buttons = []
@@ -171,7 +176,8 @@ class DeskScreen(Screen):
             elif event.key == pygame.K_k:
                 self.kb_index += 1
             elif event.key == pygame.K_r:
-                self.app.results.open(live=True)
+                if not self.app.exam_mode:
+                    self.app.results.open(live=True)
             elif event.key == pygame.K_ESCAPE:
                 self.app.request_quit()
             else:
@@ -213,12 +219,17 @@ class DeskScreen(Screen):
             reason = i18n.pick(choice.get("reason"), lang) or i18n.t("unavailable", lang)
             self.app.notify(f"{number}. {reason}", 3.0, theme.WARN)
             return
+        from sandbox.exam.taking import TakingError
         from sandbox.session import SessionError  # part of the Session API
 
         try:
             outcome = self.app.decide(contact["contact_id"], choice["id"])
         except SessionError as err:  # e.g. the customer hung up this very moment
             self.app.notify(i18n.t("decision_refused", lang) + str(err), 4.0, theme.WARN)
+            return
+        except TakingError as err:  # exam mode: the attempt refused it (sending, time up)
+            self.app.notify(i18n.t("exam_decision_not_sent", lang) + err.message(lang), 4.0,
+                            theme.WARN)  # fmt: skip
             return
         self.scroll = 0
         if self.app.mode == "practice":  # the engine applies it on the next step; see update()
@@ -271,12 +282,17 @@ class DeskScreen(Screen):
             key = _alert_key(alert)
             if key not in self.seen_alerts:
                 self.seen_alerts.add(key)
-                if alert.get("kind") != "abandon":
+                if alert.get("kind") in self._banner_kinds():
                     self.banners.append((alert, ALERT_SECONDS))
         self.banners = [(a, left - dt) for a, left in self.banners if left - dt > 0][-3:]
         self._feedback()
-        if snap.get("finished"):
+        if snap.get("finished") and not self.app.exam_mode:
             self.app.results.open(live=False)
+
+    def _banner_kinds(self) -> tuple[str, ...]:
+        """Exam mode flashes only what a real line shows (a hang-up): rule triggers and risk
+        points would coach the candidate."""
+        return ("hangup",) if self.app.exam_mode else ("trigger", "risk", "hangup")
 
     def contact_summary(self, contact_id: Any) -> None:
         """Practice mode: when a contact ends, say how it went (outcome, predicted CSAT, risks)."""
@@ -307,19 +323,25 @@ class DeskScreen(Screen):
         snap, lang = self.app.snapshot, self.app.lang
         self._top_buttons()
         self._draw_top(surface, snap, lang)
-        self.kpi_bar.draw(
-            surface, self.layout["kpi"], snap.get("kpis") or {}, snap.get("targets") or {}, lang
-        )
+        if self.app.taking is not None:
+            self._draw_exam_header(surface, self.layout["kpi"], lang)
+        else:
+            self.kpi_bar.draw(
+                surface, self.layout["kpi"], snap.get("kpis") or {}, snap.get("targets") or {}, lang
+            )
         contact = human_contact(snap)
         self._draw_queue(surface, snap, lang)
         self._draw_center(surface, contact, lang)
         self._draw_card(surface, contact, lang)
         self._draw_kb(surface, contact, lang)
         self._draw_alerts(surface, snap, lang)
+        keys = "keys_desk"
+        if self.app.taking is not None:
+            keys = "keys_exam" if self.app.taking.is_online else "keys_exam_offline"
         blit_text(
             surface,
             self.app.fonts,
-            i18n.t("keys_desk", lang),
+            i18n.t(keys, lang),
             self.layout["hint"].center,
             theme.SMALL,
             theme.DIM,
@@ -338,8 +360,14 @@ class DeskScreen(Screen):
         mode = i18n.t(app.mode, lang)
         name = str(getattr(app.session, "scenario_name", ""))
         left = f"{i18n.t('app_title', lang)}  |  {name}  |  {app.trainee}  |  {mode}"
-        speed_left = self.buttons[-1].rect.left
+        speed_left = self.buttons[-1].rect.left if self.buttons else bar.right - theme.PAD
         clock = str(snap.get("clock") or i18n.duration(snap.get("now")))
+        taking = app.taking
+        if taking is not None:
+            exam = taking.exam
+            left = f"{i18n.t('exam', lang)}  |  {i18n.pick(exam.title, lang)}"
+            if not taking.is_online:
+                left += f"  |  {i18n.t('unproctored', lang)}"
         clock_img = fonts.render(clock, theme.TITLE, theme.TEXT, True)
         clock_rect = clock_img.get_rect(midright=(speed_left - 16, bar.centery))
         blit_text(
@@ -353,7 +381,9 @@ class DeskScreen(Screen):
             max_width=max(40, clock_rect.left - 110 - theme.PAD),
         )
         surface.blit(clock_img, clock_rect)
-        if app.paused:
+        if taking is not None:
+            pass  # the header shows the time left: no pause, no scenario end
+        elif app.paused:
             blit_text(
                 surface,
                 fonts,
@@ -505,6 +535,17 @@ class DeskScreen(Screen):
         self.option_buttons = []
         self.shown_options = []
         self.drew_emotion = False
+        if not contact and app.taking is not None:
+            inner = draw_panel(surface, fonts, rect, i18n.t("exam_instructions", lang))
+            exam = app.taking.exam
+            y = blit_wrapped(surface, fonts, i18n.pick(exam.title, lang), inner, inner.top,
+                             theme.LARGE, theme.TEXT, True)  # fmt: skip
+            y = blit_wrapped(surface, fonts, i18n.pick(exam.instructions, lang), inner, y + 8,
+                             theme.BODY, theme.MUTED)  # fmt: skip
+            blit_text(surface, fonts, i18n.t("no_contact", lang), (inner.centerx, y + 40),
+                      theme.LARGE, theme.DIM, anchor="center", max_width=inner.width)  # fmt: skip
+            self._draw_banners(surface, inner, lang, y + 70)
+            return
         if not contact:
             inner = draw_panel(surface, fonts, rect, i18n.t("conversation", lang))
             blit_text(
@@ -536,7 +577,8 @@ class DeskScreen(Screen):
         opt_h = min(opt_h, int(rect.height * 0.5))
         conv = pygame.Rect(rect.left, rect.top, rect.width, rect.height - opt_h - theme.PAD)
         opts = pygame.Rect(rect.left, conv.bottom + theme.PAD, rect.width, opt_h)
-        required = list(contact.get("required_behaviours") or ())
+        # exam mode: no coaching — the "required next" hint is not shown
+        required = [] if app.exam_mode else list(contact.get("required_behaviours") or ())
         border = theme.WARN if required or contact.get("trigger_alert") else theme.BORDER
         inner = draw_panel(surface, fonts, conv, None, border, 2 if border is theme.WARN else 1)
         # header: who, channel, stage, handle-time clock
@@ -591,6 +633,7 @@ class DeskScreen(Screen):
                 pygame.Rect(inner.left, y, inner.width, 20),
                 lang,
             )
+        self.drew_required = bool(required)
         if required:
             y = self._draw_required(
                 surface, required, pygame.Rect(inner.left, y, inner.width, 0), lang
@@ -911,7 +954,8 @@ class DeskScreen(Screen):
 
         fonts = self.app.fonts
         inner = draw_panel(surface, fonts, self.layout["alerts"], i18n.t("alerts", lang))
-        alerts = [a for a in snap.get("alerts") or () if a.get("kind") != "abandon"]
+        kinds = self._banner_kinds()
+        alerts = [a for a in snap.get("alerts") or () if a.get("kind") in kinds]
         if not alerts:
             blit_text(
                 surface,
@@ -940,6 +984,71 @@ class DeskScreen(Screen):
             )
             if y > inner.bottom:
                 break
+
+    def exam_header(self) -> dict[str, str]:
+        """What the exam header says, as text (drawn by `_draw_exam_header`; read by tests)."""
+        taking, lang = self.app.taking, self.app.lang
+        exam = taking.exam
+        k = taking.contact_number(taking.current_contact() or self.contact_id)
+        n = taking.form.customers
+        who = (
+            i18n.t("customer_k", lang).format(k=k, n=n)
+            if k
+            else i18n.t("customer_k", lang).format(k=min(n, taking.contacts_done() + 1), n=n)
+        )
+        if taking.closed:
+            conn = "conn_closed"
+        elif not taking.is_online:
+            conn = "conn_unproctored"
+        elif taking.state == "reconnecting":
+            conn = "conn_reconnecting"
+        elif taking.sending:
+            conn = "conn_sending"
+        else:
+            conn = "conn_connected"
+        return {
+            "title": i18n.pick(exam.title, lang),
+            "form": f"{i18n.t('exam_form', lang)} {taking.form.id}",
+            "candidate": f"{i18n.t('candidate', lang)}: {taking.candidate or self.app.trainee or '—'}",
+            "customer": who,
+            "time_left": f"{i18n.t('time_left', lang)} {i18n.duration(taking.time_left_s)}",
+            "connection": i18n.t(conn, lang),
+            "connection_state": conn[5:],
+        }
+
+    def _draw_exam_header(self, surface: pygame.Surface, rect: pygame.Rect, lang: str) -> None:
+        import pygame
+
+        fonts = self.app.fonts
+        head = self.exam_header()
+        self.shown_header = head
+        pygame.draw.rect(surface, theme.PANEL, rect, border_radius=6)
+        pygame.draw.rect(surface, theme.BORDER, rect, 1, border_radius=6)
+        state = head["connection_state"]
+        color = {
+            "connected": theme.GOOD,
+            "reconnecting": theme.BAD,
+            "sending": theme.WARN,
+            "unproctored": theme.WARN,
+        }.get(state, theme.MUTED)
+        x, cy = rect.left + 14, rect.centery
+        title = blit_text(surface, fonts, head["title"], (x, rect.top + 6), theme.LARGE,
+                          theme.TEXT, True, max_width=int(rect.width * 0.38))  # fmt: skip
+        blit_text(surface, fonts, f"{head['form']}  ·  {head['candidate']}",
+                  (x, title.bottom + 2), theme.SMALL, theme.MUTED,
+                  max_width=int(rect.width * 0.38))  # fmt: skip
+        x = rect.left + int(rect.width * 0.42)
+        blit_text(surface, fonts, head["customer"], (x, cy), theme.LARGE, theme.TEXT, True,
+                  anchor="midleft")  # fmt: skip
+        x = rect.left + int(rect.width * 0.60)
+        left_s = self.app.taking.time_left_s
+        tcol = theme.BAD if left_s < 120 else theme.WARN if left_s < 300 else theme.TEXT
+        blit_text(surface, fonts, head["time_left"], (x, cy), theme.TITLE, tcol, True,
+                  anchor="midleft")  # fmt: skip
+        dot = (rect.right - 14 - min(300, fonts.width(head["connection"], theme.BODY)) - 16, cy)
+        pygame.draw.circle(surface, color, dot, 6)
+        blit_text(surface, fonts, head["connection"], (rect.right - 14, cy), theme.BODY, color,
+                  True, anchor="midright", max_width=300)  # fmt: skip
 
     def clock_at(self, t: Any) -> str:
         """Time of day of sim time `t`, using the snapshot's clock label for the offset."""
@@ -971,4 +1080,7 @@ class DeskScreen(Screen):
             "emotion_meter": self.drew_emotion,
             "strip": self.strip_text,
             "speed": self.app.speed,
+            "exam_header": dict(self.shown_header) if self.app.taking is not None else None,
+            "buttons": [b.action for b in self.buttons],
+            "required_shown": self.drew_required,
         }

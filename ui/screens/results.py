@@ -193,6 +193,8 @@ class ResultsScreen(Screen):
             self.scroll = 0
         elif self.live:
             self.app.switch(self.app.desk)
+        elif self.app.exam_result is not None:  # exam mode: details were opened from the result
+            self.app.switch(self.app.exam_result_screen)
 
     def export(self) -> None:
         lang = self.app.lang
@@ -281,7 +283,7 @@ class ResultsScreen(Screen):
         specs = [("export", i18n.t("export", lang), 210)]
         specs.append(
             ("back", i18n.t("back", lang), 120)
-            if self.live or self.drill is not None
+            if self.live or self.drill is not None or self.app.exam_result is not None
             else ("quit", i18n.t("quit", lang), 110)
         )
         specs = [
