@@ -127,8 +127,8 @@ def parse_text(text: str, path: str = "<csv>", *, max_rows: int | None = None) -
             row = next(reader)
         except StopIteration:
             break
-        except csv.Error as err:
-            problems.append(_csv_error(reader.line_num, err))
+        except csv.Error as bad:
+            problems.append(_csv_error(reader.line_num, bad))
             break
         line = reader.line_num
         if max_rows is not None and rows >= max_rows:
