@@ -101,8 +101,8 @@ def parse_text(text: str, path: str = "<csv>", *, max_rows: int | None = None) -
         raise CsvDataError(
             path, [CsvProblem(1, None, "the file is empty; expected a header row")]
         ) from None
-    except csv.Error as err:
-        raise CsvDataError(path, [_csv_error(reader.line_num or 1, err)]) from None
+    except csv.Error as bad:
+        raise CsvDataError(path, [_csv_error(reader.line_num or 1, bad)]) from None
     header = [h.strip().lstrip("\ufeff") for h in header]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
