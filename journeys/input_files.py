@@ -25,7 +25,7 @@ def read_input(path: str | os.PathLike[str], limit: int, what: str = "file") -> 
     try:
         fd = os.open(shown, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise InputFileError(f"no such {what}; check the path") from None
+        raise InputFileError(f"file not found ({what}); check the path") from None
     except IsADirectoryError:
         raise InputFileError(f"is a folder; give a {what}") from None
     except OSError as err:

@@ -95,7 +95,7 @@ def _load_dir(directory: str) -> Any:
 
     base = Path(directory)
     if not base.is_dir():
-        raise UserError("model folder not found; give the folder `shapan model train` wrote",
+        raise UserError("model directory not found; give the folder `shapan model train` wrote",
                         location=directory)  # fmt: skip
     files = {}
     for name in (*MODEL_FILES.values(), PARAMS_FILE, CARD_FILE):
