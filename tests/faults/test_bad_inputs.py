@@ -5,6 +5,7 @@ within its documented limits (docs/limits.md). Cases run two at a time (2 cores)
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import sys
@@ -55,11 +56,13 @@ def _judge(case: Case, ran: Ran) -> None:
 
 
 def _run_all(cases: list[Case], cwd: Path) -> list[tuple[Case, Ran]]:
+    env = {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}  # `play` never opens a window
     with ThreadPoolExecutor(max_workers=2) as pool:
-        done = list(
-            pool.map(lambda c: (c, run_cli(c.args, cwd=cwd, argv=c.argv, timeout=60)), cases)
+        return list(
+            pool.map(
+                lambda c: (c, run_cli(c.args, cwd=cwd, argv=c.argv, env=env, timeout=60)), cases
+            )
         )
-    return done
 
 
 # -- the cases of the issue ---------------------------------------------------------------------
@@ -95,7 +98,21 @@ def _issue_cases(work: Path, tiny: Path) -> list[Case]:
     def not_run(ran: Ran) -> None:  # refused before the simulation: no export folder
         assert not (work / "out").exists(), "the run started"
 
+    saves = []
+    if importlib.util.find_spec("pygame") is not None:  # `shapan play` comes with the desk
+        damaged = work / "damaged.json"
+        damaged.write_text('{"schema": "shapan.session/1", "scenario": {"path": "x"}, "seed": 1}')
+        cut = work / "cut.json"
+        cut.write_text('{"schema": "shapan.ses')
+        for name, path, words in (
+            ("resume a damaged save", damaged, 'damaged session file: "scenario" has no "hash"'),
+            ("resume a save cut short", cut, "damaged session file: not valid JSON"),
+            ("resume a named pipe", fifo, "error"),
+        ):
+            saves.append(Case(name, ["play", "--resume", str(path)], (1,), expect=words))
+
     return [
+        *saves,
         Case("hours 999999", [*run, "--scenario", str(tiny), "--hours", "999999"], (2,)),
         Case("agents 1e9", [*run, "--scenario", str(tiny), "--agents", "1000000000"], (2,)),
         Case(
