@@ -6,6 +6,7 @@ hang; grading, replay and calibration work on station forms unchanged."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -301,3 +302,30 @@ def test_shapan_exam_calibrate_runs_on_a_station_exam(capsys: pytest.CaptureFixt
     (pair,) = doc["equivalence"]["pairs"]
     assert pair["forms"] == ["A", "B"]
     assert (code == 0) == doc["ok"]
+
+
+_WRONG = ["x", "[]", "{}", "-1", "null", "1.5", "true", "[1, {a: b}]", "{min: []}", "200"]
+
+
+def test_no_traceback_for_any_bad_station_value(tmp_path: Path) -> None:
+    """Every scalar value of the stations and forms, one at a time, replaced by a wrong one,
+    and every line dropped: errors with EX codes, never a traceback."""
+    lines = TEXT.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("stations:"))
+    last = next(i for i, line in enumerate(lines) if line.startswith("time_limits:"))
+    mutants = []
+    for i in range(first, last):
+        for m in re.finditer(r"(?<=: )[^,{}\[\]\n]+|\[[^\]\n]*\]|\{[^{}\n]*\}", lines[i]):
+            for wrong in _WRONG:
+                line = lines[i][: m.start()] + wrong + lines[i][m.end() :]
+                mutants.append([*lines[:i], line, *lines[i + 1 :]])
+        mutants.append(lines[:i] + lines[i + 1 :])
+    errors = 0
+    for n, mutant in enumerate(mutants):
+        path = tmp_path / f"m{n}.yaml"
+        path.write_text("\n".join(mutant), encoding="utf-8")
+        exam, diags = check_exam(path)
+        assert (exam is None) == bool(diags)
+        assert all(d.code.startswith("EX") and d.line >= 1 for d in diags)
+        errors += bool(diags)
+    assert errors > 150, errors
