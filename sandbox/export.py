@@ -108,6 +108,11 @@ class Export:
         self.cleaned: list[Path] = []
 
     @property
+    def committed(self) -> bool:
+        """The new folder is in place (a Ctrl-C held during the move arrives after it)."""
+        return self.folder is not None and self.folder.committed
+
+    @property
     def path(self) -> Path:
         assert self.folder is not None, "open() first"
         return self.folder.path

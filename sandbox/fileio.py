@@ -19,13 +19,16 @@ check-then-write race can overwrite one.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import functools
 import os
 import shutil
+import signal
 import tempfile
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -289,6 +292,19 @@ def clean_leftovers(target: str | os.PathLike[str]) -> list[Path]:
     return done
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM (delivered when the block ends); main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 class AtomicFolder:
     """A folder written under a hidden name beside `target` and moved into place as a whole.
 
@@ -310,6 +326,8 @@ class AtomicFolder:
         self.path = self.target.parent / _hidden(self.target, INCOMING)
         os.mkdir(self.path, 0o777)
         self._done = False
+        #: True once the new folder is in place under `target`
+        self.committed = False
 
     def commit(self) -> Path:
         if self._done:
@@ -317,14 +335,17 @@ class AtomicFolder:
         fsync_folder(self.path)
         old = self.target.parent / _hidden(self.target, OUTGOING)
         moved = False
-        if self.target.exists():
-            if not self.target.is_dir():
-                raise NotADirectoryError(errno.ENOTDIR, "is a file, not a folder", str(self.target))
-            os.rename(self.target, old)
-            moved = True
-            self.step("after_old_moved_aside")
-        os.rename(self.path, self.target)
-        self._done = True
+        with _signals_held():  # a Ctrl-C waits until both renames are done
+            if self.target.exists():
+                if not self.target.is_dir():
+                    raise NotADirectoryError(
+                        errno.ENOTDIR, "is a file, not a folder", str(self.target)
+                    )
+                os.rename(self.target, old)
+                moved = True
+                self.step("after_old_moved_aside")
+            os.rename(self.path, self.target)
+            self._done = self.committed = True
         fsync_folder(self.target.parent)
         self.step("after_new_moved_in")
         if moved:

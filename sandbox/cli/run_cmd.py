@@ -173,6 +173,12 @@ def _run(args: argparse.Namespace) -> int:
                        "lang": args.lang})  # fmt: skip
     except KeyboardInterrupt:
         export.abort()
+        if export.committed:  # a Ctrl-C held during the move arrives just after it
+            raise UserError(
+                f"interrupted; the export {out} is complete but the run was not recorded "
+                "in the store",
+                exit_code=130,
+            ) from None
         raise UserError(
             f"interrupted; {out} was left as it was (no partial files)", exit_code=130
         ) from None
