@@ -44,6 +44,9 @@ def register_take(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                    help="offline: sim seconds per wall second (default 1); online the server's")  # fmt: skip
     p.add_argument("--journal-out", metavar="FILE",
                    help="write the attempt's hash-chained journal (JSONL) here at the end")  # fmt: skip
+    p.add_argument("--acks", metavar="FILE",
+                   help="online: append 'SEQ HASH' to FILE as each decision is acknowledged "
+                        "(evidence of what the server confirmed, even if this desk is killed)")  # fmt: skip
     p.add_argument("--lang", choices=("zh-CN", "en"), help="language of the text report")
     add_json_flag(p)
 
@@ -74,6 +77,8 @@ def _take(args: argparse.Namespace) -> int:
         taking = _open_online(args) if online else _open_offline(args)
         if taking is None:  # the attempt was already finished: its result is printed
             return 0
+        if args.acks:
+            taking.on_ack = _ack_logger(args.acks)
         run_bot(taking, args.policy, think_s=think, seed=args.seed)
         result = _finish(taking)
     except TakingError as err:
@@ -87,6 +92,21 @@ def _take(args: argparse.Namespace) -> int:
     else:
         print(render(result, args.lang or taking.lang))
     return 0
+
+
+def _ack_logger(path: str) -> Any:
+    """Append each acknowledged entry as `SEQ HASH`, flushed at once (a kill loses nothing
+    the server confirmed before the line was written)."""
+    try:
+        fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 — open for the whole attempt
+    except OSError as err:
+        raise UserError(f"cannot write --acks {path}: {err.strerror}", location=path) from None
+
+    def log(entry: dict[str, Any]) -> None:
+        fh.write(f"{entry['seq']} {entry['hash']}\n")
+        fh.flush()
+
+    return log
 
 
 def _open_offline(args: argparse.Namespace) -> Any:

@@ -55,6 +55,27 @@ def entry_hash(entry: dict[str, Any]) -> str:
     return sha256_hex({k: v for k, v in entry.items() if k != "hash"})
 
 
+def sealed(
+    seq: int,
+    prev_hash: str,
+    t: float,
+    contact_id: str,
+    choice_id: str,
+    received_at: str | None = None,
+) -> dict[str, Any]:
+    """The entry number `seq` following the entry whose hash is `prev_hash`, sealed."""
+    entry: dict[str, Any] = {
+        "seq": int(seq),
+        "t": float(t),
+        "contact_id": str(contact_id),
+        "choice_id": str(choice_id),
+        "received_at": received_at if received_at is not None else now_stamp(),
+        "prev_hash": prev_hash,
+    }
+    entry["hash"] = entry_hash(entry)
+    return entry
+
+
 def append(
     entries: list[dict[str, Any]],
     t: float,
@@ -63,15 +84,7 @@ def append(
     received_at: str | None = None,
 ) -> dict[str, Any]:
     """Seal one decision onto the end of `entries` (in place) and return the new entry."""
-    entry: dict[str, Any] = {
-        "seq": len(entries) + 1,
-        "t": float(t),
-        "contact_id": str(contact_id),
-        "choice_id": str(choice_id),
-        "received_at": received_at if received_at is not None else now_stamp(),
-        "prev_hash": entries[-1]["hash"] if entries else GENESIS,
-    }
-    entry["hash"] = entry_hash(entry)
+    entry = sealed(len(entries) + 1, head(entries), t, contact_id, choice_id, received_at)
     entries.append(entry)
     return entry
 

@@ -23,7 +23,7 @@ session time it was taken at.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Connection states the desk shows.
 CONNECTED, RECONNECTING, UNPROCTORED, CLOSED = "connected", "reconnecting", "unproctored", "closed"
 #: Wall seconds between heartbeats (each re-anchors the clock and reports the contact).
-HEARTBEAT_S = 2.0
+HEARTBEAT_S = 4.0
 #: Wall seconds between two tries of a call that lost its connection.
 RETRY_S = 1.0
 
@@ -167,6 +167,8 @@ class ExamTaking:
         self.result: dict[str, Any] | None = None
         #: messages for the candidate (bilingual), taken by the desk with `pop_notices`
         self.notices: list[Words] = []
+        #: called with each journal entry the server acknowledged (e.g. to log it)
+        self.on_ack: Callable[[dict[str, Any]], None] | None = None
         self.session: Any = None
         self.journal: list[dict[str, Any]] = []
         self._prefix = f"{exam.seat}-"
@@ -507,6 +509,8 @@ class ExamTaking:
         self._queued = None
         outcome = self.session.decide(contact_id, choice_id)
         self.journal.append(entry)
+        if self.on_ack is not None:
+            self.on_ack(entry)
         now = ack.get("server_now_s")
         if isinstance(now, (int, float)) and not isinstance(now, bool):
             self._anchor(float(now))

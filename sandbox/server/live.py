@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sandbox.exam.errors import JournalError
@@ -46,14 +46,21 @@ class LiveReplays:
         self._lock = threading.Lock()
 
     def session_at(
-        self, attempt: int, exam: Exam, form_index: int, decisions: Sequence[Sequence[Any]]
+        self,
+        attempt: int,
+        exam: Exam,
+        form_index: int,
+        count: int,
+        load: Callable[[], Sequence[Sequence[Any]]],
     ) -> Any:
-        """The attempt's session with exactly `decisions` applied (cached or rebuilt)."""
+        """The attempt's session after its first `count` decisions: the cached one, or one
+        rebuilt from `load()` (the journal's decisions, read only when needed)."""
         with self._lock:
             cached = self._sessions.get(attempt)
-            if cached is not None and cached[1] == len(decisions):
+            if cached is not None and cached[1] == count:
                 self._sessions.move_to_end(attempt)
                 return cached[0]
+        decisions = load()
         try:
             entries = check_entries([list(d) for d in decisions], exam)
         except JournalError as err:

@@ -31,6 +31,8 @@ ADMIN_SESSION_S = 12 * 3600.0
 MIN_SECRET = 8
 MAX_NAME = 200
 MAX_ID = 200
+#: a desk heard of within this many seconds counts as connected (desks beat every 4 s)
+CONNECTED_S = 12.0
 
 
 # -- errors ----------------------------------------------------------------------------------
@@ -201,6 +203,8 @@ class ExamStore:
         self._live = LiveReplays(live_capacity)
         self._locks: dict[int, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        #: attempt -> (wall time last heard of, current contact): see `heartbeat`
+        self._presence: dict[int, tuple[float, str | None]] = {}
 
     # -- opening -----------------------------------------------------------------------------
     @classmethod
@@ -714,16 +718,19 @@ class ExamStore:
                 raise Rejected(f"stale decision at {t:g} s; the server clock is at {now_s:.1f} s",
                                f"决策已过期（{t:g} 秒），服务器时钟为 {now_s:.1f} 秒", **where)  # fmt: skip
             exam = self.loaded_exam(row.exam_pk)
-            with self.engine.connect() as conn:
-                entries = self._entries(conn, attempt_pk)
+
+            def load() -> list[list[Any]]:
+                with self.engine.connect() as conn:
+                    return chain.decisions(self._entries(conn, attempt_pk))
+
             try:
                 session = self._live.session_at(attempt_pk, exam, row.form_index,
-                                                chain.decisions(entries))  # fmt: skip
+                                                row.head_seq, load)  # fmt: skip
                 self._live.apply(attempt_pk, session, exam, float(t), contact_id, choice_id)
             except NotReplayable as err:
                 raise Rejected(f"the decision does not replay: {err}",
                                f"该决策无法重放：{err}", **where) from None  # fmt: skip
-            entry = chain.append(entries, float(t), contact_id, choice_id)
+            entry = chain.sealed(row.head_seq + 1, row.head_hash, float(t), contact_id, choice_id)
             try:
                 with self._tx() as conn:
                     conn.execute(journal.insert().values(attempt_pk=attempt_pk, **entry))
@@ -745,15 +752,16 @@ class ExamStore:
                 "server_now_s": now_s}  # fmt: skip
 
     def heartbeat(self, attempt_pk: int, contact_id: str | None) -> dict[str, Any]:
-        from sandbox.server.schema import attempts
-
+        """A desk says it is alive and on which contact. Kept in memory, not written: presence
+        is live state for the admin's view, and a write (a disk sync) every two seconds per
+        desk would cost the decisions their latency. Decisions record it durably."""
         if contact_id is not None and len(contact_id) > MAX_ID:
             raise Rejected("contact id too long", "联络编号过长")
-        with self._tx() as conn:
+        with self.engine.connect() as conn:
             row = self._attempt_row(conn, attempt_pk)
-            if row.status == "active":
-                conn.execute(attempts.update().where(attempts.c.pk == attempt_pk)
-                             .values(last_seen_at=clock.wall_now(), current_contact=contact_id))  # fmt: skip
+        if row.status == "active":
+            with self._locks_guard:
+                self._presence[attempt_pk] = (clock.wall_now(), contact_id)
         now_s = self._now_s(row)
         status = row.status
         if status == "active" and now_s >= row.limit_s:
@@ -808,6 +816,8 @@ class ExamStore:
                 self._event(conn, "server", "graded", exam_pk=row.exam_pk, attempt_pk=attempt_pk,
                             detail=f"{reason} score={signed['score']} passed={signed['passed']}")  # fmt: skip
             self._live.drop(attempt_pk)
+            with self._locks_guard:
+                self._presence.pop(attempt_pk, None)
             return signed
 
     def close_overdue(self) -> int:
@@ -861,18 +871,24 @@ class ExamStore:
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
         out = []
+        with self._locks_guard:
+            presence = dict(self._presence)
         for r in rows:
             started = r.attempt_pk is not None
             active = started and r.status == "active"
-            seen = now - r.last_seen_at if started else None
+            last_seen, contact = r.last_seen_at, r.current_contact
+            heard = presence.get(r.attempt_pk) if started else None
+            if heard is not None and heard[0] > last_seen:
+                last_seen, contact = heard
+            seen = now - last_seen if started else None
             out.append(AttemptProgress(
                 code_pk=r.code_pk, candidate=r.candidate, form_index=r.form_index,
                 attempt_no=r.attempt_no, attempt_pk=r.attempt_pk,
                 status=r.status if started else "not_started", closed_reason=r.closed_reason,
-                decisions=r.head_seq or 0, current_contact=r.current_contact if active else None,
+                decisions=r.head_seq or 0, current_contact=contact if active else None,
                 time_left_s=(r.limit_s - self._now_s(r, now)) if active else None,
                 last_seen_s=None if seen is None else round(seen, 1),
-                connected=bool(active and seen is not None and seen < 10.0),
+                connected=bool(active and seen is not None and seen < CONNECTED_S),
                 score=None if r.score is None else float(r.score),
                 passed=None if r.passed is None else bool(r.passed),
             ))  # fmt: skip
