@@ -379,8 +379,10 @@ def test_a_closed_attempt_ends_the_taking(exam: Any, provenance: Any) -> None:
     server = FakeServer(exam, provenance, wall)
     taking, _ = online(server)
     server.finish()
-    wall.sleep(3.0)
-    taking.advance(3.0)  # the heartbeat learns it
+    from sandbox.exam.taking import HEARTBEAT_S
+
+    wall.sleep(HEARTBEAT_S + 1.0)
+    taking.advance(HEARTBEAT_S + 1.0)  # the next heartbeat learns it
     assert taking.finished and taking.closed and taking.result == server.result
     with pytest.raises(AttemptClosed):
         online(server)
