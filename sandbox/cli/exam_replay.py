@@ -362,8 +362,11 @@ def _replay(args: argparse.Namespace) -> int:
         print(_contact_end(contacts[current], lang, titles))
     if args.html:
         try:
+            attempt = result.get("attempt")
+            named = attempt.get("candidate") if isinstance(attempt, dict) else None
+            candidate = args.candidate or named  # a proctored result names its candidate
             write_result_html(args.html, result, lang, decisions=decisions, exam=exam,
-                              candidate=args.candidate)  # fmt: skip
+                              candidate=candidate)  # fmt: skip
         except OSError as err:
             raise UserError(f"cannot write: {err.strerror or err}", location=args.html) from None
         print(f"{_t('html', lang)} {args.html}", file=sys.stderr)

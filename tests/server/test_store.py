@@ -384,3 +384,53 @@ def test_exam_audit_db_command_reports_a_tampered_database(
     assert "seq 2" in report["findings"][0]["message"]
     assert main(["exam", "audit", "--db", sqlite_url, "--keys", str(tmp_path / "none")]) != 0
     assert "no server key" in capsys.readouterr().err
+
+
+CALLER = ("contact_id", "journey_id", "channel", "persona_id", "persona_card", "age_band",
+          "segment", "temperament", "contract", "tenure_years", "products", "prior_contacts",
+          "churn_risk", "cross_sell_offer", "cross_sell_fit")  # fmt: skip
+
+
+def test_two_candidates_on_one_form_meet_the_same_customers_in_the_same_order(
+    store: ExamStore, wall: FakeWall
+) -> None:
+    from sandbox.exam.replay import replay
+
+    exam = load_exam(EXAM)
+    forms = len(exam.forms)
+    _, codes = published(store, [f"C{i}" for i in range(forms + 1)])
+    first, second = codes[0], codes[forms]  # issue order rotates forms: same form again
+    assert first.form_index == second.form_index
+    callers = []
+    for code, policy in ((first, "expert"), (second, "novice")):
+        attempt, _ = take(store, wall, code.code, policy)
+        store.finish(attempt)
+        session = replay(exam, code.form_index, chain.decisions(store.journal(attempt)))
+        seat = [r for r in session.results()["contacts"] if r.get("seat") == exam.seat]
+        callers.append([tuple(str(r.get(k)) for k in CALLER) for r in seat])
+    k = min(len(c) for c in callers)
+    assert k == exam.customers  # each met every customer of the form
+    assert callers[0][:k] == callers[1][:k]
+    # and the two candidates really played differently
+    journals = {r["journal"]["sha256"] for r in store.results(store.exams()[0].pk)}
+    assert len(journals) == 2
+
+
+def test_exam_replay_reads_an_attempt_from_the_database(
+    sqlite_url: str, tmp_path: Path, wall: FakeWall, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sandbox.cli import main
+
+    store = ExamStore.open(sqlite_url, tmp_path / "keys")
+    attempt = _graded(store, wall)
+    n = len(store.journal(attempt))
+    store.close()
+    html = tmp_path / "attempt.html"
+    args = ["exam", "replay", "--db", sqlite_url, "--keys", str(tmp_path / "keys"),
+            "--attempt", str(attempt), "--lang", "en", "--html", str(html)]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") > n and "Customer" in out
+    assert html.is_file() and "Ann" in html.read_text(encoding="utf-8")
+    assert main([*args[:-4], "--attempt", "999"]) == 1
+    assert "999" in capsys.readouterr().err
