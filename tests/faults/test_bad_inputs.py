@@ -369,7 +369,7 @@ FIELDS: dict[str, tuple[float, float, bool, bool]] = {
 
 #: fields whose readers differ (whole number, number, duration, list weight, mix weights):
 #: each meets a NaN; the others share these readers
-NAN_PATHS = ("version", "duration", "rate", "profile", "weight", "persona", "patience")
+NAN_PATHS = ("version", "duration", "rate", "profile", "weight", "persona")
 
 
 def _family() -> list[tuple[str, str, bool]]:
