@@ -62,7 +62,7 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], wait_s: float = 60.0) ->
 
 
 def _desks(
-    url: str, codes: list[str], policy: str, think_s: float, deadline: float
+    url: str, codes: list[str], policies: list[str], think_s: float, deadline: float
 ) -> dict[str, Any]:
     """One worker process: a thread per desk. Returns latencies and acknowledged counts."""
     from sandbox.exam.taking import ExamTaking, run_bot
@@ -89,7 +89,7 @@ def _desks(
                 grading.append(time.perf_counter() - start)
             return answer
 
-    def one(code: str) -> None:
+    def one(code: str, policy: str) -> None:
         try:
             for tries in range(5):  # a desk that cannot connect tries again, as a person would
                 try:
@@ -111,7 +111,8 @@ def _desks(
             with lock:
                 errors.append(f"{code}: {type(err).__name__}: {err}")
 
-    threads = [threading.Thread(target=one, args=(c,), daemon=True) for c in codes]
+    threads = [threading.Thread(target=one, args=(c, pol), daemon=True)
+               for c, pol in zip(codes, policies, strict=True)]  # fmt: skip
     for th in threads:
         th.start()
     for th in threads:
@@ -142,8 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--desks", type=int, default=200, help=f"scripted desks (1..{MAX_DESKS})")
     p.add_argument("--procs", type=int, default=4, help="desk processes (threads inside)")
     p.add_argument("--exam", default="cs-cert-en", help="shipped exam id or exam file")
-    p.add_argument("--policy", default="competent",
-                   choices=("random", "novice", "competent", "expert"))  # fmt: skip
+    p.add_argument("--policy", default="mixed",
+                   choices=("mixed", "random", "novice", "competent", "expert"),
+                   help="the desks' bot; mixed (default): desk i plays expert, competent, novice, "
+                        "random in turn — a cohort of mixed ability")  # fmt: skip
     p.add_argument("--think", type=float, default=5.0, help="bot think time, sim seconds")
     p.add_argument(
         "--clock-speed",
@@ -184,9 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _wait_http(url, server)
         wall0, deadline = time.time(), time.time() + args.deadline
+        cohort = ("expert", "competent", "novice", "random")
+        policies = [cohort[i % 4] if args.policy == "mixed" else args.policy
+                    for i in range(len(codes))]  # fmt: skip
         shares = [codes[i :: args.procs] for i in range(args.procs)]
+        bots = [policies[i :: args.procs] for i in range(args.procs)]
         with ProcessPoolExecutor(args.procs) as pool:
-            parts = list(pool.map(_desks, [url] * args.procs, shares, [args.policy] * args.procs,
+            parts = list(pool.map(_desks, [url] * args.procs, shares, bots,
                                   [args.think] * args.procs, [deadline] * args.procs))  # fmt: skip
         wall = time.time() - wall0
         server_cpu = _cpu_of(server.pid)
