@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from sandbox.cli.common import add_command, add_json_flag, int_arg, seed_arg
-from sandbox.limits import MAX_BOT_RUNS, MAX_WORKERS
+from sandbox.cli.common import add_command, add_json_flag, seed_arg
+from sandbox.limits import MAX_BOT_RUNS
 
 
 class _Handlers:
@@ -50,7 +50,7 @@ def register(journey_subparsers: argparse._SubParsersAction) -> None:
         "suggested pass mark / 机器人批量试玩",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="journey YAML file(s)")
-    p.add_argument("--runs", type=int_arg(1, MAX_BOT_RUNS), default=200,
+    p.add_argument("--runs", type=int, default=200,
                    help=f"runs per policy (default 200, at most {MAX_BOT_RUNS})")  # fmt: skip
     p.add_argument("--seed", type=seed_arg, default=0, help="master seed (default 0)")
     p.add_argument(
@@ -60,7 +60,7 @@ def register(journey_subparsers: argparse._SubParsersAction) -> None:
         metavar="P",
         help="policy to run (repeatable; default all: random novice competent expert)",
     )
-    p.add_argument("--workers", type=int_arg(1, MAX_WORKERS), default=None,
+    p.add_argument("--workers", type=int, default=None,
                    help="processes (default: all cores)")  # fmt: skip
     p.add_argument("--no-predict", action="store_true", help="skip CSAT/churn predictions (faster)")
     add_json_flag(p)

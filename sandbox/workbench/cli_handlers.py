@@ -54,12 +54,13 @@ def cmd_explore(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- bots
 def cmd_bots(args: argparse.Namespace) -> int:
     from journeys.policies import POLICIES
+    from sandbox.limits import MAX_BOT_RUNS, MAX_WORKERS
     from sandbox.workbench.bots import format_report, run_bots
 
-    if args.runs < 1:
-        raise UserError("--runs must be at least 1", exit_code=2)
-    if args.workers is not None and args.workers < 1:
-        raise UserError("--workers must be at least 1", exit_code=2)
+    if not 1 <= args.runs <= MAX_BOT_RUNS:
+        raise UserError(f"--runs must be from 1 to {MAX_BOT_RUNS} (docs/limits.md)", exit_code=2)
+    if args.workers is not None and not 1 <= args.workers <= MAX_WORKERS:
+        raise UserError(f"--workers must be from 1 to {MAX_WORKERS}", exit_code=2)
     for p in args.policies or ():
         if p not in POLICIES:
             raise UserError(f"unknown policy '{p}'; choose from {', '.join(POLICIES)}", exit_code=2)
