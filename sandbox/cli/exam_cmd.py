@@ -11,7 +11,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json, show_usage
+from sandbox.cli.common import (
+    UserError,
+    add_command,
+    add_json_flag,
+    emit_json,
+    seed_arg,
+    show_usage,
+)
 from sandbox.cli.exam_integrity import (
     add_grade_options,
     add_play_options,
@@ -64,7 +71,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--think", default="5s", metavar="DURATION",
                    help="the bot decides this long after a decision appears (default 5s)")  # fmt: skip
     add_play_options(p)
-    p.add_argument("--seed", type=int, default=1, help="the bot's own random seed (default 1)")
+    p.add_argument("--seed", type=seed_arg, default=1, help="the bot's own random seed (default 1)")
     p.add_argument(
         "--lang", choices=("zh-CN", "en"), help="language of the text report (default: the exam's)"
     )
@@ -81,7 +88,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="runs per policy and form (default 10)")  # fmt: skip
     p.add_argument("--workers", type=int, default=None, metavar="W",
                    help="worker processes (default: the number of CPUs)")  # fmt: skip
-    p.add_argument("--seed", type=int, default=1, help="derives every run's bot seed (default 1)")
+    p.add_argument("--seed", type=seed_arg, default=1, help="derives every run's bot seed (default 1)")
     add_json_flag(p)
     __import__("sandbox.cli.exam_replay", fromlist=["_"]).register_replay(sub)
     __import__("sandbox.cli.exam_take", fromlist=["_"]).register_take(sub)
