@@ -47,6 +47,20 @@ def _port(text: str) -> int:
     return value
 
 
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of workers: {text!r}") from None
+    if not 0 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"must be 0..64, got {text}")
+    return value
+
+
+def _default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = add_command(
         sub,
@@ -84,6 +98,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="N",
         help="exam clock speed: 1 for real exams; more for rehearsals and tests (recorded in "
         "every attempt and result)",
+    )
+    parser.add_argument(
+        "--replay-workers",
+        type=_workers,
+        default=None,
+        metavar="K",
+        help="worker processes that check decisions and grade attempts by replay (default "
+        "min(CPU cores, 4); 0 = in the server process)",
     )
     parser.add_argument(
         "--admin-secret-file",
@@ -151,7 +173,7 @@ def _masked(url: str) -> str:
         return url
 
 
-def _open_store(url: str, keys: str | None) -> Any:
+def _open_store(url: str, keys: str | None, replay_workers: int = 0) -> Any:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -167,7 +189,7 @@ def _open_store(url: str, keys: str | None) -> Any:
             "postgresql+psycopg://USER:PASSWORD@HOST/DB"
         ) from None
     try:
-        return ExamStore.open(url, keys)
+        return ExamStore.open(url, keys, replay_workers=replay_workers)
     except DatabaseError as err:
         raise UserError(str(err)) from None
     except (SigningError, StoreError) as err:
@@ -180,7 +202,8 @@ def _run(args: argparse.Namespace) -> int:
     secret = _read_secret(args.admin_secret_file)
     sock = _bind(args.host, args.port)
     try:
-        store = _open_store(args.db, args.keys)
+        workers = args.replay_workers
+        store = _open_store(args.db, args.keys, _default_workers() if workers is None else workers)
     except BaseException:
         sock.close()
         raise
@@ -219,6 +242,13 @@ def _serve(args: argparse.Namespace, store: Any, sock: socket.socket, secret: st
             flush=True,
         )
     print(f"  database 数据库: {_masked(args.db)}", flush=True)
+    workers = store.replay_workers
+    print(
+        f"  replay workers 重放进程: {workers}"
+        if workers
+        else "  replays in the server process 重放在服务器进程内",
+        flush=True,
+    )
     print(
         f"  results are signed with key 成绩签名密钥 {store.key_id} "
         f"(public key 公钥: {base}/api/v1/public-key)",

@@ -23,7 +23,8 @@ from sandbox.exam import journal as chain
 from sandbox.exam.canonical import canonical_bytes
 from sandbox.exam.model import Exam
 from sandbox.server import clock
-from sandbox.server.live import LiveReplays, NotReplayable
+from sandbox.server.live import ExamMismatch, NotReplayable, Replayer, Replays, exam_provenance
+from sandbox.server.workers import WorkerFailure
 
 #: Candidate codes: 12 characters from an alphabet without look-alikes (0/O, 1/I/L), ~59 bits.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -75,6 +76,13 @@ class AttemptClosed(StoreError):
 
 class NotFound(StoreError):
     status = 404
+
+
+class Unavailable(StoreError):
+    """The replay workers could not answer (a worker died twice or timed out): nothing was
+    decided; the desk retries (a 5xx is `ConnectionLost` to it)."""
+
+    status = 503
 
 
 # -- values ----------------------------------------------------------------------------------
@@ -184,24 +192,28 @@ def _new_code() -> str:
 
 def _provenance(exam: Exam) -> dict[str, Any]:
     """What must match for two machines to play the same exam: scenario, journeys, models."""
-    from sandbox.exam.replay import form_session
-
-    prov = form_session(exam, 0).provenance()
-    return {"scenario": prov["scenario"]["hash"], "journeys": prov["journeys"],
-            "model_version": prov["model_version"]}  # fmt: skip
+    return exam_provenance(exam)
 
 
 class ExamStore:
-    """The server's data. Open with `ExamStore.open(url, keys_dir)`; thread-safe."""
+    """The server's data. Open with `ExamStore.open(url, keys_dir)`; thread-safe.
 
-    def __init__(self, engine: Any, private_key: Any, *, live_capacity: int = 256) -> None:
+    The simulation work (checking decisions against live replays, grading) is done by
+    `workers`: `ReplayWorkers` (sandbox/server/workers.py, worker processes) or, by default, a
+    `Replayer` in this process. The store closes it in `close()`."""
+
+    def __init__(self, engine: Any, private_key: Any, *, live_capacity: int = 256,
+                 workers: Replays | None = None) -> None:  # fmt: skip
         from sqlalchemy import MetaData  # noqa: F401  (SQLAlchemy loaded with the store)
 
         self.engine = engine
         self._key = private_key
         self._exams: dict[int, Exam] = {}
-        self._live = LiveReplays(live_capacity)
-        self._locks: dict[int, threading.Lock] = {}
+        self._replays: Replays = workers if workers is not None else Replayer(live_capacity)
+        #: exam pk -> (ref, content_hash, provenance) as published: what replays load and check
+        self._published_refs: dict[int, tuple[str, str, str]] = {}
+        #: per attempt; re-entrant: append_decision and heartbeat call finish when time is up
+        self._locks: dict[int, threading.RLock] = {}
         self._locks_guard = threading.Lock()
         #: attempt -> (wall time last heard of, current contact): see `heartbeat`
         self._presence: dict[int, tuple[float, str | None]] = {}
@@ -209,10 +221,17 @@ class ExamStore:
     # -- opening -----------------------------------------------------------------------------
     @classmethod
     def open(
-        cls, url: str, keys_dir: str | Path | None = None, *, create_keys: bool = True
+        cls,
+        url: str,
+        keys_dir: str | Path | None = None,
+        *,
+        create_keys: bool = True,
+        replay_workers: int = 0,
     ) -> ExamStore:
         """Connect, migrate to the newest schema, load (or create) the signing key pair.
-        `keys_dir` defaults to `<db file>.keys/` for SQLite, else ~/.local/share/shapan/."""
+        `keys_dir` defaults to `<db file>.keys/` for SQLite, else ~/.local/share/shapan/.
+        `replay_workers` > 0 starts that many replay worker processes (0: replays in this
+        process)."""
         from sandbox.exam.signing import PRIVATE_KEY_FILE, generate_keypair, load_private_key
         from sandbox.server.db import make_engine, migrate
 
@@ -227,19 +246,47 @@ class ExamStore:
         if not (folder / PRIVATE_KEY_FILE).exists():
             folder.mkdir(parents=True, exist_ok=True)
             generate_keypair(folder)
-        return cls(engine, load_private_key(folder / PRIVATE_KEY_FILE))
+        key = load_private_key(folder / PRIVATE_KEY_FILE)
+        workers: Replays | None = None
+        if replay_workers > 0:
+            from sandbox.server.workers import ReplayWorkers
+
+            workers = ReplayWorkers(replay_workers)
+        return cls(engine, key, workers=workers)
 
     def close(self) -> None:
+        """Stop the replay workers and release the database."""
+        self._replays.close()
         self.engine.dispose()
+
+    @property
+    def replay_workers(self) -> int:
+        """How many replay worker processes check and grade (0: this process does)."""
+        return 0 if isinstance(self._replays, Replayer) else self._replays.parallelism
+
+    def _published_ref(self, exam_pk: int) -> tuple[str, str, str]:
+        """(ref, content hash, provenance) of a published exam, as the replays check it."""
+        from sqlalchemy import select
+
+        from sandbox.server.schema import exams
+
+        known = self._published_refs.get(exam_pk)
+        if known is None:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(exams.c.ref, exams.c.content_hash, exams.c.provenance)
+                                   .where(exams.c.pk == exam_pk)).one()  # fmt: skip
+            known = (str(row.ref), str(row.content_hash), str(row.provenance))
+            self._published_refs[exam_pk] = known
+        return known
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:
         with self.engine.begin() as conn:
             yield conn
 
-    def _lock(self, attempt_pk: int) -> threading.Lock:
+    def _lock(self, attempt_pk: int) -> threading.RLock:
         with self._locks_guard:
-            return self._locks.setdefault(attempt_pk, threading.Lock())
+            return self._locks.setdefault(attempt_pk, threading.RLock())
 
     def _event(self, conn: Any, actor: str, kind: str, *, exam_pk: int | None = None,
                attempt_pk: int | None = None, detail: str = "") -> None:  # fmt: skip
@@ -717,19 +764,26 @@ class ExamStore:
             if t < low:
                 raise Rejected(f"stale decision at {t:g} s; the server clock is at {now_s:.1f} s",
                                f"决策已过期（{t:g} 秒），服务器时钟为 {now_s:.1f} 秒", **where)  # fmt: skip
-            exam = self.loaded_exam(row.exam_pk)
+            self.loaded_exam(row.exam_pk)  # refuses an exam changed since publishing
+            ref, content_hash, provenance = self._published_ref(row.exam_pk)
 
             def load() -> list[list[Any]]:
                 with self.engine.connect() as conn:
                     return chain.decisions(self._entries(conn, attempt_pk))
 
             try:
-                session = self._live.session_at(attempt_pk, exam, row.form_index,
-                                                row.head_seq, load)  # fmt: skip
-                self._live.apply(attempt_pk, session, exam, float(t), contact_id, choice_id)
+                self._replays.check(attempt_pk, ref, content_hash, row.form_index, row.head_seq,
+                                    float(t), contact_id, choice_id, load,
+                                    provenance=provenance)  # fmt: skip
             except NotReplayable as err:
                 raise Rejected(f"the decision does not replay: {err}",
                                f"该决策无法重放：{err}", **where) from None  # fmt: skip
+            except ExamMismatch as err:
+                raise StoreError(f"the exam cannot be replayed: {err}; publish it again",
+                                 f"考试无法重放：{err}；请重新发布") from None  # fmt: skip
+            except WorkerFailure as err:
+                raise Unavailable(f"the server is busy, try again ({err})",
+                                  f"服务器繁忙，请重试（{err}）", **where) from None  # fmt: skip
             entry = chain.sealed(row.head_seq + 1, row.head_hash, float(t), contact_id, choice_id)
             try:
                 with self._tx() as conn:
@@ -744,10 +798,13 @@ class ExamStore:
                     if done != 1:
                         raise IntegrityError("attempt moved", None, Exception("head changed"))
             except IntegrityError:
-                self._live.drop(attempt_pk)
+                self._replays.forget(attempt_pk)
                 raise Rejected("another desk appended first; resynchronise",
                                "另一台工作台已先提交，请重新同步", **where) from None  # fmt: skip
-            self._live.keep(attempt_pk, session, entry["seq"])
+            except BaseException:
+                self._replays.forget(attempt_pk)
+                raise
+            self._replays.commit(attempt_pk, entry["seq"])
         return {"seq": entry["seq"], "hash": entry["hash"], "received_at": entry["received_at"],
                 "server_now_s": now_s}  # fmt: skip
 
@@ -776,7 +833,6 @@ class ExamStore:
         from sqlalchemy import select
 
         from sandbox.exam.errors import JournalError
-        from sandbox.exam.grading import grade
         from sandbox.exam.signing import sign_document
         from sandbox.server.schema import attempts, grades
 
@@ -788,16 +844,21 @@ class ExamStore:
                     return dict(json.loads(stored))
                 row = self._attempt_row(conn, attempt_pk)
                 entries = self._entries(conn, attempt_pk)
-            exam = self.loaded_exam(row.exam_pk)
+            self.loaded_exam(row.exam_pk)  # refuses an exam changed since publishing
+            ref, content_hash, provenance = self._published_ref(row.exam_pk)
             anchor = f"{row.head_seq}:{row.head_hash}"
             try:
                 decisions = chain.verified_decisions(entries, anchor=anchor)
-                result = grade(exam, row.form_index, decisions)
-            except JournalError as err:
+                doc = self._replays.grade(ref, content_hash, row.form_index, decisions,
+                                          provenance=provenance)  # fmt: skip
+            except (JournalError, ExamMismatch) as err:
                 raise StoreError(f"attempt {attempt_pk} cannot be graded: {err}",
                                  f"考试记录 {attempt_pk} 无法评分：{err}") from None  # fmt: skip
+            except WorkerFailure as err:
+                raise Unavailable(f"attempt {attempt_pk} could not be graded yet ({err}); "
+                                  "try again", f"考试记录 {attempt_pk} 暂时无法评分（{err}），请重试"
+                                  ) from None  # fmt: skip
             now = clock.wall_now()
-            doc = result.to_json()
             doc["proctoring"] = "proctored"
             doc["journal"] = {**doc["journal"], "head": anchor}
             doc["attempt"] = {
@@ -815,7 +876,7 @@ class ExamStore:
                     current_contact=None))  # fmt: skip
                 self._event(conn, "server", "graded", exam_pk=row.exam_pk, attempt_pk=attempt_pk,
                             detail=f"{reason} score={signed['score']} passed={signed['passed']}")  # fmt: skip
-            self._live.drop(attempt_pk)
+            self._replays.forget(attempt_pk)
             with self._locks_guard:
                 self._presence.pop(attempt_pk, None)
             return signed
@@ -833,9 +894,18 @@ class ExamStore:
                 .select_from(attempts.join(exams, exams.c.pk == attempts.c.exam_pk))
                 .where(attempts.c.status == "active")
             ).all()  # fmt: skip
-        due = [r.pk for r in rows if self._now_s(r, now) >= r.limit_s]
-        for pk in due:
-            self.finish(int(pk), reason="time_up")
+        due = [int(r.pk) for r in rows if self._now_s(r, now) >= r.limit_s]
+        parallel = min(len(due), self._replays.parallelism)
+        if parallel <= 1:
+            for pk in due:
+                self.finish(pk, reason="time_up")
+            return len(due)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(parallel, thread_name_prefix="shapan-overdue") as pool:
+            done = [pool.submit(self.finish, pk, reason="time_up") for pk in due]
+        for fut in done:
+            fut.result()  # the first failure is raised (the others were still graded)
         return len(due)
 
     def result(self, attempt_pk: int) -> dict[str, Any] | None:
