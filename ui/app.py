@@ -131,7 +131,6 @@ class App:
         #: exam mode: the attempt being taken (all time, decisions and the result go through it)
         self.taking: Any = options.exam
         self.exam_result: dict[str, Any] | None = options.exam_result
-        self.finish_retry_s = 0.0
         from ui.screens.desk import DeskScreen
         from ui.screens.exam_result import ExamResultScreen
         from ui.screens.results import ResultsScreen
@@ -178,21 +177,19 @@ class App:
             self.switch(self.exam_result_screen)
 
     def finish_exam(self) -> None:
-        """The attempt is over: fetch the result (online: the server's signed result; retried
-        while the server cannot be reached) and show it."""
+        """The attempt is over: show its result. Online the server's signed result is fetched
+        in the background (retried while the server cannot be reached): until it has come the
+        desk keeps drawing and says so; this is called again every frame."""
         if self.exam_result is None:
-            from sandbox.server.client import ClientError
-
-            try:
-                self.exam_result = self.taking.finish()
-            except ClientError as err:
-                self.finish_retry_s = 2.0
-                self.notify(
-                    f"{i18n.t('exam_fetching', self.lang)} {err.message(self.lang)}",
-                    2.5,
-                    theme.WARN,
-                )
+            result = self.taking.request_result()
+            if result is None:
+                text = i18n.t("exam_fetching", self.lang)
+                if self.taking.last_error:
+                    text += f" {i18n.pick(self.taking.last_error, self.lang)}"
+                if self.notice is None or self.notice[2] != theme.BAD:  # keep "not recorded"
+                    self.notify(text, 1.0, theme.WARN)
                 return
+            self.exam_result = result
         self.switch(self.exam_result_screen)
 
     def begin(self, scenario: str, seed: int | None) -> None:
@@ -311,6 +308,8 @@ class App:
     def quit(self) -> None:
         if self.session is not None:
             self.save()
+        if self.taking is not None:  # the network thread ends; the attempt lives on the server
+            self.taking.shutdown()
         self.running = False
 
     # ---- the frame ------------------------------------------------------------------------
@@ -409,17 +408,14 @@ class App:
 
     def _exam_frame(self, dt: float) -> None:
         """Exam mode: the attempt moves at the exam clock's pace (never paused, not even by the
-        quit dialog: the clock runs on the server), within the frame budget."""
+        quit dialog: the clock runs on the server), within the frame budget. It never waits on
+        the network: the attempt's calls run on its own thread, and their answers (a decision
+        acknowledged, a heartbeat, the result) are applied here, in order."""
         taking = self.taking
-        if self.finish_retry_s > 0:
-            self.finish_retry_s -= dt
-            if self.finish_retry_s <= 0:
-                self.finish_exam()
-            return
         if taking.finished:
-            self.finish_exam()
-            return
-        taking.advance(dt, budget_s=self.frame_budget_s)
+            taking.tick(dt)  # the clock and the network go on; the result is on its way
+        else:
+            taking.advance(dt, budget_s=self.frame_budget_s)
         self.session = taking.session  # a resynchronisation rebuilds it
         for words in taking.pop_notices():
             self.notify(i18n.pick(words, self.lang), 8.0, theme.BAD)

@@ -152,6 +152,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "conn_connected": {"zh-CN": "已连接考试服务器", "en": "Connected"},
     "conn_reconnecting": {"zh-CN": "连接中断，正在重连…", "en": "Connection lost — reconnecting…"},
     "conn_sending": {"zh-CN": "正在提交操作…", "en": "Sending your decision…"},
+    "exam_option_sending": {"zh-CN": "发送中…", "en": "sending…"},
     "conn_unproctored": {"zh-CN": "模拟考试 · 未监考", "en": "Practice exam · unproctored"},
     "conn_closed": {"zh-CN": "考试已结束", "en": "Exam over"},
     "unproctored": {"zh-CN": "未监考", "en": "unproctored"},

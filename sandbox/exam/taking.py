@@ -11,6 +11,14 @@ between a human at the desk and a bot in a test, or the tests would prove nothin
   desk shows "connection lost". A refused decision (stale, out of order) rebuilds the session
   from the server's journal. Opening rebuilds from the journal and runs to the server clock,
   so a desk that crashed resumes with nothing lost and the clock honest.
+- **The network never blocks the desk.** Every call of an online attempt (a decision, a
+  heartbeat, a retry, a resynchronising re-open, the result) goes through `_Link`: one
+  background thread fed by a queue, one call out at a time, in order. The thread only runs the
+  client's call and hands back its answer; it never touches the session. The frame thread
+  applies the answers with `poll()` (`advance()` polls first), so `decide()` returns at once
+  with the decision "sending" and the picture and the clock keep moving while the server is
+  slow or gone. `ExamTaking.online(client, background=False)` runs the same calls inline
+  (the synchronous path: the same code, answers applied at once).
 - **Offline** (`ExamTaking.offline(ref)`): an unproctored practice exam; the local clock is
   the clock, the result is `grade()` of the local journal (marked "unproctored", unsigned).
 
@@ -22,7 +30,10 @@ session time it was taken at.
 
 from __future__ import annotations
 
+import queue
 import tempfile
+import threading
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +51,9 @@ CONNECTED, RECONNECTING, UNPROCTORED, CLOSED = "connected", "reconnecting", "unp
 HEARTBEAT_S = 4.0
 #: Wall seconds between two tries of a call that lost its connection.
 RETRY_S = 1.0
+#: Wall seconds a call may be out before the desk says "reconnecting" (the server is slow or
+#: unreachable; the client's own timeout ends the call later).
+SLOW_S = 2.0
 
 Words = dict[str, str]
 
@@ -123,6 +137,92 @@ def provenance_differences(local: dict[str, Any], server: dict[str, Any]) -> lis
     return out
 
 
+class _Call:
+    """One call to the server: its `kind` (decide, heartbeat, resync, finish), what it runs
+    (`run`: the client's call only — never the session), the decision it carries (`meta`), the
+    desk's wall time it was started at, and its answer: `value`, or `error` (the exception)."""
+
+    __slots__ = ("error", "kind", "meta", "run", "sent_wall", "value")
+
+    def __init__(
+        self,
+        kind: str,
+        run: Callable[[], Any],
+        sent_wall: float,
+        meta: tuple[int, float, str, str] | None = None,
+    ) -> None:
+        self.kind, self.run, self.sent_wall, self.meta = kind, run, sent_wall, meta
+        self.value: Any = None
+        self.error: Exception | None = None
+
+    def __call__(self) -> _Call:
+        try:
+            self.value = self.run()
+        except Exception as err:  # a ClientError, or a bug: handed to the frame thread either way
+            self.error = err
+        return self
+
+
+def _work(todo: queue.SimpleQueue[_Call | None], done: queue.SimpleQueue[_Call]) -> None:
+    """The network thread: run each call as it comes, hand its answer back; `None` ends it."""
+    while (call := todo.get()) is not None:
+        done.put(call())
+
+
+class _Link:
+    """Carries an attempt's calls to the server, one at a time, in order. In the background
+    (one daemon thread fed by a queue), `start` returns at once and `answer()` picks the answer
+    up when it has come, never waiting unless asked to; inline (`background=False`) `start`
+    runs the call there and then. At most one call is out (`out`)."""
+
+    def __init__(self, background: bool) -> None:
+        self.background = background
+        self.out: _Call | None = None
+        self._todo: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[_Call] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        # a taking dropped without `shutdown` still ends its thread
+        weakref.finalize(self, self._todo.put, None)
+
+    @property
+    def busy(self) -> bool:
+        return self.out is not None
+
+    def start(self, call: _Call) -> None:
+        assert self.out is None, "one call at a time"
+        self.out = call
+        if not self.background:
+            self._done.put(call())
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=_work, args=(self._todo, self._done), name="shapan-exam-net", daemon=True
+            )
+            self._thread.start()
+        self._todo.put(call)
+
+    def answer(self, timeout: float | None = 0.0) -> _Call | None:
+        """The call out, once answered (waiting up to `timeout` real seconds; `None`: until
+        it is); else None."""
+        if self.out is None:
+            return None
+        try:
+            if timeout is not None and timeout <= 0:
+                call = self._done.get_nowait()
+            else:
+                call = self._done.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        self.out = None
+        return call
+
+    def close(self) -> None:
+        """End the thread once the call out (if any) is done."""
+        if self._thread is not None:
+            self._todo.put(None)
+            self._thread = None
+
+
 class ExamTaking:
     """One attempt at one form. Build it with `offline` or `online`."""
 
@@ -139,6 +239,7 @@ class ExamTaking:
         now_s: float = 0.0,
         candidate: str = "",
         lang: str | None = None,
+        background: bool = True,
     ) -> None:
         if not (0 <= form_index < len(exam.forms)):
             raise TakingError(
@@ -180,6 +281,12 @@ class ExamTaking:
         self._next_beat = HEARTBEAT_S
         self._next_retry = 0.0
         self._last_contact: str | None = None
+        #: the calls to the server (online): in the background, or inline (the synchronous path)
+        self._link = _Link(background) if client is not None else None
+        self._want_result = False  # the desk asked for the result: fetch it (and retry)
+        self._outcome: Any = None  # what the last applied decision returned
+        #: the last failed call's words (e.g. why the result cannot be fetched yet)
+        self.last_error: Words | None = None
         self._rebuild(entries, now_s)
 
     # ---- building ----------------------------------------------------------------------
@@ -210,12 +317,19 @@ class ExamTaking:
 
     @classmethod
     def online(
-        cls, client: ExamClient, *, candidate: str = "", lang: str | None = None
+        cls,
+        client: ExamClient,
+        *,
+        candidate: str = "",
+        lang: str | None = None,
+        background: bool = True,
     ) -> ExamTaking:
         """Open (or resume) the client's attempt: check the exam and the provenance against
         the server's, rebuild from the server's journal, run to the server clock. Raises the
         client's errors (`UnknownCode`, `NotYet`, `AttemptClosed` with its result,
-        `ConnectionLost`) and `TakingError` when this machine's exam differs."""
+        `ConnectionLost`) and `TakingError` when this machine's exam differs. This first call
+        is made here and now (before a desk opens); every later one goes through the
+        background thread (`background=False`: inline, the synchronous path)."""
         opened = client.open()
         exam, form_index, attempt = cls._check_opened(opened)
         name = candidate or str(attempt.get("candidate") or "")
@@ -234,6 +348,7 @@ class ExamTaking:
             now_s=_num(attempt.get("server_now_s"), 0.0),
             candidate=name,
             lang=lang or str(attempt.get("lang") or "") or None,
+            background=background,
         )
 
     @staticmethod
@@ -270,7 +385,9 @@ class ExamTaking:
                 )
         return exam, form_index, attempt
 
-    def _rebuild(self, entries: Sequence[dict[str, Any]], now_s: float) -> None:
+    def _rebuild(
+        self, entries: Sequence[dict[str, Any]], now_s: float, at_wall: float | None = None
+    ) -> None:
         """The form's session with `entries` replayed (run_until(t), decide), then run to the
         clock `now_s`: what every resume and resynchronisation does."""
         from sandbox.exam.replay import form_session
@@ -297,11 +414,13 @@ class ExamTaking:
             kept.append(dict(entry))
         self.session, self.journal = session, kept
         self._queued = None
-        self._anchor(now_s)
+        self._anchor(now_s, at_wall)
         session.run_until(min(max(now_s, session.now), self.limit_s))
 
-    def _anchor(self, clock_s: float) -> None:
-        self._anchor_clock, self._anchor_wall = float(clock_s), self._wall
+    def _anchor(self, clock_s: float, at_wall: float | None = None) -> None:
+        """The clock read `clock_s` at this desk's wall time `at_wall` (default now)."""
+        self._anchor_clock = float(clock_s)
+        self._anchor_wall = self._wall if at_wall is None else at_wall
 
     # ---- the clock ---------------------------------------------------------------------
     @property
@@ -325,6 +444,38 @@ class ExamTaking:
         """A decision is waiting for the server's acknowledgement (the session waits too)."""
         return self._queued is not None
 
+    @property
+    def sending_choice(self) -> tuple[str, str] | None:
+        """(contact id, choice id) of the decision being sent, for the desk to show."""
+        return None if self._queued is None else (self._queued[2], self._queued[3])
+
+    @property
+    def busy(self) -> bool:
+        """A call to the server is out (its answer has not been applied yet)."""
+        return self._link is not None and self._link.busy
+
+    @property
+    def connection(self) -> str:
+        """What the desk shows: closed, unproctored, reconnecting (a call failed, or has been
+        out for more than `SLOW_S` wall seconds), sending (a decision or a resynchronisation
+        under way) or connected."""
+        if self.closed:
+            return CLOSED
+        if self._link is None:
+            return UNPROCTORED
+        out = self._link.out
+        if self.state == RECONNECTING or (out is not None and self._wall - out.sent_wall > SLOW_S):
+            return RECONNECTING
+        if self._queued is not None or self._need_resync:
+            return "sending"
+        return CONNECTED
+
+    def tick(self, wall_dt: float) -> None:
+        """Move this desk's wall time on by `wall_dt` and `poll()`; the session stays where it
+        is (the desk's frame while it waits for the result)."""
+        self._wall += max(0.0, float(wall_dt))
+        self.poll()
+
     def advance(
         self,
         wall_dt: float,
@@ -333,15 +484,14 @@ class ExamTaking:
         stop_at: float | None = None,
         until_decision: bool = False,
     ) -> float:
-        """Move on by `wall_dt` wall seconds: talk to the server when due (heartbeat, retry a
-        queued decision or a resynchronisation), then run the session toward the clock (or
-        `stop_at`, if earlier), within `budget_s` of wall time per call when given, or event by
-        event stopping when a decision appears at the seat (`until_decision`: a bot sees it
-        at the instant it appears, whatever the wall pacing). While a decision is being sent
-        the session does not move. Returns the session time."""
-        self._wall += max(0.0, float(wall_dt))
-        if self.is_online and not self.closed:
-            self._talk()
+        """Move on by `wall_dt` wall seconds: `poll()` (apply the server's answers, start the
+        call that is due: heartbeat, retry of a queued decision, resynchronisation), then run
+        the session toward the clock (or `stop_at`, if earlier), within `budget_s` of wall time
+        per call when given, or event by event stopping when a decision appears at the seat
+        (`until_decision`: a bot sees it at the instant it appears, whatever the wall pacing).
+        While a decision is being sent the session does not move. Never waits on the network.
+        Returns the session time."""
+        self.tick(wall_dt)
         if self.closed or self._queued is not None or self._need_resync:
             return self.now
         target = self.clock_s if stop_at is None else min(self.clock_s, stop_at)
@@ -362,42 +512,220 @@ class ExamTaking:
             if any(c.id.startswith(self._prefix) for c in session.center.pending()):
                 return
 
-    def _talk(self) -> None:
-        from sandbox.server.client import AttemptClosed, ConnectionLost, Rejected
+    # ---- the network: started and applied by the frame thread, carried by `_Link` ---------
+    def poll(self) -> None:
+        """Apply what the server answered (in order), then start the call that is due. Never
+        waits: the frame thread calls it every frame (`advance` and `tick` do)."""
+        link = self._link
+        if link is None:
+            return
+        while True:
+            call = link.answer()
+            if call is not None:
+                self._apply(call)
+                continue
+            if not self._start_due() or link.background:
+                return
 
-        assert self.client is not None
-        if self._need_resync or self._queued is not None:
-            if self._wall >= self._next_retry:
-                if self._need_resync:
-                    self._resync()
-                else:
-                    self._send()
-            return
-        if self._wall < self._next_beat:
-            return
-        self._next_beat = self._wall + HEARTBEAT_S
-        try:
-            beat = self.client.heartbeat(self.current_contact())
-        except ConnectionLost:
+    def wait(self, timeout_s: float | None) -> bool:
+        """Wait up to `timeout_s` real seconds (None: until the client's own timeout ends it)
+        for the answer of the call out, then `poll()`. For the scripted desk and tests (a
+        virtual wall must not run ahead of the server's answer); the pygame desk never waits.
+        Returns whether the answer came."""
+        link = self._link
+        if link is None or link.out is None:
+            return True
+        call = link.answer(timeout_s)
+        if call is None:
+            return False
+        self._apply(call)
+        self.poll()
+        return True
+
+    def shutdown(self) -> None:
+        """End the network thread (a desk that quits); the attempt lives on on the server."""
+        if self._link is not None:
+            self._link.close()
+
+    def _start(self, kind: str, run: Callable[[], Any], meta: Any = None) -> bool:
+        assert self._link is not None
+        self._link.start(_Call(kind, run, self._wall, meta))
+        return True
+
+    def _start_due(self) -> bool:
+        """Start the call that is due, if none is out: the result (once asked for), a
+        resynchronisation, a queued decision (first try or retry), a heartbeat."""
+        client = self.client
+        assert self._link is not None and client is not None
+        if self._link.busy:
+            return False
+        due = self._wall >= self._next_retry
+        if self._want_result:
+            fetch = self.result is None and due
+            return fetch and self._start("finish", lambda: _finish_call(client))
+        if self.closed:
+            return False
+        if self._need_resync:
+            return due and self._start("resync", client.open)
+        if self._queued is not None:
+            seq, t, contact_id, choice_id = queued = self._queued
+            return due and self._start(
+                "decide", lambda: client.decide(seq, t, contact_id, choice_id), queued
+            )
+        if self._wall >= self._next_beat:
+            self._next_beat = self._wall + HEARTBEAT_S
+            contact = self.current_contact()  # read here: the thread never reads the session
+            return self._start("heartbeat", lambda: client.heartbeat(contact))
+        return False
+
+    def _apply(self, call: _Call) -> None:
+        """One answer, on the frame thread. A non-client error is a bug: raised here, as the
+        synchronous path would have raised it."""
+        from sandbox.server.client import ClientError
+
+        err = call.error
+        if err is not None and not isinstance(err, ClientError):
+            raise err
+        if err is not None:
+            self.last_error = err.words
+        getattr(self, f"_on_{call.kind}")(call)
+
+    def _mid_wall(self, call: _Call) -> float:
+        """When the server read its clock, as well as this desk can tell: half-way through
+        the call (the synchronous path: the instant it was made)."""
+        return (call.sent_wall + self._wall) / 2.0
+
+    def _lost(self, call: _Call) -> None:
+        """The call could not reach the server: try again `RETRY_S` after it was made (a call
+        that hung until its timeout is tried again at once)."""
+        self.state = RECONNECTING
+        self._next_retry = call.sent_wall + RETRY_S
+
+    def _on_heartbeat(self, call: _Call) -> None:
+        from sandbox.server.client import AttemptClosed, ConnectionLost
+
+        err = call.error
+        if isinstance(err, ConnectionLost):
             self.state = RECONNECTING
             return
-        except AttemptClosed as err:
+        if isinstance(err, AttemptClosed):
             self._close(err.result)
             return
-        except Rejected:
+        if err is not None:  # refused: the next heartbeat tries again
             return
-        self.state = CONNECTED
+        beat: dict[str, Any] = call.value
+        self.state, self.last_error = CONNECTED, None
         now = beat.get("server_now_s")
         if isinstance(now, (int, float)) and not isinstance(now, bool):
-            self._anchor(float(now))
+            self._anchor(float(now), self._mid_wall(call))
         status = beat.get("status")
         if isinstance(status, str) and status not in ("active", "open", "opened"):
             self._close(None)
+
+    def _on_decide(self, call: _Call) -> None:
+        """A decision's answer: applied to the session only now that the server has it."""
+        from sandbox.server.client import AttemptClosed, ConnectionLost
+
+        if call.meta is None or call.meta != self._queued:
+            return  # no longer wanted (the attempt closed or was resynchronised meanwhile)
+        seq, t, contact_id, choice_id = call.meta
+        err = call.error
+        if isinstance(err, ConnectionLost):  # retried with the same seq
+            self._lost(call)
+            return
+        if isinstance(err, AttemptClosed):
+            self._close(err.result)
+            self.notices.append(
+                _w("the exam is over: the decision was not recorded", "考试已结束：该操作未被记录")
+            )
+            return
+        if err is not None:  # refused (late, out of order): take the server's journal
+            self._resync_now()
+            return
+        ack: dict[str, Any] = call.value
+        entry: dict[str, Any] = {
+            "seq": seq,
+            "t": float(t),
+            "contact_id": contact_id,
+            "choice_id": choice_id,
+            "received_at": str(ack.get("received_at") or ""),
+            "prev_hash": chain.head(self.journal),
+        }
+        entry["hash"] = str(ack.get("hash") or "")
+        self.state, self.last_error = CONNECTED, None
+        if chain.entry_hash(entry) != entry["hash"]:
+            # the server's chain is not the one this desk holds: take the server's word
+            self._resync_now()
+            return
+        self._queued = None
+        self._outcome = self.session.decide(contact_id, choice_id)
+        self.journal.append(entry)
+        if self.on_ack is not None:
+            self.on_ack(entry)
+        now = ack.get("server_now_s")
+        if isinstance(now, (int, float)) and not isinstance(now, bool):
+            self._anchor(float(now), self._mid_wall(call))
+
+    def _resync_now(self) -> None:
+        self._need_resync = True
+        self._next_retry = self._wall
+
+    def _on_resync(self, call: _Call) -> None:
+        """Rebuild from the server's journal (the attempt re-opened). The queued decision, if
+        any, either is in it (its acknowledgement was lost) or was not recorded: say so."""
+        from sandbox.server.client import AttemptClosed, ConnectionLost
+
+        err = call.error
+        if isinstance(err, ConnectionLost):
+            self._lost(call)
+            return
+        if isinstance(err, AttemptClosed):
+            self._close(err.result)
+            return
+        if err is not None:  # unknown code, retake wait: as the synchronous path, it is raised
+            raise err
+        opened: dict[str, Any] = call.value
+        queued = self._queued
+        exam, form_index, attempt = self._check_opened(opened)
+        entries = list(opened.get("journal") or [])
+        self.exam, self.form_index, self.form = exam, form_index, exam.forms[form_index]
+        # the server read its clock `server_now_s` half-way through the call
+        self._rebuild(
+            entries, _num(attempt.get("server_now_s"), self.clock_s), self._mid_wall(call)
+        )
+        self._need_resync = False
+        self.state, self.last_error = CONNECTED, None
+        if queued is not None:
+            seq, _t, contact_id, choice_id = queued
+            done = any(
+                e.get("seq") == seq
+                and e.get("contact_id") == contact_id
+                and e.get("choice_id") == choice_id
+                for e in entries
+            )
+            if not done:
+                self.notices.append(
+                    _w(
+                        "your last decision was NOT recorded (the server refused it as late); "
+                        "the desk has caught up with the server — decide again",
+                        "你的上一个操作未被记录（服务器判定已过时），工作台已与服务器同步，请重新选择",
+                    )
+                )
+
+    def _on_finish(self, call: _Call) -> None:
+        err = call.error
+        if err is not None:  # the server cannot be reached (or refuses for now): try again
+            self._lost(call)
+            return
+        self._close(call.value)
+        if self._link is not None:
+            self._link.close()
 
     def _close(self, result: dict[str, Any] | None) -> None:
         self.closed = True
         self.state = CLOSED
         self._queued = None
+        self._need_resync = False
         if result is not None:
             self.result = result
 
@@ -435,8 +763,11 @@ class ExamTaking:
 
     def decide(self, contact_id: str, choice_id: str) -> Any:
         """Take a decision at the session's time. Offline: applied and journaled at once.
-        Online: sent first and applied once acknowledged; returns None when it could not be
-        (yet): sending is retried by `advance` (same seq), a refusal resynchronises."""
+        Online: queued ("sending") and returns at once; it is applied when the server's
+        acknowledgement is polled (`poll`/`advance`) — a lost connection retries it with the
+        same seq, a refusal resynchronises. Returns the outcome when it was applied before
+        returning (inline calls), else None. One decision at a time: a second one while the
+        first is being sent is a `TakingError`."""
         from sandbox.session import SessionError
 
         if self.closed or self.finished:
@@ -467,93 +798,10 @@ class ExamTaking:
             chain.append(self.journal, t, contact_id, choice_id)
             return outcome
         self._queued = (len(self.journal) + 1, self.now, contact_id, choice_id)
-        return self._send()
-
-    def _send(self) -> Any:
-        """Send the queued decision; apply it locally once the server has it."""
-        from sandbox.server.client import AttemptClosed, ConnectionLost, Rejected
-
-        assert self.client is not None and self._queued is not None
-        seq, t, contact_id, choice_id = self._queued
-        try:
-            ack = self.client.decide(seq, t, contact_id, choice_id)
-        except ConnectionLost:
-            self.state = RECONNECTING
-            self._next_retry = self._wall + RETRY_S
-            return None
-        except AttemptClosed as err:
-            self._close(err.result)
-            self.notices.append(
-                _w("the exam is over: the decision was not recorded", "考试已结束：该操作未被记录")
-            )
-            return None
-        except Rejected:
-            self._need_resync = True
-            self._resync()
-            return None
-        entry: dict[str, Any] = {
-            "seq": seq,
-            "t": float(t),
-            "contact_id": contact_id,
-            "choice_id": choice_id,
-            "received_at": str(ack.get("received_at") or ""),
-            "prev_hash": chain.head(self.journal),
-        }
-        entry["hash"] = str(ack.get("hash") or "")
-        self.state = CONNECTED
-        if chain.entry_hash(entry) != entry["hash"]:
-            # the server's chain is not the one this desk holds: take the server's word
-            self._need_resync = True
-            self._resync()
-            return None
-        self._queued = None
-        outcome = self.session.decide(contact_id, choice_id)
-        self.journal.append(entry)
-        if self.on_ack is not None:
-            self.on_ack(entry)
-        now = ack.get("server_now_s")
-        if isinstance(now, (int, float)) and not isinstance(now, bool):
-            self._anchor(float(now))
-        return outcome
-
-    def _resync(self) -> None:
-        """Rebuild from the server's journal (re-opening the attempt). The queued decision, if
-        any, either is in it (its acknowledgement was lost) or was not recorded: say so."""
-        from sandbox.server.client import AttemptClosed, ConnectionLost
-
-        assert self.client is not None
-        queued = self._queued
-        try:
-            opened = self.client.open()
-        except ConnectionLost:
-            self.state = RECONNECTING
-            self._next_retry = self._wall + RETRY_S
-            return
-        except AttemptClosed as err:
-            self._close(err.result)
-            return
-        exam, form_index, attempt = self._check_opened(opened)
-        entries = list(opened.get("journal") or [])
-        self.exam, self.form_index, self.form = exam, form_index, exam.forms[form_index]
-        self._rebuild(entries, _num(attempt.get("server_now_s"), self.clock_s))
-        self._need_resync = False
-        self.state = CONNECTED
-        if queued is not None:
-            seq, _t, contact_id, choice_id = queued
-            done = any(
-                e.get("seq") == seq
-                and e.get("contact_id") == contact_id
-                and e.get("choice_id") == choice_id
-                for e in entries
-            )
-            if not done:
-                self.notices.append(
-                    _w(
-                        "your last decision was NOT recorded (the server refused it as late); "
-                        "the desk has caught up with the server — decide again",
-                        "你的上一个操作未被记录（服务器判定已过时），工作台已与服务器同步，请重新选择",
-                    )
-                )
+        self._next_retry = self._wall  # due now
+        self._outcome = None
+        self.poll()
+        return self._outcome if self._queued is None else None
 
     def pop_notices(self) -> list[Words]:
         out, self.notices = self.notices, []
@@ -602,15 +850,46 @@ class ExamTaking:
             self.result = graded.to_json()
             self.closed, self.state = True, CLOSED
             return self.result
-        from sandbox.server.client import AttemptClosed
-
-        assert self.client is not None
-        try:
-            result = self.client.finish()
-        except AttemptClosed as err:
-            result = self.client.result() if err.result is None else err.result
+        client, link = self.client, self._link
+        assert client is not None and link is not None
+        while link.out is not None:  # the call out is answered (and applied) first, in order
+            answered = link.answer(None)
+            if answered is not None:
+                self._apply(answered)
+        if self.result is not None:
+            return self.result
+        call = _Call("finish", lambda: _finish_call(client), self._wall)
+        link.start(call)
+        while link.answer(None) is None:
+            pass
+        if call.error is not None:
+            raise call.error
+        result: dict[str, Any] = call.value
         self._close(result)
+        link.close()
         return result
+
+    def request_result(self) -> dict[str, Any] | None:
+        """The desk's `finish`, which never waits: the result when it is here (offline: at
+        once); online otherwise None, having asked the server in the background (retried
+        every `RETRY_S` while it cannot be reached; `tick`/`advance` carry it on)."""
+        if self.result is not None or self._link is None:
+            return self.finish()
+        if not self._want_result:
+            self._want_result = True
+            self._next_retry = self._wall
+        self.poll()
+        return self.result
+
+
+def _finish_call(client: ExamClient) -> dict[str, Any]:
+    """Close the attempt on the server and return its signed result (a closed one's too)."""
+    from sandbox.server.client import AttemptClosed
+
+    try:
+        return client.finish()
+    except AttemptClosed as err:
+        return client.result() if err.result is None else err.result
 
 
 # ---- the scripted desk's candidate ---------------------------------------------------------
@@ -670,6 +949,10 @@ def run_bot(
         last = current
         if taking.finished:
             break
-        if taking.now < due or taking.sending:
+        if taking.busy:
+            # a call is out: wait for its answer in real time (polled at once) rather than let
+            # the wall — a test's virtual one too — run ahead of the server
+            taking.wait(max_sleep_s)
+        elif taking.now < due or taking.sending:
             ahead = (due - taking.clock_s) / taking.clock_speed if due < math.inf else max_sleep_s
             sleep(min(max_sleep_s, max(0.001, ahead)))

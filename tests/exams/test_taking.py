@@ -11,6 +11,8 @@ refuse a different exam — is tested without HTTP; the real server has its own 
 from __future__ import annotations
 
 import copy
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -212,16 +214,28 @@ class FakeServer:
 
 class FakeClient:
     """ExamClient's interface over a FakeServer; `down` loses the connection, `lose_ack`
-    records the next decision and then loses its acknowledgement."""
+    records the next decision and then loses its acknowledgement. `stall_s` > 0: the server
+    stalls — each call hangs for `stall_s` real seconds (the client's timeout) and then fails
+    as `ConnectionLost`, unless `release` is set meanwhile (the server answers after all).
+    `gate`: each call waits until it is set (a slow server that does answer)."""
 
     def __init__(self, server: FakeServer) -> None:
         self.server = server
         self.down = False
         self.lose_ack = False
         self.calls: list[str] = []
+        self.stall_s = 0.0
+        self.release = threading.Event()
+        self.gate: threading.Event | None = None
+        self.threads: set[str] = set()
 
     def _net(self, name: str) -> None:
         self.calls.append(name)
+        self.threads.add(threading.current_thread().name)
+        if self.gate is not None:
+            assert self.gate.wait(30.0), "the test never opened the gate"
+        if self.stall_s > 0 and not self.release.wait(self.stall_s):
+            raise ConnectionLost({"en": "timed out", "zh-CN": "超时"})
         if self.down:
             raise ConnectionLost({"en": "down", "zh-CN": "断开"})
 
@@ -251,15 +265,30 @@ class FakeClient:
         return self.server.result
 
 
-def online(server: FakeServer) -> tuple[ExamTaking, FakeClient]:
+def online(server: FakeServer, background: bool = True) -> tuple[ExamTaking, FakeClient]:
     client = FakeClient(server)
-    return ExamTaking.online(client), client  # type: ignore[arg-type]
+    return ExamTaking.online(client, background=background), client  # type: ignore[arg-type]
 
 
-def test_online_full_attempt_matches_the_servers_journal(exam: Any, provenance: Any) -> None:
+def settle(taking: ExamTaking) -> None:
+    """Let the calls out be answered and applied (the network thread is real; the wall of
+    these tests is not, so they wait for the answers instead of sleeping past them)."""
+    while taking.busy:
+        assert taking.wait(5.0), "the stand-in server did not answer"
+
+
+@pytest.fixture(params=[True, False], ids=["background", "inline"])
+def background(request: Any) -> bool:
+    """Online tests run both ways: calls on the network thread, and inline (synchronous)."""
+    return bool(request.param)
+
+
+def test_online_full_attempt_matches_the_servers_journal(
+    exam: Any, provenance: Any, background: bool
+) -> None:
     wall = FakeWall()
     server = FakeServer(exam, provenance, wall, speed=60.0)
-    taking, client = online(server)
+    taking, client = online(server, background)
     assert taking.candidate == "Li Lei" and taking.clock_speed == 60.0
     run_bot(taking, "competent", seed=3, wall=wall.wall, sleep=wall.sleep)
     result = taking.finish()
@@ -272,20 +301,23 @@ def test_online_full_attempt_matches_the_servers_journal(exam: Any, provenance: 
     assert "heartbeat" in client.calls and server.heartbeats
 
 
-def test_online_resume_after_a_crash_loses_nothing(exam: Any, provenance: Any) -> None:
+def test_online_resume_after_a_crash_loses_nothing(
+    exam: Any, provenance: Any, background: bool
+) -> None:
     wall = FakeWall()
     server = FakeServer(exam, provenance, wall, speed=60.0)
-    first, _ = online(server)
+    first, _ = online(server, background)
     while len(server.journal) < 6:  # the desk dies after six acknowledged decisions
         p = first.pending()
         if p:
             first.decide(p[0]["contact_id"], bot_choice(first, p[0], "competent", 3))
+            settle(first)
         else:
             wall.sleep(0.05)
             first.advance(0.05)
     acked = copy.deepcopy(server.journal)
     wall.sleep(3.0)  # ... and restarts 3 wall seconds (180 sim s) later
-    second, _ = online(server)
+    second, _ = online(server, background)
     assert second.journal == acked
     assert second.now == pytest.approx(server.now())  # the clock honest: it ran on meanwhile
     run_bot(second, "competent", seed=3, wall=wall.wall, sleep=wall.sleep)
@@ -294,62 +326,76 @@ def test_online_resume_after_a_crash_loses_nothing(exam: Any, provenance: Any) -
 
 
 def test_connection_lost_keeps_the_decision_and_retries_the_same_seq(
-    exam: Any, provenance: Any
+    exam: Any, provenance: Any, background: bool
 ) -> None:
     wall = FakeWall()
     server = FakeServer(exam, provenance, wall)
-    taking, client = online(server)
+    taking, client = online(server, background)
     while not taking.pending():
         wall.sleep(0.5)
         taking.advance(0.5)
+        settle(taking)
     p = taking.pending()[0]
     client.down = True
     at = taking.now
     assert taking.decide(p["contact_id"], p["choices"][0]["id"]) is None
+    settle(taking)
     assert taking.sending and taking.state == RECONNECTING and server.journal == []
     assert taking.pending() == []  # nothing else can be decided meanwhile
     wall.sleep(2.0)
     taking.advance(2.0)
+    settle(taking)
     assert taking.now == at  # the session waits at the decision's time
     client.down = False
     wall.sleep(1.0)
     taking.advance(1.0)
+    settle(taking)
     assert not taking.sending and taking.state == CONNECTED
     assert [e["seq"] for e in server.journal] == [1] and server.journal[0]["t"] == at
     assert taking.journal == server.journal
     assert taking.session.decision_log == [[at, p["contact_id"], p["choices"][0]["id"]]]
 
 
-def test_a_lost_acknowledgement_is_not_a_lost_decision(exam: Any, provenance: Any) -> None:
+def test_a_lost_acknowledgement_is_not_a_lost_decision(
+    exam: Any, provenance: Any, background: bool
+) -> None:
     wall = FakeWall()
     server = FakeServer(exam, provenance, wall)
-    taking, client = online(server)
+    taking, client = online(server, background)
     while not taking.pending():
         wall.sleep(0.5)
         taking.advance(0.5)
+        settle(taking)
     p = taking.pending()[0]
     client.lose_ack = True
     assert taking.decide(p["contact_id"], p["choices"][0]["id"]) is None
+    settle(taking)
     assert len(server.journal) == 1 and taking.sending
     wall.sleep(1.0)
     taking.advance(1.0)  # retry: seq 1 is already there -> refused -> resync from the journal
+    settle(taking)
     assert not taking.sending and taking.journal == server.journal
     assert taking.pop_notices() == []  # it was recorded: nothing to tell the candidate
 
 
-def test_a_stale_decision_is_refused_and_the_desk_resyncs(exam: Any, provenance: Any) -> None:
+def test_a_stale_decision_is_refused_and_the_desk_resyncs(
+    exam: Any, provenance: Any, background: bool
+) -> None:
     wall = FakeWall()
     server = FakeServer(exam, provenance, wall)
-    taking, client = online(server)
+    taking, client = online(server, background)
     while not taking.pending():
         wall.sleep(0.5)
         taking.advance(0.5)
+        settle(taking)
     p = taking.pending()[0]
     client.down = True
     taking.decide(p["contact_id"], p["choices"][0]["id"])
+    settle(taking)
     wall.sleep(30.0)  # offline longer than the server's 20 s window
     client.down = False
     taking.advance(30.0)
+    settle(taking)
     assert server.journal == [] and not taking.sending
     assert taking.now == pytest.approx(server.now())
     notes = taking.pop_notices()
@@ -374,15 +420,174 @@ def test_a_different_exam_or_provenance_is_refused(exam: Any, provenance: Any) -
         online(server)
 
 
-def test_a_closed_attempt_ends_the_taking(exam: Any, provenance: Any) -> None:
+def test_a_closed_attempt_ends_the_taking(exam: Any, provenance: Any, background: bool) -> None:
     wall = FakeWall()
     server = FakeServer(exam, provenance, wall)
-    taking, _ = online(server)
+    taking, _ = online(server, background)
     server.finish()
     from sandbox.exam.taking import HEARTBEAT_S
 
     wall.sleep(HEARTBEAT_S + 1.0)
     taking.advance(HEARTBEAT_S + 1.0)  # the next heartbeat learns it
+    settle(taking)
     assert taking.finished and taking.closed and taking.result == server.result
     with pytest.raises(AttemptClosed):
         online(server)
+
+
+# ---- the network off the frame thread ------------------------------------------------------
+def first_decision(wall: FakeWall, taking: ExamTaking) -> dict[str, Any]:
+    while not taking.pending():
+        wall.sleep(0.5)
+        taking.advance(0.5)
+        settle(taking)
+    return taking.pending()[0]
+
+
+def timed(fn: Any, *args: Any, **kw: Any) -> float:
+    start = time.perf_counter()
+    fn(*args, **kw)
+    return time.perf_counter() - start
+
+
+def test_a_stalled_server_never_blocks_the_frame(exam: Any, provenance: Any) -> None:
+    """Each call hangs 1.2 s then times out: `decide`, `advance` and `poll` still return in a
+    few ms, the clock and the session move on, the desk says "reconnecting", and once the
+    server answers again the decision is recorded with its seq and time."""
+    from sandbox.exam.taking import SLOW_S
+
+    wall = FakeWall()
+    server = FakeServer(exam, provenance, wall)
+    taking, client = online(server)
+    client.threads.clear()  # opening happens before the desk does, on its own thread
+    p = first_decision(wall, taking)
+    client.stall_s = 1.2
+    at, left = taking.now, taking.time_left_s
+    costs = [timed(taking.decide, p["contact_id"], p["choices"][0]["id"])]
+    assert taking.sending and taking.sending_choice == (p["contact_id"], p["choices"][0]["id"])
+    assert taking.connection == "sending"
+    end = time.perf_counter() + 2.0  # longer than one stalled call: it times out meanwhile
+    while time.perf_counter() < end:
+        wall.sleep(0.05)
+        costs.append(timed(taking.advance, 0.05, budget_s=0.01))
+        costs.append(timed(taking.poll))
+        time.sleep(0.01)
+    assert max(costs) < 0.03, max(costs)
+    assert taking.time_left_s < left - SLOW_S  # the clock kept moving
+    assert taking.connection == RECONNECTING and taking.state == RECONNECTING
+    assert taking.now == at and server.journal == []  # the session waits at the decision
+    assert taking.pending() == [] and taking.sending
+    with pytest.raises(TakingError, match="still being sent"):
+        taking.decide(p["contact_id"], p["choices"][0]["id"])
+    # the server is back: the retry (same seq, same time) is acknowledged and applied
+    client.stall_s = 0.0
+    for _ in range(100):
+        wall.sleep(0.05)
+        taking.advance(0.05)
+        settle(taking)
+        if not taking.sending:
+            break
+    assert [(e["seq"], e["t"]) for e in server.journal] == [(1, at)]
+    assert taking.journal == server.journal and taking.connection == CONNECTED
+    assert client.threads == {"shapan-exam-net"}  # every call after opening, off the frame
+
+
+def test_a_stalled_heartbeat_does_not_stop_the_session(exam: Any, provenance: Any) -> None:
+    from sandbox.exam.taking import HEARTBEAT_S
+
+    wall = FakeWall()
+    server = FakeServer(exam, provenance, wall)
+    taking, client = online(server)
+    client.stall_s = 5.0
+    wall.sleep(HEARTBEAT_S + 0.5)
+    taking.advance(HEARTBEAT_S + 0.5)
+    for _ in range(100):  # the network thread has it
+        if client.calls[-1] == "heartbeat":
+            break
+        time.sleep(0.01)
+    assert taking.busy and client.calls[-1] == "heartbeat"
+    before = taking.now
+    for _ in range(30):
+        wall.sleep(0.1)
+        assert timed(taking.advance, 0.1) < 0.5  # the simulation's own work, no network
+    assert taking.busy and taking.now == pytest.approx(before + 3.0)
+    assert taking.connection == RECONNECTING  # out for longer than SLOW_S
+    client.release.set()  # the server answers after all
+    settle(taking)
+    assert taking.connection == CONNECTED and server.heartbeats
+
+
+def test_an_acknowledgement_is_applied_once_in_order_when_polled(
+    exam: Any, provenance: Any
+) -> None:
+    """The server acknowledges while the frame thread is elsewhere: nothing changes until the
+    frame thread polls; then the decision is applied exactly once, and the next one after it."""
+    wall = FakeWall()
+    server = FakeServer(exam, provenance, wall)
+    taking, client = online(server)
+    acked: list[int] = []
+    taking.on_ack = lambda entry: acked.append(entry["seq"])
+    for n in (1, 2):
+        p = first_decision(wall, taking)
+        client.gate = threading.Event()
+        choice = p["choices"][0]["id"]
+        assert taking.decide(p["contact_id"], choice) is None
+        time.sleep(0.05)
+        assert server.journal[n - 1 :] == [] and taking.sending
+        client.gate.set()  # the server answers while the frame thread does something else
+        for _ in range(500):
+            if len(server.journal) == n:
+                break
+            time.sleep(0.01)
+        time.sleep(0.05)  # the acknowledgement is on its way back, not yet applied
+        assert len(server.journal) == n and len(taking.journal) == n - 1 and taking.sending
+        assert len(taking.session.decision_log) == n - 1
+        taking.poll()
+        assert len(taking.journal) == n and not taking.sending
+        for _ in range(3):
+            taking.poll()
+            taking.advance(0.0)
+        assert taking.journal == server.journal and acked == list(range(1, n + 1))
+        assert [d[1:] for d in taking.session.decision_log][-1] == [p["contact_id"], choice]
+        assert len(taking.session.decision_log) == n
+        client.gate = None
+
+
+def test_background_and_synchronous_paths_take_the_same_attempt(exam: Any, provenance: Any) -> None:
+    """The same bot through the network thread and inline: the same decisions at the same
+    times, the same journal (but for the server's receipt stamps) and the same result."""
+    runs = []
+    for background_ in (False, True):
+        wall = FakeWall()
+        server = FakeServer(exam, provenance, wall, speed=60.0)
+        taking, client = online(server, background_)
+        client.threads.clear()
+        run_bot(taking, "novice", seed=11, wall=wall.wall, sleep=wall.sleep)
+        runs.append((taking.finish(), taking.journal, server.journal, client.threads))
+    (sync_result, sync_journal, sync_server, sync_threads), (result, journal, srv, threads) = runs
+    assert sync_threads == {threading.current_thread().name} and threads == {"shapan-exam-net"}
+    assert journal == srv and sync_journal == sync_server
+    assert chain.decisions(journal) == chain.decisions(sync_journal) and len(journal) >= 10
+    assert [e["seq"] for e in journal] == [e["seq"] for e in sync_journal]
+    assert result == sync_result
+
+
+def test_the_result_is_fetched_without_waiting(exam: Any, provenance: Any) -> None:
+    wall = FakeWall()
+    server = FakeServer(exam, provenance, wall)
+    taking, client = online(server)
+    client.stall_s = 1.0
+    assert timed(taking.request_result) < 0.03
+    assert taking.request_result() is None and taking.busy
+    for _ in range(300):
+        if taking.state == RECONNECTING:
+            break
+        time.sleep(0.01)
+        taking.tick(0.01)
+    assert taking.state == RECONNECTING and taking.result is None
+    client.stall_s = 0.0
+    wall.sleep(1.5)
+    taking.tick(1.5)  # the retry, after RETRY_S
+    settle(taking)
+    assert taking.result == server.result and taking.closed
+    assert taking.request_result() == server.result

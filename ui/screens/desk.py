@@ -84,6 +84,7 @@ class DeskScreen(Screen):
         self.strip_text = ""
         self.feedback_for: tuple[Any, str, float] | None = None
         self.shown_header: dict[str, str] = {}
+        self.shown_clock = ""
         self.drew_required = False
 
     # ---- layout -------------------------------------------------------------------------
@@ -364,10 +365,13 @@ class DeskScreen(Screen):
         clock = str(snap.get("clock") or i18n.duration(snap.get("now")))
         taking = app.taking
         if taking is not None:
+            # the exam clock, not the session's: it keeps moving while a decision is sending
+            clock = self.clock_at(taking.clock_s, seconds=True)
             exam = taking.exam
             left = f"{i18n.t('exam', lang)}  |  {i18n.pick(exam.title, lang)}"
             if not taking.is_online:
                 left += f"  |  {i18n.t('unproctored', lang)}"
+        self.shown_clock = clock
         clock_img = fonts.render(clock, theme.TITLE, theme.TEXT, True)
         clock_rect = clock_img.get_rect(midright=(speed_left - 16, bar.centery))
         blit_text(
@@ -566,9 +570,22 @@ class DeskScreen(Screen):
             if app.mode == "practice" or c.get("available", True)
         ]
         awaiting = bool(contact.get("awaiting_decision"))
+        # exam mode, online: the decision on its way to the server (applied once acknowledged)
+        sending = app.taking.sending_choice if app.taking is not None else None
+        if sending is not None and sending[0] != contact.get("contact_id"):
+            sending = None
+        sending_label = i18n.t("exam_option_sending", lang)
+        label_w = fonts.width(sending_label, theme.BODY, True) + 16
         opt_w = rect.width - 2 * theme.PAD - 40
         opt_lines = (
-            [fonts.wrap(self._choice_text(c, lang), theme.BODY, opt_w)[:3] for c in choices]
+            [
+                fonts.wrap(
+                    self._choice_text(c, lang),
+                    theme.BODY,
+                    opt_w - (label_w if sending and c.get("id") == sending[1] else 0),
+                )[:3]
+                for c in choices
+            ]
             if awaiting
             else []
         )
@@ -665,13 +682,18 @@ class DeskScreen(Screen):
             if y + h > oinner.bottom + 4:
                 break
             row = pygame.Rect(oinner.left, y, oinner.width, h)
-            ok = bool(choice.get("available", True))
+            chosen = sending is not None and choice.get("id") == sending[1]
+            # while a decision is sending, the other options wait (a click says so)
+            ok = bool(choice.get("available", True)) and (sending is None or chosen)
             number = int(choice.get("number") or 0)
             button = Button(row, "", f"choose{number}", enabled=True)
-            hovered = ok and row.collidepoint(self.mouse)
-            pygame.draw.rect(
-                surface, theme.HOVER if hovered else theme.PANEL_ALT, row, border_radius=4
-            )
+            hovered = ok and sending is None and row.collidepoint(self.mouse)
+            fill = theme.SELECTED if chosen else theme.HOVER if hovered else theme.PANEL_ALT
+            pygame.draw.rect(surface, fill, row, border_radius=4)
+            if chosen:
+                pygame.draw.rect(surface, theme.WARN, row, 2, border_radius=4)
+                blit_text(surface, fonts, sending_label, (row.right - 8, row.top + 3),
+                          theme.BODY, theme.WARN, True, anchor="topright")  # fmt: skip
             key_box = pygame.Rect(row.left + 4, row.top + 3, 26, line_h)
             pygame.draw.rect(surface, theme.ACCENT if ok else theme.DIM, key_box, border_radius=4)
             blit_text(
@@ -697,7 +719,9 @@ class DeskScreen(Screen):
                     "number": number,
                     "id": choice.get("id"),
                     "text": i18n.pick(choice.get("text"), lang),
-                    "available": ok,
+                    "available": bool(choice.get("available", True)),
+                    "sending": chosen,
+                    "label": sending_label if chosen else "",
                 }
             )
             y += h + 4
@@ -996,16 +1020,8 @@ class DeskScreen(Screen):
             if k
             else i18n.t("customer_k", lang).format(k=min(n, taking.contacts_done() + 1), n=n)
         )
-        if taking.closed:
-            conn = "conn_closed"
-        elif not taking.is_online:
-            conn = "conn_unproctored"
-        elif taking.state == "reconnecting":
-            conn = "conn_reconnecting"
-        elif taking.sending:
-            conn = "conn_sending"
-        else:
-            conn = "conn_connected"
+        # closed, unproctored, reconnecting (a call failed or is slow), sending, connected
+        conn = f"conn_{taking.connection}"
         return {
             "title": i18n.pick(exam.title, lang),
             "form": f"{i18n.t('exam_form', lang)} {taking.form.id}",
@@ -1045,12 +1061,13 @@ class DeskScreen(Screen):
         tcol = theme.BAD if left_s < 120 else theme.WARN if left_s < 300 else theme.TEXT
         blit_text(surface, fonts, head["time_left"], (x, cy), theme.TITLE, tcol, True,
                   anchor="midleft")  # fmt: skip
-        dot = (rect.right - 14 - min(300, fonts.width(head["connection"], theme.BODY)) - 16, cy)
+        text_w = min(300, fonts.width(head["connection"], theme.BODY, True))  # drawn bold
+        dot = (rect.right - 14 - text_w - 16, cy)
         pygame.draw.circle(surface, color, dot, 6)
         blit_text(surface, fonts, head["connection"], (rect.right - 14, cy), theme.BODY, color,
                   True, anchor="midright", max_width=300)  # fmt: skip
 
-    def clock_at(self, t: Any) -> str:
+    def clock_at(self, t: Any, seconds: bool = False) -> str:
         """Time of day of sim time `t`, using the snapshot's clock label for the offset."""
         snap = self.app.snapshot
         try:
@@ -1058,7 +1075,8 @@ class DeskScreen(Screen):
             day = (h * 3600 + m * 60 + sec - float(snap.get("now") or 0) + float(t)) % 86400
         except (TypeError, ValueError):
             return i18n.duration(t)
-        return f"{int(day) // 3600:02d}:{int(day) % 3600 // 60:02d}"
+        hm = f"{int(day) // 3600:02d}:{int(day) % 3600 // 60:02d}"
+        return f"{hm}:{int(day) % 60:02d}" if seconds else hm
 
     @property
     def inline_notices(self) -> bool:  # type: ignore[override]
@@ -1070,6 +1088,7 @@ class DeskScreen(Screen):
         contact = human_contact(snap)
         return {
             "clock": snap.get("clock"),
+            "top_clock": self.shown_clock,
             "contact_id": contact.get("contact_id") if contact else None,
             "options": list(self.shown_options),
             "queue": list(self.shown_queue),
