@@ -131,6 +131,15 @@ def _cpu_of(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _children(pid: int) -> list[int]:
+    """The running child processes of `pid` (the server's replay workers)."""
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        return [int(c) for t in tasks for c in (t / "children").read_text().split()]
+    except OSError:
+        return []
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -197,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                                   [args.think] * args.procs, [deadline] * args.procs))  # fmt: skip
         wall = time.time() - wall0
         server_cpu = _cpu_of(server.pid)
+        workers_cpu = sum(_cpu_of(c) or 0.0 for c in _children(server.pid))
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -238,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         "error_count": len(errors), "wall_s": round(wall, 1),
         "desk_cpu_s": round(sum(part["cpu_s"] for part in parts), 1),
         "server_cpu_s": None if server_cpu is None else round(server_cpu, 1),
+        "replay_workers_cpu_s": round(workers_cpu, 1),
         "desk_max_rss_mb": round(max(part["max_rss_mb"] for part in parts), 1),
     }  # fmt: skip
     print(json.dumps(report, indent=2))
