@@ -9,11 +9,16 @@ state breadth-first:
      asks about, chosen choices that `chosen()` or `once` care about, armed triggers)
 
 - Every branch of every seeded `random:` route is followed (weights > 0).
-- State variables with `initial: persona` start from every value they can take (each int in
-  min..max, each enum value, both bools); persona fields read by `persona('...')` take every
-  allowed value of the journey's `persona:` filter (or the vocabulary's values; numeric fields a
-  small grid). Variables no condition reads cannot change the flow, so they are left out of the
-  state key — which keeps the space small without losing any path.
+- Values are explored by the classes conditions can tell apart (`journeys.domains`): an int
+  state variable compared with 1000 and changed by +500 takes a few hundred classes, not
+  100,001 values; `persona('churn_risk') > 0.6` gives three customers, not a grid. The classes
+  are exact (closed under the effects), so nothing is lost. State variables with
+  `initial: persona` start from every class; persona fields read by `persona('...')` take every
+  class inside the journey's `persona:` filter. Variables no condition reads cannot change the
+  flow, so they are left out of the state key.
+- The verdict never lies: when the walk stops at `--max-states` (or a domain could not be made
+  exact), the report is *inconclusive* — endings not reached are "not reached before the limit",
+  never "unreachable" — and it names the variables and conditions that multiply the states.
 - What the explorer cannot see: the engine keeps `anger`/`trust`/`patience` in step with the
   customer model during a contact (`JourneyRun.set_state`), so a condition on mood can also flip
   through the customer's reaction. Starting from every initial mood covers most of that; a
@@ -28,14 +33,16 @@ never imports `sandbox`.
 from __future__ import annotations
 
 import itertools
+import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from journeys.domains import Domain, domains
 from journeys.model import Choice, Journey, Node
 from journeys.runtime import MAX_AUTO_STEPS
-from journeys.vocabulary import PERSONA_FIELDS, PERSONA_VALUES
+from journeys.vocabulary import PERSONA_FIELDS
 
 DEFAULT_MAX_STATES = 200_000
 
@@ -43,12 +50,6 @@ DEFAULT_MAX_STATES = 200_000
 _Armed = tuple[str, int, frozenset[str]]
 #: One abstract state at a choice node: (node, state, visits, chosen, armed triggers, persona).
 _Item = tuple[str, dict[str, Any], frozenset[str], frozenset[str], list[_Armed], dict[str, Any]]
-
-#: Values tried for numeric persona fields that a condition reads.
-_NUMERIC_GRID: dict[type, tuple[float | int, ...]] = {
-    int: (0, 1, 2, 3, 4, 5, 8),
-    float: (0.0, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 1000.0, 10000.0, 100000.0),
-}
 
 
 @dataclass(frozen=True)
@@ -63,56 +64,85 @@ class DeadEnd:
 
 @dataclass
 class ExploreReport:
-    """What the exhaustive walk proved about one journey."""
+    """What the exhaustive walk proved about one journey.
+
+    `verdict` is "ok", "problems" (an ending unreachable, a dead end) or "inconclusive" (the
+    walk stopped at the state limit or could not be exact: nothing not reached is proved
+    unreachable; `multipliers` says what multiplies the states)."""
 
     journey_id: str
     path: str
     states: int = 0
     start_states: int = 0
     truncated: bool = False
+    max_states: int = 0
+    inexact: list[str] = field(default_factory=list)  # domains that could not be made exact
     endings_reached: dict[str, str] = field(default_factory=dict)  # node -> outcome
     endings_unreachable: list[dict[str, Any]] = field(default_factory=list)
     choices_never_offered: list[str] = field(default_factory=list)  # qualified ids
     nodes_never_visited: list[str] = field(default_factory=list)
     dead_ends: list[DeadEnd] = field(default_factory=list)
     triggers_missable: list[str] = field(default_factory=list)
+    multipliers: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def outcomes(self) -> list[str]:
         return sorted(set(self.endings_reached.values()))
 
     @property
+    def inconclusive(self) -> bool:
+        return self.truncated or bool(self.inexact)
+
+    @property
     def problems(self) -> list[str]:
-        """Findings that make `explore` exit 1 (English, one line each)."""
-        out = [
-            f"ending '{e['node']}' ({e['outcome']}) is unreachable"
-            for e in self.endings_unreachable
-            if not e["intentional"]
-        ]
+        """Proved findings that make `explore` exit 1 (English, one line each).  An inconclusive
+        walk proves dead ends it found, never that an ending is unreachable."""
+        out = []
+        if not self.inconclusive:
+            out += [
+                f"ending '{e['node']}' ({e['outcome']}) is unreachable"
+                for e in self.endings_unreachable
+                if not e["intentional"]
+            ]
         out += [f"dead end at '{d.node_id}': {d.reason}" for d in self.dead_ends]
-        if self.truncated:
-            out.append(f"exploration stopped at {self.states} states (limit)")
         return out
 
     @property
+    def verdict(self) -> str:
+        if self.problems:
+            return "problems"
+        return "inconclusive" if self.inconclusive else "ok"
+
+    @property
     def ok(self) -> bool:
-        return not self.problems
+        return self.verdict == "ok"
+
+    def inconclusive_reason(self) -> str:
+        if self.truncated:
+            return f"{self.states} states explored, limit reached (--max-states {self.max_states})"
+        if self.inexact:
+            return "values of " + ", ".join(self.inexact) + " could only be sampled"
+        return ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "journey": self.journey_id,
             "path": self.path,
             "ok": self.ok,
+            "verdict": self.verdict,
+            "inconclusive": self.inconclusive_reason() or None,
             "states": self.states,
             "start_states": self.start_states,
             "truncated": self.truncated,
             "outcomes": self.outcomes,
             "endings_reached": dict(sorted(self.endings_reached.items())),
-            "endings_unreachable": self.endings_unreachable,
+            "endings_unreachable": [] if self.inconclusive else self.endings_unreachable,
+            "endings_not_reached": self.endings_unreachable if self.inconclusive else [],
             "choices_never_offered": self.choices_never_offered,
             "nodes_never_visited": self.nodes_never_visited,
             "dead_ends": [d.to_json() for d in self.dead_ends],
             "triggers_missable": self.triggers_missable,
+            "multipliers": self.multipliers,
             "problems": self.problems,
         }
 
@@ -156,27 +186,6 @@ def _calls(exprs: list[Any], kind: str) -> set[str]:
     return out
 
 
-def _persona_domains(journey: Journey, fields: set[str]) -> dict[str, tuple[Any, ...]]:
-    domains: dict[str, tuple[Any, ...]] = {}
-    for name in sorted(fields):
-        if name in journey.persona:
-            domains[name] = tuple(journey.persona[name])
-        elif name in PERSONA_VALUES:
-            domains[name] = PERSONA_VALUES[name]
-        else:
-            typ = PERSONA_FIELDS.get(name, float)
-            domains[name] = _NUMERIC_GRID.get(typ, _NUMERIC_GRID[float])
-    return domains
-
-
-def _var_domain(var: Any) -> tuple[Any, ...]:
-    if var.type == "int":
-        return tuple(range(var.min, var.max + 1))
-    if var.type == "bool":
-        return (False, True)
-    return tuple(var.values)
-
-
 class _Explorer:
     def __init__(self, journey: Journey, max_states: int):
         self.j = journey
@@ -189,16 +198,32 @@ class _Explorer:
         self.visit_keys = _calls(exprs, "visited")
         once = {c.qid for n in journey.nodes.values() for c in n.choices if c.once}
         self.chosen_keys = _calls(exprs, "chosen") | once
-        persona_fields = _calls(exprs, "persona")
-        self.persona_domains = _persona_domains(journey, persona_fields & set(PERSONA_FIELDS))
+        persona_fields = sorted(_calls(exprs, "persona") & set(PERSONA_FIELDS))
+        self.domains: dict[tuple[str, str], Domain] = domains(journey)
+        self.var_domains = {
+            n: self.domains.get(("var", n)) or Domain(("var", n), ()) for n in self.vars
+        }
+        self.persona_domains = {
+            f: self.domains[("persona", f)].reps
+            for f in persona_fields
+            if ("persona", f) in self.domains
+        }
         self.triggers = {t.id: t for t in journey.triggers}
-        self.report = ExploreReport(journey.id, journey.path)
+        self.report = ExploreReport(journey.id, journey.path, max_states=max_states)
+        self.report.inexact = sorted(d.label for d in self.domains.values() if not d.exact)
         self.offered: set[str] = set()
         self.visited_nodes: set[str] = set()
         self.missable: set[str] = set()
         self.dead: dict[tuple[str, str], DeadEnd] = {}
 
     # ----------------------------------------------------------------- start states
+    def start_count(self) -> int:
+        n = math.prod(len(v) for v in self.persona_domains.values())
+        for name in self.vars:
+            if self.j.state[name].from_persona:
+                n *= max(1, len(self.var_domains[name].reps))
+        return n
+
     def start_states(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         j = self.j
         personas = [
@@ -208,7 +233,8 @@ class _Explorer:
         per_var: list[tuple[Any, ...]] = []
         for name in self.vars:
             var = j.state[name]
-            per_var.append(_var_domain(var) if var.from_persona else (var.initial,))
+            dom = self.var_domains[name]
+            per_var.append(dom.reps if var.from_persona else (dom.rep(var.initial),))
         return [
             (dict(zip(self.vars, values, strict=True)), persona)
             for persona in personas
@@ -314,7 +340,7 @@ class _Explorer:
             if eff.var not in st:
                 continue
             var = self.j.state[eff.var]
-            st[eff.var] = (
+            st[eff.var] = self.var_domains[eff.var].rep(
                 var.coerce(st[eff.var] + eff.value) if eff.op == "add" else (var.coerce(eff.value))
             )
         ch = chosen | ({c.id, c.qid} & self.chosen_keys)
@@ -352,6 +378,10 @@ class _Explorer:
     def run(self) -> ExploreReport:
         seen: set[tuple[Any, ...]] = set()
         queue: deque[_Item] = deque()
+        if self.start_count() > self.max_states:
+            self.report.start_states = self.start_count()
+            self.report.truncated = True
+            return self._finish(0)
         starts = self.start_states()
         self.report.start_states = len(starts)
         for state, persona in starts:
@@ -400,7 +430,40 @@ class _Explorer:
                 r.nodes_never_visited.append(nid)
         r.dead_ends = sorted(self.dead.values(), key=lambda d: (d.node_id, d.reason))
         r.triggers_missable = sorted(self.missable)
+        if r.inconclusive:
+            r.multipliers = self._multipliers()
         return r
+
+    def _multipliers(self) -> list[dict[str, Any]]:
+        """What multiplies the states, biggest first: each variable's classes and the
+        conditions that read it (file:line), then the visited()/chosen() flags."""
+        out: list[dict[str, Any]] = []
+        keys = [("var", n) for n in self.vars] + [("persona", f) for f in self.persona_domains]
+        for key in keys:
+            dom = self.domains.get(key)
+            if dom is None or len(dom.reps) < 2:
+                continue
+            out.append(
+                {
+                    "variable": dom.label,
+                    "classes": len(dom.reps),
+                    "exact": dom.exact,
+                    "how": dom.note,
+                    "read_at": dom.readers,
+                }
+            )
+        flags = sorted(self.visit_keys) + sorted(self.chosen_keys)
+        if flags:
+            out.append(
+                {
+                    "variable": "visited()/chosen()/once flags",
+                    "classes": 2 ** len(flags),
+                    "exact": True,
+                    "how": ", ".join(flags),
+                    "read_at": [],
+                }
+            )
+        return sorted(out, key=lambda m: -m["classes"])
 
 
 def explore(journey: Journey, max_states: int = DEFAULT_MAX_STATES) -> ExploreReport:
@@ -418,7 +481,12 @@ def format_report(report: ExploreReport, lang: str = "en") -> str:
     for nid, outcome in sorted(report.endings_reached.items()):
         lines.append(f"    reached  {nid} ({outcome})")
     for e in report.endings_unreachable:
-        tag = "intentional / 有意不可达" if e["intentional"] else "UNREACHABLE / 不可达"
+        if e["intentional"]:
+            tag = "intentional / 有意不可达"
+        elif report.inconclusive:
+            tag = "not reached before the limit (not proved unreachable) / 未到达（未证明不可达）"
+        else:
+            tag = "UNREACHABLE / 不可达"
         lines.append(f"    {tag}: {e['node']} ({e['outcome']}) at {e['where']}")
     for d in report.dead_ends:
         lines.append(f"  dead end / 死路: {d.node_id}: {d.reason} (state {d.state})")
@@ -434,10 +502,22 @@ def format_report(report: ExploreReport, lang: str = "en") -> str:
         lines.append(
             "  triggers that can be missed / 可能漏做的触发: " + ", ".join(report.triggers_missable)
         )
-    if report.truncated:
+    if report.inconclusive and report.multipliers:
+        lines.append("  what multiplies the states / 状态倍增来源:")
+        for m in report.multipliers:
+            lines.append(f"    {m['variable']}: ×{m['classes']} ({m['how']})")
+            for where in m["read_at"][:5]:
+                lines.append(f"      read at {where}")
+            if len(m["read_at"]) > 5:
+                lines.append(f"      ... and {len(m['read_at']) - 5} more conditions")
+    if report.verdict == "inconclusive":
         lines.append(
-            "  stopped at the state limit / 超过状态上限: raise --max-states, or reduce the "
-            "int ranges that conditions read"
+            f"  INCONCLUSIVE / 未能得出结论: {report.inconclusive_reason()}; raise --max-states "
+            "or compare the variables above with fewer constants"
         )
-    lines.append("  OK" if report.ok else "  FAILED: " + "; ".join(report.problems))
+    elif report.ok:
+        lines.append("  OK")
+    else:
+        tail = f" (and inconclusive: {report.inconclusive_reason()})" if report.inconclusive else ""
+        lines.append("  FAILED: " + "; ".join(report.problems) + tail)
     return "\n".join(lines)

@@ -44,11 +44,23 @@ def cmd_explore(args: argparse.Namespace) -> int:
     if args.max_states < 1:
         raise UserError("--max-states must be at least 1", exit_code=2)
     reports = [explore(_load(p), args.max_states) for p in args.paths]
+    verdicts = {r.verdict for r in reports}
     if args.json:
-        emit_json({"ok": all(r.ok for r in reports), "journeys": [r.to_json() for r in reports]})
+        emit_json(
+            {
+                "ok": verdicts == {"ok"},
+                "verdict": next(v for v in ("problems", "inconclusive", "ok") if v in verdicts),
+                "journeys": [r.to_json() for r in reports],
+            }
+        )
     else:
         print("\n".join(format_report(r) for r in reports))
-    return 0 if all(r.ok for r in reports) else 1
+    # 1: something proved wrong; 3: the walk could not decide (state limit), never "unreachable"
+    return 1 if "problems" in verdicts else (EXIT_INCONCLUSIVE if "inconclusive" in verdicts else 0)
+
+
+#: Exit status of `journey explore` when a walk stopped at its limit without other findings.
+EXIT_INCONCLUSIVE = 3
 
 
 # ----------------------------------------------------------------------------- bots
