@@ -34,6 +34,7 @@ CODES: dict[str, tuple[str, str]] = {
     "JY022": ("error", "route must end with one unconditional entry"),
     "JY023": ("error", "invalid random branch"),
     "JY024": ("error", "invalid trigger"),
+    "JY025": ("error", "route loop without a choice"),
     # expressions
     "JY030": ("error", "expression syntax error"),
     "JY031": ("error", "forbidden expression"),
@@ -43,6 +44,7 @@ CODES: dict[str, tuple[str, str]] = {
     "JY040": ("error", "include cannot be loaded"),
     "JY041": ("error", "file is not the expected kind"),
     "JY042": ("error", "fragment exit problem"),
+    "JY043": ("error", "include outside the journey's library"),
     # lint (warnings)
     "JY101": ("warning", "unreachable node"),
     "JY102": ("warning", "dead end"),
@@ -50,7 +52,7 @@ CODES: dict[str, tuple[str, str]] = {
     "JY104": ("warning", "unused state variable"),
     "JY105": ("warning", "missing translation"),
     "JY106": ("warning", "unknown knowledge id"),
-    "JY107": ("warning", "route loop without a choice"),
+    "JY107": ("warning", "possible route loop too complex to decide"),
 }
 
 
@@ -76,6 +78,7 @@ CODES_ZH: dict[str, str] = {
     "JY022": "route 最后一项必须无条件",
     "JY023": "随机分支错误",
     "JY024": "触发规则错误",
+    "JY025": "没有选项的 route 死循环",
     "JY030": "条件表达式语法错误",
     "JY031": "条件表达式含禁止的写法",
     "JY032": "条件表达式函数调用错误",
@@ -83,13 +86,14 @@ CODES_ZH: dict[str, str] = {
     "JY040": "引用的片段无法加载",
     "JY041": "文件类型不对",
     "JY042": "片段出口错误",
+    "JY043": "引用的片段在旅程库之外",
     "JY101": "节点不可达",
     "JY102": "死胡同",
     "JY103": "选项可能全部被禁用且没有兜底",
     "JY104": "未使用的状态变量",
     "JY105": "缺少翻译",
     "JY106": "知识库 id 不存在",
-    "JY107": "没有选项的 route 循环",
+    "JY107": "可能的 route 循环（条件过多无法判定）",
 }
 
 

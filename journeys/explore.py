@@ -258,7 +258,14 @@ class _Explorer:
         while todo:
             nid, st, vis, arm, steps = todo.pop()
             if steps > MAX_AUTO_STEPS:
-                self._dead(nid, "route loop: more than 1000 route steps without a choice", st)
+                src = self.j.nodes[nid].source
+                where = src.render() if src else self.j.path
+                self._dead(
+                    nid,
+                    f"JY025 route loop at {where}: more than {MAX_AUTO_STEPS} route steps "
+                    "without a choice",
+                    st,
+                )
                 continue
             node: Node = self.j.nodes[nid]
             self.visited_nodes.add(nid)

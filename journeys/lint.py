@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from journeys.diagnostics import Diagnostic, did_you_mean, make
+from journeys.loops import loop_message, route_loops
 from journeys.model import Journey, Node
 from journeys.vocabulary import STANDARD_STATE
 
@@ -18,7 +19,7 @@ from journeys.vocabulary import STANDARD_STATE
 def lint_journey(
     journey: Journey, knowledge: Mapping[str, object] | None = None
 ) -> list[Diagnostic]:
-    """All lint warnings for `journey` (JY101-JY106), sorted by position.
+    """All lint warnings for `journey` (JY101-JY107), sorted by position.
 
     `knowledge` is the knowledge base (id -> entry); None skips the knowledge-id check.
     """
@@ -109,20 +110,9 @@ def lint_journey(
             )
         )
 
-    for cycle in _route_cycles(journey):
-        entries = [r for nid in cycle for r in nodes[nid].route]
-        if any(
-            r.kind == "random" or (r.condition and r.condition.calls("visited")) for r in entries
-        ):
-            continue  # something changes on each pass: the loop can end
-        first = min(cycle, key=lambda nid: _pos_key(nodes[nid]))
-        at(
-            nodes[first],
-            "JY107",
-            f"route nodes {', '.join(sorted(cycle))} can loop forever: no "
-            "choice in between and state cannot change inside routes; put a choice node in the "
-            "loop (or branch on visited())",
-        )
+    for loop in route_loops(journey):
+        if not loop.certain:  # certain loops are load errors (JY025)
+            at(nodes[loop.first], "JY107", loop_message(loop))
 
     if knowledge is not None:
         for node in nodes.values():
@@ -161,52 +151,3 @@ def _reach_from_successors(nid: str, succ: Mapping[str, tuple[str, ...]]) -> set
         if s != nid:
             seen |= _reach(s, succ)
     return seen
-
-
-def _pos_key(node: Node) -> tuple[str, int, int]:
-    src = node.source
-    return (src.path, src.line, src.column) if src else ("", 0, 0)
-
-
-def _route_cycles(journey: Journey) -> list[set[str]]:
-    """Strongly connected groups of route nodes linked by route entries (Tarjan)."""
-    nodes = journey.nodes
-    graph = {
-        nid: [t for r in n.route for t in r.targets() if t in nodes and nodes[t].route]
-        for nid, n in nodes.items()
-        if n.route
-    }
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    out: list[set[str]] = []
-    counter = 0
-
-    def visit(v: str) -> None:
-        nonlocal counter
-        index[v] = low[v] = counter
-        counter += 1
-        stack.append(v)
-        on_stack.add(v)
-        for w in graph[v]:
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in on_stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            group = set()
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                group.add(w)
-                if w == v:
-                    break
-            if len(group) > 1 or v in graph[v]:
-                out.append(group)
-
-    for v in graph:
-        if v not in index:
-            visit(v)
-    return out

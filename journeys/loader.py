@@ -20,6 +20,7 @@ from journeys.diagnostics import Diagnostic, JourneyError, allowed_list, did_you
 from journeys.durations import not_a_duration, parse_duration
 from journeys.expressions import Expr, ExprContext, ExprError, parse
 from journeys.hashing import content_hash
+from journeys.loops import loop_message, route_loops
 from journeys.model import (
     Choice,
     CrossSell,
@@ -474,6 +475,14 @@ class _JourneyLoader:
             warnings=tuple(sorted(set(self.warnings), key=_order)),
         )
         object.__setattr__(journey, "content_hash", content_hash(journey))
+        loops = [lp for lp in route_loops(journey) if lp.certain]
+        if loops:
+            raise JourneyError(
+                [
+                    _at(journey.nodes[lp.first], journey.path, "JY025", loop_message(lp))
+                    for lp in loops
+                ]
+            )
         return journey
 
     def standalone_fragment(self, doc: YMap) -> None:
@@ -684,6 +693,10 @@ class _JourneyLoader:
             self.broken_aliases.add(alias)  # until it loads
             frag_path = self.base / use
             up = m.value_pos("use")
+            escape = self.escapes(use, frag_path)
+            if escape:
+                self.err(up, "JY043", escape)
+                continue
             if frag_path.suffix not in (".yaml", ".yml"):
                 self.err(up, "JY040", f"include '{use}' must be a .yaml file")
                 continue
@@ -734,6 +747,27 @@ class _JourneyLoader:
             inc = Include(use, alias, fpath, FrozenDict(mapped), str(frag.get("fragment")))
             result.append((inc, frag["nodes"], scope))
         return result
+
+    def escapes(self, use: str, frag_path: Path) -> str | None:
+        """Why `use` leaves the journey's library root (its folder), or None when it stays in.
+
+        Why: a journey is shared as a folder (a library, an exam pack); an include that reaches
+        outside it — `../../secrets.yaml`, `/etc/...`, a symlink out — would read files the
+        folder's owner never meant to ship, and would break on any other machine."""
+        root = self.base.resolve()
+        if Path(use).is_absolute() or use.startswith(("/", "\\")) or ":" in use[:3]:
+            return f"include '{use}' is an absolute path; write it relative to the journey's folder"
+        try:
+            target = frag_path.resolve()
+        except (OSError, RuntimeError):
+            return f"include '{use}' cannot be resolved (a symlink loop?)"
+        if not target.is_relative_to(root):
+            how = "through a symlink " if ".." not in Path(use).parts else ""
+            return (
+                f"include '{use}' leads {how}outside the journey's folder {root}; "
+                "keep fragments inside it (e.g. common/...)"
+            )
+        return None
 
     def fragment_scope(
         self, frag: YMap, fpath: str, alias: str, exits_m: YMap | None
@@ -1247,6 +1281,13 @@ def _load_fragment(path: Path) -> Any:
     doc = load_file(path)
     _FRAGMENTS[key] = (stamp, doc)
     return doc
+
+
+def _at(node: Node, path: str, code: str, message: str) -> Diagnostic:
+    src = node.source
+    return make(
+        src.path if src else path, src.line if src else 1, src.column if src else 1, code, message
+    )
 
 
 def _kind(value: Any) -> str:

@@ -29,7 +29,32 @@ _REASON_FALLBACK = {"zh-CN": "仅在没有其他选项时可用", "en": "only wh
 
 
 class JourneyRunError(Exception):
-    """A caller asked a run for something impossible (unknown or unavailable choice, ...)."""
+    """A caller asked a run for something impossible (unknown or unavailable choice, ...).
+
+    A run-time guard that the journey itself trips (a route loop the load-time check could not
+    decide) carries a diagnostic `code` and `where` (`path:line:column`), so every front end
+    prints it like a validator error instead of a traceback."""
+
+    def __init__(self, message: str, *, code: str | None = None, where: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.where = where
+
+    def render(self) -> str:
+        if self.code is None:
+            return self.message
+        return f"{self.where}: error {self.code}: {self.message}"
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_run_error, (self.message, self.code, self.where))
+
+
+def _run_error(message: str, code: str | None, where: str | None) -> JourneyRunError:
+    return JourneyRunError(message, code=code, where=where)
 
 
 @dataclass(frozen=True)
@@ -414,9 +439,12 @@ class JourneyRun:
                 self._cache = None
                 return
             node_id = self._route(node)
+        src = nodes[node_id].source
         raise JourneyRunError(
-            f"more than {MAX_AUTO_STEPS} route steps without a choice at '{node_id}': "
-            "the journey has a route loop"
+            f"route loop: more than {MAX_AUTO_STEPS} route steps without a choice at "
+            f"'{node_id}' (see lint JY107)",
+            code="JY025",
+            where=src.render() if src else self.journey.path,
         )
 
     def _route(self, node: Node) -> str:

@@ -367,6 +367,8 @@ class _Checker(FieldChecker):
         service = g(self.service, doc, default=ServiceSpec())
         journeys, mix = g(self.journeys, doc, channels or (), default=({}, ()))
         persona_mix = g(self.personas, doc, default=None)
+        if journeys and not self.diags:
+            self.persona_reach(doc, journeys, persona_mix)
         priority = g(self.routing, doc, default={})
         agents = g(self.groups, doc, "agents", False, duration, drain, default=())
         seats = g(self.groups, doc, "seats", True, duration, drain, default=())
@@ -529,6 +531,17 @@ class _Checker(FieldChecker):
                         f"{rel}: {len(err.diagnostics)} error(s); first: {first.render()}",
                     )
                     continue
+                from journeys.library import shipped_journey_paths
+
+                if j.id in local or j.id in {p.stem for p in shipped_journey_paths()}:
+                    where = "another journey file" if j.id in local else "a shipped journey"
+                    self.err(
+                        files.item_pos(i),
+                        "SC017",
+                        f'{rel}: journey id "{j.id}" is already the id of {where}; give it '
+                        "an id of its own (a journey is never silently replaced)",
+                    )
+                    continue
                 local[j.id] = j
         block = self.mapping(doc, "journeys", required=True)
         if not block:
@@ -615,6 +628,33 @@ class _Checker(FieldChecker):
         except ValueError as err:
             raise self.err(block, "SC018", f"invalid persona mix: {err}") from None
         return plain
+
+    #: A journey whose persona filter passes fewer customers than this is refused: the engine
+    #: draws spare personas 16,384 at a time and would give up (docs/scenario-format.md).
+    MIN_PERSONA_SHARE = 0.001
+
+    def persona_reach(self, doc: YMap, journeys: Mapping[str, Any], mix: dict | None) -> None:
+        """SC020 for a journey in the mix whose `persona:` filter (almost) no customer of this
+        scenario's persona mix can pass — found here, not as an engine error mid-run."""
+        from customer_models.personas import CATEGORIES, PersonaMix
+
+        pm = PersonaMix.from_mapping(mix or {})
+        block = doc.get("journeys")
+        for jid, journey in journeys.items():
+            share = 1.0
+            for fld, allowed in journey.persona.items():
+                probs = dict(zip(CATEGORIES[fld], pm.probabilities(fld), strict=True))
+                share *= sum(float(probs.get(v, 0.0)) for v in allowed)
+            if share >= self.MIN_PERSONA_SHARE:
+                continue
+            where = block.key_pos(jid) if isinstance(block, YMap) and jid in block else doc.pos
+            filt = ", ".join(f"{k}: [{', '.join(v)}]" for k, v in journey.persona.items())
+            self.err(
+                where,
+                "SC020",
+                f'journey "{jid}": no customer of this scenario passes its persona filter '
+                f"({filt}; {share:.2%} of the persona mix); widen the filter or the personas mix",
+            )
 
     def routing(self, doc: YMap) -> dict[str, int]:
         block = self.mapping(doc, "routing")

@@ -67,3 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         print("shapan: error: out of memory; see docs/limits.md for what fits", file=sys.stderr)
         return 1
+    except Exception as err:
+        # a run-time guard a journey tripped (journeys.runtime.JourneyRunError with a code, e.g.
+        # a route loop): a located, coded error like the validator's, never a traceback
+        if not str(getattr(err, "code", None) or "").startswith(("JY", "SC")):
+            raise
+        print(err, file=sys.stderr)
+        return 1

@@ -404,4 +404,11 @@ class PersonaPool:
                     return self.batch, k
             self.batch = sample_personas(self.rng, self.SIZE, self.mix)
             self.used = np.zeros(self.SIZE, dtype=bool)
-        raise RuntimeError(f"journey {journey.id!r}: its persona filter accepts almost nobody")
+        from journeys.runtime import JourneyRunError
+
+        raise JourneyRunError(
+            f"journey '{journey.id}': its persona filter accepts almost none of the customers "
+            "drawn (16,384 tried); widen the filter or the scenario's personas mix",
+            code="SC020",
+            where=journey.path,
+        )

@@ -10,6 +10,7 @@ import pytest
 from journey_testutil import MINI, demo, journey_from
 
 from journeys import JourneyRun, JourneyRunError, load_journey_text
+from journeys.diagnostics import JourneyError
 
 
 @pytest.fixture(scope="module")
@@ -295,9 +296,11 @@ def test_start_twice_and_choose_before_start(j):
         run.start()
 
 
-def test_route_loop_is_reported():
-    j = journey_from(
-        """
+def test_route_loop_is_reported_at_load_time():
+    """A loop is found on the graph (JY025); the runtime guard is in test_journey_guards.py."""
+    with pytest.raises(JourneyError, match="JY025"):
+        journey_from(
+            """
         journey: loop
         version: 1
         title: t
@@ -308,9 +311,7 @@ def test_route_loop_is_reported():
           a: {route: [{goto: b}]}
           b: {route: [{goto: a}]}
         """
-    )
-    with pytest.raises(JourneyRunError, match="route loop"):
-        JourneyRun(j, 0).start()
+        )
 
 
 def test_journey_pickles_and_runs_after(j):
