@@ -41,6 +41,39 @@ def knowledge_dir() -> Path:
     return Path(__file__).parent / "library" / "knowledge"
 
 
+def knowledge_sources(
+    extra: Iterable[str | Path] | None = None, beside: Iterable[str | Path] = ()
+) -> list[Path]:
+    """The knowledge files that add up to one base, in order: the shipped base, the
+    `knowledge/` folder beside each journey in `beside` (a journey file or its folder), then
+    every `extra` file or folder (`--knowledge`).  The same file twice counts once."""
+    roots: list[Path] = [knowledge_dir()]
+    for b in beside:
+        folder = Path(b) if Path(b).is_dir() else Path(b).parent
+        if (folder / "knowledge").is_dir():
+            roots.append(folder / "knowledge")
+    roots += [Path(x) for x in extra or ()]
+    files: list[Path] = []
+    seen: set[Path] = set()
+    for p in roots:
+        for f in sorted(p.glob("*.yaml")) if p.is_dir() else [p]:
+            key = f.resolve()
+            if key not in seen:
+                seen.add(key)
+                files.append(f)
+    return files
+
+
+def merged_knowledge_base(
+    extra: Iterable[str | Path] | None = None, beside: Iterable[str | Path] = ()
+) -> dict[str, KnowledgeEntry]:
+    """The shipped base + a `knowledge/` folder beside the journeys + every `--knowledge`.
+
+    Why add up: a designer's own entries extend the shipped lessons, they do not replace them
+    (a journey links both).  An id defined twice is JY016 at the second definition."""
+    return load_knowledge_base(knowledge_sources(extra, beside))
+
+
 def load_knowledge_base(paths: Iterable[str | Path] | None = None) -> dict[str, KnowledgeEntry]:
     """Load knowledge files (folders mean their `*.yaml`); None = the shipped folder.
 

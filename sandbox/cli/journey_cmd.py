@@ -49,7 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--knowledge",
         action="append",
         metavar="PATH",
-        help="knowledge-base file or folder (repeatable; default: the shipped one)",
+        help="extra knowledge-base file or folder (repeatable; added to the shipped base and "
+        "any knowledge/ folder beside the journeys)",
     )
     add_json_flag(p)
 
@@ -187,27 +188,34 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _lint(args: argparse.Namespace) -> int:
     from journeys.diagnostics import JourneyError
-    from journeys.knowledge import load_knowledge_base
+    from journeys.knowledge import merged_knowledge_base
     from journeys.lint import lint_journey
 
     entries = [_check(p, k) for p, k in _expand(args.paths)]
-    kb_entry: dict[str, Any] | None = None
-    try:
-        kb = load_knowledge_base(args.knowledge)
-    except JourneyError as err:
-        kb = None
-        kb_entry = {
-            "path": ",".join(args.knowledge or ["<shipped knowledge>"]),
-            "kind": "knowledge",
-            "journey": None,
-            "content_hash": None,
-            "diagnostics": list(err.diagnostics),
-        }
+    # one merged base per journey folder: shipped + <folder>/knowledge/ + every --knowledge
+    bases: dict[Path, Any] = {}
+    kb_errors: dict[Any, None] = {}
+    folders = [Path(e["path"]).parent for e in entries if e.get("_obj") is not None]
+    for folder in dict.fromkeys(folders or [None]):
+        try:
+            bases[folder] = merged_knowledge_base(args.knowledge, [folder] if folder else [])
+        except JourneyError as err:
+            bases[folder] = None
+            kb_errors.update(dict.fromkeys(err.diagnostics))
     for e in entries:
         if e.get("_obj") is not None:
+            kb = bases[Path(e["path"]).parent]
             e["diagnostics"] = e["diagnostics"] + lint_journey(e["_obj"], kb)
-    if kb_entry is not None:
-        entries.append(kb_entry)
+    if kb_errors:
+        entries.append(
+            {
+                "path": ",".join(args.knowledge or ["<knowledge base>"]),
+                "kind": "knowledge",
+                "journey": None,
+                "content_hash": None,
+                "diagnostics": list(kb_errors),
+            }
+        )
     return _report(entries, args.json, "lint")
 
 

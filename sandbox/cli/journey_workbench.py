@@ -109,3 +109,10 @@ def register(journey_subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("path", metavar="PATH", help="journey YAML file")
     p.add_argument("--interval", type=float, default=0.5, help="poll interval in seconds")
+    p.add_argument(
+        "--knowledge",
+        action="append",
+        metavar="PATH",
+        help="extra knowledge-base file or folder (repeatable; added to the shipped base and "
+        "any knowledge/ folder beside the journey)",
+    )

@@ -324,4 +324,4 @@ def cmd_watch(args: argparse.Namespace) -> int:
     if args.interval <= 0:
         raise UserError("--interval must be positive", exit_code=2)
     print(f"watching {args.path} — Ctrl-C to stop / 监视中，Ctrl-C 退出", flush=True)
-    return watch(args.path, sys.stdout, interval=args.interval)
+    return watch(args.path, sys.stdout, interval=args.interval, knowledge=args.knowledge)

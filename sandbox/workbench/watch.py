@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import TextIO
 
 
-def check(path: Path) -> tuple[list[str], list[Path]]:
-    """Validate + lint `path`: rendered diagnostics, and the files to watch (itself + includes)."""
+def check(path: Path, knowledge: list[str] | None = None) -> tuple[list[str], list[Path]]:
+    """Validate + lint `path` against the merged knowledge base (shipped + `knowledge/` beside
+    the journey + `knowledge`): rendered diagnostics, and the files to watch (itself, its
+    includes and the knowledge files)."""
     from journeys.diagnostics import JourneyError
-    from journeys.knowledge import load_knowledge_base
+    from journeys.knowledge import knowledge_dir, knowledge_sources, merged_knowledge_base
     from journeys.lint import lint_journey
     from journeys.loader import check_file
 
@@ -24,8 +26,14 @@ def check(path: Path) -> tuple[list[str], list[Path]]:
     files = [path]
     if journey is not None:
         files += [Path(inc.path) for inc in journey.includes]
+        shipped = knowledge_dir().resolve()
+        files += [  # the shipped base does not change while a designer works
+            f
+            for f in knowledge_sources(knowledge, [path])
+            if not f.resolve().is_relative_to(shipped)
+        ]
         try:
-            kb = load_knowledge_base()
+            kb = merged_knowledge_base(knowledge, [path])
         except JourneyError as err:
             kb = None
             diags = list(diags) + list(err.diagnostics)
@@ -50,6 +58,7 @@ def watch(
     interval: float = 0.5,
     should_stop: Callable[[], bool] = lambda: False,
     sleep: Callable[[float], None] = time.sleep,
+    knowledge: list[str] | None = None,
 ) -> int:
     """Check now, then again whenever a watched file changes, until `should_stop()` or Ctrl-C."""
     target = Path(path)
@@ -64,7 +73,7 @@ def watch(
                 if not target.exists():
                     out.write(f"[{when}] {target}: file not found / 文件不存在 — waiting\n")
                 else:
-                    rendered, files = check(target)
+                    rendered, files = check(target, knowledge)
                     known_includes = files[1:]
                     errors = sum(" error " in r for r in rendered)
                     warnings = len(rendered) - errors
