@@ -171,18 +171,10 @@ def _open_exam(args: argparse.Namespace) -> dict[str, Any]:
     try:
         if not online:
             exam = load_exam_ref(args.exam)
-            ids = [f.id for f in exam.forms]
-            raw = "0" if args.form is None else str(args.form)
-            if raw in ids:
-                form = ids.index(raw)
-            elif raw.isdigit() and int(raw) < len(ids):
-                form = int(raw)
-            else:
-                raise UserError(
-                    f"no form {raw!r}; this exam's forms: "
-                    + ", ".join(f"{i} ({fid})" for i, fid in enumerate(ids)),
-                    exit_code=2,
-                )
+            try:
+                form = exam.form_index("0" if args.form is None else args.form)
+            except ValueError as err:
+                raise UserError(str(err), exit_code=2) from None
             taking = ExamTaking.offline(exam, form, candidate=args.trainee or "", lang=args.lang)
             return {"exam": taking}
         return _open_online(args)

@@ -116,3 +116,14 @@ def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print one JSON document on stdout instead of text"
     )
+
+
+def add_scheduler_flag(parser: argparse.ArgumentParser) -> None:
+    """`--scheduler ADDRESS`: run the sweep on a Dask distributed cluster (sandbox.sweeps)."""
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run the sweep on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786 "
+        "(default: local processes) / 分布式集群",
+    )

@@ -15,6 +15,7 @@ from sandbox.cli.common import (
     UserError,
     add_command,
     add_json_flag,
+    add_scheduler_flag,
     emit_json,
     seed_arg,
     show_usage,
@@ -88,7 +89,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="runs per policy and form (default 10)")  # fmt: skip
     p.add_argument("--workers", type=int, default=None, metavar="W",
                    help="worker processes (default: the number of CPUs)")  # fmt: skip
-    p.add_argument("--seed", type=seed_arg, default=1, help="derives every run's bot seed (default 1)")
+    p.add_argument(
+        "--seed", type=seed_arg, default=1, help="derives every run's bot seed (default 1)"
+    )
+    add_scheduler_flag(p)
     add_json_flag(p)
     __import__("sandbox.cli.exam_replay", fromlist=["_"]).register_replay(sub)
     __import__("sandbox.cli.exam_take", fromlist=["_"]).register_take(sub)
@@ -214,6 +218,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     from sandbox.exam.calibration import DEFAULT_RUNS, calibrate, check_bounds
     from sandbox.exam.errors import ExamError
     from sandbox.exam.loader import load_exam
+    from sandbox.sweeps import SweepError
 
     try:
         exam = load_exam(args.exam)
@@ -224,7 +229,12 @@ def _calibrate(args: argparse.Namespace) -> int:
     if why is not None:
         raise UserError(why, exit_code=2)
     started = time.perf_counter()
-    cal = calibrate(exam, runs=runs, seed=args.seed, workers=args.workers)
+    try:
+        cal = calibrate(
+            exam, runs=runs, seed=args.seed, workers=args.workers, scheduler=args.scheduler
+        )
+    except SweepError as err:
+        raise UserError(str(err), exit_code=1) from None
     if args.json:
         emit_json(cal.to_json())
     else:

@@ -110,16 +110,10 @@ def _load_exam(ref: str, where: str | None) -> Any:
 
 
 def _form_index(exam: Any, raw: str) -> int:
-    ids = [f.id for f in exam.forms]
-    if raw in ids:
-        return ids.index(raw)
-    if raw.isdigit() and int(raw) < len(ids):
-        return int(raw)
-    raise UserError(
-        f"no form {raw!r}; this exam's forms: "
-        + ", ".join(f"{i} ({fid})" for i, fid in enumerate(ids)),
-        exit_code=2,
-    )
+    try:
+        return int(exam.form_index(raw))
+    except ValueError as err:
+        raise UserError(str(err), exit_code=2) from None
 
 
 def _exam_of_result(result: dict[str, Any], args: argparse.Namespace, where: str) -> Any:

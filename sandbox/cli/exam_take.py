@@ -113,18 +113,10 @@ def _open_offline(args: argparse.Namespace) -> Any:
     from sandbox.exam.taking import ExamTaking, load_exam_ref
 
     exam = load_exam_ref(args.target)
-    ids = [f.id for f in exam.forms]
-    raw = "0" if args.form is None else str(args.form)
-    if raw in ids:
-        form = ids.index(raw)
-    elif raw.isdigit() and int(raw) < len(ids):
-        form = int(raw)
-    else:
-        raise UserError(
-            f"no form {raw!r}; this exam's forms: "
-            + ", ".join(f"{i} ({fid})" for i, fid in enumerate(ids)),
-            exit_code=2,
-        )
+    try:
+        form = exam.form_index("0" if args.form is None else args.form)
+    except ValueError as err:
+        raise UserError(str(err), exit_code=2) from None
     return ExamTaking.offline(exam, form, clock_speed=args.clock_speed or 1.0)
 
 

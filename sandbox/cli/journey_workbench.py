@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from sandbox.cli.common import add_command, add_json_flag, seed_arg
+from sandbox.cli.common import add_command, add_json_flag, add_scheduler_flag, seed_arg
 from sandbox.limits import MAX_BOT_RUNS
 
 
@@ -50,8 +50,11 @@ def register(journey_subparsers: argparse._SubParsersAction) -> None:
         "suggested pass mark / 机器人批量试玩",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="journey YAML file(s)")
-    p.add_argument("--runs", type=int, default=200,
-                   help=f"runs per policy (default 200, at most {MAX_BOT_RUNS})")  # fmt: skip
+    p.add_argument("--runs", type=int, default=None,
+                   help="exactly N runs per policy (default: the bots add runs until the "
+                   f"ranking is decided, up to --max-runs; at most {MAX_BOT_RUNS})")  # fmt: skip
+    p.add_argument("--max-runs", type=int, default=3200,
+                   help="cap of the automatic number of runs per policy (default 3200)")  # fmt: skip
     p.add_argument("--seed", type=seed_arg, default=0, help="master seed (default 0)")
     p.add_argument(
         "--policy",
@@ -62,6 +65,7 @@ def register(journey_subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--workers", type=int, default=None,
                    help="processes (default: all cores)")  # fmt: skip
+    add_scheduler_flag(p)
     p.add_argument("--no-predict", action="store_true", help="skip CSAT/churn predictions (faster)")
     add_json_flag(p)
 

@@ -16,12 +16,19 @@ from sandbox.cli.common import (
     UserError,
     add_command,
     add_json_flag,
+    add_scheduler_flag,
     emit_json,
     int_arg,
     seed_arg,
     show_usage,
 )
-from sandbox.limits import MAX_CSV_BYTES, MAX_CSV_ROWS, MAX_TRAIN_ROWS, MIN_TRAIN_ROWS
+from sandbox.limits import (
+    MAX_CSV_BYTES,
+    MAX_CSV_ROWS,
+    MAX_TRAIN_ROWS,
+    MAX_WORKERS,
+    MIN_TRAIN_ROWS,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -63,6 +70,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--dir", metavar="DIR", help="model directory (default: the shipped models)")
     p.add_argument("--seed", type=seed_arg, default=None, help="seed of the evaluation population")
+    p.add_argument("--workers", type=int_arg(1, MAX_WORKERS), default=None, metavar="W",
+                   help="worker processes for the bot runs of row 2 (default: all cores)")  # fmt: skip
+    add_scheduler_flag(p)
     add_json_flag(p)
 
     p = add_command(
@@ -235,9 +245,15 @@ def _card(args: argparse.Namespace) -> int:
 
 def _calibrate(args: argparse.Namespace) -> int:
     from sandbox.calibration_rows import all_rows
+    from sandbox.sweeps import SweepError, open_sweep
 
     models = _load(args.dir)
-    rows = all_rows(models, seed=args.seed)
+    try:
+        sweep = open_sweep(args.workers, args.scheduler)
+    except SweepError as err:
+        raise UserError(str(err), exit_code=1) from None
+    with sweep:
+        rows = all_rows(models, seed=args.seed, sweep=sweep)
     if args.json:
         emit_json(rows)
     else:

@@ -41,8 +41,15 @@ def play_journey(
     *,
     channel: str | None = None,
     transcript: bool = False,
+    trace: bool = False,
 ) -> dict[str, Any]:
-    """Play one contact of `journey` with a bot `policy`; the record without predictions."""
+    """Play one contact of `journey` with a bot `policy`; the record without predictions.
+
+    `trace=True` adds `rec["trace"]` (what the designer's bots report on; no outcome changes):
+    `path` the choices taken (node-qualified ids), `visited` the nodes entered, `lost` for each
+    choice the score the best available choice would have added over it, `risks` [choice, risk]
+    for each risk a choice took, `missed` [trigger, choice or "" at the end, missing behaviours]
+    and `hangup` the choice after which the customer hung up (or None)."""
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
     persona = persona if persona is not None else offline_persona(journey, seed)
@@ -64,6 +71,9 @@ def play_journey(
         pace_s=journey_pace(journey, DEFAULT_LINE_S.get(channel, 6.0)),
     )
     rng = policy_rng(contact_seed)
+    lost: list[float] = []
+    risks: list[list[str]] = []
+    missed: list[list[Any]] = []
     t = play.begin(0.0)
     steps = 0
     while not play.finished:
@@ -71,14 +81,48 @@ def play_journey(
         if steps > MAX_DECISIONS or not play.choices():
             play.end("unresolved")
             break
-        seconds, _ = play.act(choose(policy, play.run, rng), t)
+        if trace:
+            views = play.choices()
+            cid = choose(policy, play.run, rng)
+            best = max((v.score for v in views if v.available), default=0.0)
+            chosen = next(v for v in views if v.id == cid)
+            lost.append(float(best - chosen.score))
+            seconds, result = play.act(cid, t)
+            qid = chosen.qid
+            risks.extend([qid, r] for r in chosen.risk)
+            for ev in result.triggers:
+                if ev.status == "missed":
+                    missed.append([ev.trigger_id, qid, list(ev.required)])
+        else:
+            seconds, _ = play.act(choose(policy, play.run, rng), t)
         t += seconds
     rec = play.record()
+    if trace:
+        run = play.run
+        path = run.path
+        for risk in run.risks[len(risks) + len(missed) :]:  # missed as the contact was ended
+            missed.append([_trigger_of(journey, risk), "", []])
+        rec["trace"] = {
+            "path": path,
+            "visited": list(run.visited),
+            "lost": lost,
+            "risks": risks,
+            "missed": missed,
+            "hangup": path[-1] if play.hung_up and path else None,
+        }
     rec.update(agent_id=None, seat=None, human=False, policy=policy, seed=seed, arrived_at=0.0,
                answered_at=0.0, ended_at=play.handle_s)  # fmt: skip
     if transcript:
         rec["transcript"] = list(play.transcript)
     return rec
+
+
+def _trigger_of(journey: Any, risk: str) -> str:
+    """The trigger whose miss costs `risk` (the first such), for a miss at the very end."""
+    for trig in journey.triggers:
+        if trig.risk_if_missed == risk:
+            return str(trig.id)
+    return "?"
 
 
 def predict_records(records: list[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]:

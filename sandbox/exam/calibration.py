@@ -11,8 +11,9 @@ graded by the real `sandbox.exam.grading.grade`, exactly as a candidate's would 
 Runs and determinism: the customers of a form are fixed by the form (its seed); what varies
 from run to run is the bot's own random seed and its think time (uniform in THINK_RANGE_S,
 rounded to 0.1 s). Both derive from `numpy.random.SeedSequence([seed, form, run])`, the same
-for every policy (common random numbers: policies are compared on the same runs). Work is
-spread over local worker processes and the results are put back in (form, policy, run) order,
+for every policy (common random numbers: policies are compared on the same runs). Work goes
+through the sweep executor (`sandbox.sweeps`: local worker processes, or a Dask cluster with
+`--scheduler`) and the results come back in (form, policy, run) order,
 so the report is the same bytes whatever the number of workers.
 
 The figures (docs/exam-format.md#calibration):
@@ -36,15 +37,14 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from sandbox.bootstrap import percentile_interval, resample_indices
 from sandbox.exam.model import Exam
 
 SCHEMA = "shapan.exam-calibration/1"
@@ -198,17 +198,14 @@ def alpha_interval(
     if m.ndim != 2 or m.shape[0] < 2 or m.shape[1] < 2:
         return None
     n, k = m.shape
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(resamples, n))
-    sample = m[idx]  # resamples x n x k
+    sample = m[resample_indices(n, seed, resamples)]  # resamples x n x k
     total_var = sample.sum(axis=2).var(axis=1, ddof=1)
     item_var = sample.var(axis=1, ddof=1).sum(axis=1)
     ok = total_var > 1e-12
     if not ok.any():
         return None
     alphas = k / (k - 1) * (1.0 - item_var[ok] / total_var[ok])
-    lo, hi = np.percentile(alphas, [2.5, 97.5])
-    return float(lo), float(hi)
+    return percentile_interval(alphas)
 
 
 @dataclass(frozen=True)
@@ -258,13 +255,16 @@ class RunResult:
     contact_scores: tuple[float, ...]
 
 
-#: The exam a worker grades against (inherited on fork, or loaded once by `_init_worker`).
+#: The exam a worker grades against: inherited on fork, or loaded once from its path (a Dask
+#: worker: the exam file at the same path, e.g. a shared folder) and checked by content hash.
 _WORKER_EXAM: Exam | None = None
 
 Task = tuple[int, str, int, int, float]
+#: What a sweep ships to a worker: the exam's path and content hash, and the run.
+SweepTask = tuple[str, str, Task]
 
 
-def _init_worker(path: str, content_hash: str) -> None:
+def _exam_for(path: str, content_hash: str) -> Exam:
     global _WORKER_EXAM
     if _WORKER_EXAM is None or _WORKER_EXAM.content_hash != content_hash:
         from sandbox.exam.loader import load_exam
@@ -273,13 +273,12 @@ def _init_worker(path: str, content_hash: str) -> None:
         if exam.content_hash != content_hash:
             raise RuntimeError(f"{path} changed while calibrating")
         _WORKER_EXAM = exam
+    return _WORKER_EXAM
 
 
-def _play_task(task: Task) -> RunResult:
-    exam = _WORKER_EXAM
-    if exam is None:  # pragma: no cover - the initializer always runs first
-        raise RuntimeError("calibration worker without an exam")
-    return play_one(exam, task)
+def _play_task(item: SweepTask) -> RunResult:
+    path, content_hash, task = item
+    return play_one(_exam_for(path, content_hash), task)
 
 
 def play_one(exam: Exam, task: Task) -> RunResult:
@@ -312,25 +311,28 @@ def check_bounds(exam: Exam, runs: int, workers: int | None) -> str | None:
     return None
 
 
-def play_all(exam: Exam, runs: int, seed: int, workers: int | None = None) -> list[RunResult]:
-    """Every policy through every form `runs` times, in (form, policy, run) order."""
+def play_all(
+    exam: Exam,
+    runs: int,
+    seed: int,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> list[RunResult]:
+    """Every policy through every form `runs` times, in (form, policy, run) order, through the
+    sweep executor (`sandbox.sweeps`: local processes, or the Dask cluster at `scheduler`)."""
+    from sandbox.sweeps import open_sweep
+
     global _WORKER_EXAM
     tasks: list[Task] = []
     for f in range(len(exam.forms)):
         params = [run_params(seed, f, r) for r in range(runs)]
         for policy in POLICIES:
             tasks.extend((f, policy, r, s, t) for r, (s, t) in enumerate(params))
-    n_workers = min(workers if workers is not None else (os.cpu_count() or 1), len(tasks))
-    if n_workers <= 1:
-        return [play_one(exam, t) for t in tasks]
+    items: list[SweepTask] = [(str(exam.path), exam.content_hash, t) for t in tasks]
     _WORKER_EXAM = exam  # inherited by forked workers; others load it from its path
     try:
-        with ProcessPoolExecutor(
-            max_workers=n_workers,
-            initializer=_init_worker,
-            initargs=(exam.path, exam.content_hash),
-        ) as pool:
-            return list(pool.map(_play_task, tasks, chunksize=2))
+        with open_sweep(workers, scheduler, tasks=len(tasks), chunksize=2) as sweep:
+            return sweep.map(_play_task, items)
     finally:
         _WORKER_EXAM = None
 
@@ -529,9 +531,11 @@ def calibrate(
     seed: int = 0,
     workers: int | None = None,
     tolerance: float = FORM_TOLERANCE,
+    scheduler: str | None = None,
 ) -> Calibration:
-    """Play, grade and summarise. Raises ValueError when the request is out of bounds."""
+    """Play, grade and summarise. Raises ValueError when the request is out of bounds (and
+    `sandbox.sweeps.SweepError` when the Dask scheduler cannot be reached)."""
     why = check_bounds(exam, runs, workers)
     if why is not None:
         raise ValueError(why)
-    return summarise(exam, play_all(exam, runs, seed, workers), runs, seed, tolerance)
+    return summarise(exam, play_all(exam, runs, seed, workers, scheduler), runs, seed, tolerance)

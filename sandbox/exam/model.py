@@ -101,3 +101,14 @@ class Exam:
     @property
     def customers(self) -> int:
         return self.forms[0].customers
+
+    def form_index(self, form: str | int) -> int:
+        """The index of a form given by id (`A`) or index (`0`); ValueError names the forms."""
+        ids = [f.id for f in self.forms]
+        raw = str(form)
+        if raw in ids:
+            return ids.index(raw)
+        if raw.isdigit() and int(raw) < len(ids):
+            return int(raw)
+        listed = ", ".join(f"{i} ({fid})" for i, fid in enumerate(ids))
+        raise ValueError(f"no form {raw!r}; this exam's forms: {listed}")

@@ -65,36 +65,49 @@ EXIT_INCONCLUSIVE = 3
 
 # ----------------------------------------------------------------------------- bots
 def cmd_bots(args: argparse.Namespace) -> int:
+    """Exit 0 when the ranking holds or is undecided, 1 when it is decided the wrong way."""
     from journeys.policies import POLICIES
     from sandbox.limits import MAX_BOT_RUNS, MAX_WORKERS
+    from sandbox.sweeps import SweepError, open_sweep
     from sandbox.workbench.bots import format_report, run_bots
 
-    if not 1 <= args.runs <= MAX_BOT_RUNS:
+    if args.runs is not None and not 1 <= args.runs <= MAX_BOT_RUNS:
         raise UserError(f"--runs must be from 1 to {MAX_BOT_RUNS} (docs/limits.md)", exit_code=2)
+    if not 1 <= args.max_runs <= MAX_BOT_RUNS:
+        raise UserError(f"--max-runs must be from 1 to {MAX_BOT_RUNS}", exit_code=2)
     if args.workers is not None and not 1 <= args.workers <= MAX_WORKERS:
         raise UserError(f"--workers must be from 1 to {MAX_WORKERS}", exit_code=2)
     for p in args.policies or ():
         if p not in POLICIES:
             raise UserError(f"unknown policy '{p}'; choose from {', '.join(POLICIES)}", exit_code=2)
-    reports = []
     for path in args.paths:
         _load(path)  # clear error before any worker starts
-        reports.append(
-            run_bots(
-                path,
-                runs=args.runs,
-                seed=args.seed,
-                policies=args.policies,
-                workers=args.workers,
-                predict=not args.no_predict,
+    small = args.runs is not None and args.runs * len(args.policies or POLICIES) < 400
+    try:
+        sweep = open_sweep(1 if small and not args.scheduler else args.workers, args.scheduler)
+    except SweepError as err:
+        raise UserError(str(err), exit_code=1) from None
+    reports = []
+    with sweep:
+        for path in args.paths:
+            reports.append(
+                run_bots(
+                    path,
+                    runs=args.runs,
+                    seed=args.seed,
+                    policies=args.policies,
+                    predict=not args.no_predict,
+                    max_runs=args.max_runs,
+                    sweep=sweep,
+                )
             )
-        )
     if args.json:
         docs = [r.to_json() for r in reports]
         emit_json(docs[0] if len(docs) == 1 else {"journeys": docs})
     else:
         print("\n\n".join(format_report(r) for r in reports))
-    return 0
+    failed = any(r.verdict is not None and r.verdict.status == "fails" for r in reports)
+    return 1 if failed else 0
 
 
 # ----------------------------------------------------------------------------- record

@@ -52,12 +52,13 @@ def test_expert_takes_no_risk_and_main_path_is_3_to_7_minutes(results, journey_i
 @pytest.mark.slow
 def test_ranking_holds_through_the_engine_contact_logic_too():
     """The same ranking when the engine's reaction model and patience play along (what
-    `shapan journey bots` reports), 500 seeds per policy (at 200 random and novice can swap
-    places by chance on journeys where both score near zero)."""
+    `shapan journey bots` reports), decided by its own sequential test: runs are added until
+    every adjacent pair is separated by the paired test (a fixed 500 runs was not enough: on
+    journeys where random and novice both score near zero their order flipped with the seed)."""
     from journeys.library import shipped_journey_paths as paths
     from sandbox.workbench.bots import run_bots
 
     for path in paths():
-        report = run_bots(path, runs=500, seed=0, predict=False, progress=False)
+        report = run_bots(path, seed=0, predict=False, progress=False)
         means = {p.policy: round(p.mean_score, 2) for p in report.policies}
-        assert report.ranking_ok, (path.stem, means)
+        assert report.verdict.status == "holds", (path.stem, report.runs, means)
