@@ -1,6 +1,10 @@
 """Safe condition expressions (`if:`): parsed with `ast`, checked against a whitelist, compiled
 to closures.  Nothing a designer writes is ever passed to eval/exec/compile-to-code.
 
+Without a persona, `persona('x')` is None and every comparison with it is false — `==`, `!=`
+(also `!= 'vip'` and `== None`), `<`..`>=`, `in` and `not in` alike; `not (...)` of such a
+comparison is true.
+
 Allowed: declared state variables; literals (int, float, str, true/false, None); comparisons
 (`== != < <= > >=`, `in` / `not in` with a list or tuple of literals); `and`, `or`, `not`;
 `+ - *` on numbers; and the calls `visited('node')`, `chosen('choice')` / `chosen('node.choice')`,
@@ -423,9 +427,9 @@ def _compile(tree: tuple[Any, ...]) -> Callable[[Any], Any]:
 
         def compare(r: Any) -> bool:
             a = first(r)
-            for fn, eq, right in chain:
+            for fn, _eq, right in chain:
                 b = right(r)
-                if not eq and (a is None or b is None):
+                if a is None or b is None:  # a missing persona value: every comparison is false
                     return False
                 try:
                     if not fn(a, b):
@@ -440,5 +444,10 @@ def _compile(tree: tuple[Any, ...]) -> Callable[[Any], Any]:
         left = _compile(tree[1])
         values = tree[2]
         negate = tree[3]
-        return lambda r: (left(r) in values) != negate
+
+        def member(r: Any) -> bool:
+            v = left(r)
+            return v is not None and (v in values) != negate  # missing: false, like comparisons
+
+        return member
     raise ValueError(f"unknown expression node {kind!r}")

@@ -129,6 +129,14 @@ def test_broken_variable_is_accepted_without_cascade():
         ("persona('tenure_years') > 2", FakeRun(), False),  # None compares false
         ("persona('tenure_years') * 2 > 2", FakeRun(), False),
         ("persona('tenure_years') > 2", FakeRun(persona={"tenure_years": 3.5}), True),
+        # without a persona every comparison with persona('x') is false, == and != alike
+        ("persona('segment') != 'vip'", FakeRun(), False),
+        ("persona('segment') == None", FakeRun(), False),
+        ("persona('segment') in ['vip', 'mass']", FakeRun(), False),
+        ("persona('segment') not in ['vip']", FakeRun(), False),
+        ("not (persona('segment') == 'vip')", FakeRun(), True),
+        ("persona('segment') != 'vip'", FakeRun(persona={"segment": "mass"}), True),
+        ("persona('segment') not in ['vip']", FakeRun(persona={"segment": "mass"}), True),
         ("true and not false", FakeRun(), True),
         ("ok == False", FakeRun(), True),
     ],
