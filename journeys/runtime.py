@@ -154,9 +154,19 @@ class _Acc:
 class JourneyRun:
     """One play-through of `journey` for one customer (`persona`), seeded by `seed`."""
 
-    def __init__(self, journey: Journey, seed: int, persona: Mapping[str, object] | None = None):
+    def __init__(
+        self,
+        journey: Journey,
+        seed: int,
+        persona: Mapping[str, object] | None = None,
+        *,
+        branches: Mapping[str, str] | None = None,
+    ):
+        """`branches` forces random routes: node id -> the branch to take there (the draw is
+        still made, so every later random number is the same as without forcing)."""
         self.journey = journey
         self.seed = int(seed)
+        self._branches = _check_branches(journey, branches or {})
         self._persona = _clean_persona(persona)
         self._has_persona = persona is not None
         self._rng_obj: random.Random | None = None  # built on the first random route
@@ -457,6 +467,8 @@ class JourneyRun:
                 continue
             self._draws += 1
             x = self._rng.random() * sum(w for _, w in entry.weights)
+            if node.id in self._branches:
+                return self._branches[node.id]
             for target, weight in entry.weights:
                 x -= weight
                 if x < 0:
@@ -608,6 +620,7 @@ class JourneyRun:
                 {"trigger": a.trigger.id, "remaining": a.remaining, "seen": sorted(a.seen)}
                 for a in self._armed
             ],
+            **({"branches": dict(self._branches)} if self._branches else {}),
         }
 
     @classmethod
@@ -624,7 +637,9 @@ class JourneyRun:
                     f"'{data.get('journey')}' (content hash {str(data['content_hash'])[:12]}, "
                     f"now {journey.content_hash[:12]}); it cannot resume on changed content"
                 )
-            run = cls(journey, int(data["seed"]), data.get("persona"))
+            run = cls(
+                journey, int(data["seed"]), data.get("persona"), branches=data.get("branches")
+            )
             for _ in range(int(data["draws"])):
                 run._rng.random()
             run._draws = int(data["draws"])
@@ -703,6 +718,31 @@ def _lowered(line: Line) -> tuple[str, ...]:
         cached = tuple(t.lower() for t in line.text.values())
         object.__setattr__(line, "_lower", cached)
     return cached
+
+
+def _check_branches(journey: Journey, branches: Mapping[str, str]) -> dict[str, str]:
+    """Forced random branches, checked: each node has a random route listing the target."""
+    out: dict[str, str] = {}
+    for node_id, target in branches.items():
+        node = journey.nodes.get(node_id)
+        options = [
+            t for e in (node.route if node else ()) if e.kind == "random" for t, _ in e.weights
+        ]
+        if not options:
+            randoms = sorted(
+                nid for nid, n in journey.nodes.items() if any(e.kind == "random" for e in n.route)
+            )
+            raise JourneyRunError(
+                f"cannot force a branch at '{node_id}': it has no random route "
+                f"(nodes with one: {', '.join(randoms) or 'none'})"
+            )
+        if target not in options:
+            raise JourneyRunError(
+                f"random route at '{node_id}' has no branch '{target}' "
+                f"(its branches: {', '.join(options)})"
+            )
+        out[str(node_id)] = str(target)
+    return out
 
 
 def _clean_persona(persona: Mapping[str, object] | None) -> dict[str, Any]:

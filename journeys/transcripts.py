@@ -62,6 +62,7 @@ class Transcript:
     recorded_with: str = ""
     journey_path: str | None = None
     path: str | None = None  # where it was loaded from
+    branches: dict[str, str] | None = None  # forced random branches: node -> branch
 
     @property
     def choices(self) -> list[str]:
@@ -76,6 +77,7 @@ class Transcript:
                 "content_hash": self.content_hash,
                 "seed": self.seed,
                 "persona": self.persona,
+                **({"branches": self.branches} if self.branches else {}),
                 "recorded_with": self.recorded_with,
                 "start": self.start,
                 "steps": self.steps,
@@ -168,10 +170,11 @@ def record(
     recorded_with: str = "",
     max_steps: int = 500,
     on_step: Callable[[StepResult], None] | None = None,
+    branches: Mapping[str, str] | None = None,
 ) -> Transcript:
     """Play `journey` choosing with `chooser(run) -> choice id` until it ends; `on_step` sees
     every StepResult (the start included), e.g. to print the lines in an interactive session."""
-    run = JourneyRun(journey, seed, persona)
+    run = JourneyRun(journey, seed, persona, branches=branches)
     first = run.start()
     if on_step:
         on_step(first)
@@ -199,6 +202,7 @@ def record(
             "time_s": float(run.time_s),
         },
         recorded_with=recorded_with,
+        branches=dict(branches) if branches else None,
     )
 
 
@@ -238,6 +242,7 @@ _TOP_FIELDS = (
     "content_hash",
     "seed",
     "persona",
+    "branches",
     "recorded_with",
     "start",
     "steps",
@@ -298,6 +303,14 @@ def load_transcript(path: str | Path) -> Transcript:
         raise TranscriptError(
             "`persona` must be a mapping of persona fields or null", where("persona")
         )
+    branches = data.get("branches")
+    if branches is not None and not (
+        isinstance(branches, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in branches.items())
+    ):
+        raise TranscriptError(
+            "`branches` must map route node ids to the random branch taken", where("branches")
+        )
     return Transcript(
         journey=data["journey_id"],
         content_hash=str(data.get("content_hash") or ""),
@@ -309,6 +322,7 @@ def load_transcript(path: str | Path) -> Transcript:
         recorded_with=str(data.get("recorded_with") or ""),
         journey_path=data.get("journey_path"),
         path=p,
+        branches=_plain(branches) if branches else None,
     )
 
 
@@ -378,7 +392,10 @@ def replay(transcript: Transcript, journey: Journey) -> ReplayResult:
         result.divergence = d
         return result
 
-    run = JourneyRun(journey, transcript.seed, transcript.persona)
+    try:
+        run = JourneyRun(journey, transcript.seed, transcript.persona, branches=transcript.branches)
+    except JourneyRunError as err:
+        return fail(Divergence(None, "branches", transcript.branches, None, str(err)))
     first = run.start()
     exp_start = transcript.start
     if "node" in exp_start and run.node_id != exp_start["node"]:

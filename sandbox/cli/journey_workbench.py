@@ -87,8 +87,16 @@ def register(journey_subparsers: argparse._SubParsersAction) -> None:
         metavar="FIELD=VALUE",
         help="persona field (repeatable), e.g. --persona anger=7 --persona segment=vip",
     )
+    p.add_argument(
+        "--branch",
+        action="append",
+        default=[],
+        metavar="NODE=BRANCH",
+        help="force the random route at NODE to take BRANCH (repeatable; saved in the transcript)",
+    )
     p.add_argument("--lang", default="zh-CN", choices=("zh-CN", "en"))
     p.add_argument("-o", "--output", default=None, help="transcript file to write")
+    p.add_argument("--force", action="store_true", help="overwrite an existing transcript")
     add_json_flag(p)
 
     p = add_command(

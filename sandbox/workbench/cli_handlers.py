@@ -178,6 +178,12 @@ def cmd_record(args: argparse.Namespace) -> int:
             )
         chooser = _terminal_chooser(args.lang)
         how = "interactive"
+    branches = _branches(args.branch)
+    if args.output and Path(args.output).exists() and not args.force:
+        raise UserError(
+            f"{args.output} exists; pass --force to overwrite it / 文件已存在，覆盖请加 --force",
+            location=args.output,
+        )
     try:
         transcript = record(
             journey,
@@ -186,10 +192,17 @@ def cmd_record(args: argparse.Namespace) -> int:
             persona,
             recorded_with=how,
             on_step=_printer(args.lang) if how == "interactive" else None,
+            branches=branches,
         )
     except JourneyRunError as err:
         raise UserError(str(err), location=args.path) from None
     out = Path(args.output) if args.output else _default_output(journey, args.path, transcript)
+    if out.exists() and not args.force:
+        raise UserError(
+            f"{out} exists (same journey, outcome and seed); pass --force to overwrite it, or "
+            "-o another file / 文件已存在，覆盖请加 --force",
+            location=str(out),
+        )
     transcript.journey_path = _relative(Path(args.path), out.parent)
     atomic_write_text(out, transcript.to_yaml())
     summary = {
@@ -208,6 +221,18 @@ def cmd_record(args: argparse.Namespace) -> int:
             f"(score {summary['score']:g}) to {out} / 已录制"
         )
     return 0
+
+
+def _branches(pairs: list[str]) -> dict[str, str] | None:
+    """--branch NODE=TARGET (repeatable): the random branch to take at a route node."""
+    out: dict[str, str] = {}
+    for pair in pairs or ():
+        node, sep, target = pair.partition("=")
+        if not sep or not node or not target:
+            raise UserError(f"--branch {pair!r}: use NODE=BRANCH, e.g. --branch opening=needs",
+                            exit_code=2)  # fmt: skip
+        out[node] = target
+    return out or None
 
 
 def _printer(lang: str):
