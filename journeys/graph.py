@@ -48,10 +48,28 @@ def _edges(node: Node) -> list[tuple[str, str, str]]:
     return out
 
 
+#: Characters of a node's first line shown under its id.
+FIRST_LINE_CHARS = 36
+
+
+def first_line(node: Node, lang: str) -> str:
+    """The first line said in `node` (in `lang`), shortened for a graph label; '' if none."""
+    if not node.say:
+        return ""
+    text = " ".join(node.say[0].text[lang].split())
+    if len(text) > FIRST_LINE_CHARS:
+        text = text[: FIRST_LINE_CHARS - 1].rstrip() + "…"
+    return f"{node.say[0].speaker}: {text}"
+
+
 def _label(node: Node, lang: str) -> str:
+    """Id, stage or outcome, and the node's first line in `lang` (what `--lang` chooses)."""
     if node.ending:
-        return f"{node.id}\n[{node.ending.outcome}]"
-    return f"{node.id}\n({node.stage})" if node.stage else node.id
+        head = f"{node.id}\n[{node.ending.outcome}]"
+    else:
+        head = f"{node.id}\n({node.stage})" if node.stage else node.id
+    line = first_line(node, lang)
+    return f"{head}\n{line}" if line else head
 
 
 def to_mermaid(journey: Journey, lang: str = "en") -> str:

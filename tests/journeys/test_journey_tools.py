@@ -97,6 +97,17 @@ def test_graph_text_formats():
     assert 'fillcolor="#b71c1c"' in dot  # compliance_breach ending
 
 
+def test_graph_labels_show_each_nodes_first_line_in_the_chosen_language(capsys):
+    j = demo()
+    opening = j.nodes["opening"].say[0].text
+    zh, en = to_mermaid(j, "zh-CN"), to_mermaid(j, "en")
+    assert opening["zh-CN"][:10] in zh and opening["en"][:10] in en
+    assert opening["en"][:10] not in zh
+    code, out, _ = run_cli(capsys, "journey", "graph", str(FIXTURES / "demo.yaml"), "--lang",
+                           "zh-CN", "--format", "dot")  # fmt: skip
+    assert code == 0 and opening["zh-CN"][:10] in out
+
+
 def test_cli_validate_ok_and_json(capsys):
     code, out, _ = run_cli(capsys, "journey", "validate", str(FIXTURES / "demo.yaml"), "--json")
     assert code == 0
