@@ -128,3 +128,18 @@ def register(journey_subparsers: argparse._SubParsersAction) -> None:
         help="extra knowledge-base file or folder (repeatable; added to the shipped base and "
         "any knowledge/ folder beside the journey)",
     )
+
+    p = add_command(
+        journey_subparsers,
+        "lsp",
+        _lsp,
+        "language server for editors over stdio: diagnostics as you type, completion, hover, "
+        "go to definition (docs/designing-journeys.md) / 编辑器语言服务",
+    )
+    p.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
+
+
+def _lsp(args: argparse.Namespace) -> int:
+    from sandbox.workbench.lsp import serve
+
+    return serve()
