@@ -106,3 +106,25 @@ def test_cli_reports_a_broken_file_without_traceback(tmp_path, capsys):
     assert main(["journey", "explore", str(bad)]) == 1
     err = capsys.readouterr().err
     assert str(bad) in err and "Traceback" not in err
+
+
+def test_value_classes_are_exact_same_findings_as_every_value(shipped, monkeypatch):
+    """Exploring by classes proves what exploring every int value proves (shipped journeys)."""
+    import journeys.domains as domains
+
+    every = domains.int_classes
+
+    def every_value(lo, hi, cuts, deltas, opaque, cap=domains.MAX_CLASSES):
+        return every(lo, hi, cuts, deltas, True, cap)
+
+    fixtures = {p.stem: load_journey(p) for p in (FIXTURES / "dead_end.yaml",)}
+    for name, journey in {**shipped, **fixtures}.items():
+        by_class = explore(journey)
+        with monkeypatch.context() as m:
+            m.setattr(domains, "int_classes", every_value)
+            by_value = explore(journey)
+        assert by_value.states >= by_class.states, name
+        for attr in ("endings_reached", "choices_never_offered", "nodes_never_visited",
+                     "triggers_missable"):  # fmt: skip
+            assert getattr(by_class, attr) == getattr(by_value, attr), (name, attr)
+        assert [d.node_id for d in by_class.dead_ends] == [d.node_id for d in by_value.dead_ends]
