@@ -193,9 +193,11 @@ def _lint(args: argparse.Namespace) -> int:
 
     entries = [_check(p, k) for p, k in _expand(args.paths)]
     # one merged base per journey folder: shipped + <folder>/knowledge/ + every --knowledge
-    bases: dict[Path, Any] = {}
+    bases: dict[Path | None, Any] = {}
     kb_errors: dict[Any, None] = {}
-    folders = [Path(e["path"]).parent for e in entries if e.get("_obj") is not None]
+    folders: list[Path | None] = [
+        Path(e["path"]).parent for e in entries if e.get("_obj") is not None
+    ]
     for folder in dict.fromkeys(folders or [None]):
         try:
             bases[folder] = merged_knowledge_base(args.knowledge, [folder] if folder else [])
