@@ -120,12 +120,16 @@ def _worker_main(conn: Any, capacity: int) -> None:
     so a check is not held behind a whole grading replay."""
     import signal
 
+    # Ctrl-C in a terminal reaches the whole process group: the server stops its workers
+    # itself (after its graceful shutdown), so a worker ignores it. The server started this
+    # process with SIGINT blocked (see _Link), so a Ctrl-C during its start-up waits here and
+    # is dropped instead of raising KeyboardInterrupt half-way through an import.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
     import sandbox.exam.grading  # the simulation, imported before the first request
     import sandbox.session  # noqa: F401
 
-    # Ctrl-C in a terminal reaches the whole process group: the server stops its workers
-    # itself (after its graceful shutdown), so a worker ignores it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     replayer = Replayer(capacity)
     send_lock = threading.Lock()
     lanes: dict[str, queue.SimpleQueue[dict[str, Any] | None]] = {
@@ -183,7 +187,13 @@ class _Link:
         self.proc = ctx.Process(
             target=_worker_main, args=(there, capacity), name=f"shapan-replay-{index}", daemon=True
         )
-        self.proc.start()
+        import signal
+
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # inherited
+        try:
+            self.proc.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         there.close()
         self.conn = here
         self.lock = threading.Lock()  # the pipe's send side and `pending`
