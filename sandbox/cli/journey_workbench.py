@@ -46,8 +46,9 @@ def register(journey_subparsers: argparse._SubParsersAction) -> None:
         journey_subparsers,
         "bots",
         h.cmd_bots,
-        "seeded Monte-Carlo with bot policies: outcome mix, score percentiles, CSAT, churn, "
-        "suggested pass mark / 机器人批量试玩",
+        "seeded Monte-Carlo with bot policies: the ranking verdict with 95% intervals (runs "
+        "added until decided), where a policy loses, coverage, suggested pass mark "
+        "/ 机器人批量试玩与平衡结论",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="journey YAML file(s)")
     p.add_argument("--runs", type=int, default=None,
