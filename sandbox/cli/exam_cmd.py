@@ -160,17 +160,10 @@ def _load(args: argparse.Namespace) -> tuple[Any, int]:
         exam = load_exam(args.exam)
     except ExamError as err:
         raise UserError(f"the exam has errors:\n{err.render()}", location=args.exam) from None
-    ids = [f.id for f in exam.forms]
-    raw = str(args.form)
-    if raw in ids:
-        return exam, ids.index(raw)
-    if raw.isdigit() and int(raw) < len(ids):
-        return exam, int(raw)
-    raise UserError(
-        f"no form {raw!r}; this exam's forms: "
-        + ", ".join(f"{i} ({fid})" for i, fid in enumerate(ids)),
-        exit_code=2,
-    )
+    try:
+        return exam, exam.form_index(args.form)
+    except ValueError as err:
+        raise UserError(str(err), exit_code=2) from None
 
 
 def _report(result: Any, args: argparse.Namespace, lang: str) -> None:
