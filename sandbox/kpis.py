@@ -378,6 +378,7 @@ class KpiAccumulator:
         self._total = _Group()
         self._agents: dict[str, _Group] = {}
         self._channels: dict[str, _Group] = {}
+        self._journeys: dict[str, _Group] = {}
         self._intervals: dict[int, list[float]] = {}
         self._wait_hist = [0] * (WAIT_BINS + 1)
         self._handle_hist = [0] * (HANDLE_BINS + 1)
@@ -550,6 +551,11 @@ class KpiAccumulator:
             names, ch_codes = codes(channels)
             groups = [None if c is None else self._channel(c) for c in names]
             _add_to_groups(groups, ch_codes, counts, sums)
+        journey_ids = cols.get("journey_id")
+        if journey_ids is not None:
+            names, j_codes = codes(journey_ids)
+            groups = [None if j is None else self._journey(str(j)) for j in names]
+            _add_to_groups(groups, j_codes, counts, sums)
 
         outcomes = self._outcomes
         for name, count in zip(
@@ -643,6 +649,12 @@ class KpiAccumulator:
             )
             self._batch_sums = np.vstack([self._batch_sums, np.zeros((grow, _N_SUMS))])
         return row
+
+    def _journey(self, journey_id: str) -> _Group:
+        group = self._journeys.get(journey_id)
+        if group is None:
+            group = self._journeys[journey_id] = _Group()
+        return group
 
     def _agent_group(self, agent_id: str) -> _Group:
         """The agent's `_Group` with the sums of its batch-fed contacts added."""
@@ -803,6 +815,7 @@ class KpiAccumulator:
             "outcomes": dict(sorted(self._outcomes.items())),
             "agents": agents,
             "channels": channels,
+            "journeys": {jid: g.contact_figures() for jid, g in sorted(self._journeys.items())},
             "intervals": intervals,
             "interval_s": self.interval_s,
             "wait_histogram": {"bin_s": WAIT_BIN_S, "counts": list(self._wait_hist)},

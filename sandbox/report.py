@@ -55,6 +55,8 @@ TEXT: dict[str, dict[str, str]] = {
     "churn_high": {"zh-CN": "高风险客户数", "en": "High-risk customers"},
     "agents": {"zh-CN": "坐席明细", "en": "Per-agent breakdown"},
     "channels": {"zh-CN": "渠道明细", "en": "Per-channel breakdown"},
+    "by_journey": {"zh-CN": "旅程明细", "en": "Per-journey breakdown"},
+    "journey": {"zh-CN": "旅程", "en": "Journey"},
     "contacts": {"zh-CN": "人工坐席联络详情", "en": "Human-seat contacts"},
     "transcript": {"zh-CN": "对话记录", "en": "Transcript"},
     "decisions": {"zh-CN": "决策与反馈", "en": "Decisions and feedback"},
@@ -77,7 +79,6 @@ TEXT: dict[str, dict[str, str]] = {
     "human": {"zh-CN": "人工", "en": "human"},
     "bot": {"zh-CN": "机器人", "en": "bot"},
     "contact": {"zh-CN": "联络", "en": "Contact"},
-    "journey": {"zh-CN": "旅程", "en": "Journey"},
     "outcome": {"zh-CN": "结果", "en": "Outcome"},
     "time": {"zh-CN": "时间", "en": "Time"},
     "type": {"zh-CN": "类型", "en": "Type"},
@@ -530,6 +531,25 @@ def _channels(results: Mapping[str, Any], lang: str) -> str:
     return _table(headers, rows, set(range(1, len(keys) + 1)))
 
 
+def _journeys(results: Mapping[str, Any], lang: str) -> str:
+    """Which journeys the centre handled well or badly (designers and trainers ask this)."""
+    journeys = results.get("by_journey") or {}
+    if not journeys:
+        return f"<p>{_t('no_data', lang)}</p>"
+    # (catalogue KPI, field of the row): a journey's handled contacts are its finished ones
+    cols = (("handled", "finished"), ("fcr", "fcr"), ("csat_mean", "csat_mean"),
+            ("aht_s", "aht_s"), ("risk_points", "risk_points"),
+            ("cross_sell_rate", "cross_sell_rate"))  # fmt: skip
+    keys = [k for k, _ in cols]
+    headers = [_t("journey", lang), *[kc.label(k, lang) for k in keys]]
+    rows = [
+        [_i18n(j.get("title"), lang) or jid,
+         *[kc.format_value(k, j.get(field), lang) for k, field in cols]]
+        for jid, j in journeys.items()
+    ]  # fmt: skip
+    return _table(headers, rows, set(range(1, len(keys) + 1)))
+
+
 def _risks(results: Mapping[str, Any], lang: str) -> str:
     items = results.get("risk_list") or []
     if not items:
@@ -664,6 +684,7 @@ def render_report(results: Mapping[str, Any], lang: str = "zh-CN") -> str:
 {"".join(_contact(c, lang) for c in contacts) or f"<p>{_t('no_humans', lang)}</p>"}</section>
 <section><h2>{_t("agents", lang)}</h2>{_agents(results, lang)}</section>
 <section><h2>{_t("channels", lang)}</h2>{_channels(results, lang)}</section>
+<section><h2>{_t("by_journey", lang)}</h2>{_journeys(results, lang)}</section>
 <section><h2>{_t("provenance", lang)}</h2><p class="small">schema {_e(results.get("schema"))} ·
 shapan {_e(results.get("shapan_version"))} · {_t("scenario", lang)} {_e(scenario.get("name"))}
 <code>{_e(scenario.get("hash"))}</code> · {_t("decision_log", lang)}:

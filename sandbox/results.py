@@ -386,12 +386,14 @@ def build_results(
     human_records: Sequence[Mapping[str, Any]] | None = None,
     shapan_version: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    journey_titles: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the `shapan.results/1` document from a session's accumulator and identity.
 
     `scenario` is `{name, hash}` (optionally `title{}`, `path`); `journeys` maps journey id to
     content hash; `human_records` defaults to the accumulator's human-seat records. `extra`
     adds namespaced fields (e.g. `{"run": {...}}`); it may not overwrite schema fields.
+    `journey_titles` ({id: {lang: text}}) names the journeys of the per-journey breakdown.
     """
     if shapan_version is None:
         from sandbox import __version__ as shapan_version
@@ -430,6 +432,10 @@ def build_results(
         "outcomes": br["outcomes"],
         "agents": br["agents"],
         "channels": br["channels"],
+        "by_journey": {
+            jid: {"title": (journey_titles or {}).get(jid), **figures}
+            for jid, figures in br["journeys"].items()
+        },
         "intervals": {"interval_s": br["interval_s"], "rows": br["intervals"]},
         "wait_histogram": br["wait_histogram"],
         "handle_histogram": br["handle_histogram"],

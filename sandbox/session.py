@@ -533,6 +533,7 @@ class Session:
             human_records=list(self.recorder.human),
             extra={"human_policy": self.human_policy}
             | ({"run_id": self.run_id} if self.run_id else {}),
+            journey_titles={jid: text_of(j.title) for jid, j in self.scenario.journeys.items()},
         )
 
     def export(self, out_dir: Path | str | None = None) -> dict[str, Any]:
