@@ -116,7 +116,45 @@ events = Table(
     Column("detail", Text, nullable=False, default=""),
 )  # fmt: skip
 
+# -- trainee history (revision 0002_trainees; sandbox/server/history.py) ----------------------
+trainees = Table(
+    "trainees", metadata,
+    Column("trainee_id", String(200), primary_key=True),
+    Column("name", Text, nullable=False, default=""),
+    Column("group_name", String(200), index=True),  # a cohort; None = no group
+    Column("created_at", Float, nullable=False),
+)  # fmt: skip
+
+trainee_work = Table(
+    "trainee_work", metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("trainee_id", String(200), ForeignKey("trainees.trainee_id"), nullable=False,
+           index=True),
+    Column("kind", String(16), nullable=False),  # practice | exam | competition
+    Column("at", Float, nullable=False),
+    Column("form_key", Text, nullable=False),  # what must match for work to be comparable
+    Column("form_label", Text, nullable=False),
+    Column("seed", Integer),
+    Column("scenario_hash", String(64)),
+    Column("journeys_hash", String(64)),  # sha256 of the canonical {journey id: hash}
+    Column("model_version", Text),
+    Column("attempt_pk", Integer, unique=True),  # the exam attempt it came from, if any
+    Column("score", Float),
+    Column("passed", Boolean),
+    Column("contacts", Integer, nullable=False),
+    Column("source", Text, nullable=False, default=""),
+)  # fmt: skip
+
+trainee_contacts = Table(
+    "trainee_contacts", metadata,
+    Column("work_pk", Integer, ForeignKey("trainee_work.pk"), primary_key=True),
+    Column("k", Integer, primary_key=True, autoincrement=False),
+    Column("contact_id", Text, nullable=False),
+    Column("journey_id", Text),
+    Column("figures", Text, nullable=False),  # canonical JSON: history.figures_from_record
+)  # fmt: skip
+
 __all__ = [
     "admin_sessions", "attempts", "codes", "events", "exams", "grades",
-    "journal", "metadata", "settings",
+    "journal", "metadata", "settings", "trainee_contacts", "trainee_work", "trainees",
 ]  # fmt: skip

@@ -834,6 +834,7 @@ class ExamStore:
 
         from sandbox.exam.errors import JournalError
         from sandbox.exam.signing import sign_document
+        from sandbox.server.history import record_exam_result
         from sandbox.server.schema import attempts, grades
 
         with self._lock(attempt_pk):
@@ -876,6 +877,8 @@ class ExamStore:
                     current_contact=None))  # fmt: skip
                 self._event(conn, "server", "graded", exam_pk=row.exam_pk, attempt_pk=attempt_pk,
                             detail=f"{reason} score={signed['score']} passed={signed['passed']}")  # fmt: skip
+                # the trainee history (sandbox/server/history.py): the attempt, per contact
+                record_exam_result(conn, signed, attempt_pk, now)
             self._replays.forget(attempt_pk)
             with self._locks_guard:
                 self._presence.pop(attempt_pk, None)

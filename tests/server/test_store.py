@@ -355,7 +355,7 @@ def test_the_schema_is_migrated_once_and_reopening_keeps_everything(
     try:
         with again.engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == (
-                "0001_exams"
+                "0002_trainees"
             )
         assert again.key_id == key
         assert again.open_attempt(codes[0].code).answer["attempt"]["candidate"] == "Ann"

@@ -1,0 +1,266 @@
+"""Effect reports: did a trainee (or a cohort) get better, on comparable work? (issue 16)
+
+A *baseline* is compared with *later* work on the same forms (same customers under the same
+rules: `history.form_key`), never across forms:
+
+- `baseline="first"` (default): per form the trainee worked on at least twice, the first
+  piece of work on it is the baseline and the last one is "now";
+- `baseline_until=T`: work before T is the baseline, work from T on is "now", on the forms
+  worked on in both periods.
+
+Each figure (FCR, predicted CSAT, AHT, risk points and points by type, cross-sell, the rubric
+and each of its dimensions) is the mean over contacts; its change is now minus baseline, with
+a 95% percentile-bootstrap interval (`sandbox.bootstrap`: contacts of each side resampled with
+replacement, independently) and the number of contacts behind each side. A change is
+`improved` or `regressed` only when its interval excludes zero, in the figure's good direction;
+`too little data` when either side has fewer than `MIN_CONTACTS` contacts with the figure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from journeys.vocabulary import RISK_TYPES, RUBRIC
+from sandbox.bootstrap import percentile_interval, resample_indices
+from sandbox.server.history import History, Work
+
+SCHEMA = "shapan.effect-report/1"
+MIN_CONTACTS = 5
+RESAMPLES = 2000
+IMPROVED, REGRESSED, UNCLEAR, TOO_LITTLE = (
+    "improved",
+    "regressed",
+    "no clear change",
+    "too little data",
+)
+#: the figure a trainee's verdict in the cohort table follows (overridable)
+PRIMARY = "rubric"
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    en: str
+    zh: str
+    better: int  # +1: higher is better; -1: lower is better
+
+
+def metrics() -> tuple[Metric, ...]:
+    """Every figure of the report, in order."""
+    out = [
+        Metric("fcr", "first-contact resolution", "首次解决率", +1),
+        Metric("csat", "CSAT (predicted, 1-5)", "满意度（预测，1-5）", +1),
+        Metric("aht", "AHT (s)", "平均处理时长（秒）", -1),
+        Metric("risk_points", "risk points", "风险分", -1),
+    ]
+    out += [Metric(f"risk.{k}", f"risk: {v.get('en', k)}", f"风险：{v.get('zh-CN', k)}", -1)
+            for k, v in RISK_TYPES.items()]  # fmt: skip
+    out.append(Metric("cross_sell", "cross-sell accepted", "交叉销售成交", +1))
+    out.append(Metric("rubric", "rubric score", "评分表总分", +1))
+    out += [Metric(f"rubric.{k}", f"rubric: {v.get('en', k)}", f"评分表：{v.get('zh-CN', k)}", +1)
+            for k, v in RUBRIC.items()]  # fmt: skip
+    return tuple(out)
+
+
+def _column(figures: Sequence[Mapping[str, float]], key: str) -> np.ndarray:
+    return np.array([float(f[key]) if key in f else math.nan for f in figures], dtype=np.float64)
+
+
+def _boot_means(col: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    present = ~np.isnan(col)
+    weights = present[idx].sum(axis=1).astype(np.float64)
+    sums = np.where(present, col, 0.0)[idx].sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(sums / weights, dtype=np.float64)
+
+
+def compare(base: Sequence[Mapping[str, float]], now: Sequence[Mapping[str, float]], *,
+            seed: int = 0, resamples: int = RESAMPLES, min_contacts: int = MIN_CONTACTS
+            ) -> list[dict[str, Any]]:  # fmt: skip
+    """Per figure: baseline and now (mean, contacts), the change and its 95% interval."""
+    out: list[dict[str, Any]] = []
+    idx_b = resample_indices(len(base), seed, resamples) if base else None
+    idx_n = resample_indices(len(now), seed + 1, resamples) if now else None
+    for m in metrics():
+        cb, cn = _column(base, m.key), _column(now, m.key)
+        nb, nn = int((~np.isnan(cb)).sum()), int((~np.isnan(cn)).sum())
+        row: dict[str, Any] = {"key": m.key, "en": m.en, "zh-CN": m.zh, "better": m.better,
+                               "n_baseline": nb, "n_now": nn, "baseline": None, "now": None,
+                               "delta": None, "low": None, "high": None}  # fmt: skip
+        if nb:
+            row["baseline"] = round(float(np.nanmean(cb)), 6)
+        if nn:
+            row["now"] = round(float(np.nanmean(cn)), 6)
+        if nb and nn:
+            row["delta"] = round(row["now"] - row["baseline"], 6)
+        if nb < min_contacts or nn < min_contacts or idx_b is None or idx_n is None:
+            row["verdict"] = TOO_LITTLE
+            out.append(row)
+            continue
+        diffs = _boot_means(cn, idx_n) - _boot_means(cb, idx_b)
+        diffs = diffs[~np.isnan(diffs)]
+        lo, hi = percentile_interval(diffs)
+        row["low"], row["high"] = round(lo, 6), round(hi, 6)
+        if lo > 0 or hi < 0:
+            row["verdict"] = IMPROVED if (lo > 0) == (m.better > 0) else REGRESSED
+        else:
+            row["verdict"] = UNCLEAR
+        out.append(row)
+    return out
+
+
+def split(work: Sequence[Work], baseline_until: float | None = None
+          ) -> tuple[list[Work], list[Work], list[Work]]:  # fmt: skip
+    """(baseline, now, left out) of one trainee's work, oldest first (see the module doc)."""
+    by_form: dict[str, list[Work]] = {}
+    for w in sorted(work, key=lambda w: (w.at, w.pk)):
+        by_form.setdefault(w.form_key, []).append(w)
+    base: list[Work] = []
+    now: list[Work] = []
+    left: list[Work] = []
+    for items in by_form.values():
+        if baseline_until is None:
+            if len(items) < 2:
+                left += items
+                continue
+            base.append(items[0])
+            now.append(items[-1])
+            left += items[1:-1]
+        else:
+            before = [w for w in items if w.at < baseline_until]
+            after = [w for w in items if w.at >= baseline_until]
+            if before and after:
+                base += before
+                now += after
+            else:
+                left += items
+    return base, now, left
+
+
+def _figures(work: Iterable[Work]) -> list[Mapping[str, float]]:
+    return [f for w in work for f in w.figures]
+
+
+def _summary(w: Work) -> dict[str, Any]:
+    return w.to_json()
+
+
+def trainee_report(history: History, trainee_id: str, *, baseline_until: float | None = None,
+                   since: float | None = None, seed: int = 0) -> dict[str, Any]:  # fmt: skip
+    """The effect report of one trainee (JSON-able)."""
+    info = history.trainee(trainee_id)
+    work = history.work([info["id"]], since=since)
+    return _trainee_part(info, work, baseline_until, seed)
+
+
+def _trainee_part(info: Mapping[str, Any], work: Sequence[Work], baseline_until: float | None,
+                  seed: int) -> dict[str, Any]:  # fmt: skip
+    base, now, left = split(work, baseline_until)
+    figures = compare(_figures(base), _figures(now), seed=seed)
+    return {
+        "schema": SCHEMA, "trainee": dict(info),
+        "baseline": {"mode": "first attempt per form" if baseline_until is None else "period",
+                     "until": baseline_until, "work": [_summary(w) for w in base],
+                     "contacts": sum(len(w.figures) for w in base)},
+        "now": {"work": [_summary(w) for w in now], "contacts": sum(len(w.figures) for w in now)},
+        "not_comparable": [_summary(w) for w in left],
+        "figures": figures,
+    }  # fmt: skip
+
+
+def verdict_of(figures: Sequence[Mapping[str, Any]], primary: str = PRIMARY) -> str:
+    for f in figures:
+        if f["key"] == primary:
+            return str(f["verdict"])
+    raise ValueError(f"unknown figure {primary!r}")
+
+
+def cohort_report(history: History, *, group: str | None = None, since: float | None = None,
+                  baseline_until: float | None = None, primary: str = PRIMARY, seed: int = 0
+                  ) -> dict[str, Any]:  # fmt: skip
+    """Every trainee of `group` (all when None): each one's verdict on `primary`, and the
+    cohort's figures over the pooled baseline and now contacts."""
+    if primary not in {m.key for m in metrics()}:
+        raise ValueError(f"unknown figure {primary!r}")
+    people = history.trainees(group)
+    work = history.work([p["id"] for p in people], since=since) if people else []
+    mine: dict[str, list[Work]] = {}
+    for w in work:
+        mine.setdefault(w.trainee_id, []).append(w)
+    rows = []
+    pooled_base: list[Mapping[str, float]] = []
+    pooled_now: list[Mapping[str, float]] = []
+    for i, p in enumerate(people):
+        base, now, _ = split(mine.get(p["id"], []), baseline_until)
+        fb, fn = _figures(base), _figures(now)
+        pooled_base += fb
+        pooled_now += fn
+        figs = compare(fb, fn, seed=seed + 2 * i)
+        main = next(f for f in figs if f["key"] == primary)
+        rows.append({"trainee": p["id"], "name": p["name"], "group": p["group"],
+                     "n_baseline": main["n_baseline"], "n_now": main["n_now"],
+                     "baseline": main["baseline"], "now": main["now"], "delta": main["delta"],
+                     "low": main["low"], "high": main["high"], "verdict": main["verdict"]})  # fmt: skip
+    counts = {v: sum(r["verdict"] == v for r in rows) for v in (IMPROVED, REGRESSED, UNCLEAR,
+                                                                  TOO_LITTLE)}  # fmt: skip
+    return {
+        "schema": SCHEMA, "group": group, "since": since, "primary": primary,
+        "baseline": {"mode": "first attempt per form" if baseline_until is None else "period",
+                     "until": baseline_until, "contacts": len(pooled_base)},
+        "now": {"contacts": len(pooled_now)},
+        "trainees": rows, "counts": counts,
+        "figures": compare(pooled_base, pooled_now, seed=seed),
+    }  # fmt: skip
+
+
+# -- text ------------------------------------------------------------------------------------
+def _fmt(v: Any) -> str:
+    return "-" if v is None else f"{float(v):.2f}"
+
+
+def figures_table(figures: Sequence[Mapping[str, Any]], lang: str = "en") -> list[str]:
+    zh = lang == "zh-CN"
+    head = (f"{'指标':<28} {'基线':>8} {'(n)':>5} {'现在':>8} {'(n)':>5} {'变化':>8}  95% 区间{'':<9} 结论"
+            if zh else
+            f"{'figure':<28} {'baseline':>8} {'(n)':>5} {'now':>8} {'(n)':>5} {'change':>8}  "
+            f"95% interval{'':<5} verdict")  # fmt: skip
+    lines = [head]
+    for f in figures:
+        ci = "-" if f["low"] is None else f"[{f['low']:.2f}, {f['high']:.2f}]"
+        name = f["zh-CN"] if zh else f["en"]
+        lines.append(f"{name:<28} {_fmt(f['baseline']):>8} {f['n_baseline']:>5} "
+                     f"{_fmt(f['now']):>8} {f['n_now']:>5} {_fmt(f['delta']):>8}  {ci:<17} "
+                     f"{f['verdict']}")  # fmt: skip
+    return lines
+
+
+def render_trainee(doc: Mapping[str, Any], lang: str = "en") -> str:
+    t = doc["trainee"]
+    lines = [f"trainee {t['id']}" + (f" ({t['name']})" if t["name"] else "")
+             + (f" · group {t['group']}" if t["group"] else ""),
+             f"baseline: {doc['baseline']['mode']} · {len(doc['baseline']['work'])} piece(s) of "
+             f"work, {doc['baseline']['contacts']} contacts; now: {len(doc['now']['work'])} "
+             f"piece(s), {doc['now']['contacts']} contacts; not comparable: "
+             f"{len(doc['not_comparable'])}", ""]  # fmt: skip
+    return "\n".join(lines + figures_table(doc["figures"], lang))
+
+
+def render_cohort(doc: Mapping[str, Any], lang: str = "en") -> str:
+    c = doc["counts"]
+    lines = [f"cohort {doc['group'] or '(all trainees)'} · {len(doc['trainees'])} trainee(s) · "
+             f"by {doc['primary']}: {c[IMPROVED]} improved, {c[REGRESSED]} regressed, "
+             f"{c[UNCLEAR]} no clear change, {c[TOO_LITTLE]} too little data", "",
+             f"{'trainee':<20} {'baseline':>8} {'(n)':>5} {'now':>8} {'(n)':>5} {'change':>8}  "
+             f"{'95% interval':<17} verdict"]  # fmt: skip
+    for r in doc["trainees"]:
+        ci = "-" if r["low"] is None else f"[{r['low']:.2f}, {r['high']:.2f}]"
+        lines.append(f"{r['trainee']:<20} {_fmt(r['baseline']):>8} {r['n_baseline']:>5} "
+                     f"{_fmt(r['now']):>8} {r['n_now']:>5} {_fmt(r['delta']):>8}  {ci:<17} "
+                     f"{r['verdict']}")  # fmt: skip
+    lines += ["", "pooled over the cohort:", *figures_table(doc["figures"], lang)]
+    return "\n".join(lines)
