@@ -32,6 +32,10 @@ TEXT: dict[str, dict[str, str]] = {
     "title": {"zh-CN": "沙盘训练结果报告", "en": "shapan session report"},
     "scenario": {"zh-CN": "场景", "en": "Scenario"},
     "seed": {"zh-CN": "随机种子", "en": "Seed"},
+    "trainee": {"zh-CN": "学员", "en": "Trainee"},
+    "mode": {"zh-CN": "模式", "en": "Mode"},
+    "mode_practice": {"zh-CN": "练习", "en": "practice"},
+    "mode_timed": {"zh-CN": "计时", "en": "timed"},
     "duration": {"zh-CN": "时长", "en": "Duration"},
     "model": {"zh-CN": "模型版本", "en": "Model version"},
     "threshold": {"zh-CN": "服务水平阈值", "en": "Service-level threshold"},
@@ -643,6 +647,18 @@ def _contact(rec: Mapping[str, Any], lang: str) -> str:
     return "".join(parts)
 
 
+def _identity(results: Mapping[str, Any], lang: str) -> str:
+    """A desk session's trainee and mode (results `extra` fields), when it has them."""
+    mode = results.get("mode")
+    if mode not in ("practice", "timed"):
+        return ""
+    who = results.get("trainee") or "—"
+    return (
+        f'\n<span>{_t("trainee", lang)}: <b class="trainee">{_e(who)}</b></span>'
+        f'\n<span>{_t("mode", lang)}: <b class="mode">{_t("mode_" + mode, lang)}</b></span>'
+    )
+
+
 def render_report(results: Mapping[str, Any], lang: str = "zh-CN") -> str:
     """The complete HTML document for a `shapan.results/1` document."""
     if lang not in LANGS:
@@ -669,7 +685,7 @@ def render_report(results: Mapping[str, Any], lang: str = "zh-CN") -> str:
     journeys = results.get("journeys") or {}
     body = f"""<header><h1>{_t("title", lang)} · {_e(name)}</h1><div class="meta">
 <span>{_t("scenario", lang)}: {_e(scenario.get("name"))}</span>
-<span>{_t("seed", lang)}: {_e(results.get("seed"))}</span>
+<span>{_t("seed", lang)}: {_e(results.get("seed"))}</span>{_identity(results, lang)}
 <span>{_t("duration", lang)}: {duration_h:.2f} h</span>
 <span>{_t("threshold", lang)}: {_e(results.get("threshold_s"))} s</span>
 <span>{_t("model", lang)}: {_e(results.get("model_version"))}</span></div></header>

@@ -99,6 +99,8 @@ class Session:
         batch: int = 256,
         batch_play: bool = True,
         name_run: bool = False,
+        trainee: str | None = None,
+        mode: str | None = None,
     ):
         from sandbox.kpis import KpiAccumulator
 
@@ -118,6 +120,10 @@ class Session:
                 f"unknown policy {human_policy!r}; use random, novice, competent or expert"
             )
         self.human_policy = human_policy
+        if mode is not None and mode not in ("practice", "timed"):
+            raise SessionError(f"unknown mode {mode!r}; use practice or timed")
+        #: a desk session's identity: sealed into the save, named in the results
+        self.trainee, self.mode = (trainee or "") if mode is not None else None, mode
         self.lang = lang
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.scenario_name = sc.name
@@ -532,7 +538,8 @@ class Session:
             decision_log=[list(d) for d in self.decision_log],
             human_records=list(self.recorder.human),
             extra={"human_policy": self.human_policy}
-            | ({"run_id": self.run_id} if self.run_id else {}),
+            | ({"run_id": self.run_id} if self.run_id else {})
+            | ({"trainee": self.trainee, "mode": self.mode} if self.mode is not None else {}),
             journey_titles={jid: text_of(j.title) for jid, j in self.scenario.journeys.items()},
         )
 
@@ -540,6 +547,13 @@ class Session:
         """Write results.json + report.html into `out_dir` (default: the session's). A finished
         session also finalises its streamed contacts.csv/events.jsonl; mid-session they stay
         open and the export is a snapshot of the results so far."""
+        return self.prepare_export(out_dir)()
+
+    def prepare_export(self, out_dir: Path | str | None = None) -> Callable[[], dict[str, Any]]:
+        """`export` in two halves, for a desk that must not freeze: the results are taken now
+        (on the session's thread); the returned call writes results.json and report.html (the
+        slow part) touching no session state, so it may run on another thread while the
+        session goes on."""
         from sandbox.results import write_exports
 
         target = Path(out_dir) if out_dir is not None else self.out_dir
@@ -548,8 +562,13 @@ class Session:
         results = self.results()
         if self.finished:  # mid-session the streams stay open: the run goes on
             self.close()
-        write_exports(results, target, lang=self.lang)
-        return results
+        lang = self.lang
+
+        def write() -> dict[str, Any]:
+            write_exports(results, target, lang=lang)
+            return results
+
+        return write
 
     def close(self) -> None:
         """Finalise the streamed files (contacts.csv, events.jsonl)."""
@@ -562,7 +581,7 @@ class Session:
     # ------------------------------------------------------------------ save / resume
     def save_document(self) -> dict[str, Any]:
         prov = self.provenance()
-        return {
+        doc = {
             "schema": SAVE_SCHEMA,
             **prov,
             "model_files": self.models.file_hashes(),
@@ -571,6 +590,12 @@ class Session:
             "now": self.now,
             "decision_log": [list(d) for d in self.decision_log],
         }
+        if self.mode is not None:  # a desk session: its identity, sealed (sandbox.session_seal)
+            from sandbox.session_seal import seal
+
+            identity = {"trainee": self.trainee, "mode": self.mode}
+            doc |= identity | {"seal": seal(identity, self.seed, prov["scenario"]["hash"])}
+        return doc
 
     def save(self, path: Path | str) -> Path:
         """Atomically write the session file (small: provenance + decision log)."""
@@ -578,9 +603,19 @@ class Session:
         return atomic_write_text(path, text)
 
     @classmethod
-    def resume(cls, path: Path | str, *, out_dir: Path | str | None = None) -> Session:
-        """Rebuild a saved session by replaying its decision log; refuses changed files."""
+    def resume(
+        cls, path: Path | str, *, out_dir: Path | str | None = None, sealed: bool = False
+    ) -> Session:
+        """Rebuild a saved session by replaying its decision log; refuses changed files.
+        A save with a trainee/mode identity must carry its intact seal (`sealed=True`: it must
+        have one — the desk resumes only its own saves)."""
         doc = _read_save(path)
+        if sealed or "seal" in doc or "mode" in doc or "trainee" in doc:
+            from sandbox.session_seal import check
+
+            problem = check(doc)
+            if problem is not None:
+                raise SessionError(f"{path}: {problem}; it cannot be resumed")
         sc_doc = doc["scenario"]
         try:
             scenario = load_scenario(sc_doc["path"])
@@ -608,7 +643,8 @@ class Session:
                     f"{path}: journey {jid!r} changed since this session was saved; it cannot be resumed"
                 )
         session = cls(scenario, seed, human_policy=doc.get("human_policy"), out_dir=out_dir,
-                      lang=doc.get("lang", "zh-CN"))  # fmt: skip
+                      lang=doc.get("lang", "zh-CN"), trainee=doc.get("trainee"),
+                      mode=doc.get("mode"))  # fmt: skip
         from customer_models.models import compare_files
 
         saved_files = doc.get("model_files")

@@ -61,20 +61,24 @@ def _atomic_json(path: Path, data: Any) -> None:
 
 
 def sidecar_path(save_path: Path) -> Path:
-    """Where the UI keeps trainee name, mode and language next to the session save."""
+    """Where the UI keeps its language next to the session save (the trainee name and mode
+    live in the save itself, sealed: `sandbox.session_seal`)."""
     return save_path.with_name(save_path.stem + ".ui.json")
 
 
-def _default_session_factory(scenario: str, seed: int | None, lang: str) -> Any:
+def _default_session_factory(
+    scenario: str, seed: int | None, lang: str, *, trainee: str = "", mode: str = "practice"
+) -> Any:
     from sandbox.session import Session
 
-    return Session(scenario, seed, lang=lang)
+    return Session(scenario, seed, lang=lang, trainee=trainee, mode=mode)
 
 
 def _default_resume(path: Path) -> Any:
+    """The desk resumes only its own saves: the trainee/mode seal must be there and intact."""
     from sandbox.session import Session
 
-    return Session.resume(path)
+    return Session.resume(path, sealed=True)
 
 
 class App:
@@ -127,6 +131,8 @@ class App:
         self.max_frame_dt = 0.25
         self.frame_budget_s = FRAME_BUDGET_S
         self.notice: tuple[str, float, tuple[int, int, int]] | None = None
+        #: the background export running, if any: (thread, outcome box, report path)
+        self.export_job: tuple[Any, dict[str, Any], Path] | None = None
         self.error: str | None = None
         #: exam mode: the attempt being taken (all time, decisions and the result go through it)
         self.taking: Any = options.exam
@@ -158,6 +164,13 @@ class App:
     @property
     def exam_mode(self) -> bool:
         return self.taking is not None or self.exam_result is not None
+
+    @property
+    def strict(self) -> bool:
+        """Exam rules (an exam, or `--mode timed`): the clock is not the trainee's (no pause,
+        no speed), no results or drill-down mid-session, no coaching (tags on the trainee's
+        lines, the required-next bar, rule banners, lessons and model answers)."""
+        return self.exam_mode or self.mode == "timed"
 
     def _enter_exam(self) -> None:
         """Exam mode: timed, no coaching, no pause, no local save (an online attempt resumes
@@ -194,7 +207,9 @@ class App:
 
     def begin(self, scenario: str, seed: int | None) -> None:
         """Create the session and go to the desk."""
-        self.session = self.session_factory(scenario, seed, self.lang)
+        self.session = self.session_factory(
+            scenario, seed, self.lang, trainee=self.trainee, mode=self.mode
+        )
         name = Path(str(getattr(self.session, "scenario_name", scenario))).stem
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         self.save_path = (
@@ -207,14 +222,16 @@ class App:
         """Rebuild a session from its save file and continue at the desk."""
         self.session = self.resume_factory(path)
         self.save_path = self.options.save or path
+        # who and how come from the sealed save (a changed one was refused by the resume)
+        self.trainee = str(getattr(self.session, "trainee", None) or self.trainee)
+        mode = getattr(self.session, "mode", None)
+        self.mode = mode if mode in ("practice", "timed") else self.mode
         side = sidecar_path(path)
         if side.is_file():
             try:
                 data = json.loads(side.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 data = {}
-            self.trainee = str(data.get("trainee") or self.trainee)
-            self.mode = data.get("mode") if data.get("mode") in ("practice", "timed") else self.mode
             if not self.options.lang and data.get("lang") in i18n.LANGS:
                 self.lang = data["lang"]
         self.save()
@@ -226,10 +243,7 @@ class App:
         if self.session is None or self.save_path is None or self.exam_mode:
             return
         self.session.save(self.save_path)
-        _atomic_json(
-            sidecar_path(self.save_path),
-            {"trainee": self.trainee, "mode": self.mode, "lang": self.lang},
-        )
+        _atomic_json(sidecar_path(self.save_path), {"lang": self.lang})
 
     def decide(self, contact_id: Any, choice_id: str) -> Any:
         """Send a decision to the engine and save straight away (exam mode: to the attempt,
@@ -246,13 +260,63 @@ class App:
         self.snapshot = self.session.snapshot() if self.session is not None else {}
         return self.snapshot
 
-    def export_report(self) -> Path:
-        """Write the HTML report (and results files) through the Session."""
-        out = self.options.out_dir or (
+    def export_dir(self) -> Path:
+        return self.options.out_dir or (
             self.save_path.with_suffix("") if self.save_path else Path.cwd() / "shapan-report"
         )
+
+    def export_report(self) -> Path:
+        """Write the HTML report (and results files) through the Session, here and now."""
+        out = self.export_dir()
         self.session.export(out)  # results.json + report.html, in the Session's language
         return out / "report.html"
+
+    @property
+    def exporting(self) -> bool:
+        return self.export_job is not None
+
+    def start_export(self) -> bool:
+        """Export in the background: the results are taken now, the files are written on a
+        worker thread while the desk keeps drawing (a progress note says so); one at a time —
+        False (and a note) while one is running. `poll_export` reports the outcome."""
+        import threading
+
+        if self.export_job is not None:
+            self.notify(i18n.t("export_busy", self.lang), 2.0, theme.WARN)
+            return False
+        out = self.export_dir()
+        try:
+            write = self.session.prepare_export(out)
+        except Exception as err:  # e.g. no folder to write to
+            self.notify(i18n.t("export_failed", self.lang) + str(err), 6.0, theme.BAD)
+            return False
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                write()
+            except Exception as err:  # disk full, permissions: reported on the next frame
+                box["error"] = err
+
+        thread = threading.Thread(target=run, name="shapan-export", daemon=True)
+        self.export_job = (thread, box, out / "report.html")
+        thread.start()
+        self.notify(i18n.t("exporting", self.lang), 3600.0, theme.ACCENT)
+        return True
+
+    def poll_export(self, wait: float | None = 0.0) -> None:
+        """Report a finished background export (`wait` seconds at most; None: until done)."""
+        if self.export_job is None:
+            return
+        thread, box, path = self.export_job
+        thread.join(wait)
+        if thread.is_alive():
+            return
+        self.export_job = None
+        if "error" in box:
+            self.notify(i18n.t("export_failed", self.lang) + str(box["error"]), 6.0, theme.BAD)
+        else:
+            self.notify(i18n.t("exported", self.lang) + str(path), 6.0, theme.GOOD)
 
     # ---- screens and UI state -------------------------------------------------------------
     def switch(self, screen: Any) -> None:
@@ -279,18 +343,19 @@ class App:
             key = "exam_no_pause" if online else "exam_no_pause_offline"
             self.notify(i18n.t(key, self.lang), 2.5, theme.WARN)
             return
-        if self.mode == "timed":
-            self.notify(i18n.t("timed_help", self.lang), 2.5, theme.WARN)
+        if self.strict:
+            self.notify(i18n.t("timed_no_pause", self.lang), 2.5, theme.WARN)
             return
         self.paused = not self.paused
         self.auto_paused = False
 
     def set_speed(self, index: int) -> None:
-        if self.exam_mode:  # the exam clock's pace is not the candidate's to set
+        if self.strict:  # the clock's pace is not the candidate's to set
+            if not self.exam_mode:
+                self.notify(i18n.t("timed_no_speed", self.lang), 2.5, theme.WARN)
             return
         self.speed_index = max(0, min(len(SPEEDS) - 1, index))
-        if self.mode != "timed":
-            self.paused = False
+        self.paused = False
 
     def request_quit(self) -> None:
         """Closing mid-session asks first; elsewhere the window just closes."""
@@ -306,6 +371,7 @@ class App:
             self.quit()
 
     def quit(self) -> None:
+        self.poll_export(wait=None)  # a report half-written is not left behind
         if self.session is not None:
             self.save()
         if self.taking is not None:  # the network thread ends; the attempt lives on the server
@@ -382,13 +448,14 @@ class App:
             self.session is not None
             and self.screen.runs_sim
             and not self.paused
-            and not self.confirming_quit
+            and (not self.confirming_quit or self.strict)  # a timed clock runs on while asking
         ):
             finished = getattr(self.session, "finished", False)
             if not finished:
                 self.session.advance_frame(
                     min(dt, self.max_frame_dt) * self.speed, self.frame_budget_s
                 )
+        self.poll_export()
         self.screen.update(dt)
         self.gui.update(dt)
         if self.notice is not None:
@@ -509,7 +576,8 @@ class App:
             online = self.taking is not None and self.taking.is_online
             text = i18n.t("exam_quit_body" if online else "exam_quit_body_offline", self.lang)
         else:
-            text = i18n.t("quit_body", self.lang) + " " + str(self.save_path or "")
+            body = "timed_quit_body" if self.strict else "quit_body"
+            text = i18n.t(body, self.lang) + " " + str(self.save_path or "")
         blit_wrapped(self.window, self.fonts, text, inner, inner.top, theme.SMALL, theme.MUTED)
         for button in self._confirm_buttons():
             draw_button(self.window, self.fonts, button)

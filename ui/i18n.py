@@ -91,6 +91,31 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh-CN": "1–9 选择 · 空格 暂停 · F1/F2/F3 速度 1×/2×/4× · ↑↓ 翻阅对话 · K 切换知识 · R 结果 · Esc 退出",
         "en": "1–9 choose · Space pause · F1/F2/F3 speed 1×/2×/4× · ↑↓ scroll · K next article · R results · Esc quit",
     },
+    "keys_timed": {
+        "zh-CN": "计时考核：1–9 选择 · ↑↓ 翻阅对话 · K 切换知识 · Esc 退出（计时不停）",
+        "en": "Timed: 1–9 choose · ↑↓ scroll · K next article · Esc quit (the clock keeps running)",
+    },
+    "timed_no_pause": {
+        "zh-CN": "计时考核不能暂停，计时继续",
+        "en": "A timed session cannot be paused; the clock keeps running",
+    },
+    "timed_no_speed": {
+        "zh-CN": "计时考核不能调整速度",
+        "en": "A timed session runs at its own pace; the speed cannot be changed",
+    },
+    "timed_no_results": {
+        "zh-CN": "计时考核结束后才能查看结果",
+        "en": "Results are shown when the timed session ends",
+    },
+    "exporting": {"zh-CN": "正在导出报告…", "en": "Exporting the report…"},
+    "export_busy": {
+        "zh-CN": "报告正在导出，请稍候…",
+        "en": "An export is already running; please wait…",
+    },
+    "timed_quit_body": {
+        "zh-CN": "计时考核：计时在询问时继续。决策已自动保存，可用 shapan play --resume 继续：",
+        "en": "Timed session: the clock keeps running while you decide. Your decisions are saved; continue with shapan play --resume:",
+    },
     "quit_title": {"zh-CN": "退出本次实训？", "en": "Quit this session?"},
     "quit_body": {
         "zh-CN": "决策记录已自动保存，可用 shapan play --resume 继续：",

@@ -24,9 +24,12 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
 
 
 @pytest.fixture
-def make_app(tmp_path: Path):
-    """Build the real App (real Session) with its save file and report folder in tmp_path."""
+def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Build the real App (real Session) with its save file and report folder in tmp_path
+    (and the data folder, where the session-sealing key is made)."""
     from ui.app import App, PlayOptions
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
 
     apps: list[Any] = []
 

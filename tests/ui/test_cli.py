@@ -34,7 +34,8 @@ def test_changed_or_foreign_resume_file_is_refused_clearly(tmp_path: Path, capsy
 
 
 def test_play_opens_a_window_and_reports_json(tmp_path: Path) -> None:
-    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy",
+           "XDG_DATA_HOME": str(tmp_path / "data")}  # fmt: skip
     save = tmp_path / "s.json"
     proc = subprocess.run(
         [

@@ -91,7 +91,9 @@ def test_whole_practice_session_by_keyboard_and_mouse(make_app: Any, tmp_path: P
     assert saved["decision_log"] == [list(d) for d in app.session.decision_log]
     assert len(saved["decision_log"]) == made
     side = json.loads((tmp_path / "session.ui.json").read_text(encoding="utf-8"))
-    assert side == {"trainee": "Test Trainee", "mode": "practice", "lang": "en"}
+    assert side == {"lang": "en"}  # who and how live in the save itself, sealed
+    assert (saved["trainee"], saved["mode"]) == ("Test Trainee", "practice")
+    assert set(saved["seal"]) == {"trainee", "mode"}
     # drill into the first contact: its decisions with feedback and CSAT effect
     key(app, pygame.K_RETURN)
     view = app.results.state()["drill_view"]
@@ -108,10 +110,19 @@ def test_whole_practice_session_by_keyboard_and_mouse(make_app: Any, tmp_path: P
     )
     key(app, pygame.K_ESCAPE)
     assert app.results.state()["drill"] is None
-    # export the HTML report from the results screen
+    # export the HTML report from the results screen: in the background, with a progress note
     key(app, pygame.K_e)
+    assert app.exporting and app.notice is not None
+    assert app.notice[0] == i18n.t("exporting", "en")
+    app.poll_export(wait=None)
+    app.step_frame(0.0)
+    assert not app.exporting and app.notice is not None
+    assert app.notice[0].startswith(i18n.t("exported", "en"))
     report = tmp_path / "report" / "report.html"
-    assert report.is_file() and "<html" in report.read_text(encoding="utf-8").lower()
+    html = report.read_text(encoding="utf-8")
+    assert "<html" in html.lower() and '<b class="trainee">Test Trainee</b>' in html
+    saved = json.loads((tmp_path / "report" / "results.json").read_text(encoding="utf-8"))
+    assert saved["trainee"] == "Test Trainee" and saved["mode"] == "practice"
     # a finished session closes without asking
     pygame.event.post(pygame.event.Event(pygame.QUIT))
     assert app.step_frame(0.0) is False

@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ui.app import App
 
 ALERT_SECONDS = 6.0
+#: knowledge kinds a timed/exam desk still shows: reference a real agent has (FAQ, policy)
+STRICT_KB_KINDS = ("faq", "compliance")
 ABANDON_SHOWN_S = 120.0  # sim seconds a hang-up in the queue stays listed
 ALERT_COLORS = {
     "trigger": theme.WARN,
@@ -86,6 +88,8 @@ class DeskScreen(Screen):
         self.shown_header: dict[str, str] = {}
         self.shown_clock = ""
         self.drew_required = False
+        self.tags_shown = 0
+        self.shown_kb: list[str] = []
 
     # ---- layout -------------------------------------------------------------------------
     def on_resize(self, size: tuple[int, int]) -> None:
@@ -121,7 +125,7 @@ class DeskScreen(Screen):
         import pygame
 
         lang, app = self.app.lang, self.app
-        if app.exam_mode:  # no speed, no pause, no live results in an exam
+        if app.strict:  # no speed, no pause, no live results in an exam or a timed session
             self.buttons = []
             return
         w = self.app.size[0]
@@ -177,8 +181,7 @@ class DeskScreen(Screen):
             elif event.key == pygame.K_k:
                 self.kb_index += 1
             elif event.key == pygame.K_r:
-                if not self.app.exam_mode:
-                    self.app.results.open(live=True)
+                self.app.results.open(live=True)  # refused under exam rules (results.open)
             elif event.key == pygame.K_ESCAPE:
                 self.app.request_quit()
             else:
@@ -293,7 +296,7 @@ class DeskScreen(Screen):
     def _banner_kinds(self) -> tuple[str, ...]:
         """Exam mode flashes only what a real line shows (a hang-up): rule triggers and risk
         points would coach the candidate."""
-        return ("hangup",) if self.app.exam_mode else ("trigger", "risk", "hangup")
+        return ("hangup",) if self.app.strict else ("trigger", "risk", "hangup")
 
     def contact_summary(self, contact_id: Any) -> None:
         """Practice mode: when a contact ends, say how it went (outcome, predicted CSAT, risks)."""
@@ -336,7 +339,7 @@ class DeskScreen(Screen):
         self._draw_card(surface, contact, lang)
         self._draw_kb(surface, contact, lang)
         self._draw_alerts(surface, snap, lang)
-        keys = "keys_desk"
+        keys = "keys_timed" if self.app.strict else "keys_desk"
         if self.app.taking is not None:
             keys = "keys_exam" if self.app.taking.is_online else "keys_exam_offline"
         blit_text(
@@ -595,7 +598,7 @@ class DeskScreen(Screen):
         conv = pygame.Rect(rect.left, rect.top, rect.width, rect.height - opt_h - theme.PAD)
         opts = pygame.Rect(rect.left, conv.bottom + theme.PAD, rect.width, opt_h)
         # exam mode: no coaching — the "required next" hint is not shown
-        required = [] if app.exam_mode else list(contact.get("required_behaviours") or ())
+        required = [] if app.strict else list(contact.get("required_behaviours") or ())
         border = theme.WARN if required or contact.get("trigger_alert") else theme.BORDER
         inner = draw_panel(surface, fonts, conv, None, border, 2 if border is theme.WARN else 1)
         # header: who, channel, stage, handle-time clock
@@ -844,10 +847,15 @@ class DeskScreen(Screen):
         size = theme.BODY
         step = fonts.line_height(size)
         rendered: list[tuple[str, tuple[int, int, int], int]] = []
+        self.tags_shown = 0
         for entry in transcript[-60:]:
             speaker = str(entry.get("speaker", "system"))
             color = {"customer": theme.CUSTOMER, "agent": theme.AGENT}.get(speaker, theme.SYSTEM)
-            tones = [i18n.tag_label(speaker, str(tag), lang) for tag in entry.get("tags") or ()]
+            # the customer's tone cues are what a real line sounds like; tags on the trainee's
+            # own lines grade them (coaching): not under exam rules
+            tags = () if self.app.strict and speaker == "agent" else entry.get("tags") or ()
+            tones = [i18n.tag_label(speaker, str(tag), lang) for tag in tags]
+            self.tags_shown += len(tones) if speaker == "agent" else 0
             head = i18n.label(i18n.SPEAKERS, speaker, lang) + (
                 f" [{'·'.join(tones)}]" if tones else ""
             )
@@ -937,6 +945,9 @@ class DeskScreen(Screen):
     ) -> None:
         fonts = self.app.fonts
         entries = list((contact or {}).get("knowledge") or ())
+        if self.app.strict:  # reference only (FAQ, policy): lessons and cases teach the answer
+            entries = [e for e in entries if e.get("kind") in STRICT_KB_KINDS]
+        self.shown_kb = [str(e.get("id")) for e in entries]
         title = i18n.t("knowledge", lang) + (
             f"  ({self.kb_index % len(entries) + 1}/{len(entries)} · K)" if entries else ""
         )
@@ -1102,4 +1113,6 @@ class DeskScreen(Screen):
             "exam_header": dict(self.shown_header) if self.app.taking is not None else None,
             "buttons": [b.action for b in self.buttons],
             "required_shown": self.drew_required,
+            "agent_tags_shown": self.tags_shown,
+            "knowledge": list(self.shown_kb),
         }

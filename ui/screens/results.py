@@ -87,10 +87,16 @@ class ResultsScreen(Screen):
         self.shown_drill: dict[str, Any] = {}
         self.mouse = (-1, -1)
         self.max_scroll = 10**6  # known after the drill-down is first drawn
+        self.e_held = False
 
     # ---- entering -------------------------------------------------------------------------
     def open(self, live: bool) -> None:
-        """Fetch the results from the Session and show them."""
+        """Fetch the results from the Session and show them. Under exam rules (an exam, a timed
+        session) not before the session has ended: they would show graded feedback."""
+        if live and self.app.strict and not getattr(self.app.session, "finished", False):
+            if not self.app.exam_mode:
+                self.app.notify(i18n.t("timed_no_results", self.app.lang), 2.5, theme.WARN)
+            return
         self.results = self.app.session.results()
         self.live = live and not getattr(self.app.session, "finished", False)
         self.drill = None
@@ -121,7 +127,9 @@ class ResultsScreen(Screen):
             if key == pygame.K_ESCAPE or key == pygame.K_BACKSPACE:
                 self.back()
             elif key == pygame.K_e:
-                self.export()
+                if not self.e_held:  # a held key's repeats are not more exports
+                    self.export()
+                self.e_held = True
             elif key == pygame.K_q:
                 self.app.request_quit()
             elif key == pygame.K_TAB and self.drill is None:
@@ -148,6 +156,9 @@ class ResultsScreen(Screen):
                 self.back()
             else:
                 return False
+            return True
+        if event.type == pygame.KEYUP and event.key == pygame.K_e:
+            self.e_held = False
             return True
         if event.type == pygame.MOUSEMOTION:
             self.mouse = event.pos
@@ -184,6 +195,8 @@ class ResultsScreen(Screen):
             self.page, self.drill, self.scroll = action, None, 0
 
     def open_drill(self, index: int) -> None:
+        if self.live and self.app.strict:  # never mid-session under exam rules
+            return
         self.drill = self.selected = index
         self.scroll, self.max_scroll = 0, 10**6
 
@@ -197,13 +210,8 @@ class ResultsScreen(Screen):
             self.app.switch(self.app.exam_result_screen)
 
     def export(self) -> None:
-        lang = self.app.lang
-        try:
-            path = self.app.export_report()
-        except Exception as err:  # disk full, permissions: tell the trainee, keep the session
-            self.app.notify(i18n.t("export_failed", lang) + str(err), 6.0, theme.BAD)
-            return
-        self.app.notify(i18n.t("exported", lang) + str(path), 6.0, theme.GOOD)
+        """Export in the background (`App.start_export`): the screen keeps drawing."""
+        self.app.start_export()
 
     # ---- drawing ----------------------------------------------------------------------
     def draw(self, surface: pygame.Surface) -> None:
