@@ -70,6 +70,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="bot policy that plays the human seats (default competent)")  # fmt: skip
     parser.add_argument("--lang", default="zh-CN", choices=("zh-CN", "en"), help="report language")
     parser.add_argument("--no-report", action="store_true", help="skip report.html")
+    parser.add_argument("--trainee", metavar="ID",
+                        help="record the session's human-seat contacts in this trainee's history "
+                             "(see `shapan trainee`)")  # fmt: skip
+    parser.add_argument("--trainee-group", metavar="G", help="with --trainee: the trainee's cohort")
+    parser.add_argument("--history-db", default="sqlite:///shapan-server.db", metavar="URL",
+                        help="with --trainee: the trainee history's database, the exam server's "
+                             "(default sqlite:///shapan-server.db)")  # fmt: skip
     add_json_flag(parser)
 
 
@@ -206,11 +213,32 @@ def _run(args: argparse.Namespace) -> int:
                 f"the export {out} is complete, but recording it in {args.db} failed ({err}); "
                 "check the database file"
             ) from None
+    if args.trainee:
+        _record_trainee(args, results, out)
     if args.json:
         emit_json(results)
         return 0
     _print_table(results, out, wall, run_id, args.db)
     return 0
+
+
+def _record_trainee(args: argparse.Namespace, results: dict[str, Any], out: Path) -> None:
+    """Store the session in the trainee history (sandbox/server/history.py)."""
+    from sandbox.server.db import DatabaseError
+    from sandbox.server.history import History, HistoryError
+
+    try:
+        history = History.open(args.history_db)
+        try:
+            history.record_session(args.trainee, results, group=args.trainee_group,
+                                   source=str(out / "results.json"))  # fmt: skip
+        finally:
+            history.close()
+    except (DatabaseError, HistoryError) as err:
+        raise UserError(
+            f"the export {out} is complete, but recording it for trainee {args.trainee!r} "
+            f"failed: {err}"
+        ) from None
 
 
 def _pad(text: str, width: int) -> str:

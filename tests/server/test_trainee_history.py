@@ -114,3 +114,26 @@ def test_trainee_commands_record_list_and_show(
             history.add_trainee("   ")
     finally:
         history.close()
+
+
+def test_shapan_run_with_a_trainee_records_the_practice_session(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", "--scenario", "practice", "--hours", "0.25", "--no-db", "--no-report",
+            "--out", str(tmp_path / "out"), "--trainee", "cai", "--trainee-group", "g2",
+            "--history-db", sqlite_url, "--json"]  # fmt: skip
+    assert main(argv) == 0
+    results = json.loads(capsys.readouterr().out)
+    history = History.open(sqlite_url)
+    try:
+        (work,) = history.work(["cai"])
+        assert history.trainee("cai")["group"] == "g2"
+    finally:
+        history.close()
+    assert work.kind == "practice" and work.seed == results["seed"]
+    assert work.scenario_hash == results["scenario"]["hash"]
+    assert work.contacts == len(results["contacts"]) > 0
+    assert work.source == str(tmp_path / "out" / "results.json")
+    bad = [*argv[:-3], "--history-db", "mysql://x/y"]
+    assert main(bad) == 1
+    assert "recording it for trainee 'cai' failed" in capsys.readouterr().err
