@@ -94,6 +94,8 @@ def _report_flags(p: argparse.ArgumentParser) -> None:
                    help="the baseline is the work before DATE (default: the first attempt on "
                         "each form)")  # fmt: skip
     p.add_argument("--lang", choices=("en", "zh-CN"), default="en")
+    p.add_argument("--html", type=Path, metavar="FILE",
+                   help="also write a self-contained HTML report with charts")  # fmt: skip
     _db_flag(p)
     add_json_flag(p)
 
@@ -199,6 +201,7 @@ def _report(args: argparse.Namespace) -> int:
         raise UserError(str(err)) from None
     finally:
         history.close()
+    _write_html(args, doc)
     if args.json:
         emit_json(doc)
     else:
@@ -217,8 +220,18 @@ def _cohort(args: argparse.Namespace) -> int:
         raise UserError(str(err)) from None
     finally:
         history.close()
+    _write_html(args, doc)
     if args.json:
         emit_json(doc)
     else:
         print(render_cohort(doc, args.lang))
     return 0
+
+
+def _write_html(args: argparse.Namespace, doc: dict[str, Any]) -> None:
+    if args.html is None:
+        return
+    from sandbox.fileio import atomic_write_text
+    from sandbox.server.effect_html import render_html
+
+    atomic_write_text(args.html, render_html(doc, args.lang))

@@ -19,6 +19,7 @@ replacement, independently) and the number of contacts behind each side. A chang
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -150,6 +151,31 @@ def _summary(w: Work) -> dict[str, Any]:
     return w.to_json()
 
 
+#: the figures the trend lines follow
+TREND_KEYS = ("fcr", "csat", "aht", "risk_points", "cross_sell", "rubric")
+
+
+def _means(figures: Sequence[Mapping[str, float]]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for key in TREND_KEYS:
+        vals = [f[key] for f in figures if key in f]
+        out[key] = round(sum(vals) / len(vals), 6) if vals else None
+    return out
+
+
+def trend(work: Sequence[Work], *, by_day: bool = False) -> list[dict[str, Any]]:
+    """The trend lines' points: per piece of work (or per UTC day, pooled), oldest first."""
+    if not by_day:
+        return [{"at": w.at, "date": w.to_json()["date"], "label": w.form_label, "kind": w.kind,
+                 "contacts": len(w.figures), "means": _means(w.figures)} for w in work]  # fmt: skip
+    days: dict[str, list[Work]] = {}
+    for w in work:
+        days.setdefault(time.strftime("%Y-%m-%d", time.gmtime(w.at)), []).append(w)
+    return [{"at": min(w.at for w in ws), "date": day, "label": day, "kind": "day",
+             "contacts": sum(len(w.figures) for w in ws), "means": _means(_figures(ws))}
+            for day, ws in sorted(days.items())]  # fmt: skip
+
+
 def trainee_report(history: History, trainee_id: str, *, baseline_until: float | None = None,
                    since: float | None = None, seed: int = 0) -> dict[str, Any]:  # fmt: skip
     """The effect report of one trainee (JSON-able)."""
@@ -170,6 +196,7 @@ def _trainee_part(info: Mapping[str, Any], work: Sequence[Work], baseline_until:
         "now": {"work": [_summary(w) for w in now], "contacts": sum(len(w.figures) for w in now)},
         "not_comparable": [_summary(w) for w in left],
         "figures": figures,
+        "trend": trend(sorted(work, key=lambda w: (w.at, w.pk))),
     }  # fmt: skip
 
 
@@ -215,6 +242,7 @@ def cohort_report(history: History, *, group: str | None = None, since: float | 
         "now": {"contacts": len(pooled_now)},
         "trainees": rows, "counts": counts,
         "figures": compare(pooled_base, pooled_now, seed=seed),
+        "trend": trend(work, by_day=True),
     }  # fmt: skip
 
 

@@ -124,3 +124,21 @@ def test_report_commands_text_and_json(cohorts: str, capsys: pytest.CaptureFixtu
     assert json.loads(capsys.readouterr().out)["since"] == T0 + DAY - (T0 % DAY)
     assert main(["cohort", "report", "--by", "nonsense", "--db", cohorts]) == 1
     assert "unknown figure" in capsys.readouterr().err
+
+
+def test_html_reports_are_self_contained_with_trend_and_radar(
+    cohorts: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = tmp_path / "cohort.html"
+    argv = ["cohort", "report", "--group", "rising", "--db", cohorts, "--lang", "zh-CN",
+            "--html", str(page), "--json"]  # fmt: skip
+    assert main(argv) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [p["date"] for p in doc["trend"]] == ["2027-01-15", "2027-01-16", "2027-01-17"]
+    text = page.read_text(encoding="utf-8")
+    assert text.count('src="data:image/png;base64,') == 2  # the trend lines and the radar
+    assert "学员群体培训效果报告" in text and "提升" in text and 'src="http' not in text
+    one = tmp_path / "one.html"
+    assert main(["trainee", "report", "flat0", "--db", cohorts, "--html", str(one)]) == 0
+    capsys.readouterr()
+    assert one.read_text(encoding="utf-8").count("data:image/png;base64,") == 2
