@@ -2,12 +2,15 @@
 
 Plays a real practice session through `Session` with real key events (the first available option
 each time), capturing the start screen, the desk mid-contact in zh-CN and in en, the results
-screen and a contact drill-down.
+screen and a contact drill-down. The sim follows every frame's dt in full (no wall-clock budget),
+so the pictures do not depend on the machine's speed; and each picture is checked before it is
+written (`shows`: the screen's own title and hint pixels), so a wrong one is never written.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
@@ -63,8 +66,69 @@ def decide_first_available(app: Any) -> bool:
     return True
 
 
+#: each picture and the language it is taken in
+SHOTS = {
+    "start": "zh-CN",
+    "desk-zh-CN": "zh-CN",
+    "desk-en": "en",
+    "results": "en",
+    "drill-down": "en",
+}
+
+
+def marks(
+    name: str, lang: str, size: tuple[int, int]
+) -> list[tuple[str, int, bool, Any, str, Any]]:
+    """The text only the screen `name` draws, and where: (text, size, bold, colour, anchor,
+    position) — the start title, the desk's top bar, the results title with the overview's or
+    the drill-down's key hint."""
+    from ui import i18n, theme
+
+    w, h = size
+    if name == "start":
+        top = max(150, h // 2 - 200)
+        return [(i18n.t("start_title", lang), theme.HUGE, True, theme.TEXT, "midtop",
+                 (w // 2, top - 110))]  # fmt: skip
+    if name.startswith("desk"):
+        return [(i18n.t("app_title", lang), theme.BODY, False, theme.MUTED, "midleft",
+                 (theme.PAD + 4, 23))]  # fmt: skip
+    hint = i18n.t("drill_help" if name == "drill-down" else "contact_list_help", lang)
+    hint += " · E " + i18n.t("export", lang).split(" (")[0]
+    return [
+        (i18n.t("results_title", lang), theme.TITLE, True, theme.TEXT, "topleft",
+         (theme.PAD * 2, 10)),
+        (hint, theme.SMALL, False, theme.DIM, "center", (w // 2, h - 14)),
+    ]  # fmt: skip
+
+
+def shows(surface: Any, name: str, lang: str, fonts: Any = None) -> bool:
+    """Does `surface` show the screen `name` in `lang`? Every solid pixel of its marks must be
+    there in the mark's colour (90 % of them, for scaling and blending slack)."""
+    import numpy as np
+    import pygame
+
+    from ui.fonts import Fonts
+
+    fonts = fonts or Fonts()
+    size = surface.get_size()
+    for text, font_size, bold, color, anchor, pos in marks(name, lang, size):
+        img = fonts.render(text, font_size, color, bold)
+        rect = img.get_rect(**{anchor: pos})
+        if not surface.get_rect().contains(rect):
+            return False
+        ink = pygame.surfarray.array_alpha(img) == 255
+        if ink.sum() < 20:
+            return False
+        got = pygame.surfarray.array3d(surface.subsurface(rect)).astype(int)
+        close = (np.abs(got - np.array(color[:3])) <= 40).all(axis=2)
+        if close[ink].mean() < 0.9:
+            return False
+    return True
+
+
 def capture(app: Any, out: Path, name: str) -> Path:
-    """Save the window as `out/name.png` through the project's one crash-safe writer."""
+    """Save the window as `out/name.png` through the project's one crash-safe writer, once it
+    is checked to show the screen it is named after."""
     import io
 
     import pygame
@@ -72,6 +136,8 @@ def capture(app: Any, out: Path, name: str) -> Path:
     from sandbox.fileio import atomic_write_bytes
 
     app.step_frame(0.0)
+    if not shows(app.window, name, SHOTS[name], app.fonts):
+        raise RuntimeError(f"{name}.png would not show the {name} screen; nothing written")
     buffer = io.BytesIO()
     pygame.image.save(app.window, buffer, f"{name}.png")
     return atomic_write_bytes(out / f"{name}.png", buffer.getvalue())
@@ -100,7 +166,8 @@ def render_all(
                     out_dir=Path(tmp) / f"report-{lang}",
                 )
             )
-            app.max_frame_dt, app.frame_budget_s = 5.0, 0.05
+            # the sim follows each frame's dt in full: the same pictures on any machine
+            app.max_frame_dt, app.frame_budget_s = 5.0, math.inf
             post_text("张三" if lang == "zh-CN" else "Alex Chen")
             app.step_frame(0.0)
             if lang == "zh-CN":
