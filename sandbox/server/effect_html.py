@@ -9,7 +9,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sandbox.server.effect import TREND_KEYS, metrics
+from sandbox.server.effect import TOO_LITTLE, TREND_KEYS, metrics
 
 WORDS: dict[str, dict[str, str]] = {
     "trainee": {"zh-CN": "学员培训效果报告", "en": "Trainee effect report"},
@@ -112,7 +112,7 @@ def _trend_png(points: Sequence[Mapping[str, Any]], lang: str) -> str:
             ax.plot(xs, ys, marker="o", color="#1f6feb", linewidth=1.4, markersize=3)
             ax.set_title(names[key], fontsize=9)
             ax.set_xticks(range(len(points)))
-            ax.set_xticklabels([str(j + 1) for j in range(len(points))], fontsize=7)
+            ax.set_xticklabels([str(p["date"])[5:10] for p in points], fontsize=7, rotation=30)
 
     return _png(draw, (9.6, 5.0))
 
@@ -120,8 +120,10 @@ def _trend_png(points: Sequence[Mapping[str, Any]], lang: str) -> str:
 def _radar_png(figures: Sequence[Mapping[str, Any]], lang: str) -> str | None:
     from sandbox.report import _png
 
+    # the dimensions with enough contacts on both sides (the table says which have too few)
     dims = [f for f in figures if f["key"].startswith("rubric.")
-            and f["baseline"] is not None and f["now"] is not None]  # fmt: skip
+            and f["baseline"] is not None and f["now"] is not None
+            and f["verdict"] != TOO_LITTLE]  # fmt: skip
     if len(dims) < 3:
         return None
     names = _names(lang)
