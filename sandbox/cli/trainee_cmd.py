@@ -94,6 +94,9 @@ def _report_flags(p: argparse.ArgumentParser) -> None:
                    help="the baseline is the work before DATE (default: the first attempt on "
                         "each form)")  # fmt: skip
     p.add_argument("--lang", choices=("en", "zh-CN"), default="en")
+    p.add_argument("--costs", type=Path, metavar="FILE",
+                   help="the cost model as JSON: repeat_contact, escalation, compliance_breach, "
+                        "cross_sell_value, currency (docs/training-effect.md)")  # fmt: skip
     p.add_argument("--html", type=Path, metavar="FILE",
                    help="also write a self-contained HTML report with charts")  # fmt: skip
     _db_flag(p)
@@ -196,7 +199,7 @@ def _report(args: argparse.Namespace) -> int:
     history = _open(args.db)
     try:
         doc = trainee_report(history, args.trainee, baseline_until=args.baseline_until,
-                             since=args.since)  # fmt: skip
+                             since=args.since, costs=_costs(args))  # fmt: skip
     except HistoryError as err:
         raise UserError(str(err)) from None
     finally:
@@ -215,7 +218,8 @@ def _cohort(args: argparse.Namespace) -> int:
     history = _open(args.db)
     try:
         doc = cohort_report(history, group=args.group, since=args.since,
-                            baseline_until=args.baseline_until, primary=args.by)  # fmt: skip
+                            baseline_until=args.baseline_until, primary=args.by,
+                            costs=_costs(args))  # fmt: skip
     except ValueError as err:
         raise UserError(str(err)) from None
     finally:
@@ -226,6 +230,24 @@ def _cohort(args: argparse.Namespace) -> int:
     else:
         print(render_cohort(doc, args.lang))
     return 0
+
+
+def _costs(args: argparse.Namespace) -> Any:
+    import json
+
+    from sandbox.server.effect import DEFAULT_COSTS, CostModel
+
+    if args.costs is None:
+        return DEFAULT_COSTS
+    try:
+        doc = json.loads(args.costs.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict):
+            raise ValueError("a JSON object is expected")
+        return CostModel.from_json(doc)
+    except OSError as err:
+        raise UserError(f"cannot read {args.costs}: {err.strerror}") from None
+    except ValueError as err:
+        raise UserError(f"{args.costs}: {err}") from None
 
 
 def _write_html(args: argparse.Namespace, doc: dict[str, Any]) -> None:

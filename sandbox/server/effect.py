@@ -44,6 +44,60 @@ PRIMARY = "rubric"
 
 
 @dataclass(frozen=True)
+class CostModel:
+    """What a contact costs or earns, in `currency` (a documented, configurable model; the
+    defaults are illustrative — set your centre's own with `--costs FILE`). A contact's net
+    cost: `repeat_contact` unless resolved first time, `escalation` if escalated,
+    `compliance_breach` if it carried any compliance-breach risk, minus `cross_sell_value`
+    per accepted cross-sell. Contacts whose figures cannot tell these are left out."""
+
+    repeat_contact: float = 25.0
+    escalation: float = 60.0
+    compliance_breach: float = 500.0
+    cross_sell_value: float = 40.0
+    currency: str = "CNY"
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> CostModel:
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(doc) - known)
+        if unknown:
+            raise ValueError(f"unknown cost model keys {unknown}; known: {sorted(known)}")
+        values: dict[str, Any] = {}
+        for k, v in doc.items():
+            if k == "currency":
+                values[k] = str(v)
+            elif isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ValueError(f"cost model {k!r} must be a number, not {v!r}")
+            else:
+                values[k] = float(v)
+        return cls(**values)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def cost(self, f: Mapping[str, float]) -> float | None:
+        if "fcr" not in f or "risk.compliance_breach" not in f:
+            return None
+        return ((1.0 - f["fcr"]) * self.repeat_contact + f.get("escalated", 0.0) * self.escalation
+                + (f["risk.compliance_breach"] > 0) * self.compliance_breach
+                - f.get("cross_sell", 0.0) * self.cross_sell_value)  # fmt: skip
+
+
+DEFAULT_COSTS = CostModel()
+
+
+def priced(figures: Sequence[Mapping[str, float]], costs: CostModel
+           ) -> list[Mapping[str, float]]:  # fmt: skip
+    """The figures with each contact's net `cost` under `costs` (where it can be told)."""
+    out: list[Mapping[str, float]] = []
+    for f in figures:
+        c = costs.cost(f)
+        out.append(f if c is None else {**f, "cost": c})
+    return out
+
+
+@dataclass(frozen=True)
 class Metric:
     key: str
     en: str
@@ -61,7 +115,9 @@ def metrics() -> tuple[Metric, ...]:
     ]
     out += [Metric(f"risk.{k}", f"risk: {v.get('en', k)}", f"风险：{v.get('zh-CN', k)}", -1)
             for k, v in RISK_TYPES.items()]  # fmt: skip
+    out.append(Metric("escalated", "escalations", "升级投诉", -1))
     out.append(Metric("cross_sell", "cross-sell accepted", "交叉销售成交", +1))
+    out.append(Metric("cost", "net cost per contact (cost model)", "每通净成本（成本模型）", -1))
     out.append(Metric("rubric", "rubric score", "评分表总分", +1))
     out += [Metric(f"rubric.{k}", f"rubric: {v.get('en', k)}", f"评分表：{v.get('zh-CN', k)}", +1)
             for k, v in RUBRIC.items()]  # fmt: skip
@@ -81,9 +137,10 @@ def _boot_means(col: np.ndarray, idx: np.ndarray) -> np.ndarray:
 
 
 def compare(base: Sequence[Mapping[str, float]], now: Sequence[Mapping[str, float]], *,
-            seed: int = 0, resamples: int = RESAMPLES, min_contacts: int = MIN_CONTACTS
-            ) -> list[dict[str, Any]]:  # fmt: skip
+            seed: int = 0, resamples: int = RESAMPLES, min_contacts: int = MIN_CONTACTS,
+            costs: CostModel = DEFAULT_COSTS) -> list[dict[str, Any]]:  # fmt: skip
     """Per figure: baseline and now (mean, contacts), the change and its 95% interval."""
+    base, now = priced(base, costs), priced(now, costs)
     out: list[dict[str, Any]] = []
     idx_b = resample_indices(len(base), seed, resamples) if base else None
     idx_n = resample_indices(len(now), seed + 1, resamples) if now else None
@@ -177,19 +234,15 @@ def trend(work: Sequence[Work], *, by_day: bool = False) -> list[dict[str, Any]]
 
 
 def trainee_report(history: History, trainee_id: str, *, baseline_until: float | None = None,
-                   since: float | None = None, seed: int = 0) -> dict[str, Any]:  # fmt: skip
+                   since: float | None = None, seed: int = 0,
+                   costs: CostModel = DEFAULT_COSTS) -> dict[str, Any]:  # fmt: skip
     """The effect report of one trainee (JSON-able)."""
     info = history.trainee(trainee_id)
     work = history.work([info["id"]], since=since)
-    return _trainee_part(info, work, baseline_until, seed)
-
-
-def _trainee_part(info: Mapping[str, Any], work: Sequence[Work], baseline_until: float | None,
-                  seed: int) -> dict[str, Any]:  # fmt: skip
     base, now, left = split(work, baseline_until)
-    figures = compare(_figures(base), _figures(now), seed=seed)
+    figures = compare(_figures(base), _figures(now), seed=seed, costs=costs)
     return {
-        "schema": SCHEMA, "trainee": dict(info),
+        "schema": SCHEMA, "trainee": dict(info), "since": since, "cost_model": costs.to_json(),
         "baseline": {"mode": "first attempt per form" if baseline_until is None else "period",
                      "until": baseline_until, "work": [_summary(w) for w in base],
                      "contacts": sum(len(w.figures) for w in base)},
@@ -200,16 +253,9 @@ def _trainee_part(info: Mapping[str, Any], work: Sequence[Work], baseline_until:
     }  # fmt: skip
 
 
-def verdict_of(figures: Sequence[Mapping[str, Any]], primary: str = PRIMARY) -> str:
-    for f in figures:
-        if f["key"] == primary:
-            return str(f["verdict"])
-    raise ValueError(f"unknown figure {primary!r}")
-
-
 def cohort_report(history: History, *, group: str | None = None, since: float | None = None,
-                  baseline_until: float | None = None, primary: str = PRIMARY, seed: int = 0
-                  ) -> dict[str, Any]:  # fmt: skip
+                  baseline_until: float | None = None, primary: str = PRIMARY, seed: int = 0,
+                  costs: CostModel = DEFAULT_COSTS) -> dict[str, Any]:  # fmt: skip
     """Every trainee of `group` (all when None): each one's verdict on `primary`, and the
     cohort's figures over the pooled baseline and now contacts."""
     if primary not in {m.key for m in metrics()}:
@@ -227,7 +273,7 @@ def cohort_report(history: History, *, group: str | None = None, since: float | 
         fb, fn = _figures(base), _figures(now)
         pooled_base += fb
         pooled_now += fn
-        figs = compare(fb, fn, seed=seed + 2 * i)
+        figs = compare(fb, fn, seed=seed + 2 * i, costs=costs)
         main = next(f for f in figs if f["key"] == primary)
         rows.append({"trainee": p["id"], "name": p["name"], "group": p["group"],
                      "n_baseline": main["n_baseline"], "n_now": main["n_now"],
@@ -237,11 +283,12 @@ def cohort_report(history: History, *, group: str | None = None, since: float | 
                                                                   TOO_LITTLE)}  # fmt: skip
     return {
         "schema": SCHEMA, "group": group, "since": since, "primary": primary,
+        "cost_model": costs.to_json(),
         "baseline": {"mode": "first attempt per form" if baseline_until is None else "period",
                      "until": baseline_until, "contacts": len(pooled_base)},
         "now": {"contacts": len(pooled_now)},
         "trainees": rows, "counts": counts,
-        "figures": compare(pooled_base, pooled_now, seed=seed),
+        "figures": compare(pooled_base, pooled_now, seed=seed, costs=costs),
         "trend": trend(work, by_day=True),
     }  # fmt: skip
 
@@ -267,6 +314,13 @@ def figures_table(figures: Sequence[Mapping[str, Any]], lang: str = "en") -> lis
     return lines
 
 
+def _cost_line(doc: Mapping[str, Any]) -> str:
+    c = doc["cost_model"]
+    return (f"net cost per contact ({c['currency']}): {c['repeat_contact']:g} per repeat contact, "
+            f"{c['escalation']:g} per escalation, {c['compliance_breach']:g} per compliance "
+            f"breach, -{c['cross_sell_value']:g} per accepted cross-sell")  # fmt: skip
+
+
 def render_trainee(doc: Mapping[str, Any], lang: str = "en") -> str:
     t = doc["trainee"]
     lines = [f"trainee {t['id']}" + (f" ({t['name']})" if t["name"] else "")
@@ -275,7 +329,7 @@ def render_trainee(doc: Mapping[str, Any], lang: str = "en") -> str:
              f"work, {doc['baseline']['contacts']} contacts; now: {len(doc['now']['work'])} "
              f"piece(s), {doc['now']['contacts']} contacts; not comparable: "
              f"{len(doc['not_comparable'])}", ""]  # fmt: skip
-    return "\n".join(lines + figures_table(doc["figures"], lang))
+    return "\n".join([*lines, *figures_table(doc["figures"], lang), _cost_line(doc)])
 
 
 def render_cohort(doc: Mapping[str, Any], lang: str = "en") -> str:
@@ -290,5 +344,5 @@ def render_cohort(doc: Mapping[str, Any], lang: str = "en") -> str:
         lines.append(f"{r['trainee']:<20} {_fmt(r['baseline']):>8} {r['n_baseline']:>5} "
                      f"{_fmt(r['now']):>8} {r['n_now']:>5} {_fmt(r['delta']):>8}  {ci:<17} "
                      f"{r['verdict']}")  # fmt: skip
-    lines += ["", "pooled over the cohort:", *figures_table(doc["figures"], lang)]
+    lines += ["", "pooled over the cohort:", *figures_table(doc["figures"], lang), _cost_line(doc)]
     return "\n".join(lines)

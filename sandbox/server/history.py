@@ -9,7 +9,7 @@ practice sessions by whoever ran them (`record_session`, `shapan trainee record`
 
 Per-contact figures (`figures_from_record`, flat JSON; a figure the source cannot tell is left
 out, never guessed): `fcr` (1 if the contact ended resolved: `RESOLVING_OUTCOMES`), `csat`
-(predicted mean, 1..5), `aht` (handle seconds), `risk_points`, `risk.<type>` (points by risk
+(predicted mean, 1..5), `aht` (handle seconds), `escalated` (1 if escalated), `risk_points`, `risk.<type>` (points by risk
 type), `cross_sell` (accepted offers), `rubric` (overall 0..100), `rubric.<dim>`.
 """
 
@@ -68,6 +68,8 @@ def figures_from_record(rec: Mapping[str, Any]) -> dict[str, float]:
         v = _num(rec.get(key))
         if v is not None:
             out[name] = v
+    if rec.get("escalated") is not None or rec.get("outcome") is not None:
+        out["escalated"] = 1.0 if rec.get("escalated") or rec.get("outcome") == "escalated" else 0.0
     for kind in RISK_TYPES:
         v = _num(rec.get(f"risk_{kind}"))
         if v is not None:
@@ -91,6 +93,7 @@ def figures_from_grade(contact: Mapping[str, Any]) -> dict[str, float] | None:
     out: dict[str, float] = {"aht": float(contact["handle_s"])}
     if contact.get("outcome") is not None:
         out["fcr"] = 1.0 if contact["outcome"] in RESOLVING_OUTCOMES else 0.0
+        out["escalated"] = 1.0 if contact["outcome"] == "escalated" else 0.0
     measures = contact.get("measures") or {}
     csat = _num(measures.get("csat"))
     if csat is not None:

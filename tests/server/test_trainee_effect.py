@@ -16,6 +16,7 @@ from sandbox.server.effect import (
     IMPROVED,
     TOO_LITTLE,
     UNCLEAR,
+    CostModel,
     cohort_report,
     compare,
     trainee_report,
@@ -142,3 +143,26 @@ def test_html_reports_are_self_contained_with_trend_and_radar(
     assert main(["trainee", "report", "flat0", "--db", cohorts, "--html", str(one)]) == 0
     capsys.readouterr()
     assert one.read_text(encoding="utf-8").count("data:image/png;base64,") == 2
+
+
+def test_the_cost_model_prices_each_contact_and_is_configurable(
+    cohorts: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    costs = CostModel(repeat_contact=10.0, escalation=100.0, compliance_breach=1000.0,
+                      cross_sell_value=5.0)  # fmt: skip
+    f = {"fcr": 0.0, "escalated": 1.0, "risk.compliance_breach": 3.0, "cross_sell": 1.0}
+    assert costs.cost(f) == 10.0 + 100.0 + 1000.0 - 5.0
+    assert costs.cost({"fcr": 1.0}) is None  # risk by type unknown (an exam result): left out
+    path = tmp_path / "costs.json"
+    path.write_text(json.dumps({"repeat_contact": 10, "currency": "EUR"}), encoding="utf-8")
+    argv = ["cohort", "report", "--group", "rising", "--db", cohorts, "--costs", str(path)]
+    assert main([*argv, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["cost_model"]["repeat_contact"] == 10.0 and doc["cost_model"]["currency"] == "EUR"
+    cost = next(f for f in doc["figures"] if f["key"] == "cost")
+    assert cost["verdict"] == IMPROVED and cost["high"] < 0  # cheaper contacts
+    assert main(argv) == 0
+    assert "net cost per contact (EUR): 10 per repeat contact" in capsys.readouterr().out
+    path.write_text(json.dumps({"repeat": 1}), encoding="utf-8")
+    assert main(argv) == 1
+    assert "unknown cost model keys ['repeat']" in capsys.readouterr().err
