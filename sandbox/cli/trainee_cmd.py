@@ -67,7 +67,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = add_command(tsub, "report", _report,
                     help="did the trainee improve? baseline vs now on comparable work, with "
-                         "95% bootstrap intervals")  # fmt: skip
+                         "bootstrap intervals (95 per cent)")  # fmt: skip
     p.add_argument("trainee", metavar="ID")
     _report_flags(p)
 
@@ -77,7 +77,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     csub = cohort.add_subparsers(dest="cohort_command", metavar="COMMAND")
     p = add_command(csub, "report", _cohort,
                     help="who improved, who regressed, who has too little data; the pooled "
-                         "figures with 95% bootstrap intervals")  # fmt: skip
+                         "figures with bootstrap intervals (95 per cent)")  # fmt: skip
     p.add_argument("--group", metavar="G", help="the cohort (default: every trainee)")
     p.add_argument(
         "--by",

@@ -137,3 +137,23 @@ def test_shapan_run_with_a_trainee_records_the_practice_session(
     bad = [*argv[:-3], "--history-db", "mysql://x/y"]
     assert main(bad) == 1
     assert "recording it for trainee 'cai' failed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["trainee", "--help"], ["cohort", "--help"], ["trainee", "report", "--help"],
+     ["cohort", "report", "--help"], ["trainee", "record", "--help"]],
+)  # fmt: skip
+def test_every_trainee_command_has_help(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage: shapan" in out and "%%" not in out
+
+
+def test_a_group_without_a_command_prints_its_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cohort"]) == 2 and main(["trainee"]) == 2
+    assert "report" in capsys.readouterr().out
