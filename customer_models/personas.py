@@ -158,7 +158,11 @@ class Persona:
             "age_band": label("age_band", self.age_band, lang),
             "temperament": label("temperament", self.temperament, lang),
             "tenure": f"在网 {years} 年" if zh else f"customer for {years} years",
-            "products": f"持有 {self.products} 个产品" if zh else f"{self.products} products",
+            "products": (
+                f"持有 {self.products} 个产品"
+                if zh
+                else f"{self.products} product{'' if self.products == 1 else 's'}"
+            ),
             "contract": label("contract", self.contract, lang),
             "value": (f"年贡献 ¥{self.value:,.0f}" if zh else f"¥{self.value:,.0f} / year"),
             "prior_contacts": (

@@ -141,7 +141,10 @@ def describe(factor: str, rec: Mapping[str, Any], lang: str) -> str | None:
         v = float(rec["tenure_years"])
         return t(f"在网 {v:.1f} 年", f"customer for {v:.1f} years")
     if factor == "products":
-        return t(f"持有 {_n(rec['products'])} 个产品", f"holds {_n(rec['products'])} products")
+        return t(
+            f"持有 {_n(rec['products'])} 个产品",
+            f"holds {_n(rec['products'])} product{'' if rec['products'] == 1 else 's'}",
+        )
     if factor == "value":
         return t(f"年贡献 ¥{float(rec['value']):,.0f}", f"worth ¥{float(rec['value']):,.0f} a year")
     if factor == "churn_risk":

@@ -307,6 +307,23 @@ def pick(text: Any, lang: str) -> str:
     return str(text)
 
 
+def without_label(text: str, *labels: str) -> str:
+    """`text` without a leading "label:" (or "label：") that the caller already shows in front
+    of it — never "Risk point: Risk point: …" or "System: System: …"."""
+    for lab in labels:
+        for sep in (":", "："):
+            prefix = f"{lab}{sep}"
+            if lab and text.lower().startswith(prefix.lower()):
+                return text[len(prefix) :].lstrip()
+    return text
+
+
+def journey_title(contact: Mapping[str, Any], lang: str) -> str:
+    """A contact's journey by its title (its id only when it has none)."""
+    title = contact.get("journey_title") or contact.get("title")
+    return pick(title, lang) or str(contact.get("journey_id") or "").replace("_", " ")
+
+
 def label(table: Mapping[str, Mapping[str, str]], key: str, lang: str) -> str:
     """A vocabulary label (`RUBRIC`, `RISK_TYPES`, …) with the raw key as the fallback."""
     entry = table.get(key)

@@ -90,6 +90,8 @@ class DeskScreen(Screen):
         self.drew_required = False
         self.tags_shown = 0
         self.shown_kb: list[str] = []
+        self.shown_subtitle = ""
+        self.shown_banners: list[str] = []
 
     # ---- layout -------------------------------------------------------------------------
     def on_resize(self, size: tuple[int, int]) -> None:
@@ -618,7 +620,7 @@ class DeskScreen(Screen):
         blit_text(
             surface,
             fonts,
-            f"{channel} · {i18n.t('stage', lang)}: {stage} · {i18n.t('waited', lang)} {i18n.duration(contact.get('waited_s'))}",
+            self._subtitle(contact, channel, stage, lang),
             (inner.left, inner.top + 30),
             theme.SMALL,
             theme.MUTED,
@@ -763,6 +765,15 @@ class DeskScreen(Screen):
             ty += step
         return box.top - 4
 
+    def _subtitle(self, contact: Mapping[str, Any], channel: str, stage: str, lang: str) -> str:
+        """Channel · stage · waited — a contact with no stage has no "stage: None"."""
+        parts = [channel]
+        if contact.get("stage"):
+            parts.append(f"{i18n.t('stage', lang)}: {stage}")
+        parts.append(f"{i18n.t('waited', lang)} {i18n.duration(contact.get('waited_s'))}")
+        self.shown_subtitle = " · ".join(p for p in parts if p)
+        return self.shown_subtitle
+
     def _choice_text(self, choice: Mapping[str, Any], lang: str) -> str:
         text = i18n.pick(choice.get("text"), lang)
         if not choice.get("available", True):
@@ -862,7 +873,10 @@ class DeskScreen(Screen):
             rendered.append(
                 (head, theme.MUTED if speaker != "customer" or not tones else theme.WARN, 0)
             )
-            for line in fonts.wrap(i18n.pick(entry.get("text"), lang), size, rect.width - 14):
+            said = i18n.without_label(
+                i18n.pick(entry.get("text"), lang), i18n.label(i18n.SPEAKERS, speaker, lang)
+            )
+            for line in fonts.wrap(said, size, rect.width - 14):
                 rendered.append((line, color, 14))
         visible = max(1, rect.height // step)
         self.scroll = min(self.scroll, max(0, len(rendered) - visible))
@@ -894,10 +908,14 @@ class DeskScreen(Screen):
 
         fonts = self.app.fonts
         y = rect.top + 50 if top is None else top
+        self.shown_banners = []
         for alert, left in reversed(self.banners):
             kind = str(alert.get("kind", "trigger"))
             color = ALERT_COLORS.get(kind, theme.WARN)
-            text = f"⚠ {i18n.t(kind if kind in ('trigger', 'hangup', 'abandon') else 'risk_point', lang)}: {i18n.pick(alert.get('text'), lang)}"
+            head = i18n.t(kind if kind in ("trigger", "hangup", "abandon") else "risk_point", lang)
+            said = i18n.without_label(i18n.pick(alert.get("text"), lang), head)
+            text = f"⚠ {head}: {said}"
+            self.shown_banners.append(text)
             lines = fonts.wrap(text, theme.LARGE, rect.width - 40, True)[:3]
             box = pygame.Rect(
                 rect.left + 8,
@@ -1114,5 +1132,7 @@ class DeskScreen(Screen):
             "buttons": [b.action for b in self.buttons],
             "required_shown": self.drew_required,
             "agent_tags_shown": self.tags_shown,
+            "subtitle": self.shown_subtitle,
+            "banner_lines": list(self.shown_banners),
             "knowledge": list(self.shown_kb),
         }

@@ -69,6 +69,17 @@ def kpi_tiles(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     return tiles
 
 
+def feedback_color(decision: Mapping[str, Any]) -> tuple[int, int, int]:
+    """A decision's feedback in praise green only when the decision was good: a negative score
+    or a risk point reads in red, a neutral one in grey."""
+    score = decision.get("score")
+    if decision.get("risks") or (isinstance(score, int | float) and score < 0):
+        return theme.BAD
+    if isinstance(score, int | float) and score > 0:
+        return theme.GOOD
+    return theme.MUTED
+
+
 class ResultsScreen(Screen):
     def __init__(self, app: App) -> None:
         super().__init__(app)
@@ -537,7 +548,7 @@ class ResultsScreen(Screen):
                     0.1,
                     theme.CHANNEL_COLORS.get(str(c.get("channel")), theme.MUTED),
                 ),
-                (str(c.get("journey_id", "")), 0.17, theme.TEXT),
+                (i18n.journey_title(c, lang), 0.17, theme.TEXT),
                 (i18n.outcome_label(outcome, lang), 0.42, color),
                 (
                     f"CSAT {kc.format_value('csat_mean', c.get('csat_mean'), lang)}",
@@ -580,7 +591,7 @@ class ResultsScreen(Screen):
         left = pygame.Rect(body.left, body.top, int(body.width * 0.42), body.height)
         right = pygame.Rect(left.right + gap, body.top, body.right - left.right - gap, body.height)
         outcome = str(contact.get("outcome") or "unresolved")
-        head = f"#{contact.get('contact_id')} · {contact.get('journey_id', '')} · {i18n.outcome_label(outcome, lang)}"
+        head = f"#{contact.get('contact_id')} · {i18n.journey_title(contact, lang)} · {i18n.outcome_label(outcome, lang)}"
         inner = draw_panel(surface, fonts, left, f"{i18n.t('transcript', lang)} — {head}")
         # ↑/↓ scroll both columns; each stops when its end is in view
         tflat: list[tuple[str, tuple[int, int, int]]] = []
@@ -591,7 +602,10 @@ class ResultsScreen(Screen):
             label = i18n.label(i18n.SPEAKERS, speaker, lang) + (
                 f" [{'·'.join(tones)}]" if tones else ""
             )
-            text = f"{label}: {i18n.pick(entry.get('text'), lang)}"
+            said = i18n.without_label(
+                i18n.pick(entry.get("text"), lang), i18n.label(i18n.SPEAKERS, speaker, lang)
+            )
+            text = f"{label}: {said}"
             tflat.extend((part, color) for part in fonts.wrap(text, theme.SMALL, inner.width))
         step = fonts.line_height(theme.SMALL)
         visible = max(1, inner.height // step)
@@ -651,7 +665,7 @@ class ResultsScreen(Screen):
                     (
                         f"{i18n.t('feedback', lang)}: {i18n.pick(d.get('feedback'), lang)}",
                         theme.SMALL,
-                        theme.GOOD,
+                        feedback_color(d),
                         False,
                         18,
                     )
@@ -661,8 +675,7 @@ class ResultsScreen(Screen):
                 kid = k.get("id") if isinstance(k, Mapping) else k
                 lines.append(
                     (
-                        f"{i18n.t('knowledge', lang)}: {title}"
-                        + (f" [{kid}]" if kid and kid != title else ""),
+                        f"{i18n.t('knowledge', lang)}: {title or kid}",  # the title, not the id
                         theme.SMALL,
                         theme.ACCENT,
                         False,
@@ -694,6 +707,16 @@ class ResultsScreen(Screen):
             y += step
         self.shown_drill = {
             "contact_id": contact.get("contact_id"),
+            "head": head,
+            "transcript": [text for text, _ in tflat],
+            "feedback": [
+                (text, color)
+                for text, _, color, _, _ in lines
+                if text.startswith(i18n.t("feedback", lang))
+            ],
+            "knowledge": [
+                text for text, _, _, _, _ in lines if text.startswith(i18n.t("knowledge", lang))
+            ],
             "decisions": [i18n.pick(d.get("text"), lang) for d in decisions],
             "csat_after": csat_values,
         }

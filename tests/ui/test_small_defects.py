@@ -1,0 +1,81 @@
+"""The smaller on-screen defects of issue 14, checked on what the desk and the drill-down draw:
+no doubled labels, no "stage: None", no raw journey or knowledge ids, feedback coloured by how
+the decision went, "1 product"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pygame
+
+from customer_models.personas import Persona
+from tests.ui.conftest import key
+from tests.ui.test_play import waiting_contact
+from ui import i18n, theme
+from ui.screens.results import feedback_color
+
+WORST = ("rushed", "argue", "blame", "robotic")
+
+
+def test_without_label_drops_a_label_already_shown() -> None:
+    assert i18n.without_label("风险点：泄露隐私", "风险点") == "泄露隐私"
+    assert i18n.without_label("System: no ticket found", "System") == "no ticket found"
+    assert i18n.without_label("Risk point: privacy", "Rule triggered") == "Risk point: privacy"
+
+
+def test_feedback_colour_follows_the_decision() -> None:
+    assert feedback_color({"score": -2.0, "risks": []}) == theme.BAD
+    assert feedback_color({"score": 3.0, "risks": [{"type": "privacy_breach"}]}) == theme.BAD
+    assert feedback_color({"score": 3.0, "risks": []}) == theme.GOOD
+    assert feedback_color({"score": 0, "risks": []}) == theme.MUTED
+
+
+def test_persona_card_counts_products_in_words() -> None:
+    base = dict(persona_id="p", segment="mass", age_band="young", temperament="calm",
+                tenure_years=1.0, contract="month_to_month", value=100.0, prior_contacts=0,
+                churn_risk=0.1, anger=2, trust=5, patience=5)  # fmt: skip
+    assert Persona(products=1, **base).card("en")["products"] == "1 product"
+    assert Persona(products=3, **base).card("en")["products"] == "3 products"
+
+
+def test_desk_and_drill_down_show_words_not_ids(make_app: Any) -> None:
+    app = make_app(trainee="Ann", skip_start=True, lang="en")
+    app.step_frame(0.0)
+    app.step_frame(0.0)
+    made, first = 0, None
+    for _ in range(3000):
+        if app.screen is not app.desk or (made and app.desk.contact_id != first):
+            break  # the first contact played has ended
+        app.step_frame(2.0)
+        state = app.desk.state()
+        assert "None" not in state["subtitle"]
+        for line in state["banner_lines"]:
+            head = line[2:].split(":")[0]
+            assert f"{head}: {head}" not in line
+        contact = waiting_contact(app)
+        if contact is None:
+            continue
+        assert "None" not in state["subtitle"] and state["subtitle"]
+        choices = [c for c in contact["choices"] if c["available"]]
+        choice = next((c for c in choices if c["id"] in WORST), choices[0])
+        key(app, getattr(pygame, f"K_{choice['number']}"))
+        made, first = made + 1, first or contact["contact_id"]
+    assert made >= 2
+    key(app, pygame.K_r)
+    assert app.screen is app.results
+    results = app.results.results
+    mine = [c for c in results["contacts"] if c.get("decisions")]
+    assert mine
+    key(app, pygame.K_RETURN)
+    view = app.results.state()["drill_view"]
+    first = next(c for c in results["contacts"] if c["contact_id"] == view["contact_id"])
+    assert first["journey_id"] not in view["head"] or "_" not in first["journey_id"]
+    assert i18n.pick(first["journey_title"], "en") in view["head"]
+    for line in view["transcript"]:
+        for speaker in ("System", "Agent", "Customer"):
+            assert not line.startswith(f"{speaker}: {speaker}:")
+    assert view["knowledge"] and not any("[kb." in line for line in view["knowledge"])
+    colors = [color for _, color in view["feedback"]]
+    expected = [feedback_color(d) for d in first["decisions"] if d.get("feedback")]
+    assert colors == expected
+    assert theme.BAD in colors  # the rushed greeting's feedback is not praise green
