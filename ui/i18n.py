@@ -107,6 +107,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "zh-CN": "计时考核结束后才能查看结果",
         "en": "Results are shown when the timed session ends",
     },
+    "no_data": {"zh-CN": "无数据", "en": "no data"},
     "exporting": {"zh-CN": "正在导出报告…", "en": "Exporting the report…"},
     "export_busy": {
         "zh-CN": "报告正在导出，请稍候…",

@@ -79,3 +79,28 @@ def test_desk_and_drill_down_show_words_not_ids(make_app: Any) -> None:
     expected = [feedback_color(d) for d in first["decisions"] if d.get("feedback")]
     assert colors == expected
     assert theme.BAD in colors  # the rushed greeting's feedback is not praise green
+
+
+def test_no_data_is_said_not_drawn_as_zero(make_app: Any) -> None:
+    from ui.widgets import charts
+
+    assert charts.funnel_text("offered", 0, 21, 1) == "offered 0"
+    assert charts.funnel_text("offered", 7, 21, 1) == "offered 7 33%"
+    assert charts.radar_label("Sales", None, "no data") == "Sales no data"
+    app = make_app(trainee="Ann", skip_start=True, lang="en")
+    app.step_frame(0.0)
+    app.step_frame(5.0)
+    key(app, pygame.K_r)
+    rubric = app.results.results["rubric"]
+    radar = app.results.state()["radar"]
+    for k, text in zip(i18n.RUBRIC_KEYS, radar, strict=True):
+        if rubric.get(k) is None:
+            assert text.endswith("no data")
+        else:
+            assert text.endswith(str(round(rubric[k])))
+    surface = pygame.Surface((300, 300))
+    values = {k: (None if k == "sales" else 80.0) for k in i18n.RUBRIC_KEYS}
+    labels = {k: k for k in i18n.RUBRIC_KEYS}
+    poly = charts.radar(surface, app.fonts, surface.get_rect(), values, labels)
+    assert len(poly) == len(i18n.RUBRIC_KEYS) - 1  # the no-data axis is left out
+    assert all(abs(x - 150) + abs(y - 150) > 10 for x, y in poly)  # none collapsed to 0

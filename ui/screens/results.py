@@ -99,6 +99,7 @@ class ResultsScreen(Screen):
         self.mouse = (-1, -1)
         self.max_scroll = 10**6  # known after the drill-down is first drawn
         self.e_held = False
+        self.shown_radar: list[str] = []
 
     # ---- entering -------------------------------------------------------------------------
     def open(self, live: bool) -> None:
@@ -386,8 +387,17 @@ class ResultsScreen(Screen):
         inner = draw_panel(surface, fonts, r1, i18n.t("rubric", lang))
         rubric = res.get("rubric") or {}
         charts.radar(
-            surface, fonts, inner, rubric, {k: i18n.radar_label(k, lang) for k in i18n.RUBRIC_KEYS}
+            surface,
+            fonts,
+            inner,
+            rubric,
+            {k: i18n.radar_label(k, lang) for k in i18n.RUBRIC_KEYS},
+            no_data=i18n.t("no_data", lang),
         )
+        self.shown_radar = [
+            charts.radar_label(i18n.radar_label(k, lang), rubric.get(k), i18n.t("no_data", lang))
+            for k in i18n.RUBRIC_KEYS
+        ]
         # CSAT distribution
         r2 = pygame.Rect(r1.right + gap, top, int(col_w * 0.85), row_h)
         inner = draw_panel(surface, fonts, r2, i18n.t("csat_dist", lang))
@@ -727,5 +737,6 @@ class ResultsScreen(Screen):
             "drill": self.drill,
             "tiles": list(self.shown_tiles),
             "drill_view": dict(self.shown_drill),
+            "radar": list(self.shown_radar),
             "live": self.live,
         }

@@ -25,8 +25,11 @@ def radar(
     values: Mapping[str, float],
     labels: Mapping[str, str],
     scale: float = 100.0,
+    no_data: str = "—",
 ) -> list[tuple[float, float]]:
-    """A radar of `values` (0..scale) over the keys of `labels`; returns the polygon points."""
+    """A radar of `values` (0..scale) over the keys of `labels`; returns the polygon points.
+    An axis without a value (None/NaN) says `no_data` and is left out of the polygon: it never
+    collapses to 0 as if the trainee had scored nothing."""
     import pygame
 
     keys = list(labels)
@@ -53,10 +56,12 @@ def radar(
         ex, ey = cx + radius * math.sin(ang), cy - radius * math.cos(ang)
         pygame.draw.line(surface, theme.BORDER, (cx, cy), (ex, ey), 1)
         v = values.get(key)
-        frac = 0.0 if v is None or v != v else max(0.0, min(1.0, float(v) / scale))
-        poly.append((cx + radius * frac * math.sin(ang), cy - radius * frac * math.cos(ang)))
-        text = f"{labels[key]} {'' if v is None or v != v else round(float(v))}"
-        img = fonts.render(text, theme.SMALL, theme.TEXT)
+        missing = v is None or v != v
+        if not missing:
+            frac = max(0.0, min(1.0, float(v) / scale))  # type: ignore[arg-type]
+            poly.append((cx + radius * frac * math.sin(ang), cy - radius * frac * math.cos(ang)))
+        text = radar_label(labels[key], v, no_data)
+        img = fonts.render(text, theme.SMALL, theme.DIM if missing else theme.TEXT)
         lx, ly = cx + (radius + 10) * math.sin(ang), cy - (radius + 10) * math.cos(ang)
         anchor = (
             "midbottom"
@@ -66,13 +71,25 @@ def radar(
             else ("midleft" if math.sin(ang) > 0 else "midright")
         )
         surface.blit(img, img.get_rect(**{anchor: (int(lx), int(ly))}))
-    overlay = pygame.Surface(rect.size, pygame.SRCALPHA)
-    pygame.draw.polygon(
-        overlay, (*theme.ACCENT, 90), [(x - rect.left, y - rect.top) for x, y in poly]
-    )
-    surface.blit(overlay, rect.topleft)
-    pygame.draw.polygon(surface, theme.ACCENT, poly, 2)
+    if len(poly) >= 3:
+        overlay = pygame.Surface(rect.size, pygame.SRCALPHA)
+        pygame.draw.polygon(
+            overlay, (*theme.ACCENT, 90), [(x - rect.left, y - rect.top) for x, y in poly]
+        )
+        surface.blit(overlay, rect.topleft)
+        pygame.draw.polygon(surface, theme.ACCENT, poly, 2)
+    elif len(poly) == 2:
+        pygame.draw.line(surface, theme.ACCENT, poly[0], poly[1], 2)
+    for x, y in poly:
+        pygame.draw.circle(surface, theme.ACCENT, (int(x), int(y)), 3)
     return poly
+
+
+def radar_label(label: str, value: Any, no_data: str = "—") -> str:
+    """An axis label: the value rounded, or `no_data` — never a number without evidence."""
+    if value is None or value != value:
+        return f"{label} {no_data}"
+    return f"{label} {round(float(value))}"
 
 
 def bars(
@@ -125,9 +142,15 @@ def funnel(
         bar = pygame.Rect(0, 0, w, max(8, row - 10))
         bar.midleft = (rect.left, rect.top + i * row + row // 2)
         pygame.draw.rect(surface, shades[i % len(shades)], bar, border_radius=3)
-        pct = f" {value / first:.0%}" if i and first else ""
-        img = fonts.render(f"{name} {value:.0f}{pct}", theme.SMALL, theme.TEXT)
+        img = fonts.render(funnel_text(name, value, first, i), theme.SMALL, theme.TEXT)
         surface.blit(img, img.get_rect(midleft=(bar.right + 6, bar.centery)))
+
+
+def funnel_text(name: str, value: float, first: float, index: int) -> str:
+    """A funnel stage's label: count, and its share of the first stage when there is one —
+    "offered 0", never "offered 0 0%"."""
+    pct = f" {value / first:.0%}" if index and first and value else ""
+    return f"{name} {value:.0f}{pct}"
 
 
 def timeline(
