@@ -232,6 +232,8 @@ class App:
                 data = json.loads(side.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 data = {}
+            if self.options.out_dir is None and isinstance(data.get("out"), str) and data["out"]:
+                self.options.out_dir = Path(data["out"])
             if not self.options.lang and data.get("lang") in i18n.LANGS:
                 self.lang = data["lang"]
         self.save()
@@ -243,7 +245,10 @@ class App:
         if self.session is None or self.save_path is None or self.exam_mode:
             return
         self.session.save(self.save_path)
-        _atomic_json(sidecar_path(self.save_path), {"lang": self.lang})
+        settings: dict[str, Any] = {"lang": self.lang}
+        if self.options.out_dir is not None:  # --out is remembered for a resume
+            settings["out"] = str(self.options.out_dir.resolve())
+        _atomic_json(sidecar_path(self.save_path), settings)
 
     def decide(self, contact_id: Any, choice_id: str) -> Any:
         """Send a decision to the engine and save straight away (exam mode: to the attempt,

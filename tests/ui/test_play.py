@@ -91,7 +91,8 @@ def test_whole_practice_session_by_keyboard_and_mouse(make_app: Any, tmp_path: P
     assert saved["decision_log"] == [list(d) for d in app.session.decision_log]
     assert len(saved["decision_log"]) == made
     side = json.loads((tmp_path / "session.ui.json").read_text(encoding="utf-8"))
-    assert side == {"lang": "en"}  # who and how live in the save itself, sealed
+    # who and how live in the save itself, sealed; the UI keeps its language and --out
+    assert side == {"lang": "en", "out": str((tmp_path / "report").resolve())}
     assert (saved["trainee"], saved["mode"]) == ("Test Trainee", "practice")
     assert set(saved["seal"]) == {"trainee", "mode"}
     # drill into the first contact: its decisions with feedback and CSAT effect
@@ -135,8 +136,9 @@ def test_resume_continues_where_the_trainee_left_off(make_app: Any, tmp_path: Pa
     log = [list(d) for d in app.session.decision_log]
     now = app.session.now
     saved = tmp_path / "session.json"
-    resumed = make_app(resume=saved, lang=None, save=None)
+    resumed = make_app(resume=saved, lang=None, save=None, out_dir=None)
     assert resumed.screen is resumed.desk
+    assert resumed.export_dir() == (tmp_path / "report").resolve()  # --out is not forgotten
     assert resumed.trainee == "李雷" and resumed.lang == "zh-CN"
     assert [list(d) for d in resumed.session.decision_log] == log
     assert resumed.session.now == now
