@@ -104,3 +104,13 @@ def test_no_data_is_said_not_drawn_as_zero(make_app: Any) -> None:
     poly = charts.radar(surface, app.fonts, surface.get_rect(), values, labels)
     assert len(poly) == len(i18n.RUBRIC_KEYS) - 1  # the no-data axis is left out
     assert all(abs(x - 150) + abs(y - 150) > 10 for x, y in poly)  # none collapsed to 0
+
+
+def test_the_seed_field_shows_the_seed_that_will_be_played(make_app: Any) -> None:
+    from tests.ui.test_play import start_session
+
+    app = make_app(seed=None)
+    placeholder = app.start_screen.state()["seed_placeholder"]
+    assert placeholder == app.start_screen.elements["seed"].placeholder_text
+    start_session(app)
+    assert str(app.session.seed) == placeholder  # what the field showed is what runs

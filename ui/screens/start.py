@@ -29,6 +29,7 @@ class StartScreen(Screen):
         self.scenario_index = self.scenarios.index(opts.scenario) if opts.scenario else 0
         self.name = opts.trainee
         self.seed_text = "" if opts.seed is None else str(opts.seed)
+        self._seeds: dict[str, str] = {}
         self.error = ""
         self.pending_start = False
         self.elements: dict[str, Any] = {}
@@ -102,7 +103,9 @@ class StartScreen(Screen):
             e["name"].set_text(self.name)
         y += 50
         label(i18n.t("seed", lang), y)
-        e["seed"] = UITextEntryLine(pygame.Rect(fx, y, fw, 36), gui, placeholder_text="42")
+        e["seed"] = UITextEntryLine(
+            pygame.Rect(fx, y, fw, 36), gui, placeholder_text=self.default_seed(self.scenario)
+        )
         e["seed"].set_allowed_characters("numbers")
         if self.seed_text:
             e["seed"].set_text(self.seed_text)
@@ -185,7 +188,20 @@ class StartScreen(Screen):
             and event.ui_element is self.elements.get("scenario")
         ):
             self.scenario_index = self.scenarios.index(event.text)
+            self._read_fields()
+            self.build()  # the seed field shows this scenario's own default seed
         return True
+
+    def default_seed(self, scenario: str) -> str:
+        """The seed an empty seed field plays: the scenario's own (never a made-up "42")."""
+        if scenario not in self._seeds:
+            from sandbox.scenario import ScenarioError, load_scenario
+
+            try:
+                self._seeds[scenario] = str(load_scenario(scenario).seed)
+            except (ScenarioError, OSError, ValueError):
+                self._seeds[scenario] = ""  # a broken scenario is reported when it starts
+        return self._seeds[scenario]
 
     def set_lang(self, lang: str) -> None:
         self._read_fields()
@@ -282,5 +298,6 @@ class StartScreen(Screen):
             "mode": self.app.mode,
             "name": self.name,
             "seed": self.seed_text,
+            "seed_placeholder": self.default_seed(self.scenario),
             "error": self.error,
         }
