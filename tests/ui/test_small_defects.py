@@ -114,3 +114,30 @@ def test_the_seed_field_shows_the_seed_that_will_be_played(make_app: Any) -> Non
     assert placeholder == app.start_screen.elements["seed"].placeholder_text
     start_session(app)
     assert str(app.session.seed) == placeholder  # what the field showed is what runs
+
+
+def test_no_orphan_bullet_in_the_alerts_list(make_app: Any) -> None:
+    app = make_app(trainee="Ann", skip_start=True, lang="en")
+    app.step_frame(0.0)
+    app.step_frame(1.0)
+    desk = app.desk
+    rect = desk.layout["alerts"]
+    line = app.fonts.line_height(theme.SMALL)
+    text = {"en": "A customer hung up after a long wait in the queue.", "zh-CN": "客户挂断"}
+    alerts = [{"t": float(i), "contact_id": i, "kind": "hangup", "text": text} for i in range(12)]
+    surface = pygame.Surface(app.size)
+    for height in range(rect.height - 3 * line, rect.height + 1):  # every cut-off point
+        desk.layout["alerts"] = pygame.Rect(rect.left, rect.top, rect.width, height)
+        surface.fill(theme.BG)
+        desk._draw_alerts(surface, {**app.snapshot, "alerts": alerts}, "en")
+        inner_bottom = desk.layout["alerts"].bottom - theme.PAD
+        rows = [
+            y for y in range(rect.top, rect.top + height)
+            if tuple(surface.get_at((rect.left + theme.PAD + 4, y)))[:3] == theme.BAD
+        ]  # fmt: skip
+        assert desk.shown_alerts  # something is listed
+        starts = [y for y in rows if y - 1 not in rows]  # the top pixel row of each bullet
+        assert len(starts) == len(desk.shown_alerts)
+        # the last bullet has room for its line of text (its row starts 5 px above the dot)
+        assert starts[-1] - 5 + line <= inner_bottom + 1
+    desk.layout["alerts"] = rect

@@ -92,6 +92,7 @@ class DeskScreen(Screen):
         self.shown_kb: list[str] = []
         self.shown_subtitle = ""
         self.shown_banners: list[str] = []
+        self.shown_alerts: list[str] = []
 
     # ---- layout -------------------------------------------------------------------------
     def on_resize(self, size: tuple[int, int]) -> None:
@@ -1020,10 +1021,14 @@ class DeskScreen(Screen):
             )
             return
         y = inner.top
+        self.shown_alerts = []
         for alert in reversed(alerts):
+            if y + fonts.line_height(theme.SMALL) > inner.bottom:
+                break  # no bullet without its line (no orphan bullet at the bottom)
             kind = str(alert.get("kind", ""))
             color = ALERT_COLORS.get(kind, theme.WARN)
             pygame.draw.circle(surface, color, (inner.left + 4, y + 9), 4)
+            self.shown_alerts.append(i18n.pick(alert.get("text"), lang))
             stamp = self.clock_at(alert.get("t"))
             y = blit_wrapped(
                 surface,
