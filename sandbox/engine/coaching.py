@@ -174,10 +174,19 @@ def _time_to_exhaust(play: ContactPlay) -> float:
 
 
 def _trigger_text(status: str, required: list[str]) -> dict[str, str]:
-    req = ", ".join(required)
+    """The steps in words (the behaviours' labels), never their ids."""
+    from journeys.vocabulary import BEHAVIOURS
+
+    def steps(lang: str) -> str:
+        sep = "、" if lang == "zh-CN" else ", "
+        return sep.join(
+            BEHAVIOURS[r].label(lang) if r in BEHAVIOURS else r.replace("_", " ") for r in required
+        )
+
+    zh, en = steps("zh-CN"), steps("en")
     if status == "missed":
-        return {"zh-CN": f"未完成必需步骤：{req}", "en": f"Required steps missed: {req}"}
-    return {"zh-CN": f"触发规则，接下来必须：{req}", "en": f"Rule triggered — next you must: {req}"}
+        return {"zh-CN": f"未完成必需步骤：{zh}", "en": f"Required steps missed: {en}"}
+    return {"zh-CN": f"触发规则，接下来必须：{zh}", "en": f"Rule triggered — next you must: {en}"}
 
 
 def _risk_text(risk: str) -> dict[str, str]:

@@ -141,3 +141,12 @@ def test_no_orphan_bullet_in_the_alerts_list(make_app: Any) -> None:
         # the last bullet has room for its line of text (its row starts 5 px above the dot)
         assert starts[-1] - 5 + line <= inner_bottom + 1
     desk.layout["alerts"] = rect
+
+
+def test_required_steps_are_named_in_words() -> None:
+    from sandbox.engine.coaching import _trigger_text
+
+    for status in ("armed", "missed"):
+        text = _trigger_text(status, ["calm", "restate", "offer_solution"])
+        assert "calm the customer" in text["en"] and "冷静安抚" in text["zh-CN"]
+        assert "offer_solution" not in text["en"] + text["zh-CN"]
