@@ -108,7 +108,7 @@ def _play(args: argparse.Namespace) -> int:
         ) from None
     options = PlayOptions(
         scenario=args.scenario,
-        scenarios=shipped_scenarios(),
+        scenarios=playable_scenarios(shipped_scenarios()),
         lang=args.lang,
         seed=args.seed,
         fullscreen=args.fullscreen,
@@ -140,6 +140,21 @@ def _play(args: argparse.Namespace) -> int:
             }
         )
     return status
+
+
+def playable_scenarios(names: list[str]) -> list[str]:
+    """The scenarios a trainee can play: those with a seat at the desk (a seatless one — the
+    engine's validation runs — would leave the trainee watching). `--scenario` still opens any."""
+    from sandbox.scenario import ScenarioError, load_scenario
+
+    keep = []
+    for name in names:
+        try:
+            if load_scenario(name).seats:
+                keep.append(name)
+        except ScenarioError:
+            continue
+    return keep or names
 
 
 def _open_exam(args: argparse.Namespace) -> dict[str, Any]:

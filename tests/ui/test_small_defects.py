@@ -150,3 +150,17 @@ def test_required_steps_are_named_in_words() -> None:
         text = _trigger_text(status, ["calm", "restate", "offer_solution"])
         assert "calm the customer" in text["en"] and "冷静安抚" in text["zh-CN"]
         assert "offer_solution" not in text["en"] + text["zh-CN"]
+
+
+def test_the_scenario_list_shows_titles_of_playable_scenarios(make_app: Any) -> None:
+    from sandbox.scenario import shipped_scenarios
+    from ui.cli import playable_scenarios
+
+    playable = playable_scenarios(shipped_scenarios())
+    assert "practice" in playable and "full-day" not in playable  # full-day has no seat
+    app = make_app(lang="en", scenarios=["practice", "erlang"], seed=None)
+    state = app.start_screen.state()
+    assert state["scenario"] == "practice"
+    assert state["scenario_shown"] == "Practice: thirty minutes of the morning shift"
+    key(app, pygame.K_DOWN)
+    assert app.start_screen.state()["scenario_shown"] == "Erlang queue validation"

@@ -29,7 +29,7 @@ class StartScreen(Screen):
         self.scenario_index = self.scenarios.index(opts.scenario) if opts.scenario else 0
         self.name = opts.trainee
         self.seed_text = "" if opts.seed is None else str(opts.seed)
-        self._seeds: dict[str, str] = {}
+        self._seeds: dict[str, tuple[str, dict[str, str]]] = {}
         self.error = ""
         self.pending_start = False
         self.elements: dict[str, Any] = {}
@@ -77,8 +77,13 @@ class StartScreen(Screen):
             UILabel(pygame.Rect(col.left, y, lw, 36), text, gui, object_id="@muted")
 
         label(i18n.t("scenario", lang), top)
-        options: list[str | tuple[str, str]] = [*self.scenarios]
-        e["scenario"] = UIDropDownMenu(options, self.scenario, pygame.Rect(fx, top, fw, 36), gui)
+        # each scenario by its title in this language (its name is the option's id)
+        options: list[str | tuple[str, str]] = [
+            (self.scenario_title(n, lang), n) for n in self.scenarios
+        ]
+        e["scenario"] = UIDropDownMenu(
+            options, options[self.scenario_index], pygame.Rect(fx, top, fw, 36), gui
+        )
         y = top + 50
         label(i18n.t("language", lang), y)
         e["lang_zh"] = UIButton(
@@ -187,21 +192,34 @@ class StartScreen(Screen):
             event.type == pygame_gui.UI_DROP_DOWN_MENU_CHANGED
             and event.ui_element is self.elements.get("scenario")
         ):
-            self.scenario_index = self.scenarios.index(event.text)
+            chosen = getattr(event, "selected_option_id", None) or event.text
+            if chosen not in self.scenarios:
+                return True
+            self.scenario_index = self.scenarios.index(chosen)
             self._read_fields()
             self.build()  # the seed field shows this scenario's own default seed
         return True
 
-    def default_seed(self, scenario: str) -> str:
-        """The seed an empty seed field plays: the scenario's own (never a made-up "42")."""
+    def _about(self, scenario: str) -> tuple[str, dict[str, str]]:
+        """A scenario's default seed and title (loaded once; a broken one is reported when it
+        starts, not here)."""
         if scenario not in self._seeds:
             from sandbox.scenario import ScenarioError, load_scenario
 
             try:
-                self._seeds[scenario] = str(load_scenario(scenario).seed)
+                sc = load_scenario(scenario)
+                self._seeds[scenario] = (str(sc.seed), dict(sc.title))
             except (ScenarioError, OSError, ValueError):
-                self._seeds[scenario] = ""  # a broken scenario is reported when it starts
+                self._seeds[scenario] = ("", {})
         return self._seeds[scenario]
+
+    def default_seed(self, scenario: str) -> str:
+        """The seed an empty seed field plays: the scenario's own (never a made-up "42")."""
+        return self._about(scenario)[0]
+
+    def scenario_title(self, scenario: str, lang: str) -> str:
+        """The scenario's title in `lang` (its name when it has none)."""
+        return i18n.pick(self._about(scenario)[1], lang) or scenario
 
     def set_lang(self, lang: str) -> None:
         self._read_fields()
@@ -299,5 +317,8 @@ class StartScreen(Screen):
             "name": self.name,
             "seed": self.seed_text,
             "seed_placeholder": self.default_seed(self.scenario),
+            "scenario_shown": self.elements["scenario"].selected_option[0]
+            if "scenario" in self.elements
+            else "",
             "error": self.error,
         }
