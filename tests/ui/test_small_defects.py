@@ -124,7 +124,8 @@ def test_no_orphan_bullet_in_the_alerts_list(make_app: Any) -> None:
     rect = desk.layout["alerts"]
     line = app.fonts.line_height(theme.SMALL)
     text = {"en": "A customer hung up after a long wait in the queue.", "zh-CN": "客户挂断"}
-    alerts = [{"t": float(i), "contact_id": i, "kind": "hangup", "text": text} for i in range(12)]
+    alerts = [{"t": float(i), "contact_id": "c", "kind": "hangup", "text": text} for i in range(12)]
+    desk.contact_id = "c"  # the contact on the desk: its alerts in colour
     surface = pygame.Surface(app.size)
     for height in range(rect.height - 3 * line, rect.height + 1):  # every cut-off point
         desk.layout["alerts"] = pygame.Rect(rect.left, rect.top, rect.width, height)
@@ -164,3 +165,17 @@ def test_the_scenario_list_shows_titles_of_playable_scenarios(make_app: Any) -> 
     assert state["scenario_shown"] == "Practice: thirty minutes of the morning shift"
     key(app, pygame.K_DOWN)
     assert app.start_screen.state()["scenario_shown"] == "Erlang queue validation"
+
+
+def test_alerts_of_the_contact_on_the_desk_come_first(make_app: Any) -> None:
+    app = make_app(trainee="Ann", skip_start=True, lang="en")
+    app.step_frame(0.0)
+    app.step_frame(1.0)
+    desk = app.desk
+    desk.contact_id = "now"
+    alerts = [
+        {"t": 10.0, "contact_id": "now", "kind": "trigger", "text": {"en": "calm now"}},
+        {"t": 20.0, "contact_id": "old", "kind": "risk", "text": {"en": "old risk"}},
+    ]
+    desk._draw_alerts(pygame.Surface(app.size), {**app.snapshot, "alerts": alerts}, "en")
+    assert desk.shown_alerts == ["calm now", "#old old risk"]

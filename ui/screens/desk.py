@@ -1022,18 +1022,28 @@ class DeskScreen(Screen):
             return
         y = inner.top
         self.shown_alerts = []
-        for alert in reversed(alerts):
+        # the contact on the desk first, in colour; earlier contacts' below it, greyed and named
+        current = self.contact_id
+        ordered = [
+            a for a in reversed(alerts) if current is not None and a.get("contact_id") == current
+        ]
+        ordered += [a for a in reversed(alerts) if a not in ordered]
+        for alert in ordered:
             if y + fonts.line_height(theme.SMALL) > inner.bottom:
                 break  # no bullet without its line (no orphan bullet at the bottom)
             kind = str(alert.get("kind", ""))
-            color = ALERT_COLORS.get(kind, theme.WARN)
+            now = current is not None and alert.get("contact_id") == current
+            color = ALERT_COLORS.get(kind, theme.WARN) if now else theme.DIM
             pygame.draw.circle(surface, color, (inner.left + 4, y + 9), 4)
-            self.shown_alerts.append(i18n.pick(alert.get("text"), lang))
+            said = i18n.pick(alert.get("text"), lang)
+            if not now and alert.get("contact_id") is not None:
+                said = f"#{alert.get('contact_id')} {said}"
+            self.shown_alerts.append(said)
             stamp = self.clock_at(alert.get("t"))
             y = blit_wrapped(
                 surface,
                 fonts,
-                f"{stamp}  {i18n.pick(alert.get('text'), lang)}",
+                f"{stamp}  {said}",
                 inner,
                 y,
                 theme.SMALL,
