@@ -46,6 +46,9 @@ class PlayOptions:
     exam: Any = None
     #: an exam attempt that was already finished when opened: its result, shown at once
     exam_result: dict[str, Any] | None = None
+    #: the trainee history's database (sandbox.server.history): a finished session with a
+    #: trainee name is recorded there; None records nothing
+    history_db: str | None = None
 
 
 def sessions_dir() -> Path:
@@ -99,6 +102,7 @@ class App:
         self.lang = options.lang if options.lang in i18n.LANGS else "zh-CN"  # type: ignore[assignment]
         self.mode = options.mode
         self.trainee = options.trainee
+        self.recorded = False  # the finished session is in the trainee history
         self.session_factory = session_factory or _default_session_factory
         self.resume_factory = resume_factory or _default_resume
         pygame.display.init()  # no audio: nothing to play, and no mixer errors on servers
@@ -322,6 +326,35 @@ class App:
             self.notify(i18n.t("export_failed", self.lang) + str(box["error"]), 6.0, theme.BAD)
         else:
             self.notify(i18n.t("exported", self.lang) + str(path), 6.0, theme.GOOD)
+
+    def record_history(self) -> bool:
+        """Record a finished practice or timed session in the trainee's history (once), so
+        `shapan trainee report` can show the trainee's progress. Exams are recorded by the
+        exam server itself. A failure is a notice, never a crash: the session is saved anyway."""
+        if (
+            self.recorded
+            or not self.options.history_db
+            or not self.trainee
+            or self.taking is not None
+            or not getattr(self.session, "finished", False)
+        ):
+            return False
+        self.recorded = True
+        from sandbox.server.history import History
+
+        try:
+            history = History.open(self.options.history_db)
+            try:
+                history.record_session(self.trainee, self.session.results(), kind="practice",
+                                       source="shapan play", label=self.mode)  # fmt: skip
+            finally:
+                history.close()
+        except Exception as err:  # a database that cannot be opened, a bad id: a notice only
+            why = (str(err).splitlines() or [type(err).__name__])[0]
+            self.notify(i18n.t("history_failed", self.lang) + why, 6.0, theme.BAD)
+            return False
+        self.notify(i18n.t("history_recorded", self.lang) + self.trainee, 4.0, theme.GOOD)
+        return True
 
     # ---- screens and UI state -------------------------------------------------------------
     def switch(self, screen: Any) -> None:

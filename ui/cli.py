@@ -70,6 +70,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--form", metavar="N", help="practice exam: form index or id (default the first)"
     )
     parser.add_argument(
+        "--history-db",
+        default="sqlite:///shapan-server.db",
+        metavar="URL",
+        help="with --trainee: record each finished session in the trainee history (the exam "
+        "server's database; see shapan trainee); 'none' records nothing",
+    )
+    parser.add_argument(
         "--frames", type=int, metavar="N", help="close after N frames (smoke tests and benchmarks)"
     )
     add_json_flag(parser)
@@ -117,6 +124,7 @@ def _play(args: argparse.Namespace) -> int:
         out_dir=args.out,
         trainee=args.trainee or "",
         mode=args.mode,
+        history_db=None if str(args.history_db).lower() == "none" else args.history_db,
         skip_start=bool(args.trainee and args.scenario),
         **exam_options,
     )

@@ -133,6 +133,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "contacts": {"zh-CN": "通话明细", "en": "Contacts"},
     "export": {"zh-CN": "导出 HTML 报告 (E)", "en": "Export HTML report (E)"},
     "exported": {"zh-CN": "报告已导出：", "en": "Report written: "},
+    "history_recorded": {"zh-CN": "已记入学员档案：", "en": "Recorded in the trainee history: "},
+    "history_failed": {
+        "zh-CN": "未能记入学员档案：",
+        "en": "Not recorded in the trainee history: ",
+    },
     "export_failed": {"zh-CN": "导出失败：", "en": "Export failed: "},
     "back": {"zh-CN": "返回 (Esc)", "en": "Back (Esc)"},
     "quit": {"zh-CN": "退出 (Q)", "en": "Quit (Q)"},

@@ -222,3 +222,24 @@ def test_drill_down_scrolls_both_columns_by_keyboard(make_app: Any) -> None:
     for _ in range(200):
         key(app, pygame.K_UP)
     assert app.results.scroll == 0
+
+
+def test_a_finished_session_is_recorded_in_the_trainee_history(
+    make_app: Any, tmp_path: Path
+) -> None:
+    from sandbox.server.history import History
+
+    url = f"sqlite:///{tmp_path / 'history.db'}"
+    app = make_app(lang="en", history_db=url)
+    start_session(app, "Wang Fang")
+    play_decisions(app)
+    assert app.screen is app.results and app.session.finished
+    assert app.recorded and not app.record_history()  # once
+    history = History.open(url)
+    try:
+        work = history.work(["Wang Fang"])
+    finally:
+        history.close()
+    assert len(work) == 1
+    assert work[0].kind == "practice" and work[0].seed == app.session.seed
+    assert work[0].contacts == len(app.session.results()["contacts"]) > 0

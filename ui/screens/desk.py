@@ -294,6 +294,7 @@ class DeskScreen(Screen):
         self.banners = [(a, left - dt) for a, left in self.banners if left - dt > 0][-3:]
         self._feedback()
         if snap.get("finished") and not self.app.exam_mode:
+            self.app.record_history()
             self.app.results.open(live=False)
 
     def _banner_kinds(self) -> tuple[str, ...]:
