@@ -108,6 +108,13 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def duration_text(value: object) -> str:
+    """A duration as `clock` shows it, or NO_VALUE when there is no number (exam clocks,
+    handle times and time left on every surface)."""
+    number = _number(value)
+    return NO_VALUE if number is None else clock(number)
+
+
 def format_value(key: str, value: object, lang: str = "en") -> str:
     """KPI `key`'s value as every surface shows it (see the module docstring).
 

@@ -257,9 +257,10 @@ def _t(key: str, lang: str) -> str:
 def render_decision(d: dict[str, Any], lang: str) -> list[str]:
     """One decision as terminal lines."""
     from journeys.vocabulary import SPEAKER_LABELS
-    from sandbox.exam.result_page import i18n, mmss, risk_label
+    from sandbox.exam.result_page import i18n, risk_label
+    from sandbox.kpi_catalogue import duration_text
 
-    out = [f"#{d['seq']}  {mmss(d['t'])}"]
+    out = [f"#{d['seq']}  {duration_text(d['t'])}"]
     for line in d["lines"]:
         who = SPEAKER_LABELS.get(line["speaker"], {}).get(lang, line["speaker"])
         out.append(f"    {who}: {i18n(line['text'], lang)}")

@@ -42,13 +42,13 @@ from sandbox.exam.result_page import (
     bar_chart_svg,
     i18n,
     journey_titles,
-    mmss,
     outcome_label,
     page,
     risk_label,
     shipped_exam_of,
     status_label,
 )
+from sandbox.kpi_catalogue import duration_text
 
 SCHEMA = "shapan.exam-statistics/1"
 #: Below this many attempts alpha is not estimated: with a handful of persons the bootstrap
@@ -427,8 +427,8 @@ def render_admin_report_text(stats: Mapping[str, Any], lang: str = "en") -> str:
         lines.append(_t("mixed", lang))
     if "time_used" in stats:
         tu = stats["time_used"]
-        lines.append(f"{_t('time_used', lang)}: {mmss(tu['mean_s'])} (p50 {mmss(tu['p50_s'])}, "
-                     f"max {mmss(tu['max_s'])})")  # fmt: skip
+        lines.append(f"{_t('time_used', lang)}: {duration_text(tu['mean_s'])} (p50 {duration_text(tu['p50_s'])}, "
+                     f"max {duration_text(tu['max_s'])})")  # fmt: skip
     lines.append(
         f"{_t('k', lang):>3}  {_t('difficulty', lang):>18}  {_t('contact_pass', lang):>9}  "
         f"{_t('discrimination', lang):>16}  {_t('handle', lang):>10}  {_t('journeys', lang)}"
@@ -436,7 +436,7 @@ def render_admin_report_text(stats: Mapping[str, Any], lang: str = "en") -> str:
     for c in stats["contacts"]:
         lines.append(
             f"{c['k']:>3}  {_n(c['difficulty']):>18}  {_pct(c['pass_rate']):>9}  "
-            f"{_n(c['discrimination']):>16}  {mmss(c['mean_handle_s']):>10}  "
+            f"{_n(c['discrimination']):>16}  {duration_text(c['mean_handle_s']):>10}  "
             f"{_journey_names(c, titles, lang)}"
         )
     lines.append(f"{_t('critical', lang)}:")
@@ -526,9 +526,9 @@ def render_admin_report_html(stats: Mapping[str, Any], lang: str) -> str:
     ]  # fmt: skip
     if "time_used" in stats:
         tu = stats["time_used"]
-        limit = f" / {mmss(tu['limit_s'])}" if tu.get("limit_s") else ""
-        tiles.append((_t("time_used", lang), mmss(tu["mean_s"]),
-                      f"p50 {mmss(tu['p50_s'])} · max {mmss(tu['max_s'])}{limit}"))  # fmt: skip
+        limit = f" / {duration_text(tu['limit_s'])}" if tu.get("limit_s") else ""
+        tiles.append((_t("time_used", lang), duration_text(tu["mean_s"]),
+                      f"p50 {duration_text(tu['p50_s'])} · max {duration_text(tu['max_s'])}{limit}"))  # fmt: skip
     tiles_html = "".join(
         f'<div class="tile"><div class="label">{_e(a)}</div><div class="value">{_e(b)}</div>'
         f'<div class="note">{_e(c)}</div></div>'
@@ -560,7 +560,7 @@ def render_admin_report_html(stats: Mapping[str, Any], lang: str) -> str:
             f'<tr><td class="num">{c["k"]}</td><td>{_e(_journey_names(c, titles, lang))}</td>'
             f'<td class="num">{_n(c["difficulty"])}</td><td class="num">{_pct(c["pass_rate"])}</td>'
             f'<td class="num">{_n(c["discrimination"])}</td>'
-            f'<td class="num">{mmss(c["mean_handle_s"])}</td><td>{_e(ng)}</td></tr>'
+            f'<td class="num">{duration_text(c["mean_handle_s"])}</td><td>{_e(ng)}</td></tr>'
         )
     contacts_table = (
         "<table><thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr></thead>"

@@ -22,11 +22,7 @@ from sandbox.exam.measures import contact_score, critical_hits
 from sandbox.exam.model import Exam
 from sandbox.exam.replay import replay
 from sandbox.exam.result import ContactGrade, ExamResult
-
-
-def _mmss(seconds: float) -> str:
-    s = round(seconds)
-    return f"{s // 60}:{s % 60:02d}"
+from sandbox.kpi_catalogue import clock
 
 
 def _hit_words(hit: dict[str, Any]) -> dict[str, str]:
@@ -62,9 +58,9 @@ def _grade_contact(exam: Exam, k: int, rec: dict[str, Any] | None, pace: Any) ->
         )
     elif exam.contact_limit_s is not None and handle > exam.contact_limit_s + 1e-9:
         status = "over_time"
-        lim = _mmss(exam.contact_limit_s)
-        reasons.insert(0, {"zh-CN": f"超出单通时限（{_mmss(handle)} > {lim}）",
-                           "en": f"over the contact time limit ({_mmss(handle)} > {lim})"})  # fmt: skip
+        lim = clock(exam.contact_limit_s)
+        reasons.insert(0, {"zh-CN": f"超出单通时限（{clock(handle)} > {lim}）",
+                           "en": f"over the contact time limit ({clock(handle)} > {lim})"})  # fmt: skip
     counted = raw if status == "graded" and not hits else 0.0
     cut = exam.pass_rule.contact_cut
     if status == "graded" and raw < cut:

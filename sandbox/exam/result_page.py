@@ -19,13 +19,13 @@ designer's choice text can never become markup.
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from journeys.vocabulary import OUTCOMES, RISK_TYPES, RUBRIC, SPEAKER_LABELS
 from sandbox.exam.model import Exam
+from sandbox.kpi_catalogue import duration_text
 
 LANGS: tuple[str, ...] = ("zh-CN", "en")
 
@@ -192,16 +192,6 @@ def i18n(value: Any, lang: str) -> str:
                 return str(value[key])
         return ""
     return str(value)
-
-
-def mmss(seconds: Any) -> str:
-    """Exam time as m:ss (the candidate's clock starts at 0)."""
-    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
-        return "—"
-    if not math.isfinite(seconds):
-        return "—"
-    s = round(float(seconds))
-    return f"{s // 60}:{s % 60:02d}"
 
 
 def _num(value: Any, digits: int = 1) -> str:
@@ -520,7 +510,7 @@ def _contact_section(
             f"<tr><td>{_e(_contact_name(c, titles, lang))}</td>"
             f"<td>{_e(status_label(c.get('status'), lang))}</td>"
             f"<td>{_e(outcome_label(c.get('outcome'), lang))}</td>"
-            f'<td class="num">{_e(mmss(c.get("handle_s")))}</td>'
+            f'<td class="num">{_e(duration_text(c.get("handle_s")))}</td>'
             f'<td class="num">{_num(c.get("score"))}</td>'
             f'<td class="num">{_num(c.get("raw_score"))}</td>'
             f'<td class="{"ok" if ok else "no"}">{"✓" if ok else "✗"}</td>'
@@ -631,7 +621,7 @@ def critical_words(
     if with_contact and contact is not None:
         parts.append(_contact_name(contact, titles, lang))
     if hit.get("t") is not None:
-        parts.append(f"{_t('at', lang)} {mmss(hit.get('t'))}")
+        parts.append(f"{_t('at', lang)} {duration_text(hit.get('t'))}")
     said = _said(hit, contact.get("contact_id") if contact else None, decisions, lang)
     text = " · ".join(parts) + (f" — “{said}”" if said else "")
     return f"{text} → {scope}"
@@ -723,7 +713,7 @@ def decision_html(d: Mapping[str, Any], lang: str) -> str:
     """One decision: when, what the customer said, the options, the choice, its feedback,
     knowledge, mood and consequences."""
     parts = [f'<div class="decision" data-seq="{_e(d.get("seq"))}">'
-             f'<div class="when">#{_e(d.get("seq"))} · {_e(mmss(d.get("t")))}</div>']  # fmt: skip
+             f'<div class="when">#{_e(d.get("seq"))} · {_e(duration_text(d.get("t")))}</div>']  # fmt: skip
     for line in d.get("lines") or ():
         who = str(line.get("speaker", "system"))
         label = SPEAKER_LABELS.get(who, {}).get(lang, who)

@@ -51,6 +51,7 @@ from starlette.staticfiles import StaticFiles
 
 from sandbox.exam.errors import JournalError
 from sandbox.exam.model import Exam
+from sandbox.kpi_catalogue import duration_text
 from sandbox.server import i18n
 from sandbox.server.i18n import LANG_COOKIE, pick, tr, words
 from sandbox.server.store import ExamStore, NotFound, PublishedExam, StoreError, UnknownCode
@@ -122,15 +123,6 @@ def field(obj: Any, name: str, default: Any = None) -> Any:
     if isinstance(obj, dict):
         return obj.get(name, default)
     return getattr(obj, name, default)
-
-
-def mmss(seconds: Any) -> str:
-    if not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
-        return "—"
-    s = max(0, round(seconds))
-    return (
-        f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-    )
 
 
 def stamp(epoch: Any) -> str:
@@ -248,7 +240,7 @@ class ServerApp:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.jinja.filters["mmss"] = mmss
+        self.jinja.filters["mmss"] = duration_text
         self.jinja.filters["stamp"] = stamp
         self.jinja.globals["pick"] = pick
 
@@ -648,7 +640,7 @@ class ServerApp:
                         if active and k is not None
                         else "—"
                     ),
-                    "time_left": mmss(p.time_left_s) if active else "—",
+                    "time_left": duration_text(p.time_left_s) if active else "—",
                     "connected": bool(p.connected),
                     "connection": connection,
                     "passed": p.passed,
@@ -715,7 +707,7 @@ class ServerApp:
                     r["cut"],
                     f"{r['contacts_passed']}/{r['contacts_required']}",
                     r["critical"],
-                    mmss(r["time_used_s"]),
+                    duration_text(r["time_used_s"]),
                     csv_cell("; ".join(pick(x, lang) for x in r["reasons"])),
                 ]
             )

@@ -15,7 +15,6 @@ type), `cross_sell` (accepted offers), `rubric` (overall 0..100), `rubric.<dim>`
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from journeys.vocabulary import RESOLVING_OUTCOMES, RISK_TYPES, RUBRIC
+from sandbox.exam.canonical import sha256_hex
 
 KINDS = ("practice", "exam", "competition")
 MAX_ID = 200
@@ -32,20 +32,15 @@ class HistoryError(Exception):
     """Bad input to the history (an unknown trainee, an empty id): said to the user as is."""
 
 
-def _sha(obj: Any) -> str:
-    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def journeys_hash(journeys: Mapping[str, Any] | None) -> str | None:
     """One hash of the journeys a session ran ({journey id: hash})."""
-    return None if not journeys else _sha(dict(journeys))
+    return None if not journeys else sha256_hex(dict(journeys))
 
 
 def form_key(scenario_hash: str | None, seed: int | None, journeys: str | None,
              model_version: str | None) -> str:  # fmt: skip
     """What two pieces of work must share to be compared contact for contact."""
-    return _sha([scenario_hash, seed, journeys, model_version])[:16]
+    return sha256_hex([scenario_hash, seed, journeys, model_version])[:16]
 
 
 def _num(value: Any) -> float | None:
