@@ -249,6 +249,32 @@ class ContactPlay:
     def finished(self) -> bool:
         return self.run.finished
 
+    def fork(self, branch_seed: int | None = None) -> ContactPlay:
+        """A copy of this contact as it stands, played with the *expected* customer: no
+        reaction noise, no service noise, no hang-up draws, no transcript. The foresight of
+        the practice room (`sandbox.engine.foresight`) plays "what if" continuations on it;
+        nothing it does touches this contact or its random streams. `branch_seed` gives the
+        copy's journey run a fresh stream for its random routes (from that seed)."""
+        twin = object.__new__(ContactPlay)
+        for name in ContactPlay.__slots__:
+            setattr(twin, name, getattr(self, name))
+        data = self.run.to_json()
+        if branch_seed is not None:
+            data.update(seed=int(branch_seed), draws=0)
+        twin.run = JourneyRun.from_json(self.journey, data)
+        twin.mood = Mood(self.mood.anger, self.mood.trust, self.mood.patience)
+        twin.rrng = twin.srng = _EXPECTED
+        twin.noise = 0.0
+        twin.hangups = False
+        twin.detail = False
+        twin.pushed = list(self.pushed)
+        twin.behaviours = dict(self.behaviours)
+        twin.risks = list(self.risks)
+        twin.decisions = list(self.decisions)
+        twin.transcript = []
+        twin.cross_sell = dict(self.cross_sell) if self.cross_sell is not None else None
+        return twin
+
     # -- internals ----------------------------------------------------------------------
     def _spend(self, seconds: float, activity: str) -> float:
         if seconds > 0:
@@ -366,6 +392,21 @@ class ContactPlay:
                 rec[key] = n
         return rec
 
+
+class _ExpectedRng:
+    """The expected customer's stream: every normal is 0, every uniform 1 (no hang-up)."""
+
+    def standard_normal(self, size: int | None = None) -> Any:
+        return 0.0 if size is None else np.zeros(size)
+
+    def random(self) -> float:
+        return 1.0
+
+    def lognormvariate(self, mu: float, sigma: float) -> float:
+        return 1.0
+
+
+_EXPECTED: Any = _ExpectedRng()
 
 #: Per journey: the standard state variables it declares (kept in step with the mood).
 _SYNC: dict[int, tuple[Any, tuple[str, ...]]] = {}
