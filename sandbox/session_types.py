@@ -6,7 +6,7 @@ both sides and keeps the documented contract and the code from drifting apart.""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class KnowledgeLink(TypedDict):
@@ -51,8 +51,35 @@ class PendingDecision(TypedDict):
     choices: list[ChoiceOption]
 
 
+class LearningPackEntry(TypedDict):
+    """One part of a learning pack: a micro-lesson, FAQ, case or compliance point."""
+
+    id: str
+    kind: str
+    label: dict[str, str]
+    title: dict[str, str]
+    body: dict[str, str]
+
+
+class LearningPush(TypedDict):
+    """A knowledge push (practice mode): the trainee repeated a kind of mistake
+    (`sandbox.weak_spots`); `n` counts the session's pushes (a desk shows each once)."""
+
+    n: int
+    kind: str
+    label: dict[str, str]
+    count: int
+    rule: dict[str, int]
+    contact_id: str
+    contacts: list[str]
+    rubric: list[str]
+    risk: str | None
+    pack: list[LearningPackEntry]
+
+
 class DecisionOutcome(TypedDict):
-    """What `Session.decide` returns: what the trainee may be shown at once."""
+    """What `Session.decide` returns: what the trainee may be shown at once (with
+    `learning_pack` when this decision earned a knowledge push, practice mode only)."""
 
     contact_id: str
     choice_id: str
@@ -64,6 +91,7 @@ class DecisionOutcome(TypedDict):
     score: float
     csat_after: float | None
     customer_hung_up: bool
+    learning_pack: NotRequired[LearningPush]
 
 
 def decision_outcome(
@@ -148,3 +176,5 @@ class Snapshot(TypedDict):
     alerts: list[dict[str, Any]]
     events: list[dict[str, Any]]
     pending: list[PendingDecision]
+    #: the latest knowledge push of a practice session (None before the first)
+    learning_pack: NotRequired[LearningPush | None]

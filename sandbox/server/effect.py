@@ -1,7 +1,8 @@
 """Effect reports: did a trainee (or a cohort) get better, on comparable work? (issue 16)
 
-A *baseline* is compared with *later* work on the same forms (same customers under the same
-rules: `history.form_key`), never across forms:
+A *baseline* is compared with *later* work on comparable forms — the same form (same customers
+under the same rules: `history.form_key`) or forms declared equivalent by the bots
+(`sandbox.server.equivalence`, `History.form_classes`) — never across other forms:
 
 - `baseline="first"` (default): per form the trainee worked on at least twice, the first
   piece of work on it is the baseline and the last one is "now";
@@ -10,8 +11,11 @@ rules: `history.form_key`), never across forms:
 
 Each figure (FCR, predicted CSAT, AHT, risk points and points by type, cross-sell, the rubric
 and each of its dimensions) is the mean over contacts; its change is now minus baseline, with
-a 95% percentile-bootstrap interval (`sandbox.bootstrap`: contacts of each side resampled with
-replacement, independently) and the number of contacts behind each side. A change is
+a 95% percentile-bootstrap interval (`sandbox.bootstrap`) and the number of contacts behind
+each side. Where the baseline and "now" are the same form (one piece of work each), the
+same customer (contact id) on both sides is a *pair* and pairs are resampled together (a paired
+bootstrap over the customers); every other contact is resampled with replacement within its
+side, independently. Each figure says which (`sampling`: paired, independent or mixed). A change is
 `improved` or `regressed` only when its interval excludes zero, in the figure's good direction;
 `too little data` when either side has fewer than `MIN_CONTACTS` contacts with the figure.
 """
@@ -56,6 +60,10 @@ class CostModel:
     compliance_breach: float = 500.0
     cross_sell_value: float = 40.0
     currency: str = "CNY"
+    #: for cost recovery (the effect matrix): contacts a trainee handles in a month, and what
+    #: the training cost per trainee (0: not given, no payback time is computed)
+    contacts_per_month: float = 1000.0
+    training_cost: float = 0.0
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> CostModel:
@@ -116,6 +124,7 @@ def metrics() -> tuple[Metric, ...]:
     out += [Metric(f"risk.{k}", f"risk: {v.get('en', k)}", f"风险：{v.get('zh-CN', k)}", -1)
             for k, v in RISK_TYPES.items()]  # fmt: skip
     out.append(Metric("escalated", "escalations", "升级投诉", -1))
+    out.append(Metric("mistakes", "mistakes per contact", "每通失误数", -1))
     out.append(Metric("cross_sell", "cross-sell accepted", "交叉销售成交", +1))
     out.append(Metric("cost", "net cost per contact (cost model)", "每通净成本（成本模型）", -1))
     out.append(Metric("rubric", "rubric score", "评分表总分", +1))
@@ -136,31 +145,66 @@ def _boot_means(col: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return np.asarray(sums / weights, dtype=np.float64)
 
 
+PAIRED, INDEPENDENT, MIXED = "paired", "independent", "mixed"
+
+
+def _sampling(n_pairs: int, n_unpaired: int) -> str:
+    if n_pairs and n_unpaired:
+        return MIXED
+    return PAIRED if n_pairs else INDEPENDENT
+
+
+def _side(col: np.ndarray, paired: list[int], single: list[int], idx_p: np.ndarray | None,
+          idx_s: np.ndarray | None) -> np.ndarray:  # fmt: skip
+    """The bootstrap means of one side: its paired contacts drawn with the pairs' indices,
+    the others with the side's own."""
+    parts = []
+    if idx_p is not None:
+        parts.append(col[np.asarray(paired, dtype=np.int64)][idx_p])
+    if idx_s is not None:
+        parts.append(col[np.asarray(single, dtype=np.int64)][idx_s])
+    draws = np.concatenate(parts, axis=1)
+    present = ~np.isnan(draws)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(np.where(present, draws, 0.0).sum(axis=1) / present.sum(axis=1),
+                          dtype=np.float64)  # fmt: skip
+
+
 def compare(base: Sequence[Mapping[str, float]], now: Sequence[Mapping[str, float]], *,
             seed: int = 0, resamples: int = RESAMPLES, min_contacts: int = MIN_CONTACTS,
-            costs: CostModel = DEFAULT_COSTS) -> list[dict[str, Any]]:  # fmt: skip
-    """Per figure: baseline and now (mean, contacts), the change and its 95% interval."""
+            costs: CostModel = DEFAULT_COSTS,
+            pairs: Sequence[tuple[int, int]] = ()) -> list[dict[str, Any]]:  # fmt: skip
+    """Per figure: baseline and now (mean, contacts), the change and its 95% interval.
+    `pairs`: (baseline index, now index) of the same customer on the same form — resampled
+    together; the other contacts are resampled within their side."""
     base, now = priced(base, costs), priced(now, costs)
     out: list[dict[str, Any]] = []
-    idx_b = resample_indices(len(base), seed, resamples) if base else None
-    idx_n = resample_indices(len(now), seed + 1, resamples) if now else None
+    pb, pn = [i for i, _ in pairs], [j for _, j in pairs]
+    taken_b, taken_n = set(pb), set(pn)
+    sb = [i for i in range(len(base)) if i not in taken_b]
+    sn = [j for j in range(len(now)) if j not in taken_n]
+    idx_p = resample_indices(len(pairs), seed + 2, resamples) if pairs else None
+    idx_b = resample_indices(len(sb), seed, resamples) if sb else None
+    idx_n = resample_indices(len(sn), seed + 1, resamples) if sn else None
     for m in metrics():
         cb, cn = _column(base, m.key), _column(now, m.key)
         nb, nn = int((~np.isnan(cb)).sum()), int((~np.isnan(cn)).sum())
+        n_pairs = sum(1 for i, j in pairs if not (math.isnan(cb[i]) or math.isnan(cn[j])))
         row: dict[str, Any] = {"key": m.key, "en": m.en, "zh-CN": m.zh, "better": m.better,
                                "n_baseline": nb, "n_now": nn, "baseline": None, "now": None,
-                               "delta": None, "low": None, "high": None}  # fmt: skip
+                               "delta": None, "low": None, "high": None, "n_pairs": n_pairs,
+                               "sampling": _sampling(n_pairs, nb + nn - 2 * n_pairs)}  # fmt: skip
         if nb:
             row["baseline"] = round(float(np.nanmean(cb)), 6)
         if nn:
             row["now"] = round(float(np.nanmean(cn)), 6)
         if nb and nn:
             row["delta"] = round(row["now"] - row["baseline"], 6)
-        if nb < min_contacts or nn < min_contacts or idx_b is None or idx_n is None:
+        if nb < min_contacts or nn < min_contacts:
             row["verdict"] = TOO_LITTLE
             out.append(row)
             continue
-        diffs = _boot_means(cn, idx_n) - _boot_means(cb, idx_b)
+        diffs = _side(cn, pn, sn, idx_p, idx_n) - _side(cb, pb, sb, idx_p, idx_b)
         diffs = diffs[~np.isnan(diffs)]
         lo, hi = percentile_interval(diffs)
         row["low"], row["high"] = round(lo, 6), round(hi, 6)
@@ -172,12 +216,14 @@ def compare(base: Sequence[Mapping[str, float]], now: Sequence[Mapping[str, floa
     return out
 
 
-def split(work: Sequence[Work], baseline_until: float | None = None
+def split(work: Sequence[Work], baseline_until: float | None = None,
+          classes: Mapping[str, str] | None = None,
           ) -> tuple[list[Work], list[Work], list[Work]]:  # fmt: skip
-    """(baseline, now, left out) of one trainee's work, oldest first (see the module doc)."""
+    """(baseline, now, left out) of one trainee's work, oldest first (see the module doc);
+    `classes` joins equivalent forms ({form key: class})."""
     by_form: dict[str, list[Work]] = {}
     for w in sorted(work, key=lambda w: (w.at, w.pk)):
-        by_form.setdefault(w.form_key, []).append(w)
+        by_form.setdefault((classes or {}).get(w.form_key, w.form_key), []).append(w)
     base: list[Work] = []
     now: list[Work] = []
     left: list[Work] = []
@@ -202,6 +248,58 @@ def split(work: Sequence[Work], baseline_until: float | None = None
 
 def _figures(work: Iterable[Work]) -> list[Mapping[str, float]]:
     return [f for w in work for f in w.figures]
+
+
+def pairs_of(base: Sequence[Work], now: Sequence[Work]) -> list[tuple[int, int]]:
+    """The same customers on both sides: per form key with exactly one piece of work in the
+    baseline and one in "now", the contacts with the same contact id, as (baseline index,
+    now index) into `_figures(base)` / `_figures(now)`."""
+
+    def where(works: Sequence[Work]) -> dict[str, list[tuple[Work, int]]]:
+        out: dict[str, list[tuple[Work, int]]] = {}
+        offset = 0
+        for w in works:
+            out.setdefault(w.form_key, []).append((w, offset))
+            offset += len(w.figures)
+        return out
+
+    wb, wn = where(base), where(now)
+    pairs: list[tuple[int, int]] = []
+    for key, items in wb.items():
+        other = wn.get(key, [])
+        if len(items) != 1 or len(other) != 1:
+            continue
+        (b, ob), (n, on) = items[0], other[0]
+        if len(b.contact_ids) != len(b.figures) or len(n.contact_ids) != len(n.figures):
+            continue
+        at_now = {cid: j for j, cid in enumerate(n.contact_ids)}
+        pairs += [(ob + i, on + at_now[cid]) for i, cid in enumerate(b.contact_ids)
+                  if cid in at_now]  # fmt: skip
+    return pairs
+
+
+def sampling_summary(figures: Sequence[Mapping[str, Any]], pairs: int, n_base: int,
+                     n_now: int) -> dict[str, Any]:  # fmt: skip
+    """How the intervals were drawn, in words (the report says which)."""
+    mode = _sampling(pairs, n_base + n_now - 2 * pairs)
+    text = {
+        PAIRED: (
+            "paired bootstrap: the same customers before and after, resampled together",
+            "配对自助法：前后是同一批客户，成对重抽样",
+        ),
+        INDEPENDENT: (
+            "independent bootstrap: different customers before and after (equivalent "
+            "forms or repeated work), each side resampled on its own",
+            "独立自助法：前后客户不同（等值卷面或多次练习），两侧各自重抽样",
+        ),
+        MIXED: (
+            f"mixed: {pairs} customers met before and after resampled as pairs, the other "
+            "contacts within their side",
+            f"混合：{pairs} 位前后相同的客户成对重抽样，其余通话在各自一侧重抽样",
+        ),
+    }[mode]
+    return {"mode": mode, "pairs": pairs, "unpaired_baseline": n_base - pairs,
+            "unpaired_now": n_now - pairs, "en": text[0], "zh-CN": text[1]}  # fmt: skip
 
 
 def _summary(w: Work) -> dict[str, Any]:
@@ -239,8 +337,11 @@ def trainee_report(history: History, trainee_id: str, *, baseline_until: float |
     """The effect report of one trainee (JSON-able)."""
     info = history.trainee(trainee_id)
     work = history.work([info["id"]], since=since)
-    base, now, left = split(work, baseline_until)
-    figures = compare(_figures(base), _figures(now), seed=seed, costs=costs)
+    classes = history.form_classes()
+    base, now, left = split(work, baseline_until, classes)
+    pairs = pairs_of(base, now)
+    fb, fn = _figures(base), _figures(now)
+    figures = compare(fb, fn, seed=seed, costs=costs, pairs=pairs)
     return {
         "schema": SCHEMA, "trainee": dict(info), "since": since, "cost_model": costs.to_json(),
         "baseline": {"mode": "first attempt per form" if baseline_until is None else "period",
@@ -248,9 +349,19 @@ def trainee_report(history: History, trainee_id: str, *, baseline_until: float |
                      "contacts": sum(len(w.figures) for w in base)},
         "now": {"work": [_summary(w) for w in now], "contacts": sum(len(w.figures) for w in now)},
         "not_comparable": [_summary(w) for w in left],
+        "equivalent_forms": _equivalent_used(base + now, classes),
+        "sampling": sampling_summary(figures, len(pairs), len(fb), len(fn)),
         "figures": figures,
         "trend": trend(sorted(work, key=lambda w: (w.at, w.pk))),
     }  # fmt: skip
+
+
+def _equivalent_used(work: Sequence[Work], classes: Mapping[str, str]) -> list[list[str]]:
+    """The groups of different forms compared as one (declared equivalent), by label."""
+    groups: dict[str, dict[str, str]] = {}
+    for w in work:
+        groups.setdefault(classes.get(w.form_key, w.form_key), {})[w.form_key] = w.form_label
+    return [sorted(g.values()) for g in groups.values() if len(g) > 1]
 
 
 def cohort_report(history: History, *, group: str | None = None, since: float | None = None,
@@ -258,6 +369,8 @@ def cohort_report(history: History, *, group: str | None = None, since: float | 
                   costs: CostModel = DEFAULT_COSTS) -> dict[str, Any]:  # fmt: skip
     """Every trainee of `group` (all when None): each one's verdict on `primary`, and the
     cohort's figures over the pooled baseline and now contacts."""
+    from sandbox.server.effect_matrix import effect_matrix
+
     if primary not in {m.key for m in metrics()}:
         raise ValueError(f"unknown figure {primary!r}")
     people = history.trainees(group)
@@ -268,19 +381,27 @@ def cohort_report(history: History, *, group: str | None = None, since: float | 
     rows = []
     pooled_base: list[Mapping[str, float]] = []
     pooled_now: list[Mapping[str, float]] = []
+    pooled_pairs: list[tuple[int, int]] = []
+    classes = history.form_classes()
+    used: list[Work] = []
     for i, p in enumerate(people):
-        base, now, _ = split(mine.get(p["id"], []), baseline_until)
+        base, now, _ = split(mine.get(p["id"], []), baseline_until, classes)
+        used += base + now
         fb, fn = _figures(base), _figures(now)
+        pairs = pairs_of(base, now)
+        pooled_pairs += [(a + len(pooled_base), b + len(pooled_now)) for a, b in pairs]
         pooled_base += fb
         pooled_now += fn
-        figs = compare(fb, fn, seed=seed + 2 * i, costs=costs)
+        figs = compare(fb, fn, seed=seed + 2 * i, costs=costs, pairs=pairs)
         main = next(f for f in figs if f["key"] == primary)
         rows.append({"trainee": p["id"], "name": p["name"], "group": p["group"],
                      "n_baseline": main["n_baseline"], "n_now": main["n_now"],
                      "baseline": main["baseline"], "now": main["now"], "delta": main["delta"],
-                     "low": main["low"], "high": main["high"], "verdict": main["verdict"]})  # fmt: skip
+                     "low": main["low"], "high": main["high"], "verdict": main["verdict"],
+                     "sampling": main["sampling"]})  # fmt: skip
     counts = {v: sum(r["verdict"] == v for r in rows) for v in (IMPROVED, REGRESSED, UNCLEAR,
                                                                   TOO_LITTLE)}  # fmt: skip
+    pooled = compare(pooled_base, pooled_now, seed=seed, costs=costs, pairs=pooled_pairs)
     return {
         "schema": SCHEMA, "group": group, "since": since, "primary": primary,
         "cost_model": costs.to_json(),
@@ -288,8 +409,11 @@ def cohort_report(history: History, *, group: str | None = None, since: float | 
                      "until": baseline_until, "contacts": len(pooled_base)},
         "now": {"contacts": len(pooled_now)},
         "trainees": rows, "counts": counts,
-        "figures": compare(pooled_base, pooled_now, seed=seed, costs=costs),
+        "equivalent_forms": _equivalent_used(used, classes),
+        "sampling": sampling_summary((), len(pooled_pairs), len(pooled_base), len(pooled_now)),
+        "figures": pooled,
         "trend": trend(work, by_day=True),
+        "matrix": effect_matrix(people, mine, pooled, costs, seed=seed),
     }  # fmt: skip
 
 
@@ -310,7 +434,7 @@ def figures_table(figures: Sequence[Mapping[str, Any]], lang: str = "en") -> lis
         name = f["zh-CN"] if zh else f["en"]
         lines.append(f"{name:<28} {_fmt(f['baseline']):>8} {f['n_baseline']:>5} "
                      f"{_fmt(f['now']):>8} {f['n_now']:>5} {_fmt(f['delta']):>8}  {ci:<17} "
-                     f"{f['verdict']}")  # fmt: skip
+                     f"{f['verdict']} ({f.get('sampling', INDEPENDENT)})")  # fmt: skip
     return lines
 
 
@@ -329,7 +453,15 @@ def render_trainee(doc: Mapping[str, Any], lang: str = "en") -> str:
              f"work, {doc['baseline']['contacts']} contacts; now: {len(doc['now']['work'])} "
              f"piece(s), {doc['now']['contacts']} contacts; not comparable: "
              f"{len(doc['not_comparable'])}", ""]  # fmt: skip
-    return "\n".join([*lines, *figures_table(doc["figures"], lang), _cost_line(doc)])
+    return "\n".join(
+        [
+            *lines,
+            *figures_table(doc["figures"], lang),
+            _cost_line(doc),
+            _sampling_line(doc, lang),
+            *_equivalence_lines(doc),
+        ]
+    )
 
 
 def render_cohort(doc: Mapping[str, Any], lang: str = "en") -> str:
@@ -344,5 +476,29 @@ def render_cohort(doc: Mapping[str, Any], lang: str = "en") -> str:
         lines.append(f"{r['trainee']:<20} {_fmt(r['baseline']):>8} {r['n_baseline']:>5} "
                      f"{_fmt(r['now']):>8} {r['n_now']:>5} {_fmt(r['delta']):>8}  {ci:<17} "
                      f"{r['verdict']}")  # fmt: skip
-    lines += ["", "pooled over the cohort:", *figures_table(doc["figures"], lang), _cost_line(doc)]
+    lines += [
+        "",
+        "pooled over the cohort:",
+        *figures_table(doc["figures"], lang),
+        _cost_line(doc),
+        _sampling_line(doc, lang),
+        *_equivalence_lines(doc),
+    ]
+    if doc.get("matrix"):
+        from sandbox.server.effect_matrix import render_matrix
+
+        lines += ["", *render_matrix(doc["matrix"], lang)]
     return "\n".join(lines)
+
+
+def _sampling_line(doc: Mapping[str, Any], lang: str) -> str:
+    s = doc.get("sampling") or {}
+    head = "区间抽样" if lang == "zh-CN" else "intervals"
+    return f"{head}: {s.get(lang) or s.get('en', '')}"
+
+
+def _equivalence_lines(doc: Mapping[str, Any]) -> list[str]:
+    return [
+        f"compared as one (shown equivalent by the bots): {' = '.join(g)}"
+        for g in doc.get("equivalent_forms") or ()
+    ]

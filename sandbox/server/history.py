@@ -10,7 +10,13 @@ practice sessions by whoever ran them (`record_session`, `shapan trainee record`
 Per-contact figures (`figures_from_record`, flat JSON; a figure the source cannot tell is left
 out, never guessed): `fcr` (1 if the contact ended resolved: `RESOLVING_OUTCOMES`), `csat`
 (predicted mean, 1..5), `aht` (handle seconds), `escalated` (1 if escalated), `risk_points`, `risk.<type>` (points by risk
-type), `cross_sell` (accepted offers), `rubric` (overall 0..100), `rubric.<dim>`.
+type), `cross_sell` (accepted offers), `rubric` (overall 0..100), `rubric.<dim>`, and, when
+the record keeps its decisions, `mistakes` (mistaken decisions) and `mistake.<kind>` (by kind of
+mistake, `sandbox.weak_spots`: what the weak spots and the repeated-mistake rate are made of).
+
+Form equivalence (`History.declare_equivalent`, `form_classes`): forms shown equivalent by the
+bots (`sandbox.server.equivalence`) are declared in the `settings` row `form_equivalence` and
+compared as one form by the effect reports.
 """
 
 from __future__ import annotations
@@ -75,7 +81,32 @@ def figures_from_record(rec: Mapping[str, Any]) -> dict[str, float]:
         v = _num(dims.get(dim))
         if v is not None:
             out[f"rubric.{dim}"] = v
+    decisions = rec.get("decisions")
+    if isinstance(decisions, list) and (decisions or rec.get("handle_s") is not None):
+        out.update(mistake_figures(decisions))
     return out
+
+
+def mistake_figures(decisions: Iterable[Mapping[str, Any]]) -> dict[str, float]:
+    """`mistakes` and `mistake.<kind>` of a contact's decisions (`sandbox.weak_spots`)."""
+    from sandbox.weak_spots import decision_violation
+
+    out: dict[str, float] = {"mistakes": 0.0}
+    for d in decisions:
+        v = decision_violation(d) if isinstance(d, Mapping) else None
+        if v is None:
+            continue
+        out["mistakes"] += 1.0
+        for kind in v.kinds:
+            out[f"mistake.{kind}"] = out.get(f"mistake.{kind}", 0.0) + 1.0
+    return out
+
+
+def mistake_kinds(figures: Mapping[str, float]) -> dict[str, int] | None:
+    """{kind: count} of a contact's figures; None when its decisions were not kept."""
+    if "mistakes" not in figures:
+        return None
+    return {k[8:]: int(v) for k, v in figures.items() if k.startswith("mistake.") and v > 0}
 
 
 def figures_from_grade(contact: Mapping[str, Any]) -> dict[str, float] | None:
@@ -121,6 +152,9 @@ class Work:
     contacts: int
     source: str
     figures: tuple[dict[str, float], ...] = field(default=(), compare=False)
+    #: the contact id of each figure (the same customer on the same form has the same id)
+    contact_ids: tuple[str, ...] = field(default=(), compare=False)
+    journey_ids: tuple[str | None, ...] = field(default=(), compare=False)
 
     def to_json(self, *, with_contacts: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -321,6 +355,7 @@ class History:
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
             figures: dict[int, list[dict[str, float]]] = {}
+            ids: dict[int, list[tuple[str, str | None]]] = {}
             if with_figures and rows:
                 pks = [r.pk for r in rows]
                 for i in range(0, len(pks), 500):
@@ -329,6 +364,7 @@ class History:
                                           .order_by(trainee_contacts.c.work_pk,
                                                     trainee_contacts.c.k)):  # fmt: skip
                         figures.setdefault(c.work_pk, []).append(json.loads(c.figures))
+                        ids.setdefault(c.work_pk, []).append((c.contact_id, c.journey_id))
         return [
             Work(
                 r.pk,
@@ -347,6 +383,77 @@ class History:
                 int(r.contacts),
                 r.source,
                 tuple(figures.get(r.pk, ())),
+                tuple(i for i, _ in ids.get(r.pk, ())),
+                tuple(j for _, j in ids.get(r.pk, ())),
             )
             for r in rows
         ]
+
+    # -- form equivalence ---------------------------------------------------------------------
+    def equivalences(self) -> list[dict[str, Any]]:
+        """The declared equivalences, oldest first: `{forms: [{key, label}], rule, evidence,
+        at}` (`declare_equivalent`)."""
+        from sqlalchemy import select
+
+        from sandbox.server.schema import settings
+
+        with self.engine.connect() as conn:
+            raw = conn.execute(select(settings.c.value)
+                               .where(settings.c.key == EQUIVALENCE_KEY)).scalar()  # fmt: skip
+        if not raw:
+            return []
+        doc = json.loads(raw)
+        return list(doc.get("declarations") or ()) if isinstance(doc, dict) else []
+
+    def declare_equivalent(self, forms: Sequence[tuple[str, str]], *, rule: str,
+                           evidence: Mapping[str, Any] | None = None,
+                           at: float | None = None) -> dict[str, Any]:  # fmt: skip
+        """Declare forms [(form key, label), ...] equivalent (comparable as one form)."""
+        from sqlalchemy import select
+
+        from sandbox.server.schema import settings
+
+        if len({k for k, _ in forms}) < 2:
+            raise HistoryError("an equivalence needs at least two different forms")
+        entry = {"forms": [{"key": k, "label": label} for k, label in forms], "rule": rule,
+                 "evidence": dict(evidence or {}),
+                 "at": time.time() if at is None else at}  # fmt: skip
+        with self.engine.begin() as conn:
+            raw = conn.execute(select(settings.c.value)
+                               .where(settings.c.key == EQUIVALENCE_KEY)).scalar()  # fmt: skip
+            doc = json.loads(raw) if raw else {"declarations": []}
+            doc["declarations"].append(entry)
+            value = json.dumps(doc, sort_keys=True, ensure_ascii=False)
+            if raw is None:
+                conn.execute(settings.insert().values(key=EQUIVALENCE_KEY, value=value))
+            else:
+                conn.execute(settings.update().where(settings.c.key == EQUIVALENCE_KEY)
+                             .values(value=value))  # fmt: skip
+        return entry
+
+    def form_classes(self) -> dict[str, str]:
+        """{form key: its class} where declared equivalences join forms (the class is the
+        smallest key of its forms); keys not mentioned are their own class."""
+        return form_classes(self.equivalences())
+
+
+EQUIVALENCE_KEY = "form_equivalence"
+
+
+def form_classes(declarations: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Union of the declared equivalences: {form key: class key}."""
+    parent: dict[str, str] = {}
+
+    def find(k: str) -> str:
+        while parent.setdefault(k, k) != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for d in declarations:
+        keys = [str(f["key"]) for f in d.get("forms") or ()]
+        for k in keys[1:]:
+            a, b = find(keys[0]), find(k)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    return {k: find(k) for k in list(parent)}
