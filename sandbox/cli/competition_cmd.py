@@ -115,7 +115,9 @@ def _list(args: argparse.Namespace) -> int:
         except CompetitionError as err:  # a broken shipped file: say so, do not hide it
             raise UserError(f"shipped competition {cid} has errors:\n{err.render()}") from None
         entrants = (
-            f"{len(c.teams)} teams" if c.signup is None else f"sign-up, up to {c.signup.max_teams} teams"
+            f"{len(c.teams)} teams"
+            if c.signup is None
+            else f"sign-up, up to {c.signup.max_teams} teams"
         )
         rows.append((c, entrants))
     if args.json:

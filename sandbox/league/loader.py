@@ -259,7 +259,9 @@ class _Checker(FieldChecker):
                            'give "teams" (a fixed list) or "signup" (open sign-up with a join '
                            "code), not both")  # fmt: skip
         if not has_teams and not has_signup:
-            if any(did_you_mean(k, ("teams", "signup")) for k in self.unknown_keys.get(id(doc), ())):
+            if any(
+                did_you_mean(k, ("teams", "signup")) for k in self.unknown_keys.get(id(doc), ())
+            ):
                 raise Fail()  # misspelt: already an unknown field
             raise self.err(doc, "LG020",
                            'give "teams" (a fixed list of teams) or "signup" (open sign-up '
@@ -313,7 +315,9 @@ class _Checker(FieldChecker):
         if not isinstance(name, str) or not name.strip():
             raise self.err(where, "LG010", f'"name" must be non-empty text, got {name!r}')
         if _CONTROL.search(name):
-            raise self.err(where, "LG010", '"name" must be one line of text (no control characters)')
+            raise self.err(
+                where, "LG010", '"name" must be one line of text (no control characters)'
+            )
         if len(name.strip()) > MAX_TEAM_NAME:
             raise self.err(where, "LG015",
                            f'"name" has {len(name.strip())} characters; at most {MAX_TEAM_NAME}')  # fmt: skip
@@ -448,7 +452,9 @@ class _Checker(FieldChecker):
                          f'"{jid}" has weight {weight}; a journey in the mix weighs above 0 '
                          "(leave it out to drop it)")  # fmt: skip
                 weight = None
-            ok = scenario is None or self.guard(self.journey_fits, m, jid, scenario, group, default=False)
+            ok = scenario is None or self.guard(
+                self.journey_fits, m, jid, scenario, group, default=False
+            )
             if weight is None or ok is False:
                 failed = True
                 continue

@@ -234,9 +234,7 @@ def test_all_rounds_weighing_zero_is_a_contradiction(tmp_path: Path) -> None:
 
 def test_a_scenario_with_several_seats_needs_a_seat(tmp_path: Path) -> None:
     src = (FIXTURES / "support" / "service_desk.yaml").read_text(encoding="utf-8")
-    two = src.replace(
-        "seats:\n", "seats:\n  - {id: second, channels: [phone]}\n"
-    )
+    two = src.replace("seats:\n", "seats:\n  - {id: second, channels: [phone]}\n")
     (tmp_path / "two.yaml").write_text(two, encoding="utf-8")
     text = _BASE.replace("scenario: practice", "scenario: two.yaml").replace("seat: trainee\n", "")
     text = text.replace("    journeys: {broadband_cross_sell: 3, privacy_trap: 1}\n", "")
