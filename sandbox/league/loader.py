@@ -501,13 +501,13 @@ class _Checker(FieldChecker):
                        f'"{scenario.name}"; give the round a "journeys:" mix it can take')  # fmt: skip
 
     def reach(self, item: YMap, scenario: Any, group: Any, personas: Any, mix: Any) -> None:
-        """LG024 when the round's persona mix (its fields over the scenario's) leaves a journey
-        of the round's mix (almost) no caller — the scenario loader's own check."""
+        """LG024 when the round's persona mix (it replaces the scenario's) leaves a journey of
+        the round's mix (almost) no caller — the scenario loader's own check."""
         if personas is None and mix is None:
             return  # the scenario's own mix: the scenario loader checked it
         from sandbox.scenario import _Checker as ScenarioFields
 
-        effective = {**dict(scenario.persona_mix or {}), **(personas or {})}
+        effective = personas if personas is not None else dict(scenario.persona_mix or {})
         seat_channels = [c for c in group.channels if c in scenario.channel_names]
         playing = {
             jid: scenario.journeys[jid]
