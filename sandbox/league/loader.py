@@ -521,7 +521,10 @@ class _Checker(FieldChecker):
         for d in reader.diags:
             if (d.line, d.column) == (item.pos.line, item.pos.column):
                 d = replace(d, line=fallback.line, column=fallback.column)
-            self.diags.append(replace(d, code=_SCENARIO_CODES.get(d.code, "LG024")))
+            message = d.message.replace("of this scenario", "of this round")
+            self.diags.append(
+                replace(d, code=_SCENARIO_CODES.get(d.code, "LG024"), message=message)
+            )
         if reader.diags:
             raise Fail()
 
