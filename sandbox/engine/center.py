@@ -11,7 +11,7 @@ KPIs and exports); the centre keeps no per-contact object after a contact ends.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from typing import Any
 
 import simpy
@@ -20,7 +20,7 @@ from customer_models.personas import PersonaMix
 from sandbox.engine.agents import Agent, Contact, Hooks
 from sandbox.engine.batch_play import BatchPlayer
 from sandbox.engine.coaching import Coaching
-from sandbox.engine.customers import ChannelArrivals, FormFeed
+from sandbox.engine.customers import ChannelArrivals, FormClaims, FormFeed
 from sandbox.engine.routing import Routing
 from sandbox.engine.service import Service
 from sandbox.engine.streams import Streams
@@ -41,8 +41,10 @@ class ContactCenter:
         human_policy: str | None = None,
         flush_every: float = 30.0,
         batch_play: bool = True,
+        form_claims: Mapping[str, FormClaims] | None = None,
     ):
         self.scenario = scenario
+        self.form_claims = dict(form_claims or {})
         self.seed = seed
         self.hooks = hooks
         self.human_policy = human_policy
@@ -113,7 +115,7 @@ class ContactCenter:
             if g.form is not None:
                 agent.feed = FormFeed(
                     self.env, self.scenario, self.seed, self.mix, agent, g.form,
-                    self.routing.put_through,
+                    self.routing.put_through, self.form_claims.get(g.id),
                 )  # fmt: skip
         self.agent_by_id: dict[str, Agent] = {a.id: a for a in self.agents}
         info = getattr(self.hooks.kpi, "agent_info", None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import simpy
@@ -290,6 +290,7 @@ class FormFeed(_Source):
         agent: Agent,
         spec: FormSpec,
         deliver: Callable[[Agent, Contact], None],
+        claims: FormClaims | None = None,
     ):
         seat_channels = [c for c in agent.channels if c in scenario.channel_names]
         stations = spec.stations
@@ -333,48 +334,92 @@ class FormFeed(_Source):
         self.agent = agent
         self.spec = spec
         self.deliver = deliver
-        self.k = 0
+        self.k = 0  # the form index of the last customer put through (1-based)
+        self.rung = 0  # customers put through so far
+        self.chunk = -1  # the index of the chunk in `draws`
         self.draws: Draws | None = None
         self.ringing = False
+        self.claims = claims
+        self.exhausted = False
 
     def ring_later(self) -> None:
-        """Put the next customer through `gap_s` from now, if the seat is free for it."""
+        """Put the next customer through `gap_s` from now, if the seat is free for it (with
+        `claims`, the customer the team's queue gives this seat, when it gives it)."""
         agent = self.agent
-        if self.ringing or agent.active or not agent.on_shift:
+        if self.ringing or self.exhausted or agent.active or not agent.on_shift:
             return
-        if self.spec.customers is not None and self.k >= self.spec.customers:
+        if self.spec.customers is not None and self.rung >= self.spec.customers:
             return
-        if self.stations and self.k >= len(self.stations):
+        if self.stations and self.rung >= len(self.stations):
             return
         if self.env.now + self.spec.gap_s >= self.scenario.duration_s:
             return
         self.ringing = True
+        if self.claims is not None:
+            self.claims.reserve(self.rung + 1, self.env.now)
+            self.env.timeout(self.spec.gap_s).callbacks.append(self._claimed)
+            return
         self.env.timeout(self.spec.gap_s).callbacks.append(self._ring)
 
-    def _ring(self, _ev: simpy.Event) -> None:
+    def _claimed(self, _ev: simpy.Event) -> None:
+        assert self.claims is not None
+        taken = self.claims.take(self.rung + 1)
+        if taken is None:  # the team's queue has no customer for this seat before the end
+            self.ringing = False
+            self.exhausted = True
+            return
+        k, ring_at = taken
+        wait = ring_at - self.env.now
+        if wait > 1e-9:
+            self.env.timeout(wait).callbacks.append(lambda ev: self._ring(ev, k))
+        else:
+            self._ring(_ev, k)
+
+    def _ring(self, _ev: simpy.Event, k: int | None = None) -> None:
         self.ringing = False
         agent = self.agent
         if agent.active or not agent.on_shift:
             return
-        self.deliver(agent, self._customer(self.env.now))
+        self.deliver(agent, self._customer(self.env.now, self.k + 1 if k is None else k))
 
-    def _customer(self, now: float) -> Contact:
-        i = self.k % self.CHUNK
-        if i == 0 or self.draws is None:
+    def _customer(self, now: float, k: int) -> Contact:
+        """Form customer `k` (1-based; never below the last one put through)."""
+        if k <= self.k and self.rung:
+            raise ValueError(f"seat {self.agent.id!r}: form customer {k} comes after {self.k}")
+        c, i = divmod(k - 1, self.CHUNK)
+        while self.chunk < c or self.draws is None:  # the form's chunks, drawn in order
             self.draws = self.draw(self.CHUNK)
+            self.chunk += 1
         d = self.draws
-        self.k += 1
+        self.k = k
+        self.rung += 1
         if self.stations:
-            j = self.k - 1
+            j = k - 1
             who, row = self.station_people[j]
         else:
             j = d.jidx[i]
             who, row = self.who(d, i)
         return Contact(
-            f"{self.agent.id}-{self.k:03d}", self.k, self.channels[j], self.journeys[j], who,
+            f"{self.agent.id}-{k:03d}", k, self.channels[j], self.journeys[j], who,
             row, d.seeds[i], now, math.inf, 0, d.blocks, i,
             d.handles[i] if d.handles is not None else 0.0,
         )  # fmt: skip
+
+
+class FormClaims(Protocol):
+    """Where a seat whose form is shared by a team gets its customers (sandbox.league).
+
+    Why a hook: which of the team's customers a member takes depends on when the other
+    members are free, which only the server sees; the server journals each claim, and a
+    replay answers from that journal, so a member's session stays a pure function of its
+    decisions and its claims."""
+
+    def reserve(self, n: int, t: float) -> None:
+        """The seat is free at session time `t` and asks for its `n`-th customer (1-based)."""
+
+    def take(self, n: int) -> tuple[int, float] | None:
+        """(form index k, session time it rings, at least `gap` after the reserve) of the
+        seat's `n`-th customer, or None: no customer for it before the end."""
 
 
 class PersonaPool:
