@@ -230,6 +230,8 @@ class ServerApp:
 
     def __init__(self, store: ExamStore, clock_speed: float, overdue_every_s: float) -> None:
         self.store = store
+        #: the competition routes (sandbox.server.league_app), set by `create_app`
+        self.league: Any = None
         self.clock_speed = clock_speed
         self.overdue_every_s = overdue_every_s
         self.failures: dict[str, list[float]] = {}
@@ -252,13 +254,16 @@ class ServerApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(self._close_overdue_forever())
+        tasks = [asyncio.create_task(self._close_overdue_forever())]
+        if self.league is not None:
+            tasks.append(asyncio.create_task(self.league.tick_forever(self.overdue_every_s)))
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def _close_overdue_forever(self) -> None:
         while True:
@@ -912,8 +917,13 @@ def create_app(
     """The ASGI app over `store` (an `ExamStore`). `clock_speed` is the speed attempts opened
     by this process run at (recorded in each attempt by the store); a background task closes
     and grades attempts whose time ran out every `overdue_every_s` seconds."""
+    from sandbox.server.league_app import LeagueApi
+    from sandbox.server.league_store import LeagueStore
+
     s = ServerApp(store, clock_speed, overdue_every_s)
+    s.league = LeagueApi(s, LeagueStore(store.engine, clock_speed=clock_speed))
     routes = [
+        *s.league.routes(),
         Route("/", s.root),
         Route("/favicon.ico", s.no_icon),
         Route("/api/v1/attempts/open", s.api_open, methods=["POST"]),

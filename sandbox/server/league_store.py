@@ -579,6 +579,27 @@ class LeagueStore:
                     pass
         return changed
 
+    def trainer_state(self, comp_pk: int) -> dict[str, Any]:
+        """What the trainer's page and the projector show besides the board."""
+        with self.engine.connect() as conn:
+            comp_row = self._comp_row(comp_pk, conn)
+            rounds = self._rounds(conn, comp_pk)
+        comp = self.competition(comp_pk)
+        return {
+            "pk": comp_pk,
+            "title": {"zh-CN": comp_row.title_zh, "en": comp_row.title_en},
+            "current_round": comp_row.current_round,
+            "rounds": [{"index": r.round_index, "status": r.status,
+                        "title": dict(comp.rounds[r.round_index].title),
+                        "now_s": round(self.round_now(comp_row, r), 3),
+                        "duration_s": r.duration_s} for r in rounds],
+            "paused": comp_row.paused_at is not None,
+            "frozen": bool(comp_row.frozen),
+            "announcement": {"text": comp_row.announcement, "at": comp_row.announced_at},
+            "teams": self.teams(comp_pk),
+            "version": self.version(comp_pk),
+        }  # fmt: skip
+
     # -- a member's round --------------------------------------------------------------------
     def _open_round(self, conn: Any, comp_row: Any) -> Any:
         i = comp_row.current_round
