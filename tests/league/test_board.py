@@ -191,3 +191,19 @@ def test_events_are_deterministic_and_plain_text() -> None:
     assert events(comp, class_rounds(), names(), round_index=0) == [
         e for e in got if e["round_index"] == 0
     ]
+
+
+@pytest.mark.parametrize("name", ["class-en", "class-zh"])
+def test_shipped_competitions_score_played_records(name: str) -> None:
+    from sandbox.league.loader import load_competition
+
+    comp = load_competition(name)
+    # the scorecard applies to any round's records: reuse the played exam rounds as round 0/1
+    trs = class_rounds()
+    board = compute_board(comp, trs, names())
+    assert [c["kpi"] for c in board["columns"]] == [i.kpi for i in comp.scorecard]
+    assert all(c["label"]["zh-CN"] and c["label"]["en"] for c in board["columns"])
+    assert board["latest_round"] == 1 and not board["rounds"][2]["played"]
+    ranks = {r["team_id"]: r["rank"] for r in board["rows"]}
+    assert ranks["t1"] == ranks["t5"] < ranks["t3"] < ranks["t4"]
+    assert compute_board(comp, [], names())["rows"][0]["total"] == 0.0
