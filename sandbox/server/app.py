@@ -922,8 +922,11 @@ def create_app(
 
     s = ServerApp(store, clock_speed, overdue_every_s)
     s.league = LeagueApi(s, LeagueStore(store.engine, clock_speed=clock_speed))
+    from sandbox.server.league_pages import LeaguePages
+
     routes = [
         *s.league.routes(),
+        *LeaguePages(s, s.league).routes(),
         Route("/", s.root),
         Route("/favicon.ico", s.no_icon),
         Route("/api/v1/attempts/open", s.api_open, methods=["POST"]),

@@ -65,6 +65,7 @@ TEXT: dict[str, dict[str, str]] = {
     # admin: frame
     "app_name": {"en": "shapan exam server", "zh-CN": "沙盘 考试服务器"},
     "nav_exams": {"en": "Exams", "zh-CN": "考试"},
+    "nav_competitions": {"en": "Competitions", "zh-CN": "竞赛"},
     "logout": {"en": "Log out", "zh-CN": "退出登录"},
     "lang_other": {"en": "中文", "zh-CN": "English"},
     # setup and login
