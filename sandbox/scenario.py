@@ -97,6 +97,19 @@ class ServiceSpec:
 
 
 @dataclass(frozen=True)
+class PracticeSpec:
+    """The practice room (docs/scenario-format.md § Practice room): `feedback` = every seat
+    decision gets its predicted effect (`sandbox.engine.foresight`) and a seat contact's
+    outcome includes the later cost of a breach; `nudge_s` = a customer left waiting this
+    long for the agent's reply says so once and gets crosser (None: never); `time_scale` =
+    the seat's action times (and the efficiency yardstick) multiplied by it."""
+
+    feedback: bool = False
+    nudge_s: float | None = None
+    time_scale: float = 1.0
+
+
+@dataclass(frozen=True)
 class FormSpec:
     """A seat's form: its own fixed, ordered sequence of customers, routed to that seat only.
 
@@ -175,6 +188,7 @@ class Scenario:
     events: str
     content_hash: str
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    practice: PracticeSpec = field(default_factory=PracticeSpec)
 
     @property
     def channel_names(self) -> tuple[str, ...]:
@@ -279,7 +293,7 @@ class _Checker(FieldChecker):
     TOP = (
         "scenario", "version", "title", "description", "duration", "start_time", "seed",
         "service_level_threshold", "drain", "channels", "service", "journeys", "journey_files",
-        "personas", "routing", "agents", "seats", "targets", "hangups", "events",
+        "personas", "routing", "agents", "seats", "targets", "hangups", "events", "practice",
     )  # fmt: skip
     CHANNEL = ("arrivals_per_hour", "profile", "interval", "day_factor_cv", "line_time", "patience")
     GROUP = (
@@ -373,6 +387,7 @@ class _Checker(FieldChecker):
         agents = g(self.groups, doc, "agents", False, duration, drain, default=())
         seats = g(self.groups, doc, "seats", True, duration, drain, default=())
         targets = g(self.targets, doc, default={})
+        practice = g(self.practice, doc, default=PracticeSpec())
         if not self.diags:
             self.size(doc, agents, seats)
         if not self.diags:
@@ -388,7 +403,7 @@ class _Checker(FieldChecker):
             drain_s=float(drain), channels=channels, service=service, journey_mix=mix,
             journeys=journeys, persona_mix=persona_mix, priority=priority, agents=agents,
             seats=seats, targets=targets, hangups=bool(hangups), events=events,
-            content_hash=document_hash(doc),
+            content_hash=document_hash(doc), practice=practice,
         )  # fmt: skip
         for problem in L.run_problems(scenario):
             self.err(doc.pos, "SC022", f"{problem} (docs/limits.md)")
@@ -408,6 +423,16 @@ class _Checker(FieldChecker):
             where = doc.value_pos("agents") if "agents" in doc else doc.value_pos("seats")
             self.err(where, "SC022", f"{total} agents in all; the limit is {L.MAX_AGENTS} "
                      "(about 8 KB of memory each; docs/limits.md): use fewer")  # fmt: skip
+
+    def practice(self, doc: YMap) -> PracticeSpec:
+        block = self.mapping(doc, "practice")
+        if block is None:
+            return PracticeSpec()
+        self.unknown(block, ("feedback", "nudge", "time_scale"), "practice")
+        feedback = self.boolean(block, "feedback", False)
+        nudge = self.duration(block, "nudge", 0.0, 0.0, 3600.0) if "nudge" in block else None
+        scale = self.number(block, "time_scale", 1.0, 0.2, 2.0)
+        return PracticeSpec(bool(feedback), float(nudge) if nudge else None, float(scale))
 
     def boolean(self, parent: YMap, key: str, default: bool) -> bool:
         value = parent.get(key, default)

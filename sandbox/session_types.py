@@ -77,6 +77,47 @@ class LearningPush(TypedDict):
     pack: list[LearningPackEntry]
 
 
+class PredictedFigures(TypedDict):
+    """Predicted CSAT (1..5), churn (0..1) and expected accepted cross-sell (0..1)."""
+
+    csat: float
+    churn: float
+    cross_sell: float
+
+
+class LaterCost(TypedDict):
+    """What a breach will cost later: the chance it comes back as a repeat contact or
+    complaint, the CSAT and churn that costs the contact's outcome, the risk points."""
+
+    repeat_contact: float
+    csat: float
+    churn: float
+    risk_points: float
+    risks: list[str]
+
+
+class RubricStep(TypedDict):
+    """How one decision moved a rubric dimension (+1 / -1 / 0) and why, in words."""
+
+    direction: int
+    reason: dict[str, str]
+
+
+class DecisionEffect(TypedDict):
+    """A decision's predicted effect (practice room, `sandbox.engine.foresight`)."""
+
+    now: PredictedFigures
+    later: LaterCost
+    outcome: PredictedFigures
+    versus_best: PredictedFigures
+    best: bool
+    capped: bool
+    reason: dict[str, str]
+    rubric: dict[str, RubricStep]
+    contact_rubric: dict[str, float | None]
+    contact_risk_points: int
+
+
 class DecisionOutcome(TypedDict):
     """What `Session.decide` returns: what the trainee may be shown at once (with
     `learning_pack` when this decision earned a knowledge push, practice mode only)."""
@@ -91,6 +132,7 @@ class DecisionOutcome(TypedDict):
     score: float
     csat_after: float | None
     customer_hung_up: bool
+    effect: DecisionEffect | None
     learning_pack: NotRequired[LearningPush]
 
 
@@ -106,6 +148,7 @@ def decision_outcome(
         return DecisionOutcome(
             contact_id=contact_id, choice_id=choice_id, text={}, feedback=None, knowledge=[],
             behaviours=[], risks=[], score=0.0, csat_after=None, customer_hung_up=True,
+            effect=None,
         )  # fmt: skip
     links: list[KnowledgeLink] = []
     for k in detail.get("knowledge") or ():
@@ -126,6 +169,7 @@ def decision_outcome(
         score=float(detail.get("score") or 0.0),
         csat_after=float(csat) if csat is not None else None,
         customer_hung_up=bool(detail.get("hung_up")),
+        effect=detail.get("effect"),
     )
 
 

@@ -7,6 +7,7 @@ played by a bot (`shapan run`) is played at once by the service with the same de
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from typing import Any
 
@@ -16,10 +17,18 @@ from customer_models.reaction import drain
 from journeys.runtime import MAX_DECISIONS, StepResult, TriggerEvent
 from sandbox.engine.agents import Contact, Hooks
 from sandbox.engine.contact import ContactPlay, text_of
+from sandbox.engine.foresight import decision_effect
 from sandbox.engine.routing import Routing
 from sandbox.engine.service import Service
 
 HANGUP_TEXT = {"zh-CN": "客户挂断了", "en": "The customer hung up"}
+NUDGE_TEXT = {"zh-CN": "客户在等您回应", "en": "The customer is waiting for your reply"}
+NUDGE_LINE = {
+    "zh-CN": "喂？您还在吗？我等了好一会儿了。",
+    "en": "Hello? Are you still there? I've been waiting a while.",
+}
+#: A nudged customer's reaction: (anger up, trust down), on the 0..10 mood scales.
+NUDGE_REACTION = (1.0, 0.5)
 
 
 class Coaching:
@@ -30,6 +39,10 @@ class Coaching:
         self.hooks = hooks
         self.routing = routing
         self.service = service
+        practice = service.scenario.practice
+        #: the practice room: each decision's predicted effect; a nudge after silence
+        self.feedback = practice.feedback
+        self.nudge_s = practice.nudge_s
 
     def start(self, c: Contact) -> None:
         """A seat has answered `c`: a trainee waits to decide; a bot plays it now."""
@@ -80,13 +93,18 @@ class Coaching:
             c.pending = True
             c.pending_since = env.now
             since = env.now
+            nudge_at = env.now + self.nudge_s if self.nudge_s else math.inf
             while True:
-                limit = _time_to_exhaust(play)
+                limit = min(_time_to_exhaust(play), max(0.0, nudge_at - env.now))
                 result = yield decision | env.timeout(limit)
                 play.wait_for_agent(env.now - since)
                 since = env.now
                 if decision in result:
                     break
+                if env.now >= nudge_at:
+                    nudge_at = math.inf
+                    self._nudge(c, env.now)
+                    continue
                 if play.maybe_hang_up():
                     self.hooks.alert({"t": env.now, "contact_id": c.id, "kind": "hangup",
                                       "text": HANGUP_TEXT})  # fmt: skip
@@ -96,8 +114,9 @@ class Coaching:
                 break
             choice_id = str(decision.value)
             node = play.run.node_id
+            effect = decision_effect(play, choice_id) if self.feedback else None
             seconds, step = play.act(choice_id, env.now)
-            self.decided(c, node, choice_id, step, env.now)
+            self.decided(c, node, choice_id, step, env.now, effect)
             if seconds > 0:
                 yield env.timeout(seconds)
         c.pending = False
@@ -111,7 +130,23 @@ class Coaching:
         assert play is not None and play.opening is not None
         self._trigger_alerts(c, play.opening.triggers, t)
 
-    def decided(self, c: Contact, node: str, choice_id: str, step: StepResult, t: float) -> None:
+    def _nudge(self, c: Contact, t: float) -> None:
+        """The agent has been silent for the scenario's `practice.nudge`: the customer says so
+        (a transcript line) and reacts (crosser, less trusting), and the desk is alerted."""
+        play = c.play
+        assert play is not None
+        play.transcript.append({"t": t, "speaker": "customer", "text": dict(NUDGE_LINE),
+                                "tags": ["impatient"]})  # fmt: skip
+        mood = play.mood
+        mood.anger = min(10.0, mood.anger + NUDGE_REACTION[0])
+        mood.trust = max(0.0, mood.trust - NUDGE_REACTION[1])
+        play._push_mood()  # the journey's standard state follows the mood
+        self.hooks.alert({"t": t, "contact_id": c.id, "kind": "nudge", "text": NUDGE_TEXT})
+
+    def decided(
+        self, c: Contact, node: str, choice_id: str, step: StepResult, t: float,
+        effect: dict[str, Any] | None = None,
+    ) -> None:  # fmt: skip
         """Per-decision detail of a seat's contact (feedback, knowledge, CSAT effect, alerts)."""
         play = c.play
         assert play is not None
@@ -141,6 +176,7 @@ class Coaching:
             "behaviours": list(step.behaviours), "feedback": text_of(step.feedback),
             "knowledge": knowledge, "score": float(step.score or 0.0), "risks": risks,
             "triggers": triggers, "csat_after": csat_after, "hung_up": play.hung_up,
+            **({"effect": effect} if effect is not None else {}),
         })  # fmt: skip
         self._trigger_alerts(c, step.triggers, t)
         for r in risks:
@@ -156,13 +192,29 @@ class Coaching:
             if e.status not in ("armed", "missed"):
                 continue
             trig = next((tr for tr in c.journey.triggers if tr.id == e.trigger_id), None)
+            at = t
+            if e.status == "armed" and trig is not None:
+                # the alert is due when the customer's words appear on screen, not before
+                at = keyword_line_time(c.play, trig.keywords, t) if c.play is not None else t
             if e.status == "armed" and trig is not None and trig.alert:
                 text = text_of(trig.alert)
             else:
                 text = _trigger_text(e.status, list(e.required))
             self.hooks.alert(
-                {"t": t, "contact_id": c.id, "kind": "trigger", "status": e.status, "text": text}
+                {"t": at, "contact_id": c.id, "kind": "trigger", "status": e.status, "text": text}
             )
+
+
+def keyword_line_time(play: ContactPlay, keywords: tuple[str, ...], since: float) -> float:
+    """When the first customer line from `since` on that says one of `keywords` is shown
+    (`since` when no such line is in the transcript)."""
+    for line in play.transcript:
+        if line["t"] + 1e-9 < since or line["speaker"] != "customer":
+            continue
+        text = " ".join(line["text"].values()).lower()
+        if any(k.lower() in text for k in keywords):
+            return float(line["t"])
+    return since
 
 
 def _time_to_exhaust(play: ContactPlay) -> float:

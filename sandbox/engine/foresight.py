@@ -219,6 +219,9 @@ def decision_effect(before: ContactPlay, choice_id: str, models: Any = None) -> 
         "best": best is None or best == choice_id,
     }
     behaviours = set(step.get("behaviours", ()))
+    effect["contact_risk_points"] = int(records[1].get("risk_points") or 0)
+    effect["rubric"] = step_rubric(step)
+    effect["contact_rubric"] = contact_rubric(after)
     effect["capped"] = bool(behaviours & NEVER_PLEASING) and effect["now"]["csat"] > 0
     if effect["capped"]:
         # The models count the words (a recited apology still counts as an apology); the
@@ -270,3 +273,63 @@ def reason(effect: dict[str, Any], behaviours: set[str]) -> dict[str, str]:
             parts.append(f"不当行为：{names}" if zh else f"harmful: {names}")
         out[lang] = ("；" if zh else "; ").join(parts)
     return out
+
+
+def step_rubric(step: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """How one decision moves each rubric dimension, with the reason in words:
+    `{dim: {"direction": +1 | -1, "reason": {zh-CN, en}}}` for the dimensions it touches."""
+    from journeys.vocabulary import BEHAVIOURS, RISK_TYPES
+    from sandbox.scoring import RISK_DIMENSIONS
+
+    ups: dict[str, list[tuple[str, str]]] = {}
+    downs: dict[str, list[tuple[str, str]]] = {}
+    for tag in step.get("behaviours", ()):
+        b = BEHAVIOURS.get(tag)
+        if b is None:
+            continue
+        for dim, direction in b.rubric:
+            (ups if direction > 0 else downs).setdefault(dim, []).append(
+                (b.label("zh-CN"), b.label("en"))
+            )
+    for risk in step.get("risks", ()):
+        label = RISK_TYPES.get(risk, {"zh-CN": risk, "en": risk})
+        for dim in RISK_DIMENSIONS.get(risk, ()):
+            downs.setdefault(dim, []).append((label["zh-CN"], label["en"]))
+    for ev in step.get("triggers", ()):
+        status = ev.get("status") if isinstance(ev, dict) else getattr(ev, "status", None)
+        if status in ("satisfied", "missed"):
+            words = ("完成触发规则的必需步骤", "did the triggered rule's required steps")
+            if status == "missed":
+                words = ("漏掉触发规则的必需步骤", "missed the triggered rule's required steps")
+            (ups if status == "satisfied" else downs).setdefault("soothing", []).append(words)
+    out: dict[str, dict[str, Any]] = {}
+    for dim in sorted(set(ups) | set(downs)):
+        up, down = ups.get(dim, []), downs.get(dim, [])
+        direction = 1 if len(up) > len(down) else -1 if len(down) > len(up) else 0
+        zh = "；".join(
+            part for part in (
+                ("加分：" + "、".join(dict.fromkeys(z for z, _ in up))) if up else "",
+                ("扣分：" + "、".join(dict.fromkeys(z for z, _ in down))) if down else "",
+            ) if part
+        )  # fmt: skip
+        en = "; ".join(
+            part for part in (
+                ("up for " + ", ".join(dict.fromkeys(e for _, e in up))) if up else "",
+                ("down for " + ", ".join(dict.fromkeys(e for _, e in down))) if down else "",
+            ) if part
+        )  # fmt: skip
+        out[dim] = {"direction": direction, "reason": {"zh-CN": zh, "en": en}}
+    return out
+
+
+def contact_rubric(play: ContactPlay) -> dict[str, float | None]:
+    """The contact's rubric so far (0..100 per dimension), None for a dimension with no
+    evidence yet (no decision, risk or rule has touched it): "no data", never a number."""
+    from journeys.vocabulary import RUBRIC
+
+    rec = play.record()
+    seen: set[str] = {"efficiency"} if play.decisions else set()
+    for step in play.decisions:
+        seen.update(step_rubric(step))
+    rubric = rec.get("rubric") or {}
+    return {dim: (rubric.get(dim) if dim in seen else None) for dim in RUBRIC}

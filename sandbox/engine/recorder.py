@@ -141,6 +141,38 @@ def predicted_columns(records: list[dict[str, Any]], seed: int) -> dict[str, Any
     return cols
 
 
+def practice_outcome(rec: dict[str, Any], seed: int) -> None:
+    """A practice-room seat contact's outcome (in place): predicted as the practice room reads
+    the record (`sandbox.engine.foresight.practice_record`), with the later cost of its
+    breaches blended in (`customer_models.later`). The record keeps what the models said of
+    the contact alone as `csat_now`/`churn_now`, and the later cost as `later`."""
+    from customer_models.later import blend, later_record, surfacing_probability, surfacing_risks
+    from sandbox.engine.foresight import practice_record
+
+    base = practice_record({**rec, **dict.fromkeys(PREDICTED)})
+    p = surfacing_probability(rec)
+    rows = [base] + ([later_record(base)] if p > 0 else [])
+    pred = records_from_columns(predicted_columns(rows, seed))
+    now = pred[0]
+    rec["csat_now"], rec["churn_now"] = float(now["csat_mean"]), float(now["churn"])
+    probs = [float(x) for x in now["csat_probs"]]
+    churn = float(now["churn"])
+    if p > 0:
+        later = pred[1]
+        probs = [blend(a, float(b), p) for a, b in zip(probs, later["csat_probs"], strict=True)]
+        churn = blend(churn, float(later["churn"]), p)
+    rec["csat_probs"] = probs
+    rec["csat_mean"] = float(sum((k + 1) * q for k, q in enumerate(probs)))
+    rec["csat_top_box"] = float(probs[3] + probs[4])
+    rec["churn"] = churn
+    rec["later"] = {
+        "repeat_contact": p,
+        "risks": surfacing_risks(rec),
+        "csat": rec["csat_mean"] - rec["csat_now"],
+        "churn": churn - rec["churn_now"],
+    }
+
+
 def explain(record: dict[str, Any], models: Any = None) -> dict[str, list[dict[str, Any]]]:
     """Top contributing factors behind a record's predictions, in both languages."""
     models = models or load_models()
@@ -201,7 +233,10 @@ class Recorder:
         predicted at once (its batch of one) and explained, because the trainee sees it.
         """
         if human and not rec.get("abandoned"):
+            practice = rec.get("practice_room")
             [rec] = records_from_columns(predicted_columns([rec], self.seed))
+            if practice:
+                practice_outcome(rec, self.seed)
             rec["explanation"] = explain(rec)
             self.human.append(rec)
         self.pending.append(rec)

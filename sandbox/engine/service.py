@@ -74,11 +74,16 @@ class Service:
         blocks = _rng_blocks(c)
         if blocks is not None:
             c.policy_draws = blocks[2]
+        speed, pace_s = agent.speed, self.pace(c.journey, line_s)
+        scale = self.scenario.practice.time_scale
+        if human and scale != 1.0:  # the practice room's brisker pace, yardstick alike
+            speed *= scale
+            pace_s = pace_s * scale if pace_s is not None else None
         c.play = ContactPlay(
             c.journey, c.persona, contact_id=c.id, seed=c.seed, channel=c.channel, wait_s=wait,
-            speed=agent.speed, line_s=line_s, noise=self.noise, hangups=self.scenario.hangups,
+            speed=speed, line_s=line_s, noise=self.noise, hangups=self.scenario.hangups,
             transcript=human, rng_blocks=blocks[:2] if blocks is not None else None,
-            pace_s=self.pace(c.journey, line_s),
+            pace_s=pace_s,
         )  # fmt: skip
         if human:
             assert self.coaching is not None
@@ -155,6 +160,8 @@ class Service:
             rec["decisions"] = list(c.decided_log)
             rec["persona_card"] = {lang: c.persona.card(lang) for lang in ("zh-CN", "en")}
             rec["journey_title"] = text_of(c.journey.title)
+            if self.scenario.practice.feedback and agent.policy is None:
+                rec["practice_room"] = True  # the outcome includes a breach's later cost
         return rec
 
     def complete(self, c: Contact) -> None:

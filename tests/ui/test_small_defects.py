@@ -91,7 +91,10 @@ def test_no_data_is_said_not_drawn_as_zero(make_app: Any) -> None:
     app.step_frame(0.0)
     app.step_frame(5.0)
     key(app, pygame.K_r)
-    rubric = app.results.results["rubric"]
+    from ui.trainee_results import trainee_rubric
+
+    rubric = trainee_rubric(app.results.results)  # the radar is the trainee's
+    assert all(v is None for v in rubric.values())  # no decision yet: no evidence anywhere
     radar = app.results.state()["radar"]
     for k, text in zip(i18n.RUBRIC_KEYS, radar, strict=True):
         if rubric.get(k) is None:

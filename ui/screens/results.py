@@ -100,6 +100,7 @@ class ResultsScreen(Screen):
         self.max_scroll = 10**6  # known after the drill-down is first drawn
         self.e_held = False
         self.shown_radar: list[str] = []
+        self.shown_trainee: list[dict[str, Any]] = []
 
     # ---- entering -------------------------------------------------------------------------
     def open(self, live: bool) -> None:
@@ -325,71 +326,46 @@ class ResultsScreen(Screen):
         import pygame
 
         fonts, res = self.app.fonts, self.results
+        gap = 6
+        top = self._render_trainee(surface, body, lang)
+        # the centre second: one row of compact tiles
+        blit_text(surface, fonts, i18n.t("centre_kpis", lang), (body.left, top), theme.SMALL,
+                  theme.MUTED, True)  # fmt: skip
+        top += 20
         tiles = kpi_tiles(res)
         self.shown_tiles = []
-        per_row = 6
-        gap = 6
+        per_row = len(tiles)
         tw = (body.width - gap * (per_row - 1)) // per_row
-        th = 74
+        th = 46
         for i, tile in enumerate(tiles):
-            r = pygame.Rect(
-                body.left + (i % per_row) * (tw + gap),
-                body.top + (i // per_row) * (th + gap),
-                tw,
-                th,
-            )
+            r = pygame.Rect(body.left + i * (tw + gap), top, tw, th)
             met = tile["met"]
             edge = theme.BORDER if met is None else (theme.GOOD if met else theme.BAD)
-            pygame.draw.rect(surface, theme.PANEL, r, border_radius=6)
-            pygame.draw.rect(surface, edge, r, 2, border_radius=6)
+            pygame.draw.rect(surface, theme.PANEL, r, border_radius=5)
+            pygame.draw.rect(surface, edge, r, 1, border_radius=5)
             key = tile["key"]
             value = kc.format_value(key, tile["value"], lang)
-            blit_text(
-                surface,
-                fonts,
-                kc.label(key, lang),
-                (r.left + 8, r.top + 4),
-                theme.SMALL,
-                theme.MUTED,
-                max_width=tw - 16,
-            )
-            blit_text(
-                surface, fonts, value, (r.left + 8, r.top + 24), theme.TITLE, theme.TEXT, True
-            )
-            if tile["target"] is not None:
-                delta = kc.format_delta(key, tile["delta"], lang)
-                arrow = "✓" if met else "×"
-                blit_text(
-                    surface,
-                    fonts,
-                    f"{i18n.t('target', lang)} {kc.format_target(key, tile['target'], lang)}",
-                    (r.right - 8, r.top + 28),
-                    theme.SMALL,
-                    theme.MUTED,
-                    anchor="topright",
-                )
-                blit_text(
-                    surface,
-                    fonts,
-                    f"{arrow} {delta}",
-                    (r.right - 8, r.bottom - 22),
-                    theme.SMALL,
-                    edge,
-                    True,
-                    anchor="topright",
-                )
+            blit_text(surface, fonts, kc.label(key, lang), (r.left + 5, r.top + 3), theme.SMALL,
+                      theme.MUTED, max_width=tw - 8)  # fmt: skip
+            blit_text(surface, fonts, value, (r.left + 5, r.top + 21), theme.BODY, theme.TEXT,
+                      True, max_width=tw - 8)  # fmt: skip
             self.shown_tiles.append({**tile, "label": kc.label(key, lang), "text": value})
-        top = body.top + 2 * (th + gap) + 4
+        top += th + gap + 4
         row_h = int((body.bottom - top) * 0.58)
         col_w = (body.width - 3 * gap) // 4
-        # radar
+        # radar: the trainee's rubric (no evidence = no data), the colleagues' in words below
+        from ui.trainee_results import colleagues_rubric, trainee_rubric
+
         r1 = pygame.Rect(body.left, top, int(col_w * 1.45), row_h)
-        inner = draw_panel(surface, fonts, r1, i18n.t("rubric", lang))
-        rubric = res.get("rubric") or {}
+        inner = draw_panel(surface, fonts, r1, i18n.t("your_rubric", lang))
+        rubric = trainee_rubric(res)
+        others = colleagues_rubric(res)
+        foot = fonts.line_height(theme.SMALL) * 2 + 4
+        radar_rect = pygame.Rect(inner.left, inner.top, inner.width, max(40, inner.height - foot))
         charts.radar(
             surface,
             fonts,
-            inner,
+            radar_rect,
             rubric,
             {k: i18n.radar_label(k, lang) for k in i18n.RUBRIC_KEYS},
             no_data=i18n.t("no_data", lang),
@@ -398,6 +374,12 @@ class ResultsScreen(Screen):
             charts.radar_label(i18n.radar_label(k, lang), rubric.get(k), i18n.t("no_data", lang))
             for k in i18n.RUBRIC_KEYS
         ]
+        peers = " · ".join(
+            charts.radar_label(i18n.radar_label(k, lang), others.get(k), i18n.t("no_data", lang))
+            for k in i18n.RUBRIC_KEYS
+        )
+        blit_wrapped(surface, fonts, f"{i18n.t('colleagues', lang)}: {peers}", inner,
+                     radar_rect.bottom + 2, theme.SMALL, theme.DIM)  # fmt: skip
         # CSAT distribution
         r2 = pygame.Rect(r1.right + gap, top, int(col_w * 0.85), row_h)
         inner = draw_panel(surface, fonts, r2, i18n.t("csat_dist", lang))
@@ -455,6 +437,48 @@ class ResultsScreen(Screen):
         )
         r5 = pygame.Rect(r4.right + gap, top2, body.right - r4.right - gap, body.bottom - top2)
         self._render_risks(surface, r5, lang)
+
+    def _render_trainee(self, surface: pygame.Surface, body: pygame.Rect, lang: str) -> int:
+        """The trainee first: their KPIs against the bot colleagues and the targets (customers
+        who hung up on them in red). Returns the y below the row."""
+        import pygame
+
+        from ui.trainee_results import tile_label, tile_value, trainee_tiles
+
+        fonts, res = self.app.fonts, self.results
+        blit_text(surface, fonts, f"{i18n.t('you', lang)} · {self.app.trainee}", (body.left, body.top),
+                  theme.BODY, theme.ACCENT, True)  # fmt: skip
+        top = body.top + 24
+        tiles = trainee_tiles(res)
+        gap = 6
+        tw = (body.width - gap * (len(tiles) - 1)) // len(tiles)
+        th = 94
+        self.shown_trainee = []
+        for i, tile in enumerate(tiles):
+            r = pygame.Rect(body.left + i * (tw + gap), top, tw, th)
+            key, met = tile["key"], tile["met"]
+            edge = theme.BORDER if met is None else (theme.GOOD if met else theme.BAD)
+            pygame.draw.rect(surface, theme.PANEL, r, border_radius=6)
+            pygame.draw.rect(surface, edge, r, 2, border_radius=6)
+            label, value = tile_label(key, lang), tile_value(key, tile["value"], lang)
+            blit_text(surface, fonts, label, (r.left + 8, r.top + 4), theme.SMALL, theme.MUTED,
+                      max_width=tw - 16)  # fmt: skip
+            color = theme.BAD if key == "hung_up" and tile["value"] else theme.TEXT
+            blit_text(surface, fonts, value, (r.left + 8, r.top + 22), theme.TITLE, color, True)
+            notes = []
+            if tile["colleagues"] is not None:
+                notes.append(
+                    f"{i18n.t('colleagues', lang)} {tile_value(key, tile['colleagues'], lang)}"
+                )
+            if tile["target"] is not None:
+                notes.append(
+                    f"{i18n.t('target', lang)} {kc.format_target(key, tile['target'], lang)}"
+                )
+            for j, note in enumerate(notes):  # one line each: never cut off
+                blit_text(surface, fonts, note, (r.left + 8, r.top + 56 + 17 * j), theme.SMALL,
+                          theme.MUTED, max_width=tw - 12)  # fmt: skip
+            self.shown_trainee.append({**tile, "label": label, "text": value, "notes": notes})
+        return top + th + 8
 
     def _risk_rows(self, lang: str) -> list[tuple[str, tuple[int, int, int]]]:
         """Risk points by type, then every risk of the human-seat contacts with its decision."""
@@ -735,6 +759,7 @@ class ResultsScreen(Screen):
         return {
             "page": self.page,
             "drill": self.drill,
+            "trainee_tiles": list(self.shown_trainee),
             "tiles": list(self.shown_tiles),
             "drill_view": dict(self.shown_drill),
             "radar": list(self.shown_radar),
