@@ -78,7 +78,7 @@ def test_a_privacy_breach_shows_its_later_cost_and_the_outcome_includes_it() -> 
     while not any(c["contact_id"] == cid for c in s.results()["contacts"]):
         s.advance(2.0)
         for q in s.pending_decisions():
-            s.decide(q["contact_id"], [c for c in q["choices"] if c["available"]][0]["id"])
+            s.decide(q["contact_id"], next(c for c in q["choices"] if c["available"])["id"])
     rec = next(c for c in s.results()["contacts"] if c["contact_id"] == cid)
     assert rec["risk_points"] > 0 and rec["later"]["repeat_contact"] > 0
     assert rec["csat_mean"] < rec["csat_now"] and rec["churn"] > rec["churn_now"]
@@ -104,5 +104,5 @@ def test_trigger_alert_only_once_the_words_are_on_screen() -> None:
         for a in shown:
             assert a["t"] <= s.now
         for p in s.pending_decisions():
-            s.decide(p["contact_id"], [c for c in p["choices"] if c["available"]][0]["id"])
+            s.decide(p["contact_id"], next(c for c in p["choices"] if c["available"])["id"])
     assert seen

@@ -65,7 +65,7 @@ def test_one_privacy_mistake_shows_at_once_and_results_are_about_the_trainee(mak
         app.step_frame(2.0)
         contact = waiting_contact(app)
         if contact is not None:
-            _press(app, [c for c in contact["choices"] if c["available"]][0]["number"])
+            _press(app, next(c for c in contact["choices"] if c["available"])["number"])
     key(app, pygame.K_r, frames=2)
     assert app.screen is app.results
     state = app.results.state()
