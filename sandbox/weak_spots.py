@@ -213,7 +213,7 @@ def learning_pack(kind: str, linked: Iterable[str], kb: Mapping[str, Mapping[str
     mine = [kb[k] for k in dict.fromkeys(linked) if k in kb]
     on_point = [e for e in mine if any(t in e.get("tags", ()) for t in tags)]
     candidates = on_point + mine + tagged
-    pack: dict[str, dict[str, Any]] = {}
+    pack: dict[str, Mapping[str, Any]] = {}
     for entry in candidates:
         if entry["kind"] in PACK_KINDS and entry["kind"] not in pack:
             pack[entry["kind"]] = entry
@@ -410,6 +410,16 @@ def _title(journey: Any) -> dict[str, str]:
     if title is None:
         return {}
     return {lang: title[lang] for lang in ("zh-CN", "en")}
+
+
+def entry_title(entry: Mapping[str, Any], lang: str) -> str:
+    """A pack entry's title in `lang`, without a leading "Case:"/"案例：" that repeats its label."""
+    title = str((entry.get("title") or {}).get(lang) or (entry.get("title") or {}).get("en") or "")
+    label = str((entry.get("label") or {}).get(lang) or "")
+    for sep in ("：", ": "):
+        if label and title.lower().startswith((label + sep).lower()):
+            return title[len(label) + len(sep) :]
+    return title
 
 
 def rubric_label(dim: str, lang: str) -> str:

@@ -1,5 +1,6 @@
-"""`shapan trainee list|show|record|report` and `shapan cohort report`: the trainee history and
-the effect of training on comparable work (sandbox/server/history.py, sandbox/server/effect.py).
+"""`shapan trainee list|show|record|report|weak-spots|plan` and `shapan cohort
+report|equivalence`: the trainee history, the effect of training on comparable work, weak spots
+and practice plans (sandbox/server/history.py, effect.py, coaching.py, equivalence.py).
 
 The history lives in the exam server's database (`--db`, the same URL as `shapan serve`):
 exam attempts are recorded there when the server grades them; practice sessions and
@@ -71,6 +72,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("trainee", metavar="ID")
     _report_flags(p)
 
+    p = add_command(tsub, "weak-spots", _weak_spots,
+                    help="the trainee's repeated mistakes over the whole history, each with its "
+                         "learning pack (micro-lesson, FAQ, case, compliance point)")  # fmt: skip
+    p.add_argument("trainee", metavar="ID")
+    _weak_flags(p)
+    add_json_flag(p)
+
+    p = add_command(tsub, "plan", _plan,
+                    help="export a personal practice plan: the weak spots, their packs and the "
+                         "journeys to replay next (HTML or JSON by the file's suffix)")  # fmt: skip
+    p.add_argument("trainee", metavar="ID")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help="plan.html or plan.json")  # fmt: skip
+    _weak_flags(p)
+
     cohort = add_command(sub, "cohort", lambda _a: 2,
                          help="the effect of training on a cohort (培训效果：学员群体)")  # fmt: skip
     show_usage(cohort)
@@ -86,6 +102,125 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="the figure a trainee's verdict follows (default rubric; e.g. fcr, csat)",
     )
     _report_flags(p)
+
+    p = add_command(csub, "equivalence", _equivalence,
+                    help="run the bots through an exam's forms and declare the forms they show "
+                         "equivalent, so reports compare work across them (--list: what is "
+                         "declared)")  # fmt: skip
+    p.add_argument("exam", nargs="?", metavar="EXAM", help="an exam id or file")
+    p.add_argument("--runs", type=int, default=20, metavar="N",
+                   help="runs per bot and form (default 20)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--tolerance", type=float, metavar="POINTS",
+                   help="the largest difference of mean scores that counts as equivalent "
+                        "(default 5 points)")  # fmt: skip
+    p.add_argument("--workers", type=int, metavar="N", help="worker processes")
+    p.add_argument("--dry-run", action="store_true", help="judge only, declare nothing")
+    p.add_argument("--list", action="store_true", help="list the declared equivalences")
+    _db_flag(p)
+    add_json_flag(p)
+
+
+def _weak_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--times", type=int, default=2, metavar="N",
+                   help="a mistake is repeated at N occurrences ... (default 2)")  # fmt: skip
+    p.add_argument("--window", type=int, default=5, metavar="N",
+                   help="... within the last N contacts (default 5)")  # fmt: skip
+    p.add_argument("--top", type=int, default=5, metavar="N", help="weak spots listed (default 5)")
+    p.add_argument("--since", type=date_arg, metavar="DATE", help="only work from DATE on (UTC)")
+    p.add_argument("--lang", choices=("en", "zh-CN"), default="en")
+    _db_flag(p)
+
+
+def _weak_doc(args: argparse.Namespace) -> dict[str, Any]:
+    from sandbox.server.coaching import trainee_weak_spots
+    from sandbox.server.history import HistoryError
+    from sandbox.weak_spots import RepeatRule
+
+    try:
+        rule = RepeatRule(args.times, args.window)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    if args.top < 1:
+        raise UserError("--top must be at least 1")
+    history = _open(args.db)
+    try:
+        return trainee_weak_spots(history, args.trainee, rule=rule, top=args.top,
+                                  since=args.since)  # fmt: skip
+    except HistoryError as err:
+        raise UserError(str(err)) from None
+    finally:
+        history.close()
+
+
+def _weak_spots(args: argparse.Namespace) -> int:
+    from sandbox.server.coaching import render_weak_spots
+
+    doc = _weak_doc(args)
+    if args.json:
+        emit_json(doc)
+    else:
+        print(render_weak_spots(doc, args.lang))
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    import json
+
+    from sandbox.fileio import atomic_write_text
+    from sandbox.server.coaching import plan_html
+
+    suffix = args.out.suffix.lower()
+    if suffix not in (".html", ".htm", ".json"):
+        raise UserError(f"{args.out}: the plan is written as .html or .json")
+    doc = _weak_doc(args)
+    if suffix == ".json":
+        text = json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True)
+    else:
+        text = plan_html(doc, args.lang)
+    atomic_write_text(args.out, text)
+    print(f"wrote {args.out}: {len(doc['weak_spots'])} weak spot(s), "
+          f"{len(doc['plan'])} journey(s) to replay")  # fmt: skip
+    return 0
+
+
+def _equivalence(args: argparse.Namespace) -> int:
+    from sandbox.server import equivalence as eq
+
+    history = _open(args.db)
+    try:
+        if args.list or args.exam is None:
+            rows = history.equivalences()
+            if args.json:
+                emit_json({"declarations": rows})
+            elif not rows:
+                print("no forms declared equivalent yet")
+            for r in rows if not args.json else ():
+                print(f"{_when(r['at'])}  {' = '.join(f['label'] for f in r['forms'])}  "
+                      f"({r['rule']})")  # fmt: skip
+            return 0
+        from sandbox.exam.errors import ExamError
+        from sandbox.exam.loader import load_exam
+
+        try:
+            exam = load_exam(args.exam)
+        except ExamError as err:
+            raise UserError(f"the exam has errors:\n{err.render()}", location=args.exam) from None
+        try:
+            doc = eq.equivalence(exam, runs=args.runs, seed=args.seed,
+                                 tolerance=args.tolerance, workers=args.workers)  # fmt: skip
+        except ValueError as err:
+            raise UserError(str(err)) from None
+        doc["declared"] = [] if args.dry_run else eq.declare(history, doc)
+    finally:
+        history.close()
+    if args.json:
+        emit_json(doc)
+    else:
+        print(eq.render(doc))
+        n = len(doc["declared"])
+        print("" if args.dry_run else f"\ndeclared {n} pair(s) equivalent in the history")
+    return 0
 
 
 def _report_flags(p: argparse.ArgumentParser) -> None:

@@ -33,10 +33,32 @@ WORDS: dict[str, dict[str, str]] = {
     "regressed": {"zh-CN": "退步", "en": "regressed"},
     "no clear change": {"zh-CN": "无明确变化", "en": "no clear change"},
     "too little data": {"zh-CN": "数据不足", "en": "too little data"},
+    "matrix": {"zh-CN": "效果矩阵：四项度量", "en": "Effect matrix: the four measures"},
+    "measure": {"zh-CN": "度量", "en": "Measure"},
+    "value": {"zh-CN": "数据", "en": "What the data says"},
+    "supports": {"zh-CN": "可以说明", "en": "Can support"},
+    "cannot": {"zh-CN": "不能说明", "en": "Cannot support"},
+    "measured": {"zh-CN": "已测得", "en": "measured"},
+    "paired": {"zh-CN": "配对", "en": "paired"},
+    "independent": {"zh-CN": "独立", "en": "independent"},
+    "mixed": {"zh-CN": "混合", "en": "mixed"},
+    "sampling": {"zh-CN": "区间抽样", "en": "Intervals"},
+    "equivalent": {
+        "zh-CN": "经机器人验证为等值、合并比较的卷面",
+        "en": "Forms shown equivalent by the bots, compared as one",
+    },
+    "retention_chart_week": {"zh-CN": "每周重复失误率", "en": "Repeated-mistake rate per week"},
+    "retention_chart_day": {"zh-CN": "每日重复失误率", "en": "Repeated-mistake rate per day"},
+    "transfer_chart": {
+        "zh-CN": "首次练习到通过考试（天）",
+        "en": "First practice to passed exam (days)",
+    },
     "method": {
-        "zh-CN": "只比较同一卷面（相同场景、种子、旅程与模型）的工作；区间不含 0 才判定为提升或退步。",
-        "en": "Only work on the same forms (same scenario, seed, journeys and models) is "
-        "compared; a change is called improved or regressed only when its interval excludes 0.",
+        "zh-CN": "只比较同一卷面（相同场景、种子、旅程与模型）或经机器人验证为等值的卷面上的工作；"
+        "区间不含 0 才判定为提升或退步。",
+        "en": "Only work on the same forms (same scenario, seed, journeys and models) or on forms "
+        "shown equivalent by the bots is compared; a change is called improved or regressed "
+        "only when its interval excludes 0.",
     },
 }
 
@@ -51,6 +73,7 @@ border-bottom:1px solid #e4e7eb;text-align:left}th{background:#f0f4f8}
 td.num{text-align:right;font-variant-numeric:tabular-nums}.improved{color:#2f8132;font-weight:600}
 .regressed{color:#d64545;font-weight:600}.small{font-size:12px;color:#616e7c}
 .charts{display:flex;flex-wrap:wrap;gap:12px}img{max-width:100%}
+.improved,.regressed,.no,.too,.measured{white-space:nowrap}
 """
 
 
@@ -145,6 +168,84 @@ def _radar_png(figures: Sequence[Mapping[str, Any]], lang: str) -> str | None:
     return _png(draw, (5.6, 4.6))
 
 
+def _matrix_value(m: Mapping[str, Any], lang: str) -> str:
+    zh = lang == "zh-CN"
+    if m["measure"] == "retention":
+        ci = "" if m["low"] is None else f" [{m['low']:.3f}, {m['high']:.3f}]"
+        return (f"{_num(m['early'])} → {_num(m['late'])} "
+                f"<span class=small>({m['n_early']} / {m['n_late']} "
+                f"{_w('contacts', lang)})</span>; {_w('change', lang)} {_num(m['delta'])}{ci}")  # fmt: skip
+    if m["measure"] == "transfer":
+        if zh:
+            return (f"{m['trainees']} 人中 {m['passed']} 人已通过；中位数 {_num(m['median_days'])} 天"
+                    f"（{_num(m['min_days'])}–{_num(m['max_days'])}）；{m['not_yet']} 人尚未通过")  # fmt: skip
+        return (f"{m['passed']} of {m['trainees']} passed; median {_num(m['median_days'])} days "
+                f"({_num(m['min_days'])}–{_num(m['max_days'])}); {m['not_yet']} not yet")  # fmt: skip
+    if m["measure"] == "csat":
+        ci = "" if m["low"] is None else f" [{m['low']:.2f}, {m['high']:.2f}]"
+        return (f"{_num(m['baseline'])} → {_num(m['now'])} <span class=small>({m['n_baseline']} / "
+                f"{m['n_now']} {_w('contacts', lang)}, {_w(m['sampling'], lang)})</span>; "
+                f"{_w('change', lang)} {_num(m['delta'])}{ci}")  # fmt: skip
+    ci = "" if m["low"] is None else f" [{m['low']:.2f}, {m['high']:.2f}]"
+    pay = m["payback_months"]
+    if zh:
+        tail = (
+            f"；回收期 {pay:.1f} 个月"
+            if pay is not None
+            else "；未给出培训成本或无节省，不计算回收期"
+        )
+        return (f"每通节省 {_num(m['saving_per_contact'])} {m['currency']}{ci}；每人每月 "
+                f"{_num(m['per_trainee_month'])}{tail}")  # fmt: skip
+    tail = (f"; payback {pay:.1f} months" if pay is not None
+            else "; no payback time (no training cost given, or no saving)")  # fmt: skip
+    return (f"saving {_num(m['saving_per_contact'])} {m['currency']} per contact{ci}; "
+            f"{_num(m['per_trainee_month'])} per trainee-month{tail}")  # fmt: skip
+
+
+def _matrix_table(matrix: Sequence[Mapping[str, Any]], lang: str) -> str:
+    head = "".join(f"<th>{_w(k, lang)}</th>" for k in ("measure", "value", "verdict", "supports",
+                                                        "cannot"))  # fmt: skip
+    rows = []
+    for m in matrix:
+        verdict = m["verdict"]
+        rows.append(
+            f"<tr><td><b>{html.escape(m['title'][lang])}</b><br><span class=small>"
+            f"{html.escape(m['definition'][lang])}</span></td><td>{_matrix_value(m, lang)}</td>"
+            f'<td class="{verdict.split()[0]}">{_w(verdict, lang)}</td>'
+            f"<td class=small>{html.escape(m['supports'][lang])}</td>"
+            f"<td class=small>{html.escape(m['cannot'][lang])}</td></tr>"
+        )
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _matrix_png(matrix: Sequence[Mapping[str, Any]], lang: str, chart_lang: str) -> str | None:
+    from sandbox.report import _png
+
+    retention = next((m for m in matrix if m["measure"] == "retention"), None)
+    transfer = next((m for m in matrix if m["measure"] == "transfer"), None)
+    series = (retention or {}).get("series") or []
+    rows = [r for r in (transfer or {}).get("rows") or () if r["days"] is not None]
+    if not series and not rows:
+        return None
+    per = (retention or {}).get("series_by", "week")
+    titles = (_w(f"retention_chart_{per}", chart_lang), _w("transfer_chart", chart_lang))
+
+    def draw(fig: Any) -> None:
+        ax = fig.add_subplot(1, 2, 1)
+        ax.plot(range(len(series)), [p["rate"] for p in series], marker="o", color="#d64545")
+        ax.set_xticks(range(len(series)))
+        ax.set_xticklabels([p["period"] for p in series], fontsize=7, rotation=30)
+        ax.set_ylim(0, 1)
+        ax.set_title(titles[0], fontsize=9)
+        ax = fig.add_subplot(1, 2, 2)
+        ax.barh(range(len(rows)), [r["days"] for r in rows], color="#1f6feb")
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels([r["trainee"] for r in rows], fontsize=7)
+        ax.set_title(titles[1], fontsize=9)
+
+    return _png(draw, (9.6, 3.4))
+
+
 def render_html(doc: Mapping[str, Any], lang: str = "en") -> str:
     """The report document (`effect.trainee_report` / `effect.cohort_report`) as HTML."""
     from sandbox.report import chart_lang, embedded_font_css
@@ -162,8 +263,22 @@ def render_html(doc: Mapping[str, Any], lang: str = "en") -> str:
     if cohort:
         parts.append(f"<section><h2>{_w('people', lang)}</h2>"
                      f"{_people_table(doc['trainees'], lang)}</section>")  # fmt: skip
+    sampling = doc.get("sampling") or {}
+    extra = (f"<p class=small>{_w('sampling', lang)}: "
+             f"{html.escape(sampling.get(lang) or sampling.get('en') or '')}</p>")  # fmt: skip
+    if doc.get("equivalent_forms"):
+        extra += (
+            f"<p class=small>{_w('equivalent', lang)}: "
+            + "; ".join(html.escape(" = ".join(g)) for g in doc["equivalent_forms"])
+            + "</p>"
+        )
     parts.append(f"<section><h2>{_w('figures', lang)}</h2>{_figures_table(doc['figures'], lang)}"
-                 f"<p class=small>{_w('method', lang)}</p></section>")  # fmt: skip
+                 f"<p class=small>{_w('method', lang)}</p>{extra}</section>")  # fmt: skip
+    if doc.get("matrix"):
+        chart = _matrix_png(doc["matrix"], lang, cl)
+        img = f'<figure><img alt="matrix" src="{chart}"></figure>' if chart else ""
+        parts.append(f"<section><h2>{_w('matrix', lang)}</h2>"
+                     f"{_matrix_table(doc['matrix'], lang)}{img}</section>")  # fmt: skip
     charts = []
     if doc.get("trend"):
         charts.append(f'<figure><img alt="trend" src="{_trend_png(doc["trend"], cl)}"></figure>')

@@ -75,16 +75,20 @@ def retention(people: Sequence[Mapping[str, Any]], mine: Mapping[str, Sequence[W
               rule: RepeatRule = DEFAULT_RULE, seed: int = 0) -> dict[str, Any]:  # fmt: skip
     early: list[int] = []
     late: list[int] = []
-    by_week: dict[str, list[int]] = {}
+    by_period: dict[str, list[int]] = {}
     import time
 
-    for p in people:
-        flags = repeat_flags(mine.get(p["id"], ()), rule)
+    every = [repeat_flags(mine.get(p["id"], ()), rule) for p in people]
+    times = [at for flags in every for at, _ in flags]
+    # per day over a short history (three weeks or less), per ISO week over a longer one
+    daily = bool(times) and max(times) - min(times) <= 21 * DAY
+    for flags in every:
         half = len(flags) // 2
         early += [f for _, f in flags[:half]]
         late += [f for _, f in flags[half:]]
         for at, f in flags:
-            by_week.setdefault(time.strftime("%G-W%V", time.gmtime(at)), []).append(f)
+            key = time.strftime("%Y-%m-%d" if daily else "%G-W%V", time.gmtime(at))
+            by_period.setdefault(key, []).append(f)
     row = _rate_change(early, late, seed)
     return {
         "measure": "retention", "title": _t("Knowledge retention", "知识保持"),
@@ -93,8 +97,9 @@ def retention(people: Sequence[Mapping[str, Any]], mine: Mapping[str, Sequence[W
             f"{rule.window} contacts; early half vs late half of each trainee's contacts",
             f"重复失误率：与本人前 {rule.window} 通中同类失误重复的通话占比；每位学员前半段对比后半段"),
         **row,
-        "series": [{"week": k, "rate": round(sum(v) / len(v), 6), "contacts": len(v)}
-                   for k, v in sorted(by_week.items())],
+        "series_by": "day" if daily else "week",
+        "series": [{"period": k, "rate": round(sum(v) / len(v), 6), "contacts": len(v)}
+                   for k, v in sorted(by_period.items())],
         "supports": _t(
             "whether the same mistakes come back less often as practice goes on, with an interval",
             "随练习推进，同类失误是否更少重复出现（附区间）"),

@@ -137,8 +137,10 @@ def test_html_reports_are_self_contained_with_trend_and_radar(
     doc = json.loads(capsys.readouterr().out)
     assert [p["date"] for p in doc["trend"]] == ["2027-01-15", "2027-01-16", "2027-01-17"]
     text = page.read_text(encoding="utf-8")
-    assert text.count('src="data:image/png;base64,') == 2  # the trend lines and the radar
+    # the trend lines, the radar and the effect matrix's chart (a trainee's report has no matrix)
+    assert text.count('src="data:image/png;base64,') == 3
     assert "学员群体培训效果报告" in text and "提升" in text and 'src="http' not in text
+    assert "效果矩阵" in text and "配对自助法" in text
     one = tmp_path / "one.html"
     assert main(["trainee", "report", "flat0", "--db", cohorts, "--html", str(one)]) == 0
     capsys.readouterr()
