@@ -156,7 +156,13 @@ class Persona:
         return {
             "segment": label("segment", self.segment, lang),
             "age_band": label("age_band", self.age_band, lang),
-            "temperament": label("temperament", self.temperament, lang),
+            # the disposition, said as one (a calm person can be angry today: the desk shows
+            # the mood now beside it)
+            "temperament": (
+                f"性格：{label('temperament', self.temperament, lang)}"
+                if zh
+                else f"temperament: {label('temperament', self.temperament, lang)}"
+            ),
             "tenure": f"在网 {years} 年" if zh else f"customer for {years} years",
             "products": (
                 f"持有 {self.products} 个产品"

@@ -614,15 +614,15 @@ def _contact(rec: Mapping[str, Any], lang: str) -> str:
                 f' <span class="risk">⚠ {_e(RISK_TYPES.get(r if isinstance(r, str) else r.get("type"), {}).get(lang, r))}</span>'
                 for r in d.get("risks") or ()
             )
-            kb = ", ".join(
-                f"<code>{_e(k.get('id') if isinstance(k, Mapping) else k)}</code> "
-                f"{_e(_i18n(k.get('title'), lang) if isinstance(k, Mapping) else '')}"
+            kb = ", ".join(  # by title: a knowledge id is no reading for a trainee
+                _e(_i18n(k.get("title"), lang))
                 for k in d.get("knowledge") or ()
+                if isinstance(k, Mapping) and _i18n(k.get("title"), lang)
             )
             after = d.get("csat_after")
             parts.append(
-                f'<div class="decision"><span class="small">{_clock(d.get("t"))} · '
-                f"{_e(d.get('node_id'))}</span> <b>{_e(_i18n(d.get('text'), lang) or d.get('choice_id'))}</b>"
+                f'<div class="decision"><span class="small">{_clock(d.get("t"))}</span> '
+                f"<b>{_e(_i18n(d.get('text'), lang) or d.get('choice_id'))}</b>"
                 f"{risks}"
                 f'<div class="feedback">{_e(_i18n(d.get("feedback"), lang))}</div>'
                 + (f'<div class="kb">{_t("knowledge", lang)}: {kb}</div>' if kb else "")

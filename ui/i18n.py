@@ -116,6 +116,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "colleagues": {"zh-CN": "同事", "en": "colleagues"},
     "centre_kpis": {"zh-CN": "整个中心", "en": "The centre"},
     "your_rubric": {"zh-CN": "您的能力雷达", "en": "Your rubric"},
+    "kb_more": {"zh-CN": "更多 (J)", "en": "more (J)"},
+    "mood_now": {"zh-CN": "此刻情绪", "en": "Mood now"},
+    "mood_angry": {"zh-CN": "愤怒", "en": "angry"},
+    "mood_upset": {"zh-CN": "不满", "en": "upset"},
+    "mood_calm": {"zh-CN": "平静", "en": "calm"},
     "continue_hint": {"zh-CN": "C 跳过客户说话时间", "en": "C skips the customer's speaking time"},
     "vip": {"zh-CN": "VIP", "en": "VIP"},
     "keys_desk": {

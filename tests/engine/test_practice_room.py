@@ -106,3 +106,16 @@ def test_trigger_alert_only_once_the_words_are_on_screen() -> None:
         for p in s.pending_decisions():
             s.decide(p["contact_id"], next(c for c in p["choices"] if c["available"])["id"])
     assert seen
+
+
+def test_the_html_report_names_knowledge_by_title_never_by_id(tmp_path) -> None:
+    s = Session("practice", 7)
+    s.run_until(400.0)
+    while s.now < 900.0:
+        s.advance(2.0)
+        for p in s.pending_decisions():
+            s.decide(p["contact_id"], next(c for c in p["choices"] if c["available"])["id"])
+    s.export(tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Knowledge" in html or "知识" in html
+    assert "kb." not in html
