@@ -76,8 +76,8 @@ def trainee_rubric(results: Mapping[str, Any]) -> dict[str, float | None]:
 
 
 def _weighted(rows: Sequence[Mapping[str, Any]], field: str) -> float | None:
-    pairs = [(float(r.get("finished") or 0), r.get(field)) for r in rows]
-    pairs = [(w, float(v)) for w, v in pairs if v is not None and w > 0]
+    raw = [(float(r.get("finished") or 0), r.get(field)) for r in rows]
+    pairs = [(w, float(v)) for w, v in raw if v is not None and w > 0]
     total = sum(w for w, _ in pairs)
     return sum(w * v for w, v in pairs) / total if total else None
 

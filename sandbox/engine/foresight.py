@@ -197,7 +197,7 @@ def decision_effect(before: ContactPlay, choice_id: str, models: Any = None) -> 
     repeat = 1.0 - np.prod([1.0 - SURFACES[r].probability for r in risks if r in SURFACES])
     later_csat = now1["csat"] - now1["csat_now"]
     later_churn = now1["churn"] - now1["churn_now"]
-    effect = {
+    effect: dict[str, Any] = {
         "now": _figures(
             now1["csat_now"] - now0["csat_now"],
             now1["churn_now"] - now0["churn_now"],

@@ -358,7 +358,7 @@ class ResultsScreen(Screen):
 
         r1 = pygame.Rect(body.left, top, int(col_w * 1.45), row_h)
         inner = draw_panel(surface, fonts, r1, i18n.t("your_rubric", lang))
-        rubric = trainee_rubric(res)
+        rubric: dict[str, Any] = dict(trainee_rubric(res))
         others = colleagues_rubric(res)
         foot = fonts.line_height(theme.SMALL) * 2 + 4
         radar_rect = pygame.Rect(inner.left, inner.top, inner.width, max(40, inner.height - foot))
