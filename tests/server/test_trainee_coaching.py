@@ -189,3 +189,30 @@ def test_weak_spots_and_plan_commands(cohorts: str, tmp_path: Path,  # noqa: F81
     capsys.readouterr()
     assert main(["cohort", "equivalence", "--list", "--db", cohorts]) == 0
     assert "no forms declared equivalent yet" in capsys.readouterr().out
+
+
+def test_the_equivalence_command_runs_the_bots_and_declares(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'eq.db'}"
+    argv = ["cohort", "equivalence", str(EXAM), "--runs", "3", "--workers", "1", "--db", url]
+    assert main([*argv, "--tolerance", "0.01", "--json"]) == 0  # nothing is that close
+    doc = json.loads(capsys.readouterr().out)
+    (pair,) = doc["pairs"]
+    assert set(pair["bots"]) == {"novice", "competent", "expert"} and not pair["equivalent"]
+    assert all(b["runs"] == [3, 3] for b in pair["bots"].values()) and doc["declared"] == []
+    assert main([*argv, "--tolerance", "100", "--dry-run"]) == 0  # judged, not declared
+    assert "forms A and B: equivalent" in capsys.readouterr().out
+    assert main(["cohort", "equivalence", "--list", "--db", url, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"declarations": []}
+    assert main([*argv, "--tolerance", "100"]) == 0
+    assert "declared 1 pair(s)" in capsys.readouterr().out
+    history = History.open(url)
+    try:
+        (decl,) = history.equivalences()
+        keys = {f["key"] for f in decl["forms"]}
+        assert keys == {f["key"] for f in eq.form_keys(load_exam(EXAM))}
+        assert decl["evidence"]["runs"] == 3 and "±100" in decl["rule"]
+        assert len(set(history.form_classes().values())) == 1
+    finally:
+        history.close()

@@ -142,7 +142,9 @@ def test_shapan_run_with_a_trainee_records_the_practice_session(
 @pytest.mark.parametrize(
     "argv",
     [["trainee", "--help"], ["cohort", "--help"], ["trainee", "report", "--help"],
-     ["cohort", "report", "--help"], ["trainee", "record", "--help"]],
+     ["cohort", "report", "--help"], ["trainee", "record", "--help"],
+     ["trainee", "weak-spots", "--help"], ["trainee", "plan", "--help"],
+     ["cohort", "equivalence", "--help"]],
 )  # fmt: skip
 def test_every_trainee_command_has_help(
     argv: list[str], capsys: pytest.CaptureFixture[str]
