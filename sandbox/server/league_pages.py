@@ -55,10 +55,15 @@ TEXT: dict[str, dict[str, str]] = {
     "no_competitions": {"en": "No competition yet.", "zh-CN": "还没有竞赛。"},
     "create_title": {"en": "Create a competition", "zh-CN": "创建竞赛"},
     "create_shipped": {"en": "Shipped competition", "zh-CN": "内置竞赛"},
-    "create_path": {"en": "…or a competition file on the server", "zh-CN": "……或服务器上的竞赛文件"},
+    "create_path": {
+        "en": "…or a competition file on the server",
+        "zh-CN": "……或服务器上的竞赛文件",
+    },
     "create": {"en": "Create", "zh-CN": "创建"},
-    "create_none": {"en": "Choose a competition or give a file path.",
-                    "zh-CN": "请选择一个竞赛或填写文件路径。"},  # fmt: skip
+    "create_none": {
+        "en": "Choose a competition or give a file path.",
+        "zh-CN": "请选择一个竞赛或填写文件路径。",
+    },
     "create_failed": {"en": "Could not create it: {why}", "zh-CN": "无法创建：{why}"},
     "created": {"en": "Created", "zh-CN": "创建时间"},
     "current_round": {"en": "Round", "zh-CN": "当前轮次"},
@@ -78,12 +83,14 @@ TEXT: dict[str, dict[str, str]] = {
     "join_code": {"en": "Join code", "zh-CN": "报名码"},
     "join_how": {
         "en": "Sign up your team with this join code at the desk (`shapan play --league {url}`)"
-              ", choose a team name, and share the team code you get with your teammates.",
+        ", choose a team name, and share the team code you get with your teammates.",
         "zh-CN": "在工作台用此报名码为本队报名（`shapan play --league {url}`），填写队名，"
-                 "并把得到的队伍码告诉队友。",
-    },  # fmt: skip
-    "card_how": {"en": "shapan play --league {url} --team {code}",
-                 "zh-CN": "shapan play --league {url} --team {code}"},  # fmt: skip
+        "并把得到的队伍码告诉队友。",
+    },
+    "card_how": {
+        "en": "shapan play --league {url} --team {code}",
+        "zh-CN": "shapan play --league {url} --team {code}",
+    },
     "rounds": {"en": "Rounds", "zh-CN": "轮次"},
     "round": {"en": "Round", "zh-CN": "轮次"},
     "status": {"en": "Status", "zh-CN": "状态"},
@@ -111,15 +118,19 @@ TEXT: dict[str, dict[str, str]] = {
     "kicked": {"en": "removed", "zh-CN": "已移除"},
     "kick": {"en": "Remove", "zh-CN": "移除"},
     "readmit": {"en": "Re-admit", "zh-CN": "重新接纳"},
-    "board": {"en": "Live board (trainer view, never frozen)",
-              "zh-CN": "实时排行榜（培训师视图，不冻结）"},  # fmt: skip
+    "board": {
+        "en": "Live board (trainer view, never frozen)",
+        "zh-CN": "实时排行榜（培训师视图，不冻结）",
+    },
     "rank": {"en": "#", "zh-CN": "名次"},
     "total": {"en": "Total", "zh-CN": "总分"},
     "handled": {"en": "Handled", "zh-CN": "接待"},
     "paused": {"en": "PAUSED", "zh-CN": "已暂停"},
     "frozen": {"en": "BOARD FROZEN", "zh-CN": "排行榜已冻结"},
-    "frozen_note": {"en": "Final standings are revealed at the end",
-                    "zh-CN": "最终排名将在结束时揭晓"},  # fmt: skip
+    "frozen_note": {
+        "en": "Final standings are revealed at the end",
+        "zh-CN": "最终排名将在结束时揭晓",
+    },
     "no_round": {"en": "Waiting for the first round", "zh-CN": "等待第一轮开始"},
     "round_over": {"en": "Round over", "zh-CN": "本轮结束"},
     "chart": {"en": "Score per round", "zh-CN": "每轮得分"},

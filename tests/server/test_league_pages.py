@@ -220,7 +220,9 @@ def test_access_csrf_and_hostile_names(server: Any) -> None:
     for path in (f"/api/v1/league/{pk}/board", f"/api/v1/league/{pk}/live",
                  f"/api/v1/league/{pk}/events", f"/api/v1/league/{pk}/stream"):  # fmt: skip
         assert desks[0].get(path).status == 401, path
-    assert desks[0].post(f"/api/v1/league/{pk}/control", {"action": "open", "round": 0}).status == 401
+    assert (
+        desks[0].post(f"/api/v1/league/{pk}/control", {"action": "open", "round": 0}).status == 401
+    )
 
     # the control needs the CSRF header of the trainer's page
     assert control(admin, pk, {"action": "open", "round": 0}, csrf=None).status == 403
@@ -240,7 +242,7 @@ def test_access_csrf_and_hostile_names(server: Any) -> None:
     assert "&lt;img src=x onerror=alert(2)&gt;" in console.text
     projector = admin.get(f"/admin/competitions/{pk}/board?lang=zh-CN")
     assert projector.status == 200 and 'lang="zh-CN"' in projector.text
-    assert "<script src=\"/static/league-board.js\"" in projector.text
+    assert '<script src="/static/league-board.js"' in projector.text
 
     # the live channel: the board with its display strings, the names as plain data
     doc = first_update(admin, f"/api/v1/league/{pk}/live?view=public&lang=en")
@@ -325,6 +327,17 @@ def _errors(page: Any) -> list[str]:
     return errors
 
 
+def _until(page: Any, expression: str, timeout: float) -> float:
+    """Poll a JavaScript expression (page.evaluate, which the page's CSP allows, unlike
+    wait_for_function's eval) until it is true; the seconds it took."""
+    start = time.monotonic()
+    while not page.evaluate(expression):
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"not true within {timeout:g} s: {expression}")
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
 def _version(page: Any, selector: str) -> int:
     return int(page.get_attribute(selector, "data-version") or -1)
 
@@ -353,6 +366,11 @@ def test_trainer_and_projector_in_a_real_browser(server: Any, tmp_path: Path) ->
         # the trainer opens round 1 by clicking; the row turns open from the live channel
         trainer.click('#rounds button[data-action="open"][data-round="0"]')
         trainer.wait_for_selector('#rounds tr.round-open[data-round="0"]', timeout=5000)
+        # ... and gives it 10 more minutes (the test's clock runs 30 times faster)
+        for minutes in ("15:00", "20:00"):
+            trainer.click('#rounds tr[data-round="0"] button[data-seconds="300"]')
+            _until(trainer, "document.querySelector('#rounds tr[data-round=\"0\"] .clock')"
+                   f".textContent.endsWith('/ {minutes}')", 5.0)  # fmt: skip
         for d in desks:
             d.start(comp)
 
@@ -365,7 +383,7 @@ def test_trainer_and_projector_in_a_real_browser(server: Any, tmp_path: Path) ->
         assert projector.locator("#pj-rows tr").count() == 6
 
         # the projector follows each decision within 2 s, without a reload
-        lags = []
+        lags: list[float] = []
         deadline = time.monotonic() + 90
         while len(lags) < 3 and time.monotonic() < deadline:
             decided = None
@@ -382,20 +400,15 @@ def test_trainer_and_projector_in_a_real_browser(server: Any, tmp_path: Path) ->
             if decided is None:
                 time.sleep(0.2)
                 continue
-            projector.wait_for_function(
-                f"Number(document.getElementById('projector').getAttribute('data-version')) > {before}",
-                timeout=2000,
-            )
+            _until(projector, "Number(document.getElementById('projector')"
+                   f".getAttribute('data-version')) > {before}", 2.0)  # fmt: skip
             lags.append(time.monotonic() - decided)
         assert len(lags) == 3, "no decisions to observe"
         assert max(lags) < 2.0, lags
         # play on so that contacts end and the board, chart and events fill
-        play_for(desks, 25.0)
-        projector.wait_for_function(
-            "Array.from(document.querySelectorAll('#pj-rows td.total'))"
-            ".some(td => td.textContent !== '0.0')",
-            timeout=10000,
-        )  # fmt: skip
+        play_for(desks, 15.0)
+        _until(projector, "Array.from(document.querySelectorAll('#pj-rows td.total'))"
+               ".some(td => td.textContent !== '0.0')", 10.0)  # fmt: skip
         assert projector.evaluate("window.__noReload") == 1
         assert projector.locator("#pj-chart svg rect.bar").count() >= 1
         time.sleep(1.0)
@@ -417,9 +430,11 @@ def test_trainer_and_projector_in_a_real_browser(server: Any, tmp_path: Path) ->
         assert "/rounds/0/debrief" in trainer.url
         side = trainer.locator("section", has_text="同一位客户，各队的选择")
         assert side.count() == 1
-        heads = side.locator("table").first.locator("thead th").all_inner_texts()
+        heads = (
+            side.locator("table.paths").first.locator("tr").first.locator("th").all_inner_texts()
+        )
         assert sum(1 for h in heads if h.endswith("队")) >= 2, heads
-        _shot(trainer, shots, "debrief-zh")
+        _shot(trainer, shots, "debrief-page-zh")
         assert not trainer_errors and not projector_errors, trainer_errors + projector_errors
         browser.close()
 
@@ -437,8 +452,11 @@ def test_projector_english_hostile_names(server: Any, tmp_path: Path) -> None:
     for name in names:
         got = post_json(base + "/api/v1/league/signup", {"join_code": join.group(1), "name": name})
         codes.append(got.json()["code"])
-    desks = [Desk(base, c, ["expert", "competent", "novice"][i % 3], i) for i, c in enumerate(codes)]
+    desks = [
+        Desk(base, c, ["expert", "competent", "novice"][i % 3], i) for i, c in enumerate(codes)
+    ]
     assert control(admin, pk, {"action": "open", "round": 0}).status == 200
+    assert control(admin, pk, {"action": "extend", "round": 0, "seconds": 600}).status == 200
     comp = competition("class-en")
     for d in desks:
         d.start(comp)
@@ -448,7 +466,12 @@ def test_projector_english_hostile_names(server: Any, tmp_path: Path) -> None:
         page = ctx.new_page()
         errors = _errors(page)
         dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+        def on_dialog(dialog: Any) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
         _login(page, base)
         page.goto(f"{base}/admin/competitions/{pk}/board?lang=en")
         page.wait_for_selector("#pj-rows tr[data-team]")
@@ -467,16 +490,14 @@ def test_projector_english_hostile_names(server: Any, tmp_path: Path) -> None:
         _shot(page, shots, "board-frozen-en", full=False)
         assert control(admin, pk, {"action": "unfreeze"}).status == 200
         page.wait_for_selector("#projector.revealing", timeout=5000)
-        page.wait_for_function(
-            "document.querySelectorAll('#pj-rows tr.veiled').length > 0 && "
-            "!document.querySelector('#pj-rows tr:last-child').classList.contains('veiled')",
-            timeout=5000,
-        )
+        _until(page, "document.querySelectorAll('#pj-rows tr.veiled').length > 0 && "
+               "!document.querySelector('#pj-rows tr:last-child').classList.contains('veiled')",
+               5.0)  # fmt: skip
         page.wait_for_selector("#projector:not(.revealing)", timeout=15000)
 
         control(admin, pk, {"action": "close", "round": 0})
         page.goto(f"{base}/admin/competitions/{pk}/rounds/0/debrief")
         assert page.locator("img[src=x]").count() == 0
-        _shot(page, shots, "debrief-en")
+        _shot(page, shots, "debrief-page-en")
         assert not dialogs and not errors, dialogs + errors
         browser.close()

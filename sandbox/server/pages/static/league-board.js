@@ -217,7 +217,7 @@
     var ann = document.getElementById("pj-announce");
     var text = s.announcement && s.announcement.text;
     ann.hidden = !text;
-    ann.textContent = text ? "📢 " + text : "";
+    ann.textContent = text ? W.announcement + ": " + text : "";
     drawHead(board);
     drawRows(board, reveal);
     drawChart(board);
