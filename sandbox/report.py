@@ -36,6 +36,11 @@ TEXT: dict[str, dict[str, str]] = {
     "mode": {"zh-CN": "模式", "en": "Mode"},
     "mode_practice": {"zh-CN": "练习", "en": "practice"},
     "mode_timed": {"zh-CN": "计时", "en": "timed"},
+    "weak_spots": {"zh-CN": "薄弱点与学习包", "en": "Weak spots and learning packs"},
+    "weak_times": {
+        "zh-CN": "{count} 次，{contacts} 通",
+        "en": "{count} times in {contacts} contacts",
+    },
     "duration": {"zh-CN": "时长", "en": "Duration"},
     "model": {"zh-CN": "模型版本", "en": "Model version"},
     "threshold": {"zh-CN": "服务水平阈值", "en": "Service-level threshold"},
@@ -568,6 +573,25 @@ def _risks(results: Mapping[str, Any], lang: str) -> str:
     return _table(headers, rows, set())
 
 
+def _weak_spots(results: Mapping[str, Any], lang: str) -> str:
+    """A desk session's debrief: its top weak spots with their learning packs (issue 16)."""
+    from sandbox.weak_spots import entry_title
+
+    spots = (results.get("weak_spots") or {}).get("top") or []
+    if not spots:
+        return ""
+    items = []
+    for s in spots:
+        pack = "".join(
+            f"<li><b>{_e(_i18n(e.get('label'), lang))}</b> · {_e(entry_title(e, lang))}</li>"
+            for e in s.get("pack") or ()
+        )
+        times = _t("weak_times", lang).format(count=s.get("count"), contacts=s.get("contacts"))
+        items.append(f"<li><b>{_e(_i18n(s.get('label'), lang))}</b> "
+                     f'<span class="small">{_e(times)}</span><ul>{pack}</ul></li>')  # fmt: skip
+    return f"<section><h2>{_t('weak_spots', lang)}</h2><ol>{''.join(items)}</ol></section>"
+
+
 def _contact(rec: Mapping[str, Any], lang: str) -> str:
     title = _i18n(rec.get("title") or rec.get("journey_title"), lang) or rec.get("journey_id")
     outcome = OUTCOMES.get(str(rec.get("outcome")), {}).get(lang, rec.get("outcome"))
@@ -696,6 +720,7 @@ def render_report(results: Mapping[str, Any], lang: str = "zh-CN") -> str:
 <b>{kc.format_value("churn_risk_mean", churn.get("mean"), lang)}</b> · {_t("churn_high", lang)}
 (≥ {_num(churn.get("high_risk_threshold"), 0, pct=True)}): <b>{_e(churn.get("high_risk", 0))}</b></p></section>
 <section><h2>{_t("risks", lang)}</h2>{_risks(results, lang)}</section>
+{_weak_spots(results, lang)}
 <section><h2>{_t("contacts", lang)}</h2>
 {"".join(_contact(c, lang) for c in contacts) or f"<p>{_t('no_humans', lang)}</p>"}</section>
 <section><h2>{_t("agents", lang)}</h2>{_agents(results, lang)}</section>

@@ -15,9 +15,10 @@ history feeds it per-contact mistake counts; both get the same kinds, rule and p
   decisions: the same kind twice in one contact counts twice. After a push the count of that
   kind starts again, so a trainee who keeps erring gets the pack again after `times` more.
 - **The learning pack** (`learning_pack`): at most one micro-lesson, FAQ, case and compliance
-  point from the knowledge base — first the entries the mistaken choices link that are tagged
-  for the kind, then the rest they link (most linked first), then entries whose tags match
-  the kind (`KIND_TAGS` and the rubric dimensions it moves down).
+  point from the knowledge base, on the point first — the entries the mistaken choices link
+  that carry the kind's own tags (`KIND_TAGS`), then other entries with those tags, then the
+  rest the choices link (most linked first), then entries tagged with the rubric dimensions
+  the kind moves down.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ KIND_TAGS: dict[str, tuple[str, ...]] = {
     "risk.privacy_breach": ("privacy", "verification"),
     "risk.wrong_info": ("accuracy", "new_rule"),
     "risk.compliance_breach": ("compliance", "privacy"),
-    "risk.escalation_risk": ("complaint", "trigger", "escalation"),
+    "risk.escalation_risk": ("trigger", "complaint", "escalation"),
     "risk.mis_selling": ("suitability", "sales", "consent"),
     "behaviour.skip_verification": ("verification", "privacy"),
     "behaviour.disclose_private": ("privacy",),
@@ -202,17 +203,22 @@ def kb_entries(kb: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 def learning_pack(kind: str, linked: Iterable[str], kb: Mapping[str, Mapping[str, Any]]
                   ) -> list[dict[str, Any]]:  # fmt: skip
-    """At most one entry per pack kind (lesson, FAQ, case, compliance point): first the
-    knowledge the mistaken choices linked that is also tagged for the kind, then the rest of
-    what they linked (in the given order), then entries tagged for the kind."""
-    tags = kind_tags(kind)
-    tagged = sorted(
-        (e for e in kb.values() if any(t in e.get("tags", ()) for t in tags)),
-        key=lambda e: (min(tags.index(t) for t in e.get("tags", ()) if t in tags), e["id"]),
-    )
+    """At most one entry per pack kind (lesson, FAQ, case, compliance point), on the point
+    first: the knowledge the mistaken choices linked that carries the kind's own tags
+    (`KIND_TAGS`), then other entries with those tags, then the rest of what the choices
+    linked (in the given order), then entries tagged with the rubric dimensions it moves down."""
+    point = KIND_TAGS.get(kind, ())  # the kind's own tags
+    tags = kind_tags(kind)  # ... and the rubric dimensions it moves down
+
+    def tagged(among: tuple[str, ...]) -> list[Mapping[str, Any]]:
+        return sorted(
+            (e for e in kb.values() if any(t in e.get("tags", ()) for t in among)),
+            key=lambda e: (min(among.index(t) for t in e.get("tags", ()) if t in among), e["id"]),
+        )
+
     mine = [kb[k] for k in dict.fromkeys(linked) if k in kb]
-    on_point = [e for e in mine if any(t in e.get("tags", ()) for t in tags)]
-    candidates = on_point + mine + tagged
+    on_point = [e for e in mine if any(t in e.get("tags", ()) for t in point)]
+    candidates = on_point + tagged(point) + mine + tagged(tags)
     pack: dict[str, Mapping[str, Any]] = {}
     for entry in candidates:
         if entry["kind"] in PACK_KINDS and entry["kind"] not in pack:
