@@ -116,7 +116,7 @@ def render_weak_spots(doc: Mapping[str, Any], lang: str = "en") -> str:
     if doc["plan"]:
         lines += ["", "练习计划（接下来重练）" if zh else "practice plan (replay next)"]
         for p in doc["plan"]:
-            trains = "、".join(_pick(k["label"], lang) for k in p["trains"])
+            trains = ("、" if zh else ", ").join(_pick(k["label"], lang) for k in p["trains"])
             why = ({"repeat": "曾在此出错", "practice": "同类练习"} if zh else
                    {"repeat": "made it here", "practice": "same mistake on offer"})[p["why"]]  # fmt: skip
             lines.append(f"{p['priority']}. {_pick(p['title'], lang)} — {trains} ({why})")
@@ -148,6 +148,7 @@ def plan_html(doc: Mapping[str, Any], lang: str = "en") -> str:
         return WORDS[key][lang]
 
     e = html.escape
+    sep = "、" if lang == "zh-CN" else ", "
     t = doc["trainee"]
     who = t["id"] + (f" ({t['name']})" if t.get("name") else "")
     parts = [f"<header><h1>{w('title')}</h1><div>{e(who)}</div></header><main>",
@@ -167,7 +168,7 @@ def plan_html(doc: Mapping[str, Any], lang: str = "en") -> str:
     if doc["plan"]:
         rows = "".join(
             f"<tr><td class=num>{p['priority']}</td><td>{e(_pick(p['title'], lang))}</td>"
-            f"<td>{e('、'.join(_pick(k['label'], lang) for k in p['trains']))}</td>"
+            f"<td>{e(sep.join(_pick(k['label'], lang) for k in p['trains']))}</td>"
             f"<td class=small>{w(p['why'])}</td></tr>"
             for p in doc["plan"]
         )
