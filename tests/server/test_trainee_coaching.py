@@ -6,6 +6,7 @@ equivalence`)."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -214,5 +215,27 @@ def test_the_equivalence_command_runs_the_bots_and_declares(
         assert keys == {f["key"] for f in eq.form_keys(load_exam(EXAM))}
         assert decl["evidence"]["runs"] == 3 and "±100" in decl["rule"]
         assert len(set(history.form_classes().values())) == 1
+    finally:
+        history.close()
+
+
+def test_declarations_and_mistakes_on_both_backends(db_url: str) -> None:
+    from tests.server.test_trainee_effect import session
+
+    history = History.open(db_url)
+    try:
+        tid = f"backend-{uuid.uuid4().hex[:12]}"
+        history.record_session(tid, session(0, "novice", 1), at=T0, seat="trainee")
+        (work,) = history.work([tid])
+        assert any(f.get("mistakes", 0) > 0 for f in work.figures)
+        assert len(work.contact_ids) == len(work.figures) == len(work.journey_ids)
+        before = len(history.equivalences())
+        history.declare_equivalent([("k1", "form 1"), ("k2", "form 2")], rule="r", at=T0)
+        history.declare_equivalent([("k2", "form 2"), ("k3", "form 3")], rule="r", at=T0)
+        assert len(history.equivalences()) == before + 2
+        classes = history.form_classes()
+        assert classes["k1"] == classes["k2"] == classes["k3"]
+        with pytest.raises(Exception, match="at least two"):
+            history.declare_equivalent([("k1", "a"), ("k1", "a")], rule="r")
     finally:
         history.close()
