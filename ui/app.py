@@ -49,6 +49,8 @@ class PlayOptions:
     #: the trainee history's database (sandbox.server.history): a finished session with a
     #: trainee name is recorded there; None records nothing
     history_db: str | None = None
+    #: league mode: an opened `ui.league.LeagueDesk` (a seat in a classroom competition)
+    league: Any = None
 
 
 def sessions_dir() -> Path:
@@ -151,7 +153,10 @@ class App:
         self.results = ResultsScreen(self)
         self.exam_result_screen = ExamResultScreen(self)
         self.screen = self.start_screen
-        if self.taking is not None or self.exam_result is not None:
+        self.league: Any = options.league
+        if self.league is not None:
+            self.league.attach(self)  # the lobby, or the open round at the desk
+        elif self.taking is not None or self.exam_result is not None:
             self._enter_exam()
         elif options.resume is not None:
             self.resume(options.resume)
@@ -480,6 +485,8 @@ class App:
             self._handle(event)
             if not self.running:
                 return False
+        if self.league is not None:
+            self.league.frame(real_dt if dt is None else dt)
         if self.taking is not None and self.screen is self.desk:
             self._exam_frame(real_dt if dt is None else dt)
         elif (
@@ -501,6 +508,8 @@ class App:
             self.notice = (text, left - dt, color) if left - dt > 0 else None
         if self.visible:
             self.screen.draw(self.window)
+            if self.league is not None:
+                self.league.draw_overlay(self.window)
             self.gui.draw_ui(self.window)
             self._draw_notice()
             if self.confirming_quit:

@@ -70,6 +70,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--form", metavar="N", help="practice exam: form index or id (default the first)"
     )
     parser.add_argument(
+        "--league",
+        metavar="URL",
+        help="join a classroom competition on this server (with --team CODE) / 加入课堂竞赛",
+    )
+    parser.add_argument("--team", metavar="CODE", help="your team code (with --league URL)")
+    parser.add_argument(
+        "--member", type=int, metavar="N", help="with --league: take seat N of the team"
+    )
+    parser.add_argument(
         "--history-db",
         default="sqlite:///shapan-server.db",
         metavar="URL",
@@ -94,7 +103,9 @@ def _play(args: argparse.Namespace) -> int:
     if args.frames is not None and args.frames < 1:
         raise UserError("--frames must be at least 1", exit_code=2)
     exam_options: dict[str, Any] = {}
-    if args.exam is not None or args.code is not None:
+    if args.league is not None or args.team is not None or args.member is not None:
+        exam_options = _open_league(args)
+    elif args.exam is not None or args.code is not None:
         exam_options = _open_exam(args)
     if args.scenario is not None:  # a cheap check here; a broken file is reported on screen
         try:
@@ -218,3 +229,29 @@ def _open_online(args: argparse.Namespace) -> dict[str, Any]:
         return {"exam_result": err.result}  # the desk shows the finished attempt's result
     except ClientError as err:  # unknown code, retake wait, unreachable server
         raise UserError(f"{err.words['en']} / {err.words['zh-CN']}", location=args.exam) from None
+
+
+def _open_league(args: argparse.Namespace) -> dict[str, Any]:
+    """Take (or resume) the team's seat before the window opens: a wrong code, a full team or
+    an unreachable server is one line in the terminal."""
+    from sandbox.server.client import ClientError
+
+    if not args.league or not args.team:
+        raise UserError("--league URL goes with --team CODE / 加入竞赛需要 --league 与 --team",
+                        exit_code=2)  # fmt: skip
+    clash = [f for f, v in (("--exam", args.exam), ("--code", args.code), ("--scenario", args.scenario),
+                            ("--resume", args.resume), ("--seed", args.seed), ("--save", args.save),
+                            ("--form", args.form)) if v is not None]  # fmt: skip
+    if args.mode != "practice":
+        clash.append("--mode")
+    if clash:
+        raise UserError(f"{', '.join(clash)} cannot be used with --league / 竞赛模式不能使用 "
+                        + ", ".join(clash), exit_code=2)  # fmt: skip
+    if not str(args.league).startswith(("http://", "https://")):
+        raise UserError("--league needs the server's URL (http://host:port)", exit_code=2)
+    from ui.league import LeagueDesk
+
+    try:
+        return {"league": LeagueDesk(args.league, args.team, args.member, lang=args.lang)}
+    except ClientError as err:  # unknown code, full team, kicked, unreachable server
+        raise UserError(f"{err.words['en']} / {err.words['zh-CN']}", location=args.league) from None
