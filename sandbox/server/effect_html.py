@@ -175,6 +175,9 @@ def _matrix_value(m: Mapping[str, Any], lang: str) -> str:
         return (f"{_num(m['early'])} → {_num(m['late'])} "
                 f"<span class=small>({m['n_early']} / {m['n_late']} "
                 f"{_w('contacts', lang)})</span>; {_w('change', lang)} {_num(m['delta'])}{ci}")  # fmt: skip
+    if m["measure"] == "transfer" and m["median_days"] is None:
+        return (f"{m['trainees']} 人有练习记录，尚无人通过考试" if zh else
+                f"{m['trainees']} trainee(s) with practice; none has passed an exam yet")  # fmt: skip
     if m["measure"] == "transfer":
         if zh:
             return (f"{m['trainees']} 人中 {m['passed']} 人已通过；中位数 {_num(m['median_days'])} 天"

@@ -221,6 +221,8 @@ def render_matrix(matrix: Sequence[Mapping[str, Any]], lang: str = "en") -> list
                 f"repeated-mistake rate {_num(m['early'], 3)} (n={m['n_early']}) -> "
                 f"{_num(m['late'], 3)} (n={m['n_late']}), change {_num(m['delta'], 3)} {ci}"
             )
+        elif m["measure"] == "transfer" and m["median_days"] is None:
+            value = f"{m['trainees']} trainee(s) with practice; none has passed an exam yet"
         elif m["measure"] == "transfer":
             value = (
                 f"{m['passed']} of {m['trainees']} passed; median {_num(m['median_days'])} "
