@@ -18,12 +18,13 @@ import json
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from sandbox import __version__
 from sandbox.engine.center import Agent, Contact, ContactCenter, Hooks
+from sandbox.engine.customers import FormClaims
 from sandbox.engine.contact import ContactPlay, text_of
 from sandbox.engine.recorder import Recorder, load_models
 from sandbox.fileio import InputFileError, atomic_write_text, read_input
@@ -34,6 +35,7 @@ from sandbox.session_types import (
     ContactView,
     DecisionOutcome,
     KnowledgeLink,
+    LearningPush,
     PendingDecision,
     SeatView,
     Snapshot,
@@ -101,6 +103,8 @@ class Session:
         name_run: bool = False,
         trainee: str | None = None,
         mode: str | None = None,
+        form_claims: Mapping[str, FormClaims] | None = None,
+        repeat_rule: Any = None,
     ):
         from sandbox.kpis import KpiAccumulator
 
@@ -155,6 +159,14 @@ class Session:
         _tune_gc()
         self.warnings: list[str] = []
         self._kb = self._load_kb()
+        #: a desk session's mistakes (sandbox.weak_spots): pushes in practice mode, the
+        #: debrief's weak spots in practice and timed mode; none in exams or headless runs
+        self._mistakes: Any = None
+        self._learning_pack: LearningPush | None = None
+        if mode is not None:
+            from sandbox.weak_spots import DEFAULT_RULE, MistakeTracker, kb_entries
+
+            self._mistakes = MistakeTracker(kb_entries(self._kb), repeat_rule or DEFAULT_RULE)
         hooks = Hooks(
             record=lambda rec, c: self.recorder.record(rec, c is not None),
             event=self._on_event,
@@ -177,6 +189,7 @@ class Session:
             human_policy=human_policy,
             flush_every=flush_every,
             batch_play=batch_play,
+            form_claims=form_claims,
         )
         self.env = self.center.env
         self.recorder.player = self.center.batch_play
@@ -334,7 +347,12 @@ class Session:
         while env.peek() <= env.now:
             env.step()
         detail = c.decided_log[taken] if len(c.decided_log) > taken else None
-        return decision_outcome(contact_id, choice_id, detail, self._knowledge)
+        outcome = decision_outcome(contact_id, choice_id, detail, self._knowledge)
+        if self._mistakes is not None and detail is not None:
+            push = self._mistakes.observe(contact_id, detail, c.journey.id)
+            if push is not None and self.mode == "practice":  # never timed, never an exam
+                outcome["learning_pack"] = self._learning_pack = push
+        return outcome
 
     # ------------------------------------------------------------------ display
     def _lines(self, play: ContactPlay) -> list[TranscriptLine]:
@@ -397,15 +415,7 @@ class Session:
             "awaiting_decision": pending,
             "choices": choices,
             "required_behaviours": list(run.required_behaviours),
-            "trigger_alert": (
-                {
-                    "trigger_id": trig.id,
-                    "text": text_of(trig.alert) if trig.alert else {},
-                    "required": list(run.required_behaviours),
-                }
-                if trig is not None
-                else None
-            ),
+            "trigger_alert": _trigger_alert(trig, run, play, choices, self.now),
             "risks": [
                 {"type": r, "label": _risk_label(r), "t": d["t"]}
                 for d in c.decided_log
@@ -481,9 +491,10 @@ class Session:
             "seats": seats,
             "kpis": self.live_kpis(),
             "targets": dict(self.scenario.targets),
-            "alerts": list(self._alerts),
+            "alerts": [a for a in self._alerts if a["t"] <= self.now + 1e-9],  # once shown
             "events": list(self._events),
             "pending": self.pending_decisions(),
+            "learning_pack": self._learning_pack,
         }
 
     def _on_event(self, event: dict[str, Any]) -> None:
@@ -514,6 +525,14 @@ class Session:
             "shapan_version": __version__,
         }
 
+    def weak_spots(self, top: int = 3) -> dict[str, Any]:
+        """A desk session's top weak spots with their learning packs, for the debrief
+        (`sandbox.weak_spots`): `{rule, pushes, top: [...]}`; empty outside desk sessions."""
+        if self._mistakes is None:
+            return {"rule": None, "pushes": 0, "top": []}
+        return {"rule": self._mistakes.rule.to_json(), "pushes": len(self._mistakes.pushes),
+                "top": self._mistakes.weak_spots(top)}  # fmt: skip
+
     def results(self) -> dict[str, Any]:
         """The results document (schema `shapan.results/1`, see docs/results-schema.md)."""
         import copy
@@ -539,7 +558,8 @@ class Session:
             human_records=list(self.recorder.human),
             extra={"human_policy": self.human_policy}
             | ({"run_id": self.run_id} if self.run_id else {})
-            | ({"trainee": self.trainee, "mode": self.mode} if self.mode is not None else {}),
+            | ({"trainee": self.trainee, "mode": self.mode} if self.mode is not None else {})
+            | ({"weak_spots": self.weak_spots()} if self._mistakes is not None else {}),
             journey_titles={jid: text_of(j.title) for jid, j in self.scenario.journeys.items()},
         )
 
@@ -738,6 +758,45 @@ def _read_save(path: Path | str) -> dict[str, Any]:
     if isinstance(now, bool) or not isinstance(now, (int, float)) or not 0 <= now < math.inf:
         raise bad(f'"now" must be a time in seconds, got {now!r}')
     return doc
+
+
+def _trigger_alert(
+    trig: Any, run: Any, play: ContactPlay, choices: list[ChoiceOption], now: float
+) -> dict[str, Any] | None:
+    """The active keyword rule as the desk shows it: only once the customer's words are on
+    screen (their line's time has come); with the keywords (to highlight), the required steps
+    in words, which of them the options on offer now cover, and `status` `failed` (with the
+    reason in words) when a decision is waiting and none of the options covers any of them."""
+    if trig is None:
+        return None
+    said = [line for line in play.transcript if line["speaker"] == "customer"]
+    at = None
+    for line in said:
+        text = " ".join(line["text"].values()).lower()
+        if any(k.lower() in text for k in trig.keywords):
+            at = line["t"]
+    if at is None or at > now + 1e-9:
+        return None
+    from journeys.vocabulary import BEHAVIOURS
+
+    required = list(run.required_behaviours)
+    on_offer = {b for ch in choices if ch["available"] for b in ch["behaviours"]}
+    offered = [r for r in required if r in on_offer]
+    status = "failed" if choices and required and not offered else "armed"
+
+    def words(lang: str, tags: list[str]) -> str:
+        sep = "、" if lang == "zh-CN" else ", "
+        return sep.join(BEHAVIOURS[r].label(lang) if r in BEHAVIOURS else r.replace("_", " ")
+                        for r in tags)  # fmt: skip
+
+    banner = text_of(trig.alert) if trig.alert else {}
+    if status == "failed":
+        banner = {
+            "zh-CN": f"规则未能完成：此处没有可以{words('zh-CN', required)}的选项",
+            "en": f"Rule failed: nothing on offer here can {words('en', required)}",
+        }
+    return {"trigger_id": trig.id, "text": banner, "required": required,
+            "keywords": list(trig.keywords), "offered": offered, "status": status, "t": at}  # fmt: skip
 
 
 def _risk_label(risk: str) -> dict[str, str]:

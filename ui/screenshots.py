@@ -71,6 +71,7 @@ SHOTS = {
     "start": "zh-CN",
     "desk-zh-CN": "zh-CN",
     "desk-en": "en",
+    "scorecard": "en",
     "results": "en",
     "drill-down": "en",
 }
@@ -89,9 +90,22 @@ def marks(
         top = max(150, h // 2 - 200)
         return [(i18n.t("start_title", lang), theme.HUGE, True, theme.TEXT, "midtop",
                  (w // 2, top - 110))]  # fmt: skip
-    if name.startswith("desk"):
-        return [(i18n.t("app_title", lang), theme.BODY, False, theme.MUTED, "midleft",
-                 (theme.PAD + 4, 23))]  # fmt: skip
+    if name.startswith("desk") or name == "scorecard":
+        title = [(i18n.t("app_title", lang), theme.BODY, False, theme.MUTED, "midleft",
+                  (theme.PAD + 4, 23))]  # fmt: skip
+        # the desk's centre panel (ui.screens.desk.DeskScreen.on_resize): the scorecard's
+        # "next customer" line at its top tells a scorecard from a conversation
+        p, body_top = theme.PAD, 46 + 60 + 2 * theme.PAD
+        left_w, right_w = max(220, int(w * 0.19)), max(300, int(w * 0.27))
+        center_w = w - left_w - right_w - 4 * p
+        at = ((2 * p + left_w) + center_w // 2, body_top + 30)
+        if name == "scorecard":
+            return [*title, (i18n.t("scorecard_next", lang), theme.LARGE, True, theme.ACCENT,
+                             "midtop", at)]  # fmt: skip
+        # a conversation: the handle-time label at the top right of the centre panel
+        corner = (2 * p + left_w + center_w - p, body_top + p)
+        return [*title, (i18n.t("handle_time", lang), theme.SMALL, False, theme.MUTED,
+                         "topright", corner)]  # fmt: skip
     hint = i18n.t("drill_help" if name == "drill-down" else "contact_list_help", lang)
     hint += " · E " + i18n.t("export", lang).split(" (")[0]
     return [
@@ -188,6 +202,22 @@ def render_all(
                 decide_first_available(app)
             written.append(capture(app, out, f"desk-{lang}"))
             if lang == "en":
+                # the practice room at contact end: the scorecard with the last lines
+                for _ in range(200):
+                    if not run_until(
+                        app,
+                        lambda a: (
+                            a.desk.scorecard is not None
+                            or contact_waiting(a) is not None
+                            or a.screen is not a.desk
+                        ),
+                        dt=0.5,
+                    ):
+                        break
+                    if app.desk.scorecard is not None or app.screen is not app.desk:
+                        break
+                    decide_first_available(app)
+                written.append(capture(app, out, "scorecard"))
                 while run_until(
                     app, lambda a: contact_waiting(a) is not None or a.screen is not a.desk, dt=5.0
                 ):

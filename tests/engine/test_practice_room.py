@@ -119,3 +119,30 @@ def test_the_html_report_names_knowledge_by_title_never_by_id(tmp_path) -> None:
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Knowledge" in html or "知识" in html
     assert "kb." not in html
+
+
+def test_a_rule_whose_steps_are_not_on_offer_is_declared_failed_in_words() -> None:
+    """After a wrong reply to "scam", the required steps are either offered at the next node
+    or the rule is declared failed in words (never a raw id)."""
+    s = Session("practice", 7)
+    checked = 0
+    for _ in range(1500):
+        s.advance(1.0)
+        for p in s.pending_decisions():
+            contact = s.snapshot()["seats"][0]["contact"]
+            rule = contact["trigger_alert"] if contact else None
+            if rule is not None:
+                on_offer = {b for c in p["choices"] if c["available"] for b in c["behaviours"]}
+                covered = [r for r in rule["required"] if r in on_offer]
+                assert rule["offered"] == covered
+                assert (rule["status"] == "failed") == (not covered)
+                if rule["status"] == "failed":
+                    assert "Rule failed" in rule["text"]["en"] and "规则" in rule["text"]["zh-CN"]
+                    assert not any("_" in rule["text"][lang] for lang in ("en", "zh-CN"))
+                checked += 1
+            avail = [c for c in p["choices"] if c["available"]]
+            worst = next(
+                (c for c in avail if {"argue", "blame_system"} & set(c["behaviours"])), None
+            )
+            s.decide(p["contact_id"], (worst or avail[0])["id"])
+    assert checked

@@ -161,3 +161,28 @@ def test_scorecard_keeps_the_last_lines_and_continue_skips_speaking(make_app) ->
     assert app.desk.state()["scorecard"]  # still there: the trainee has not moved on
     key(app, pygame.K_RETURN)
     assert app.desk.state()["scorecard"] is None
+
+
+def test_knowledge_articles_scroll_and_the_card_says_the_mood_now(make_app) -> None:
+    app = _desk(make_app)
+    for _ in range(3000):
+        app.step_frame(1.0)
+        state = app.desk.state()
+        if state["kb_more"]:
+            break
+        contact = waiting_contact(app)
+        if contact is not None:
+            _press(app, contact["choices"][0]["number"])
+    state = app.desk.state()
+    assert state["kb_more"], "some article is longer than its panel"
+    assert state["card"][0].startswith("Mood now: ")
+    assert any(line.startswith("temperament: ") for line in state["card"])
+    seen = list(state["kb_lines"])
+    for _ in range(40):  # J scrolls the article to its end
+        key(app, pygame.K_j)
+        lines = app.desk.state()["kb_lines"]
+        seen += [line for line in lines if line not in seen]
+        if not app.desk.state()["kb_more"]:
+            break
+    assert not app.desk.state()["kb_more"]
+    assert seen[-1].rstrip()[-1] in '.。!！?？)）"”'  # the article ends on screen, whole

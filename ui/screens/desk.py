@@ -52,6 +52,14 @@ def human_contact(snapshot: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return None
 
 
+def mood_words(mood: Mapping[str, Any], lang: str) -> str:
+    """The customer's mood now, in words, from the live anger meter (the card's temperament
+    is their disposition; a calm person can be angry today)."""
+    anger = float(mood.get("anger") or 0.0)
+    key = "mood_angry" if anger >= 6 else "mood_upset" if anger >= 3 else "mood_calm"
+    return f"{i18n.t('mood_now', lang)}: {i18n.t(key, lang)} ({anger:.0f}/10)"
+
+
 def _alert_key(alert: Mapping[str, Any]) -> tuple[Any, ...]:
     return (
         alert.get("t"),
@@ -93,6 +101,19 @@ class DeskScreen(Screen):
         self.shown_subtitle = ""
         self.shown_banners: list[str] = []
         self.shown_alerts: list[str] = []
+        from ui.learning_pack import LearningPackPanel  # the knowledge push (issue 16)
+
+        self.learning_pack = LearningPackPanel(app)
+        # the practice room (ui.practice_room): the last decision's effect, the scorecard
+        self.shown_effect: list[str] = []
+        self.scorecard: dict[str, Any] | None = None
+        self.shown_scorecard: list[str] = []
+        self.highlighted: list[str] = []
+        self.kb_scroll = 0
+        self.required_text = ""
+        self.kb_more = False
+        self.shown_kb_lines: list[str] = []
+        self.shown_card: list[str] = []
 
     # ---- layout -------------------------------------------------------------------------
     def on_resize(self, size: tuple[int, int]) -> None:
@@ -167,6 +188,9 @@ class DeskScreen(Screen):
     def handle_event(self, event: pygame.event.Event) -> bool:
         import pygame
 
+        if self.learning_pack.handle_event(event):
+            return True
+
         if event.type == pygame.KEYDOWN:
             keys = _number_keys()
             if event.key in keys:
@@ -183,6 +207,13 @@ class DeskScreen(Screen):
                 self.scroll = 0
             elif event.key == pygame.K_k:
                 self.kb_index += 1
+                self.kb_scroll = 0
+            elif event.key == pygame.K_j:
+                self.kb_scroll = self.kb_scroll + 3 if self.kb_more else 0
+            elif event.key == pygame.K_RETURN and self.scorecard is not None:
+                self.close_scorecard()
+            elif event.key == pygame.K_c:
+                self.skip_speaking()
             elif event.key == pygame.K_r:
                 self.app.results.open(live=True)  # refused under exam rules (results.open)
             elif event.key == pygame.K_ESCAPE:
@@ -194,7 +225,10 @@ class DeskScreen(Screen):
             self.mouse = event.pos
             return True
         if event.type == pygame.MOUSEWHEEL:
-            self.scroll = max(0, self.scroll + event.y * 3)
+            if self.layout.get("kb") is not None and self.layout["kb"].collidepoint(self.mouse):
+                self.kb_scroll = max(0, self.kb_scroll - event.y * 2)
+            else:
+                self.scroll = max(0, self.scroll + event.y * 3)
             return True
         if event.type == pygame.MOUSEBUTTONUP and event.button == 1:
             button = hit(self.buttons + self.option_buttons, event.pos)
@@ -282,16 +316,25 @@ class DeskScreen(Screen):
         cid = contact.get("contact_id") if contact else None
         if cid != self.contact_id:
             ended = self.contact_id
-            self.contact_id, self.scroll, self.kb_index = cid, 0, 0
+            self.contact_id, self.scroll, self.kb_index, self.kb_scroll = cid, 0, 0, 0
             if ended is not None and self.app.mode == "practice" and not snap.get("finished"):
                 self.contact_summary(ended)
+                self.open_scorecard(ended)
         for alert in snap.get("alerts") or ():
             key = _alert_key(alert)
             if key not in self.seen_alerts:
                 self.seen_alerts.add(key)
                 if alert.get("kind") in self._banner_kinds():
                     self.banners.append((alert, ALERT_SECONDS))
-        self.banners = [(a, left - dt) for a, left in self.banners if left - dt > 0][-3:]
+        if self.scorecard is not None and contact and contact.get("awaiting_decision"):
+            self.close_scorecard()  # the next customer is waiting for the trainee
+        waiting = bool(contact and contact.get("trigger_alert"))
+        self.banners = [
+            (a, left if waiting and a.get("kind") == "trigger" and a.get("contact_id") == cid
+             else left - dt)
+            for a, left in self.banners
+            if left - dt > 0 or (waiting and a.get("kind") == "trigger" and a.get("contact_id") == cid)
+        ][-3:]  # fmt: skip
         self._feedback()
         if snap.get("finished") and not self.app.exam_mode:
             self.app.record_history()
@@ -326,6 +369,40 @@ class DeskScreen(Screen):
         good = outcome in ("resolved", "sale") and not risks
         self.app.notify(text, 5.0, theme.GOOD if good else theme.WARN)
 
+    def open_scorecard(self, contact_id: Any) -> None:
+        """Practice mode: the ended contact's scorecard with the customer's last lines stays
+        on the desk until the trainee moves on (Enter) or the next customer waits for a reply."""
+        record = next((c for c in self.app.session.results().get("contacts") or ()
+                       if c.get("contact_id") == contact_id), None)  # fmt: skip
+        if record is None:
+            return
+        self.scorecard = dict(record)
+
+    def close_scorecard(self) -> None:
+        self.scorecard = None
+
+    def skip_speaking(self, limit_s: float = 180.0) -> float:
+        """Practice mode, "continue" (C): skip the rest of the customer's speaking time — the
+        centre runs on until the seat's contact waits for a decision (or ends), at most
+        `limit_s` sim seconds. Returns the sim seconds skipped."""
+        if self.app.strict or self.app.paused:
+            return 0.0
+        session = self.app.session
+        contact = human_contact(self.app.snapshot)
+        if not contact or contact.get("awaiting_decision") or session.finished:
+            return 0.0
+        start = session.now
+        cid = contact.get("contact_id")
+        while session.now - start < limit_s and not session.finished:
+            session.advance(1.0)
+            if any(p["contact_id"] == cid for p in session.pending_decisions()):
+                break
+            if not any((s.get("contact") or {}).get("contact_id") == cid
+                       for s in session.snapshot().get("seats") or ()):  # fmt: skip
+                break
+        self.app.take_snapshot()
+        return session.now - start
+
     def draw(self, surface: pygame.Surface) -> None:
         surface.fill(theme.BG)
         snap, lang = self.app.snapshot, self.app.lang
@@ -339,10 +416,14 @@ class DeskScreen(Screen):
             )
         contact = human_contact(snap)
         self._draw_queue(surface, snap, lang)
-        self._draw_center(surface, contact, lang)
+        if self.scorecard is not None and self.app.mode == "practice":
+            self._draw_scorecard(surface, self.scorecard, lang)
+        else:
+            self._draw_center(surface, contact, lang)
         self._draw_card(surface, contact, lang)
         self._draw_kb(surface, contact, lang)
         self._draw_alerts(surface, snap, lang)
+        self.learning_pack.draw(surface, snap, lang, self.layout["kb"].union(self.layout["alerts"]))
         keys = "keys_timed" if self.app.strict else "keys_desk"
         if self.app.taking is not None:
             keys = "keys_exam" if self.app.taking.is_online else "keys_exam_offline"
@@ -597,8 +678,16 @@ class DeskScreen(Screen):
             else []
         )
         line_h = fonts.line_height(theme.BODY)
+        cap = int(rect.height * 0.5)
+        for most in (2, 1):  # every option on screen: fewer lines each before any is dropped
+            if sum(len(lines) * line_h + 10 for lines in opt_lines) + 40 <= cap:
+                break
+            opt_lines = [
+                [*lines[:most - 1], lines[most - 1] + "…"] if len(lines) > most else lines
+                for lines in opt_lines
+            ]  # fmt: skip
         opt_h = sum(len(lines) * line_h + 10 for lines in opt_lines) + 40 if awaiting else 64
-        opt_h = min(opt_h, int(rect.height * 0.5))
+        opt_h = min(opt_h, cap)
         conv = pygame.Rect(rect.left, rect.top, rect.width, rect.height - opt_h - theme.PAD)
         opts = pygame.Rect(rect.left, conv.bottom + theme.PAD, rect.width, opt_h)
         # exam mode: no coaching — the "required next" hint is not shown
@@ -659,10 +748,13 @@ class DeskScreen(Screen):
             )
         self.drew_required = bool(required)
         if required:
+            rule = contact.get("trigger_alert") or {}
+            failed = i18n.pick(rule.get("text"), lang) if rule.get("status") == "failed" else ""
             y = self._draw_required(
-                surface, required, pygame.Rect(inner.left, y, inner.width, 0), lang
+                surface, required, pygame.Rect(inner.left, y, inner.width, 0), lang, failed
             )
         y = self._draw_banners(surface, inner, lang, y + 2) - 4
+        y = self._draw_effect(surface, inner, contact, lang, y)
         bottom = self._draw_strip(surface, inner, contact, lang)
         pygame.draw.line(surface, theme.BORDER, (inner.left, y + 2), (inner.right, y + 2))
         self._draw_transcript(
@@ -670,7 +762,9 @@ class DeskScreen(Screen):
             contact.get("transcript") or [],
             pygame.Rect(inner.left, y + 8, inner.width, bottom - y - 8),
             lang,
-        )
+            keywords=[] if app.strict else
+            list((contact.get("trigger_alert") or {}).get("keywords") or ()),
+        )  # fmt: skip
         # options
         oinner = draw_panel(surface, fonts, opts, i18n.t("options", lang))
         if not awaiting:
@@ -732,6 +826,73 @@ class DeskScreen(Screen):
                 }
             )
             y += h + 4
+
+    def _draw_effect(
+        self, surface: pygame.Surface, inner: pygame.Rect, contact: Mapping[str, Any], lang: str,
+        top: int,
+    ) -> int:  # fmt: skip
+        """Practice mode: the last decision's predicted effect, rubric and reason, at once."""
+        import pygame
+
+        from ui.practice_room import effect_lines
+
+        self.shown_effect = []
+        if self.app.mode != "practice" or self.app.strict:
+            return top
+        last = contact.get("last_decision") or {}
+        effect = last.get("effect") or {}
+        lines = effect_lines(effect, lang, int(effect.get("contact_risk_points") or 0))
+        if not lines:
+            return top
+        fonts = self.app.fonts
+        step = fonts.line_height(theme.SMALL)
+        wrapped = [(w, color) for text, color in lines
+                   for w in fonts.wrap(text, theme.SMALL, inner.width - 16)[:2]]  # fmt: skip
+        # the transcript keeps room for its last lines (and the feedback strip): the effect
+        # gives up its last lines (rubric detail) first, never the CSAT lines
+        body = fonts.line_height(theme.BODY)
+        room = (inner.bottom - top - 8) - (2 * body + 14) - 3 * body
+        wrapped = wrapped[: max(0, room // step)]
+        if not wrapped:
+            return top
+        box = pygame.Rect(inner.left, top + 4, inner.width, len(wrapped) * step + 8)
+        pygame.draw.rect(surface, theme.PANEL_ALT, box, border_radius=4)
+        ty = box.top + 4
+        for text, color in wrapped:
+            surface.blit(fonts.render(text, theme.SMALL, color), (box.left + 8, ty))
+            self.shown_effect.append(text)
+            ty += step
+        return box.bottom
+
+    def _draw_scorecard(
+        self, surface: pygame.Surface, record: Mapping[str, Any], lang: str
+    ) -> None:
+        """Practice mode, contact end: the scorecard and the customer's last lines."""
+        from ui.practice_room import last_lines, scorecard_lines
+
+        fonts = self.app.fonts
+        rect = self.layout["center"]
+        title = i18n.pick(record.get("journey_title"), lang)
+        inner = draw_panel(surface, fonts, rect, f"{i18n.t('scorecard', lang)} · {title}")
+        self.option_buttons, self.shown_options = [], []
+        self.shown_scorecard = []
+        # how to move on, first (toasts at the foot never cover it)
+        blit_text(surface, fonts, i18n.t("scorecard_next", lang), (rect.centerx, rect.top + 30),
+                  theme.LARGE, theme.ACCENT, True, anchor="midtop", max_width=inner.width)  # fmt: skip
+        y = rect.top + 64
+        for text, color in scorecard_lines(record, lang):
+            y = blit_wrapped(surface, fonts, text, inner, y, theme.BODY, color, True) + 4
+            self.shown_scorecard.append(text)
+        y = blit_wrapped(surface, fonts, i18n.t("customer_last", lang), inner, y + 8,
+                         theme.SMALL, theme.MUTED, True)  # fmt: skip
+        for entry in last_lines(record):
+            speaker = str(entry.get("speaker", "system"))
+            color = {"customer": theme.CUSTOMER, "agent": theme.AGENT}.get(speaker, theme.SYSTEM)
+            said = i18n.without_label(i18n.pick(entry.get("text"), lang),
+                                      i18n.label(i18n.SPEAKERS, speaker, lang))  # fmt: skip
+            text = f"{i18n.label(i18n.SPEAKERS, speaker, lang)}: {said}"
+            y = blit_wrapped(surface, fonts, text, inner, y + 2, theme.BODY, color)
+            self.shown_scorecard.append(text)
 
     def _draw_strip(
         self, surface: pygame.Surface, inner: pygame.Rect, contact: Mapping[str, Any], lang: str
@@ -825,24 +986,31 @@ class DeskScreen(Screen):
         return rect.top + 24
 
     def _draw_required(
-        self, surface: pygame.Surface, required: list[str], rect: pygame.Rect, lang: str
-    ) -> int:
+        self, surface: pygame.Surface, required: list[str], rect: pygame.Rect, lang: str,
+        failed: str = "",
+    ) -> int:  # fmt: skip
+        """The rule's required steps in words; when nothing on offer can do them, the rule's
+        failure in words (red) instead of a demand the trainee cannot meet."""
         import pygame
 
         fonts = self.app.fonts
         text = f"⚠ {i18n.t('required', lang)}: " + " → ".join(
             i18n.behaviour_label(tag, lang) for tag in required
         )
+        color = theme.WARN
+        if failed:
+            text, color = f"× {failed}", theme.BAD
+        self.required_text = text
         box = pygame.Rect(rect.left, rect.top, rect.width, 26)
         pygame.draw.rect(surface, (90, 62, 20), box, border_radius=4)
-        pygame.draw.rect(surface, theme.WARN, box, 1, border_radius=4)
+        pygame.draw.rect(surface, color, box, 1, border_radius=4)
         blit_text(
             surface,
             fonts,
             text,
             (box.left + 8, box.centery),
             theme.BODY,
-            theme.WARN,
+            color,
             True,
             anchor="midleft",
             max_width=box.width - 16,
@@ -855,12 +1023,18 @@ class DeskScreen(Screen):
         transcript: list[Mapping[str, Any]],
         rect: pygame.Rect,
         lang: str,
+        keywords: list[str] | None = None,
     ) -> None:
+        import pygame
+
+        from ui.practice_room import keyword_hit
+
         fonts = self.app.fonts
         size = theme.BODY
         step = fonts.line_height(size)
         rendered: list[tuple[str, tuple[int, int, int], int]] = []
         self.tags_shown = 0
+        self.highlighted = []
         for entry in transcript[-60:]:
             speaker = str(entry.get("speaker", "system"))
             color = {"customer": theme.CUSTOMER, "agent": theme.AGENT}.get(speaker, theme.SYSTEM)
@@ -878,17 +1052,26 @@ class DeskScreen(Screen):
             said = i18n.without_label(
                 i18n.pick(entry.get("text"), lang), i18n.label(i18n.SPEAKERS, speaker, lang)
             )
+            hot = keyword_hit(said, keywords) if keywords and speaker == "customer" else None
+            if hot:  # the rule's words: highlighted where they are said
+                self.highlighted.append(said)
+                said = said.replace(hot, f"【{hot}】") if hot in said else said
             for line in fonts.wrap(said, size, rect.width - 14):
-                rendered.append((line, color, 14))
+                rendered.append((line, theme.WARN if hot else color, 15 if hot else 14))
         visible = max(1, rect.height // step)
         self.scroll = min(self.scroll, max(0, len(rendered) - visible))
         end = len(rendered) - self.scroll
         window = rendered[max(0, end - visible) : end]
         y = rect.bottom - len(window) * step
         for text, color, indent in window:
+            if indent == 15:  # a line of the rule's words: on an amber band
+                band = pygame.Rect(rect.left + 8, y, rect.width - 8, step)
+                pygame.draw.rect(surface, (80, 56, 14), band, border_radius=3)
             surface.blit(
-                fonts.render(text, size if indent else theme.SMALL, color, not indent),
-                (rect.left + indent, y),
+                fonts.render(
+                    text, size if indent else theme.SMALL, color, indent == 15 or not indent
+                ),
+                (rect.left + min(indent, 14), y),
             )
             y += step
         if self.scroll:
@@ -918,22 +1101,24 @@ class DeskScreen(Screen):
             said = i18n.without_label(i18n.pick(alert.get("text"), lang), head)
             text = f"⚠ {head}: {said}"
             self.shown_banners.append(text)
-            lines = fonts.wrap(text, theme.LARGE, rect.width - 40, True)[:3]
+            # compact on a conversation (the practice room's effect box needs the room)
+            size = theme.BODY if top is not None else theme.LARGE
+            lines = fonts.wrap(text, size, rect.width - 40, True)[: 2 if top is not None else 3]
             box = pygame.Rect(
                 rect.left + 8,
                 y,
                 rect.width - 16,
-                len(lines) * fonts.line_height(theme.LARGE, True) + 14,
+                len(lines) * fonts.line_height(size, True) + 10,
             )
             flash = int(left * 4) % 2 == 0 or left < ALERT_SECONDS - 1.5
             pygame.draw.rect(
                 surface, (70, 24, 24) if kind != "trigger" else (80, 56, 14), box, border_radius=6
             )
             pygame.draw.rect(surface, color if flash else theme.TEXT, box, 3, border_radius=6)
-            ty = box.top + 7
+            ty = box.top + 5
             for line in lines:
-                surface.blit(fonts.render(line, theme.LARGE, color, True), (box.left + 12, ty))
-                ty += fonts.line_height(theme.LARGE, True)
+                surface.blit(fonts.render(line, size, color, True), (box.left + 12, ty))
+                ty += fonts.line_height(size, True)
             y = box.bottom + 6
         return y
 
@@ -954,6 +1139,9 @@ class DeskScreen(Screen):
             lines = [str(x) for x in card]
         else:
             lines = [str(card)] if card else []
+        if self.app.mode == "practice":  # how they feel now, first; the disposition below
+            lines.insert(0, mood_words(contact.get("mood") or {}, lang))
+        self.shown_card = list(lines)
         y = inner.top
         for line in lines:
             y = blit_wrapped(surface, fonts, line, inner, y, theme.SMALL, theme.TEXT)
@@ -994,15 +1182,22 @@ class DeskScreen(Screen):
             theme.ACCENT,
             True,
         )
-        blit_wrapped(
-            surface,
-            fonts,
-            i18n.pick(entry.get("body"), lang),
-            inner,
-            y + 2,
-            theme.SMALL,
-            theme.TEXT,
-        )
+        # the article scrolls (J, or the wheel over the panel): never cut mid-sentence
+        step = fonts.line_height(theme.SMALL)
+        lines = fonts.wrap(i18n.pick(entry.get("body"), lang), theme.SMALL, inner.width)
+        visible = max(1, (inner.bottom - y - 2) // step)
+        self.kb_scroll = max(0, min(self.kb_scroll, len(lines) - visible))
+        shown = lines[self.kb_scroll : self.kb_scroll + visible]
+        self.kb_more = self.kb_scroll + visible < len(lines)
+        self.shown_kb_lines = list(shown)
+        ty = y + 2
+        for line in shown:
+            surface.blit(fonts.render(line, theme.SMALL, theme.TEXT), (inner.left, ty))
+            ty += step
+        if self.kb_more or self.kb_scroll:
+            more = ("↓ " if self.kb_more else "↑ ") + i18n.t("kb_more", lang)
+            blit_text(surface, fonts, more, (inner.right, self.layout["kb"].top + 8),
+                      theme.SMALL, theme.ACCENT, anchor="topright")  # fmt: skip
 
     def _draw_alerts(self, surface: pygame.Surface, snap: Mapping[str, Any], lang: str) -> None:
         import pygame
@@ -1040,7 +1235,7 @@ class DeskScreen(Screen):
             if not now and alert.get("contact_id") is not None:
                 said = f"#{alert.get('contact_id')} {said}"
             self.shown_alerts.append(said)
-            stamp = self.clock_at(alert.get("t"))
+            stamp = self.clock_at(alert.get("t"), seconds=True)  # one time format: time of day
             y = blit_wrapped(
                 surface,
                 fonts,
@@ -1151,4 +1346,11 @@ class DeskScreen(Screen):
             "subtitle": self.shown_subtitle,
             "banner_lines": list(self.shown_banners),
             "knowledge": list(self.shown_kb),
+            "effect": list(self.shown_effect),
+            "scorecard": list(self.shown_scorecard) if self.scorecard is not None else None,
+            "highlighted": list(self.highlighted),
+            "kb_lines": list(self.shown_kb_lines),
+            "kb_more": self.kb_more,
+            "required_text": self.required_text if self.drew_required else "",
+            "card": list(self.shown_card),
         }

@@ -515,7 +515,7 @@ class ResultsScreen(Screen):
             said = texts.get((e.get("contact_id"), e.get("choice_id"))) or ""
             rows.append(
                 (
-                    f"#{e.get('contact_id')} {i18n.duration(e.get('t'))} {i18n.risk_label(str(e.get('type')), lang)}"
+                    f"#{e.get('contact_id')} {self.app.desk.clock_at(e.get('t'), seconds=True)} {i18n.risk_label(str(e.get('type')), lang)}"
                     + (f" — {said}" if said else ""),
                     theme.WARN,
                 )
@@ -673,7 +673,7 @@ class ResultsScreen(Screen):
                 prev = float(after)
             lines.append(
                 (
-                    f"{i}. [{i18n.duration(d.get('t'))}] {i18n.pick(d.get('text'), lang)}{effect}",
+                    f"{i}. {self.app.desk.clock_at(d.get('t'), seconds=True)} {i18n.pick(d.get('text'), lang)}{effect}",
                     theme.BODY,
                     theme.TEXT,
                     True,
