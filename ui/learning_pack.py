@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.weak_spots import entry_title
 from ui import theme
-from ui.widgets.base import Button, blit_wrapped, draw_button, draw_panel, hit
+from ui.widgets.base import Button, blit_text, blit_wrapped, draw_button, draw_panel, hit
 
 if TYPE_CHECKING:  # pragma: no cover
     import pygame
@@ -103,14 +103,28 @@ class LearningPackPanel:
         y = body.top
         entries = list(push.get("pack") or ())
         step = fonts.line_height(theme.SMALL)
+        titles = [f"{_pick(e.get('label'), lang)} · {entry_title(e, lang)}" for e in entries]
+        bold = fonts.line_height(theme.SMALL, True)
+        heights = [len(fonts.wrap(t, theme.SMALL, body.width, True)) * bold for t in titles]
+        # too little room for every title in full and a line of each body: titles on one line
+        one_line = sum(heights) + len(entries) * (step + 4) > body.height
+        if one_line:
+            heights = [bold] * len(entries)
         for i, entry in enumerate(entries):
-            label, title = _pick(entry.get("label"), lang), entry_title(entry, lang)
-            line = f"{label} · {title}"
-            self.shown.append(line)
-            y = blit_wrapped(surface, fonts, line, body, y, theme.SMALL, theme.ACCENT, True)
-            # each part gets its share of what is left: every part's title stays on screen
-            rest = len(entries) - i - 1
-            room = (body.bottom - y - rest * (step + 4)) // max(1, rest + 1)
+            self.shown.append(titles[i])
+            if one_line:
+                if y + bold <= body.bottom:
+                    blit_text(surface, fonts, titles[i], (body.left, y), theme.SMALL, theme.ACCENT,
+                              True, max_width=body.width)  # fmt: skip
+                y += bold
+            else:
+                y = blit_wrapped(
+                    surface, fonts, titles[i], body, y, theme.SMALL, theme.ACCENT, True
+                )
+            # the body gets this part's share of what is left once every later part has room
+            # for its title and one line: every part stays on screen
+            later = sum(heights[i + 1 :]) + (len(entries) - i - 1) * (step + 4)
+            room = (body.bottom - y - later) // max(1, len(entries) - i)
             lines = fonts.wrap(_pick(entry.get("body"), lang), theme.SMALL, body.width - 8)
             keep = max(1, min(len(lines), room // step))
             for k, text in enumerate(lines[:keep]):
