@@ -139,3 +139,18 @@ class LearningPackPanel:
         self.close_button = Button(rect, _w("close", lang), "dismiss_pack")
         draw_button(surface, fonts, self.close_button, rect.collidepoint(pygame.mouse.get_pos()),
                     theme.SMALL)  # fmt: skip
+
+
+def weak_spot_rows(results: Mapping[str, Any], lang: str) -> list[tuple[str, tuple[int, int, int]]]:
+    """The debrief's lines for the results screen: each top weak spot of a desk session
+    (`results["weak_spots"]`) with how often, then its pack's parts by title."""
+    label = {"zh-CN": "薄弱点", "en": "Weak spot"}.get(lang, "Weak spot")
+    times = {"zh-CN": "{n} 次", "en": "{n} times"}.get(lang, "{n} times")
+    rows: list[tuple[str, tuple[int, int, int]]] = []
+    for spot in (results.get("weak_spots") or {}).get("top") or ():
+        head = f"{label}: {_pick(spot.get('label'), lang)} · {times.format(n=spot.get('count'))}"
+        rows.append((head, theme.WARN))
+        for entry in spot.get("pack") or ():
+            rows.append((f"   {_pick(entry.get('label'), lang)} · {entry_title(entry, lang)}",
+                         theme.ACCENT))  # fmt: skip
+    return rows

@@ -76,6 +76,15 @@ def test_the_desk_shows_the_pack_until_dismissed(
     assert _leak_until_pushed(app)
     key(app, pygame.K_RETURN)
     assert panel.current() is None
+    # the results screen (the debrief) lists the weak spot with its pack, by name
+    app.results.open(live=True)
+    app.step_frame(0.0)
+    rows = [text for text, _ in app.results._risk_rows(lang)]
+    spot = "Weak spot: privacy breach" if lang == "en" else "薄弱点: 隐私泄露"
+    assert rows[0].startswith(spot) and "kb." not in " ".join(rows)
+    assert any(
+        ("Knowing the details" if lang == "en" else "知道信息不等于是本人") in r for r in rows
+    )
 
 
 def test_a_timed_desk_never_shows_it(make_app: Any, privacy_scenario: Path) -> None:  # noqa: F811

@@ -482,7 +482,9 @@ class ResultsScreen(Screen):
 
     def _risk_rows(self, lang: str) -> list[tuple[str, tuple[int, int, int]]]:
         """Risk points by type, then every risk of the human-seat contacts with its decision."""
-        rows: list[tuple[str, tuple[int, int, int]]] = []
+        from ui.learning_pack import weak_spot_rows  # the debrief's weak spots (issue 16)
+
+        rows: list[tuple[str, tuple[int, int, int]]] = weak_spot_rows(self.results, lang)
         by_type = self.results.get("risk_points_by_type") or {}
         for kind, points in by_type.items():
             if points:
