@@ -24,8 +24,8 @@ from typing import Any
 
 from sandbox import __version__
 from sandbox.engine.center import Agent, Contact, ContactCenter, Hooks
-from sandbox.engine.customers import FormClaims
 from sandbox.engine.contact import ContactPlay, text_of
+from sandbox.engine.customers import FormClaims
 from sandbox.engine.recorder import Recorder, load_models
 from sandbox.fileio import InputFileError, atomic_write_text, read_input
 from sandbox.limits import MAX_SAVE_BYTES, MAX_SEED

@@ -130,6 +130,8 @@ class ReplayClaims:
         if n > len(self.claims):
             return None
         c = self.claims[n - 1]
+        if c.k == 0:  # journaled as "no customer for this seat before the end"
+            return None
         asked = self.asked.get(n)
         if asked is not None and c.asked_s + 1e-6 < self.offset_s + asked:
             raise ValueError(

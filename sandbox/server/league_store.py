@@ -46,6 +46,8 @@ MAX_ANNOUNCEMENT = 500
 MAX_ID = 200
 #: live member sessions kept in memory (each a few MB); older ones are rebuilt from journals
 LIVE_CAPACITY = 256
+#: wall seconds between two refreshes of an open round's board with nothing else changing
+BOARD_REFRESH_S = 5.0
 
 
 class Removed(StoreError):
@@ -89,6 +91,10 @@ class LeagueStore:
         self._versions: dict[int, int] = {}
         #: (competition, round) -> final team rounds of a closed round (replayed once)
         self._final: dict[tuple[int, int], list[Any]] = {}
+        #: (competition, view) -> (version, board): one board computed per change
+        self._boards: dict[tuple[int, str], tuple[int, dict[str, Any]]] = {}
+        #: competition -> wall time the open round's board was last refreshed by `tick`
+        self._refreshed: dict[int, float] = {}
         #: desk -> (wall time last heard of, current contact)
         self._presence: dict[int, tuple[float, str | None]] = {}
 
@@ -239,7 +245,7 @@ class LeagueStore:
             if comp_row.paused_at is not None and rnd.status == "open" else 0.0
         )  # fmt: skip
         wall = end - rnd.opened_at - paused
-        return min(rnd.duration_s, max(0.0, wall * comp_row.clock_speed))
+        return float(min(rnd.duration_s, max(0.0, wall * comp_row.clock_speed)))
 
     # -- teams and desks ---------------------------------------------------------------------
     def signup(self, join_code: str, name: str) -> dict[str, Any]:
@@ -565,6 +571,11 @@ class LeagueStore:
         for r in rows:
             comp_row = self._comp_row(r.competition_pk)
             now_s = self.round_now(comp_row, r)
+            wall = clock.wall_now()
+            if wall - self._refreshed.get(r.competition_pk, 0.0) >= BOARD_REFRESH_S:
+                # customers keep arriving and giving up: the live board moves with time too
+                self._refreshed[r.competition_pk] = wall
+                self._bump(r.competition_pk)
             comp = self.competition(r.competition_pk)
             last = r.round_index == len(comp.rounds) - 1
             if (last and comp.freeze_s > 0 and r.frozen_board is None
@@ -723,7 +734,13 @@ class LeagueStore:
                 raise Rejected(f"expected claim {play.claims + 1}, got {n}",
                                f"应为第 {play.claims + 1} 次取号，收到 {n}",
                                head_seq=play.head_seq, server_now_s=now_s)  # fmt: skip
-            self._window(t, play, now_s, comp_row.clock_speed)
+            if t < play.last_t:
+                self._window(t, play, now_s, comp_row.clock_speed)  # refused: out of order
+            low, high = clock.decision_window(now_s, comp_row.clock_speed)
+            if t > high:
+                self._window(t, play, now_s, comp_row.clock_speed)  # refused: ahead
+            # a desk that was away asks late: it takes the customer that is next *now*
+            t = max(t, low)
             comp = self.competition(comp_row.pk)
             spec = comp.rounds[rnd.round_index]
             with self._lock("team", desk.team_pk), self._tx() as conn:
@@ -1000,6 +1017,16 @@ class LeagueStore:
     def board(self, comp_pk: int, *, view: str = "public") -> dict[str, Any]:
         """The leaderboard. `view="public"` (teams, the projector) is the frozen board while
         the board is frozen; `view="trainer"` is always live."""
+
+        version = self.version(comp_pk)
+        cached = self._boards.get((comp_pk, view))
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        board = self._board(comp_pk, view)
+        self._boards[(comp_pk, view)] = (version, board)
+        return board
+
+    def _board(self, comp_pk: int, view: str) -> dict[str, Any]:
         from sandbox.league.board import compute_board
 
         comp_row = self._comp_row(comp_pk)

@@ -65,9 +65,10 @@ def start_server(
     secret: str | None = None,
     extra: list[str] | None = None,
     wait_s: float = 60.0,
+    port: int | None = None,
 ) -> LiveServer:
-    """`shapan serve` on a free port; returns once it answers HTTP."""
-    port = free_port()
+    """`shapan serve` on a free port (or `port`: a restart); returns once it answers HTTP."""
+    port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     args = [
         sys.executable, "-c", "import sys; from sandbox.cli import main; sys.exit(main())",
