@@ -17,6 +17,9 @@ at session time t is at round time `offset + t`, and its ring time goes back by 
 
 from __future__ import annotations
 
+import bisect
+import functools
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -44,10 +47,12 @@ class TeamSchedule:
         self.mean_patience = patience_s
         self.arrivals: list[float] = []
         self.patience: list[float] = []
+        self._lock = threading.Lock()
 
     @classmethod
     def of(cls, rnd: Round) -> TeamSchedule:
-        return cls(rnd.seed, rnd.arrivals_per_hour, rnd.patience_s)
+        """The round's schedule, shared (drawing it is most of a live board's cost)."""
+        return _schedule(rnd.seed, rnd.arrivals_per_hour, rnd.patience_s)
 
     def _more(self) -> None:
         gaps = self._gaps.standard_exponential(CHUNK)
@@ -59,8 +64,10 @@ class TeamSchedule:
             self.patience.append(round(max(5.0, w * self.mean_patience), 6))
 
     def arrival(self, k: int) -> float:
-        while len(self.arrivals) < k:
-            self._more()
+        if len(self.arrivals) < k:
+            with self._lock:  # schedules are shared between the server's threads
+                while len(self.arrivals) < k:
+                    self._more()
         return self.arrivals[k - 1]
 
     def gives_up(self, k: int) -> float:
@@ -69,10 +76,15 @@ class TeamSchedule:
 
     def arrived_before(self, end_s: float) -> int:
         """How many customers arrive before round time `end_s`."""
-        k = 0
-        while self.arrival(k + 1) < end_s:
-            k += 1
-        return k
+        k = 1
+        while self.arrival(k) < end_s:
+            k = max(k + 1, len(self.arrivals))  # draws on until one arrives at or after it
+        return bisect.bisect_left(self.arrivals, end_s)
+
+
+@functools.lru_cache(maxsize=64)
+def _schedule(seed: int, arrivals_per_hour: float, patience_s: float) -> TeamSchedule:
+    return TeamSchedule(seed, arrivals_per_hour, patience_s)
 
 
 @dataclass(frozen=True)

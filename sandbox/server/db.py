@@ -54,6 +54,8 @@ def make_engine(url: str) -> Any:
         if not folder.is_dir():
             raise DatabaseError(f"cannot create {db}: the folder {folder} does not exist")
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        # one connection per server thread (the thread pool has 40): none waits for another
+        kwargs.update(pool_size=40, max_overflow=20)
     else:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,11 @@ STREAM_POLL_S = 0.2
 STREAM_MIN_GAP_S = 0.5
 #: A comment line keeps proxies from closing a quiet stream.
 STREAM_KEEPALIVE_S = 15.0
+
+
+def _ms(started: float) -> float:
+    """Milliseconds the server took (from the body read to the answer), for load tests."""
+    return round((time.perf_counter() - started) * 1000.0, 3)
 
 
 class LeagueApi:
@@ -111,7 +117,9 @@ class LeagueApi:
         desk = await self.desk_of(request)
         body = await json_body(request, ("n", "t"))
         n, t = _int(body, "n", 1, 100_000), _num(body, "t", 0.0, 1e9)
-        return JSONResponse(await self.app.run(self.league.claim, desk, n, t))
+        started = time.perf_counter()
+        answer = await self.app.run(self.league.claim, desk, n, t)
+        return JSONResponse({**answer, "server_ms": _ms(started)})
 
     async def decision(self, request: Request) -> Response:
         from sandbox.server.app import _int, _num, _str, json_body
@@ -120,10 +128,11 @@ class LeagueApi:
         body = await json_body(request, ("seq", "t", "contact_id", "choice_id"))
         seq = _int(body, "seq", 1, 1_000_000)
         t = _num(body, "t", 0.0, 1e9)
+        started = time.perf_counter()
         ack = await self.app.run(
             self.league.decide, desk, seq, t, _str(body, "contact_id"), _str(body, "choice_id")
         )
-        return JSONResponse(ack)
+        return JSONResponse({**ack, "server_ms": _ms(started)})
 
     async def heartbeat(self, request: Request) -> Response:
         from sandbox.server.app import _str, json_body

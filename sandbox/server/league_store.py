@@ -48,6 +48,8 @@ MAX_ID = 200
 LIVE_CAPACITY = 256
 #: wall seconds between two refreshes of an open round's board with nothing else changing
 BOARD_REFRESH_S = 5.0
+#: while a round runs, the board is recomputed at most this often (wall seconds)
+BOARD_MIN_GAP_S = 0.5
 
 
 class Removed(StoreError):
@@ -85,6 +87,7 @@ class LeagueStore:
         self._comps: dict[int, Competition] = {}
         self._live: OrderedDict[int, _Live] = OrderedDict()
         self._live_guard = threading.Lock()
+        self._write = threading.Lock()
         self._locks: dict[tuple[str, int], threading.RLock] = {}
         self._locks_guard = threading.Lock()
         #: competition -> change counter (the live channel pushes when it moves)
@@ -92,7 +95,11 @@ class LeagueStore:
         #: (competition, round) -> final team rounds of a closed round (replayed once)
         self._final: dict[tuple[int, int], list[Any]] = {}
         #: (competition, view) -> (version, board): one board computed per change
-        self._boards: dict[tuple[int, str], tuple[int, dict[str, Any]]] = {}
+        self._boards: dict[tuple[int, str], tuple[int, dict[str, Any], Any]] = {}
+        #: competition -> (version, trainer state)
+        self._states: dict[int, tuple[int, dict[str, Any]]] = {}
+        #: competition -> (version, wall time, a round running, team rounds)
+        self._team_rounds: dict[int, tuple[int, float, bool, list[Any]]] = {}
         #: competition -> wall time the open round's board was last refreshed by `tick`
         self._refreshed: dict[int, float] = {}
         #: desk -> (wall time last heard of, current contact)
@@ -101,7 +108,10 @@ class LeagueStore:
     # -- plumbing ----------------------------------------------------------------------------
     @contextmanager
     def _tx(self) -> Iterator[Any]:
-        with self.engine.begin() as conn:
+        # One writer at a time inside the process: SQLite admits one writer anyway, and a
+        # writer that finds the database locked sleeps in its busy handler (up to 100 ms a
+        # try), which made a class's burst of claims wait seconds. A commit takes ~1 ms.
+        with self._write, self.engine.begin() as conn:
             yield conn
 
     def _lock(self, kind: str, pk: int) -> threading.RLock:
@@ -591,7 +601,17 @@ class LeagueStore:
         return changed
 
     def trainer_state(self, comp_pk: int) -> dict[str, Any]:
-        """What the trainer's page and the projector show besides the board."""
+        """What the trainer's page and the projector show besides the board (computed once
+        per change: every listener of the live channel asks for it)."""
+        version = self.version(comp_pk)
+        cached = self._states.get(comp_pk)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        state = self._trainer_state(comp_pk)
+        self._states[comp_pk] = (version, state)
+        return state
+
+    def _trainer_state(self, comp_pk: int) -> dict[str, Any]:
         with self.engine.connect() as conn:
             comp_row = self._comp_row(comp_pk, conn)
             rounds = self._rounds(conn, comp_pk)
@@ -973,14 +993,40 @@ class LeagueStore:
 
     def team_rounds(self, comp_pk: int) -> list[Any]:
         """Every team's rounds so far: closed rounds from full replays (computed once), the
-        open round from the members' live sessions as far as their journals go."""
-        from sandbox.league.offline import team_round, team_rounds_from_export
+        open round from the members' live sessions as far as their journals go. Computed
+        once per change, and while a round runs at most every `BOARD_MIN_GAP_S` (a class
+        deciding ten times a second must not recompute the board ten times a second)."""
+        version = self.version(comp_pk)
+        now = clock.wall_now()
+        cached = self._team_rounds.get(comp_pk)
+        if cached is not None and (
+            cached[0] == version or (cached[2] and now - cached[1] < BOARD_MIN_GAP_S)
+        ):
+            return cached[3]
+        lock = self._lock("board", comp_pk)
+        if cached is not None and not lock.acquire(blocking=False):
+            return cached[3]  # another thread is computing it: the last one will do
+        if cached is None:
+            lock.acquire()
+        try:
+            out, running = self._compute_team_rounds(comp_pk)
+            self._team_rounds[comp_pk] = (version, now, running, out)
+        finally:
+            lock.release()
+        return out
+
+    def _compute_team_rounds(self, comp_pk: int) -> tuple[list[Any], bool]:
+        from sqlalchemy import select
+
+        from sandbox.league.offline import seat_records, team_round, team_rounds_from_export
+        from sandbox.server.schema import league_claims, league_desks, league_plays, league_teams
 
         comp = self.competition(comp_pk)
         with self.engine.connect() as conn:
             comp_row = self._comp_row(comp_pk, conn)
             rounds = self._rounds(conn, comp_pk)
         out: list[Any] = []
+        running = False
         for r in rounds:
             if r.status == "pending":
                 continue
@@ -992,27 +1038,34 @@ class LeagueStore:
                     self._final[key] = team_rounds_from_export(comp, export)
                 out.extend(self._final[key])
                 continue
+            running = True
             now_s = self.round_now(comp_row, r)
+            with self.engine.connect() as conn:
+                plays = conn.execute(
+                    select(league_plays, league_desks.c.member, league_teams.c.team_key)
+                    .join(league_desks, league_desks.c.pk == league_plays.c.desk_pk)
+                    .join(league_teams, league_teams.c.pk == league_desks.c.team_pk)
+                    .where(league_teams.c.competition_pk == comp_pk,
+                           league_plays.c.round_index == r.round_index)
+                    .order_by(league_plays.c.pk)).all()  # fmt: skip
+                claims: dict[int, list[Claim]] = {}
+                if plays:
+                    for c in conn.execute(select(league_claims).where(
+                            league_claims.c.play_pk.in_([p.pk for p in plays]))
+                            .order_by(league_claims.c.play_pk, league_claims.c.n)):  # fmt: skip
+                        claims.setdefault(c.play_pk, []).append(
+                            Claim(c.k, c.asked_s, c.ring_s, tuple(json.loads(c.skipped))))  # fmt: skip
             grouped: dict[str, list[Any]] = {}
-            for p in self._plays(comp_pk, r.round_index):
-                with self.engine.connect() as conn:
-                    from sqlalchemy import select
-
-                    from sandbox.server.schema import league_plays
-
-                    prow = conn.execute(select(league_plays).where(
-                        league_plays.c.pk == p["pk"])).one()  # fmt: skip
-                live = self._live_of(p["pk"], comp, r, prow)
-                assert live is not None
-                from sandbox.league.offline import claims_of, seat_records
-
-                grouped.setdefault(p["team"], []).append(
-                    (p["member"], claims_of(p), seat_records(comp, live.session, r.round_index))
-                )
+            for p in plays:
+                with self._lock("desk", p.desk_pk):  # never beside a claim or a decision
+                    live = self._live_of(p.pk, comp, r, p)
+                    assert live is not None
+                    recs = seat_records(comp, live.session, r.round_index)
+                grouped.setdefault(p.team_key, []).append((p.member, claims.get(p.pk, []), recs))
             for team, members in sorted(grouped.items()):
                 out.append(team_round(comp, r.round_index, team,
                                       sorted(members, key=lambda m: m[0]), now_s))  # fmt: skip
-        return out
+        return out, running
 
     def board(self, comp_pk: int, *, view: str = "public") -> dict[str, Any]:
         """The leaderboard. `view="public"` (teams, the projector) is the frozen board while
@@ -1022,8 +1075,13 @@ class LeagueStore:
         cached = self._boards.get((comp_pk, view))
         if cached is not None and cached[0] == version:
             return cached[1]
+        trs = self._team_rounds.get(comp_pk)
+        if cached is not None and trs is not None and trs[0] != version and trs[3] is cached[2]:
+            # the team rounds were not recomputed (throttled): neither is the board
+            return cached[1]
         board = self._board(comp_pk, view)
-        self._boards[(comp_pk, view)] = (version, board)
+        latest = self._team_rounds.get(comp_pk)
+        self._boards[(comp_pk, view)] = (version, board, latest[3] if latest else None)
         return board
 
     def _board(self, comp_pk: int, view: str) -> dict[str, Any]:
