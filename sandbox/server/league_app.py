@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -48,8 +48,8 @@ class LeagueApi:
     def __init__(self, app: ServerApp, league: LeagueStore) -> None:
         self.app = app
         self.league = league
-        #: competition pk -> (version, board JSON bytes): one board computed per change
-        self._boards: dict[tuple[int, str], tuple[int, bytes]] = {}
+        #: (competition pk, view) -> (the store's board, its JSON bytes)
+        self._boards: dict[tuple[int, str], tuple[Any, bytes]] = {}
 
     # -- helpers -----------------------------------------------------------------------------
     async def desk_of(self, request: Request) -> int:
@@ -72,14 +72,13 @@ class LeagueApi:
             raise ApiError(401, {"en": "sign in as the trainer", "zh-CN": "请以培训师身份登录"})
 
     async def board_bytes(self, pk: int, view: str) -> bytes:
-        """The board as JSON bytes, computed once per change of the competition."""
-        version = self.league.version(pk)
-        cached = self._boards.get((pk, view))
-        if cached is not None and cached[0] == version:
-            return cached[1]
+        """The board as JSON bytes, serialised once per board the store computes."""
         board = await self.app.run(self.league.board, pk, view=view)
+        cached = self._boards.get((pk, view))
+        if cached is not None and cached[0] is board:
+            return cached[1]
         data = json.dumps(board, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        self._boards[(pk, view)] = (version, data)
+        self._boards[(pk, view)] = (board, data)
         return data
 
     # -- desks -------------------------------------------------------------------------------

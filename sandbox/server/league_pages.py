@@ -195,8 +195,8 @@ class LeaguePages:
         self.api = api
         self.league = api.league
         self._shipped: list[tuple[str, dict[str, str]]] | None = None
-        #: (pk, view) -> (version, events)
-        self._events: dict[tuple[int, str], tuple[int, list[dict[str, Any]]]] = {}
+        #: (pk, view) -> (the store's team rounds, frozen, events)
+        self._events: dict[tuple[int, str], tuple[Any, bool, list[dict[str, Any]]]] = {}
 
     # -- rendering ---------------------------------------------------------------------------
     def render(
@@ -384,23 +384,27 @@ class LeaguePages:
     # -- the live channel --------------------------------------------------------------------
     async def events_of(self, pk: int, view: str, version: int) -> list[dict[str, Any]]:
         """The board's live events (`board.events`, newest last, at most MAX_EVENTS); none in
-        the public view while the board is frozen."""
-        cached = self._events.get((pk, view))
-        if cached is not None and cached[0] == version:
-            return cached[1]
+        the public view while the board is frozen. Computed once per set of team rounds the
+        store computes (`version` is kept for the callers; the store throttles)."""
 
         def compute() -> list[dict[str, Any]]:
             from sandbox.league.board import events
 
-            if view != "trainer" and bool(self.league._comp_row(pk).frozen):
-                return []
-            comp = self.league.competition(pk)
-            teams = {t["id"]: t["name"] for t in self.league.teams(pk)}
-            return events(comp, self.league.team_rounds(pk), teams)[-MAX_EVENTS:]
+            frozen = view != "trainer" and bool(self.league._comp_row(pk).frozen)
+            trs = self.league.team_rounds(pk)
+            cached = self._events.get((pk, view))
+            if cached is not None and cached[0] is trs and cached[1] == frozen:
+                return list(cached[2])
+            if frozen:
+                got: list[dict[str, Any]] = []
+            else:
+                comp = self.league.competition(pk)
+                teams = {t["id"]: t["name"] for t in self.league.teams(pk)}
+                got = events(comp, trs, teams)[-MAX_EVENTS:]
+            self._events[(pk, view)] = (trs, frozen, got)
+            return got
 
-        got = await self.app.run(compute)
-        self._events[(pk, view)] = (version, got)
-        return got
+        return await self.app.run(compute)
 
     async def payload(self, pk: int, view: str, lang: str) -> dict[str, Any]:
         version = self.league.version(pk)

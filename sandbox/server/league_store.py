@@ -95,7 +95,7 @@ class LeagueStore:
         #: (competition, round) -> final team rounds of a closed round (replayed once)
         self._final: dict[tuple[int, int], list[Any]] = {}
         #: (competition, view) -> (version, board): one board computed per change
-        self._boards: dict[tuple[int, str], tuple[int, dict[str, Any], Any]] = {}
+        self._boards: dict[tuple[int, str], tuple[int, dict[str, Any], float]] = {}
         #: competition -> (version, trainer state)
         self._states: dict[int, tuple[int, dict[str, Any]]] = {}
         #: competition -> (version, wall time, a round running, team rounds)
@@ -787,7 +787,8 @@ class LeagueStore:
                              .values(claims=n, last_t=t))  # fmt: skip
             live = self._live_of(play.pk, comp, rnd, play)
             if live is not None:
-                live.claims.add(got)
+                if len(live.claims.claims) < n:  # (a session rebuilt just now has it already)
+                    live.claims.add(got)
                 self._advance(live, t)
             self._bump(comp_row.pk)
             return self._claim_answer(got, play.offset_s, now_s)
@@ -1072,16 +1073,12 @@ class LeagueStore:
         the board is frozen; `view="trainer"` is always live."""
 
         version = self.version(comp_pk)
+        now = clock.wall_now()
         cached = self._boards.get((comp_pk, view))
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        trs = self._team_rounds.get(comp_pk)
-        if cached is not None and trs is not None and trs[0] != version and trs[3] is cached[2]:
-            # the team rounds were not recomputed (throttled): neither is the board
-            return cached[1]
+        if cached is not None and (cached[0] == version or now - cached[2] < BOARD_MIN_GAP_S):
+            return cached[1]  # at most BOARD_MIN_GAP_S old
         board = self._board(comp_pk, view)
-        latest = self._team_rounds.get(comp_pk)
-        self._boards[(comp_pk, view)] = (version, board, latest[3] if latest else None)
+        self._boards[(comp_pk, view)] = (version, board, now)
         return board
 
     def _board(self, comp_pk: int, view: str) -> dict[str, Any]:

@@ -90,7 +90,9 @@ def test_report_is_valid_self_contained_html(results: dict, lang: str) -> None:
         assert "Service level" in html and "Rubric radar" in html and "privacy breach" in html
         assert "Empathy first, then the fix." in html
         assert "mass market · elderly" in html and "Billing complaint" in html
-    assert "kb.empathy.acknowledge" in html
+    # knowledge by its title, never by its id (no raw ids on screen)
+    assert ("先认可情绪" if lang == "zh-CN" else "Acknowledge feelings") in html
+    assert "kb.empathy.acknowledge" not in html
     assert html.count("data-kpi=") == 15
     assert 'data-kpi="service_level"' in html
 

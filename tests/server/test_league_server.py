@@ -67,14 +67,25 @@ def _create(url: str, ref: str) -> dict[str, Any]:
         engine.dispose()
 
 
-def _play_all(base: str, tokens: list[tuple[str, str]], comp: Any) -> list[MemberPlay]:
+def _play_all(
+    base: str, tokens: list[tuple[str, str]], comp: Any, crash_first_after_s: float = 0.0
+) -> list[MemberPlay]:
+    """Every desk plays the open round to its end; with `crash_first_after_s`, the first desk
+    is dropped that many wall seconds in (its session thrown away, as a killed desk's) and a
+    new desk resumes its seat from the server."""
     plays: list[MemberPlay] = []
     errors: list[BaseException] = []
 
     def desk(i: int, token: str, policy: str) -> None:
         try:
+            chooser = policy_chooser(policy)
+            if i == 0 and crash_first_after_s:
+                until = time.monotonic() + crash_first_after_s
+                dropped = play_round(LeagueClient(base, token=token), comp, chooser, think_s=4.0,
+                                     seed=i, stop=lambda: time.monotonic() > until)  # fmt: skip
+                assert not dropped.closed and dropped.session.decision_log, "crashed too late"
             client = LeagueClient(base, token=token)
-            plays.append(play_round(client, comp, policy_chooser(policy), think_s=4.0, seed=i))
+            plays.append(play_round(client, comp, chooser, think_s=4.0, seed=i))
         except BaseException as err:
             errors.append(err)
 
@@ -89,7 +100,7 @@ def _play_all(base: str, tokens: list[tuple[str, str]], comp: Any) -> list[Membe
     return plays
 
 
-def _wait_round_closed(trainer: Trainer, pk: int, i: int, timeout: float = 60.0) -> None:
+def _wait_round_closed(trainer: Trainer, pk: int, i: int, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = trainer.board(pk, "trainer")
@@ -97,6 +108,22 @@ def _wait_round_closed(trainer: Trainer, pk: int, i: int, timeout: float = 60.0)
             return
         time.sleep(0.2)
     raise AssertionError(f"round {i} did not close")
+
+
+def _first_pushed_board(base: str, pk: int, trainer: Trainer) -> dict[str, Any]:
+    """The first `board` event of the live channel (server-sent events), trainer's view."""
+    cookie = "; ".join(f"{c.name}={c.value}" for c in trainer.admin.jar)
+    req = urllib.request.Request(f"{base}/api/v1/league/{pk}/stream?view=trainer",
+                                 headers={"Cookie": cookie})  # fmt: skip
+    with urllib.request.urlopen(req, timeout=30) as stream:
+        event = None
+        for raw in stream:
+            line = raw.decode("utf-8").rstrip("\n")
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "board":
+                return dict(json.loads(line[6:]))
+    raise AssertionError("no board event")
 
 
 @pytest.fixture
@@ -175,6 +202,9 @@ def test_three_rounds_six_teams_board_equals_offline_and_freeze_hides(league: An
     # better play ranks higher: the expert teams above the random one
     ranks = {r["team_id"]: r["rank"] for r in live["rows"]}
     assert min(ranks["t1"], ranks["t6"]) < ranks["t4"]
+    # the live channel pushes the same board
+    pushed = _first_pushed_board(server.url, pk, trainer)
+    assert pushed["hash"] == live["hash"]
     # the reveal
     trainer.control(pk, action="unfreeze")
     revealed = trainer.board(pk)
@@ -259,7 +289,7 @@ def test_server_killed_mid_round_loses_nothing_and_desks_continue(league: Any) -
 
     killer = threading.Thread(target=kill_and_restart)
     killer.start()
-    plays = _play_all(server.url, tokens, comp)
+    plays = _play_all(server.url, tokens, comp, crash_first_after_s=2.5)
     killer.join()
     try:
         for p in plays:
