@@ -125,6 +125,12 @@ class FormSpec:
     #: an exam's stations: customer k is station k (its journey, channel and a persona that
     #: meets its constraints) instead of a draw from the journey mix; () = the mix
     stations: tuple[StationSpec, ...] = ()
+    #: a queue in front of the seat: customer k arrives on the form's own schedule (this
+    #: many an hour; the first one at once) and waits up to about `patience_s` (exponential
+    #: mean) for the seat (sandbox.engine.form_queue); None = the next rings `gap_s` after
+    #: the last, so nobody waits
+    arrivals_per_hour: float | None = None
+    patience_s: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -308,7 +314,7 @@ class _Checker(FieldChecker):
         "shift",
     )
     SEAT = ("id", "name", "channels", "kinds", "chat_concurrency", "shift", "form")
-    FORM = ("seed", "customers", "gap")
+    FORM = ("seed", "customers", "gap", "arrivals_per_hour", "patience")
 
     CODES = Codes(type="SC010", unknown="SC011", missing="SC012", name="SC013",
                   duration="SC015", range="SC016")  # fmt: skip
@@ -780,7 +786,14 @@ class _Checker(FieldChecker):
         gap = self.duration(block, "gap", 5.0)
         if gap > 3600:
             raise self.err(block.value_pos("gap"), "SC016", f'"gap" is {gap:g} s; at most 1h')
-        return FormSpec(seed, customers, gap)
+        rate = block.get("arrivals_per_hour")
+        if rate is not None:
+            rate = float(self.number(block, "arrivals_per_hour", None, 0.5, 600))
+        patience = self.duration(block, "patience", 120.0)
+        if not 5.0 <= patience <= 3600:
+            raise self.err(block.value_pos("patience"), "SC016",
+                           f'"patience" is {patience:g} s; use 5s to 1h')  # fmt: skip
+        return FormSpec(seed, customers, gap, arrivals_per_hour=rate, patience_s=patience)
 
     def targets(self, doc: YMap) -> dict[str, float]:
         block = self.mapping(doc, "targets")

@@ -474,6 +474,17 @@ class Session:
             })  # fmt: skip
             if len(queue) >= MAX_QUEUE_SHOWN:
                 break
+        for sid, sq in center.seat_queues.items():  # customers waiting for a seat's own queue
+            feed = center.seats[sid].feed
+            assert feed is not None
+            for k, arrived in sq.waiting(now)[: max(0, MAX_QUEUE_SHOWN - len(queue))]:
+                channel, journey, segment = feed.peek(k)
+                queue.append({
+                    "contact_id": f"{sid}-{k:03d}", "channel": channel,
+                    "waited_s": round(now - arrived, 3), "vip": segment == "vip",
+                    "segment": segment or "", "journey_id": journey.id,
+                    "title": text_of(journey.title), "seat": sid,
+                })  # fmt: skip
         seats: list[SeatView] = []
         for sid, agent in center.seats.items():
             active = agent.active[0] if agent.active else None
@@ -559,9 +570,25 @@ class Session:
             extra={"human_policy": self.human_policy}
             | ({"run_id": self.run_id} if self.run_id else {})
             | ({"trainee": self.trainee, "mode": self.mode} if self.mode is not None else {})
-            | ({"weak_spots": self.weak_spots()} if self._mistakes is not None else {}),
+            | ({"weak_spots": self.weak_spots()} if self._mistakes is not None else {})
+            | ({"seat_queues": self.seat_queue_figures()} if self.center.seat_queues else {}),
             journey_titles={jid: text_of(j.title) for jid, j in self.scenario.journeys.items()},
         )
+
+    def seat_queue_figures(self) -> dict[str, dict[str, int]]:
+        """Per seat with its own queue: customers who arrived for it, were put through, are
+        still waiting and hung up unanswered (they count against the trainee)."""
+        now = self.now
+        out = {}
+        for sid, sq in self.center.seat_queues.items():
+            feed = self.center.seats[sid].feed
+            out[sid] = {
+                "arrived": sq.schedule.arrived_before(min(now, sq.end_s) + 1e-9),
+                "put_through": feed.rung if feed is not None else 0,
+                "waiting": len(sq.waiting(now)),
+                "gave_up": sq.gave_up(now),
+            }
+        return out
 
     def export(self, out_dir: Path | str | None = None) -> dict[str, Any]:
         """Write results.json + report.html into `out_dir` (default: the session's). A finished

@@ -3,7 +3,8 @@ first, against the bot colleagues and the targets; the centre second.
 
 Pure functions over the `shapan.results/1` document (`Session.results()`): the trainee is the
 human seat's row of `agents`; colleagues are the bot rows (weighted by contacts finished). A
-customer who hung up on the trainee counts against them (its own tile, in red). The trainee's
+customer who hung up on the trainee — mid-contact, or waiting in the trainee's own queue
+(`seat_queues` in results) — counts against them (its own tile, in red). The trainee's
 rubric is averaged only over their contacts whose decisions gave a dimension evidence (a
 behaviour, a risk or a rule that touches it; efficiency once any decision was taken): a
 dimension without evidence is None ("no data"), never a number.
@@ -103,8 +104,11 @@ def trainee_tiles(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     contacts = seat_contacts(results)
     tiles = []
     for key in TRAINEE_KPIS:
-        if key == "hung_up":
-            value: Any = sum(1 for c in contacts if hung_up(c))
+        if key == "hung_up":  # mid-contact, or waiting in the trainee's own queue
+            queued = sum(
+                int(q.get("gave_up") or 0) for q in (results.get("seat_queues") or {}).values()
+            )
+            value: Any = sum(1 for c in contacts if hung_up(c)) + queued
             colleagues = None
         elif key in ("handled", "risk_points"):
             field = _AGENT_FIELD.get(key, key)

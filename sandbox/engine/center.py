@@ -21,6 +21,7 @@ from sandbox.engine.agents import Agent, Contact, Hooks
 from sandbox.engine.batch_play import BatchPlayer
 from sandbox.engine.coaching import Coaching
 from sandbox.engine.customers import ChannelArrivals, FormClaims, FormFeed
+from sandbox.engine.form_queue import SeatQueue, TeamSchedule
 from sandbox.engine.routing import Routing
 from sandbox.engine.service import Service
 from sandbox.engine.streams import Streams
@@ -64,6 +65,8 @@ class ContactCenter:
         self.service.coaching = self.coaching
         self.agents: list[Agent] = []
         self.seats: dict[str, Agent] = {}
+        #: seats whose form has its own queue (`form: {arrivals_per_hour: …}`)
+        self.seat_queues: dict[str, SeatQueue] = {}
         self._build_agents()
         for ch in scenario.channels:
             if ch.arrivals_per_hour > 0:
@@ -113,15 +116,24 @@ class ContactCenter:
             self.agents.append(agent)
             self.seats[g.id] = agent
             if g.form is not None:
+                claims = self.form_claims.get(g.id)
+                if claims is None and g.form.arrivals_per_hour is not None:
+                    claims = self.seat_queues[g.id] = self._seat_queue(g.form)
                 agent.feed = FormFeed(
                     self.env, self.scenario, self.seed, self.mix, agent, g.form,
-                    self.routing.put_through, self.form_claims.get(g.id),
+                    self.routing.put_through, claims,
                 )  # fmt: skip
         self.agent_by_id: dict[str, Agent] = {a.id: a for a in self.agents}
         info = getattr(self.hooks.kpi, "agent_info", None)
         if info is not None:
             for agent in self.agents:
                 info(agent.id, policy=agent.policy, human=agent.seat_id is not None)
+
+    def _seat_queue(self, form: Any) -> SeatQueue:
+        """A seat's own queue: its form's schedule (the form's seed), open until closing."""
+        seed = self.seed if form.seed is None else form.seed
+        schedule = TeamSchedule.shared(seed, form.arrivals_per_hour, form.patience_s)
+        return SeatQueue(schedule, form.gap_s, self.horizon)
 
     def _close_doors(self) -> None:
         """End of drain time: whoever still waits is turned away (counted as abandoned), and

@@ -336,8 +336,8 @@ class FormFeed(_Source):
         self.deliver = deliver
         self.k = 0  # the form index of the last customer put through (1-based)
         self.rung = 0  # customers put through so far
-        self.chunk = -1  # the index of the chunk in `draws`
-        self.draws: Draws | None = None
+        self.chunk = -1  # the index of the last chunk drawn
+        self.chunks: dict[int, Draws] = {}  # drawn chunks not yet done with
         self.ringing = False
         self.claims = claims
         self.exhausted = False
@@ -386,11 +386,12 @@ class FormFeed(_Source):
         """Form customer `k` (1-based; never below the last one put through)."""
         if k <= self.k and self.rung:
             raise ValueError(f"seat {self.agent.id!r}: form customer {k} comes after {self.k}")
-        c, i = divmod(k - 1, self.CHUNK)
-        while self.chunk < c or self.draws is None:  # the form's chunks, drawn in order
-            self.draws = self.draw(self.CHUNK)
-            self.chunk += 1
-        d = self.draws
+        if not self.stations:
+            for skipped in range(self.k + 1, k):  # customers who hung up before their turn:
+                self.who(*self._draws_of(skipped))  # their spare personas, taken in order
+        d, i = self._draws_of(k)
+        for old in [c for c in self.chunks if c < (k - 1) // self.CHUNK]:
+            del self.chunks[old]  # chunks behind the seat are done with
         self.k = k
         self.rung += 1
         if self.stations:
@@ -404,6 +405,28 @@ class FormFeed(_Source):
             row, d.seeds[i], now, math.inf, 0, d.blocks, i,
             d.handles[i] if d.handles is not None else 0.0,
         )  # fmt: skip
+
+    def _draws_of(self, k: int) -> tuple[Draws, int]:
+        """(chunk, row) of form customer k; the form's chunks are drawn in order, so looking
+        ahead (a queue shown on screen) draws exactly what delivering would."""
+        c, i = divmod(k - 1, self.CHUNK)
+        while self.chunk < c:
+            self.chunk += 1
+            self.chunks[self.chunk] = self.draw(self.CHUNK)
+        return self.chunks[c], i
+
+    def peek(self, k: int) -> tuple[str, Any, str | None]:
+        """(channel, journey, segment or None) of form customer k, for a queue on screen.
+        Never takes a spare persona (that would change who later customers are): a customer
+        whose drawn persona the journey rejects shows no segment until it rings."""
+        d, i = self._draws_of(k)
+        if self.stations:
+            who, row = self.station_people[k - 1]
+            return self.channels[k - 1], self.journeys[k - 1], str(who.columns["segment"][row])
+        j = d.jidx[i]
+        ok = d.fits.get(j)
+        segment = str(d.people.columns["segment"][i]) if ok is None or ok[i] else None
+        return self.channels[j], self.journeys[j], segment
 
 
 class FormClaims(Protocol):

@@ -18,7 +18,7 @@ from typing import Any
 
 from sandbox.league.model import Competition
 from sandbox.league.scoring import CustomerFate, TeamRound
-from sandbox.league.team_form import Claim, TeamSchedule, replay_member
+from sandbox.league.team_form import Claim, replay_member, schedule_of
 
 
 def claims_of(play: Mapping[str, Any]) -> list[Claim]:
@@ -61,7 +61,7 @@ def team_round(
     taken (by the member that claimed it), abandoned (it gave up unanswered) or still
     waiting."""
     rnd = comp.rounds[round_index]
-    schedule = TeamSchedule.of(rnd)
+    schedule = schedule_of(rnd)
     taken: dict[int, tuple[float, int]] = {}
     skipped: set[int] = set()
     records: list[dict[str, Any]] = []

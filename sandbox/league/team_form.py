@@ -17,108 +17,28 @@ at session time t is at round time `offset + t`, and its ring time goes back by 
 
 from __future__ import annotations
 
-import bisect
-import functools
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from sandbox.engine.streams import Streams
+from sandbox.engine.form_queue import Claim, TeamSchedule, allocate
 from sandbox.league.model import Competition, Round
 
-#: Arrivals and patience are drawn in chunks of this size (so extending a round draws more
-#: without changing the customers already drawn).
-CHUNK = 256
+__all__ = [
+    "Claim",
+    "ReplayClaims",
+    "TeamSchedule",
+    "allocate",
+    "member_session",
+    "replay_member",
+    "round_scenario",
+    "schedule_of",
+]
 
 
-class TeamSchedule:
-    """When customer k (1-based) of a round's team form arrives and how long it waits.
-
-    Customer 1 is waiting when the round opens; the gaps after it are exponential with mean
-    3600 / arrivals_per_hour; patience is exponential with mean `patience_s` (at least 5 s).
-    Both come from the round seed's own streams, so every team gets the same schedule."""
-
-    def __init__(self, seed: int, arrivals_per_hour: float, patience_s: float) -> None:
-        streams = Streams(seed)
-        self._gaps = streams.generator("team:arrivals")
-        self._waits = streams.generator("team:patience")
-        self.mean_gap = 3600.0 / arrivals_per_hour
-        self.mean_patience = patience_s
-        self.arrivals: list[float] = []
-        self.patience: list[float] = []
-        self._lock = threading.Lock()
-
-    @classmethod
-    def of(cls, rnd: Round) -> TeamSchedule:
-        """The round's schedule, shared (drawing it is most of a live board's cost)."""
-        return _schedule(rnd.seed, rnd.arrivals_per_hour, rnd.patience_s)
-
-    def _more(self) -> None:
-        gaps = self._gaps.standard_exponential(CHUNK)
-        waits = self._waits.standard_exponential(CHUNK)
-        t = self.arrivals[-1] if self.arrivals else None
-        for g, w in zip(gaps.tolist(), waits.tolist(), strict=True):
-            t = 0.0 if t is None else round(t + g * self.mean_gap, 6)
-            self.arrivals.append(t)
-            self.patience.append(round(max(5.0, w * self.mean_patience), 6))
-
-    def arrival(self, k: int) -> float:
-        if len(self.arrivals) < k:
-            with self._lock:  # schedules are shared between the server's threads
-                while len(self.arrivals) < k:
-                    self._more()
-        return self.arrivals[k - 1]
-
-    def gives_up(self, k: int) -> float:
-        """Round time at which customer k hangs up if nobody has taken it."""
-        return self.arrival(k) + self.patience[k - 1]
-
-    def arrived_before(self, end_s: float) -> int:
-        """How many customers arrive before round time `end_s`."""
-        k = 1
-        while self.arrival(k) < end_s:
-            k = max(k + 1, len(self.arrivals))  # draws on until one arrives at or after it
-        return bisect.bisect_left(self.arrivals, end_s)
-
-
-@functools.lru_cache(maxsize=64)
-def _schedule(seed: int, arrivals_per_hour: float, patience_s: float) -> TeamSchedule:
-    return TeamSchedule(seed, arrivals_per_hour, patience_s)
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One member's n-th customer: team customer `k`, claimed at round time `asked_s` (the
-    member was free), ringing at round time `ring_s`; `skipped` customers gave up unanswered
-    before it (they count as abandoned for the team)."""
-
-    k: int
-    asked_s: float
-    ring_s: float
-    skipped: tuple[int, ...] = ()
-
-
-def allocate(
-    schedule: TeamSchedule, next_k: int, asked_s: float, gap_s: float, end_s: float
-) -> Claim | None:
-    """The customer a member free at round time `asked_s` takes: the first of `next_k`,
-    `next_k + 1`, … that is still holding on when the member can pick up (`asked_s + gap_s`,
-    or its arrival if later). None when no customer arrives before the round's end."""
-    ready = asked_s + gap_s
-    k = next_k
-    skipped: list[int] = []
-    while True:
-        arrival = schedule.arrival(k)
-        if arrival >= end_s:
-            return None
-        ring = max(ready, arrival)
-        if ring >= end_s:
-            return None
-        if ring <= schedule.gives_up(k):
-            return Claim(k, round(asked_s, 6), round(ring, 6), tuple(skipped))
-        skipped.append(k)
-        k += 1
+def schedule_of(rnd: Round) -> TeamSchedule:
+    """The round's team schedule (shared: drawing it is most of a live board's cost)."""
+    return TeamSchedule.shared(rnd.seed, rnd.arrivals_per_hour, rnd.patience_s)
 
 
 class ReplayClaims:

@@ -27,7 +27,7 @@ from typing import Any
 from sandbox.exam import journal as chain
 from sandbox.exam.canonical import canonical_bytes
 from sandbox.league.model import Competition
-from sandbox.league.team_form import Claim, ReplayClaims, TeamSchedule, allocate, member_session
+from sandbox.league.team_form import Claim, ReplayClaims, allocate, member_session, schedule_of
 from sandbox.server import clock
 from sandbox.server.store import (
     CODE_ALPHABET,
@@ -767,7 +767,7 @@ class LeagueStore:
                 q = conn.execute(select(league_queues.c.next_k).where(
                     league_queues.c.team_pk == desk.team_pk,
                     league_queues.c.round_index == rnd.round_index)).scalar()  # fmt: skip
-                got = allocate(TeamSchedule.of(spec), int(q or 1), play.offset_s + t,
+                got = allocate(schedule_of(spec), int(q or 1), play.offset_s + t,
                                spec.gap_s, rnd.duration_s)  # fmt: skip
                 if got is None:
                     got = Claim(0, round(play.offset_s + t, 6), rnd.duration_s, ())

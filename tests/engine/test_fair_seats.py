@@ -33,10 +33,14 @@ def test_every_policy_at_the_seat_meets_the_same_kth_customer() -> None:
         seen = {policy: _seat_customers(sc, seed, policy) for policy in POLICIES}
         lengths = {len(v) for v in seen.values()}
         assert min(lengths) >= 3, (seed, lengths)
-        # the seat's speed decides how many customers it reaches, not who they are
+        # the seat's speed decides how many customers it reaches (and, with a queue, which
+        # ones hang up before it is free), never who customer k is: every customer both
+        # reached is the same person on the same channel
+        reference = {c[0]: c for c in seen["expert"]}
         for policy, customers in seen.items():
-            k = min(len(customers), len(seen["expert"]))
-            assert customers[:k] == seen["expert"][:k], (seed, policy)
+            both = [c for c in customers if c[0] in reference]
+            assert len(both) >= 3, (seed, policy)
+            assert all(c == reference[c[0]] for c in both), (seed, policy)
 
 
 def test_parallel_forms_differ_and_a_form_seed_is_independent_of_the_session_seed() -> None:
@@ -47,8 +51,9 @@ def test_parallel_forms_differ_and_a_form_seed_is_independent_of_the_session_see
     a1 = _seat_customers(form_a, 1, "expert")
     a2 = _seat_customers(form_a, 2, "expert")
     b1 = _seat_customers(form_b, 1, "expert")
-    k = min(len(a1), len(a2))
-    assert [c[1:] for c in a1[:k]] == [c[1:] for c in a2[:k]]  # same form, other centre
+    one, two = {c[0]: c[1:] for c in a1}, {c[0]: c[1:] for c in a2}
+    both = sorted(set(one) & set(two))
+    assert len(both) >= 3 and all(one[k] == two[k] for k in both)  # same form, other centre
     assert [c[1:] for c in a1] != [c[1:] for c in b1]  # a parallel form: other customers
 
 
