@@ -459,7 +459,26 @@ class Session:
             kpis = self.kpi.kpis()
             kpis["occupancy"] = center.occupancy()
             self._kpi_cache = (key, kpis)
-        return dict(self._kpi_cache[1])
+        out = dict(self._kpi_cache[1])
+        if center.seats:
+            out["risk_points"] = (out.get("risk_points") or 0) + self._seat_risk_points_unbooked()
+        return out
+
+    def _seat_risk_points_unbooked(self) -> int:
+        """Risk points the seats' contacts raised that the KPIs have not booked yet: those of
+        contacts in progress (so far) and of finished ones waiting for the next flush. Why: a
+        trainee must see a breach cost points at the decision, not at the end of the call."""
+        from sandbox.scoring import contact_risk_points
+
+        total = 0
+        for agent in self.center.seats.values():
+            for c in agent.active:
+                if c.play is not None and c.play.risks:
+                    total += contact_risk_points(c.play.risks)
+        for rec in self.recorder.pending:
+            if rec.get("seat") and not rec.get("abandoned"):
+                total += int(rec.get("risk_points") or 0)
+        return total
 
     def snapshot(self) -> Snapshot:
         """Everything a screen shows, as plain JSON-serialisable data."""

@@ -146,3 +146,24 @@ def test_a_rule_whose_steps_are_not_on_offer_is_declared_failed_in_words() -> No
             )
             s.decide(p["contact_id"], (worst or avail[0])["id"])
     assert checked
+
+
+def test_the_risk_points_kpi_moves_at_the_breach_not_at_the_end_of_the_call() -> None:
+    """The live KPI counts a seat contact's risk points as soon as the decision raises them."""
+    s = Session("practice", 7)
+    p = _until_node(s, "verify.ask")
+    before = s.live_kpis()["risk_points"]
+    out = s.decide(p["contact_id"], "skip")
+    assert out["risks"], out
+    during = s.live_kpis()["risk_points"]
+    assert during > before
+    cid = p["contact_id"]
+    while not any(c["contact_id"] == cid for c in s.results()["contacts"]):
+        s.advance(2.0)
+        for q in s.pending_decisions():
+            s.decide(q["contact_id"], next(c for c in q["choices"] if c["available"])["id"])
+    s.advance(40.0)  # past the next flush: the contact's points are booked, not counted twice
+    rec = next(c for c in s.results()["contacts"] if c["contact_id"] == cid)
+    assert s.live_kpis()["risk_points"] >= rec["risk_points"] >= during - before
+    if not any(a.active for a in s.center.seats.values()):  # nothing in progress: the same
+        assert s.live_kpis()["risk_points"] == s.results()["kpis"]["risk_points"]
