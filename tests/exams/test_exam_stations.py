@@ -176,7 +176,7 @@ def test_each_station_mistake_is_one_error_at_its_place(
 
 
 def test_a_seat_that_does_not_take_the_journeys_kind_is_ex022(tmp_path: Path) -> None:
-    scenario = Path(__file__).resolve().parents[2] / "sandbox" / "scenarios" / "practice.yaml"
+    scenario = Path(__file__).resolve().parents[2] / "sandbox" / "scenarios" / "exam-desk.yaml"
     text = scenario.read_text(encoding="utf-8")
     seat = "channels: [phone, chat], form: {gap: 5s}}"
     assert seat in text

@@ -8,6 +8,7 @@ PostgreSQL cases are skipped locally; CI sets SHAPAN_REQUIRE_POSTGRES=1 so they 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,7 +48,16 @@ def postgres_url() -> Iterator[str]:
                 ),
                 {"n": name},
             )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            # WITH (FORCE) waits for the backends just told to end (a server process that
+            # was killed a moment ago may still hold one)
+            for attempt in range(20):
+                try:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    break
+                except Exception:
+                    if attempt == 19:
+                        raise
+                    time.sleep(0.5)
         admin.dispose()
 
 
