@@ -127,3 +127,56 @@ def add_scheduler_flag(parser: argparse.ArgumentParser) -> None:
         help="run the sweep on a Dask distributed cluster, e.g. tcp://10.0.0.5:8786 "
         "(default: local processes) / 分布式集群",
     )
+
+
+def validate_files(
+    paths: list[str],
+    *,
+    as_json: bool,
+    command: str,
+    key: str,
+    folder: Any,
+    check: Callable[[str], tuple[Any, list[Any]]],
+    titles_zh: dict[str, tuple[str, str]],
+    render: Callable[[Any], str],
+    noun: tuple[str, str],
+) -> int:
+    """`shapan exam|competition validate PATH|ID|DIR...`: one strict-file checker, one output.
+    A folder means its YAML files; a name that is no file but a shipped id means the shipped
+    file; anything else is checked as given (a missing file is the checker's own 001 code)."""
+    from pathlib import Path
+
+    files: list[tuple[str, Any, list[Any]]] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(str(f) for f in p.iterdir() if f.suffix in (".yaml", ".yml"))
+            if not found:
+                raise UserError(
+                    f"no {noun[0]} YAML files under {raw} / 该目录下没有{noun[1]}文件", location=raw
+                )
+            targets = found
+        elif not p.exists() and (folder / f"{raw}.yaml").is_file():
+            targets = [str(folder / f"{raw}.yaml")]
+        else:
+            targets = [raw]
+        for path in targets:
+            loaded, diags = check(path)
+            files.append((path, loaded, diags))
+    errors = sum(len(d) for _, _, d in files)
+    if as_json:
+        emit_json({
+            "command": command, "ok": errors == 0, "errors": errors,
+            "files": [
+                {"path": path, "ok": not diags, key: c.id if c else None,
+                 "content_hash": c.content_hash if c else None,
+                 "diagnostics": [{**d.to_json(), "title_zh": titles_zh[d.code][1]} for d in diags]}
+                for path, c, diags in files
+            ],
+        })  # fmt: skip
+    else:
+        for _, _, diags in files:
+            for d in diags:
+                print(render(d))
+        print(f"{len(files)} file(s): {errors} error(s) / {len(files)} 个文件：{errors} 个错误")
+    return 1 if errors else 0

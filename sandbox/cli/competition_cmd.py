@@ -15,10 +15,16 @@ from __future__ import annotations
 import argparse
 import pkgutil
 from importlib import import_module
-from pathlib import Path
 
 import sandbox.cli as cli_package
-from sandbox.cli.common import UserError, add_command, add_json_flag, emit_json, show_usage
+from sandbox.cli.common import (
+    UserError,
+    add_command,
+    add_json_flag,
+    emit_json,
+    show_usage,
+    validate_files,
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,51 +63,15 @@ def _extension_modules() -> list[str]:
     )
 
 
-def _expand(paths: list[str]) -> list[str]:
-    from sandbox.league.loader import COMPETITION_DIR
-
-    out: list[str] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            found = sorted(str(f) for f in p.iterdir() if f.suffix in (".yaml", ".yml"))
-            if not found:
-                raise UserError(
-                    f"no competition YAML files under {raw} / 该目录下没有竞赛文件", location=raw
-                )
-            out.extend(found)
-        elif not p.exists() and (COMPETITION_DIR / f"{raw}.yaml").is_file():
-            out.append(str(COMPETITION_DIR / f"{raw}.yaml"))
-        else:
-            out.append(raw)  # a missing file is reported as LG001
-    return out
-
-
 def _validate(args: argparse.Namespace) -> int:
     from sandbox.league.errors import LG_CODES, render
-    from sandbox.league.loader import check_competition
+    from sandbox.league.loader import COMPETITION_DIR, check_competition
 
-    files = []
-    for path in _expand(args.paths):
-        competition, diags = check_competition(path)
-        files.append((path, competition, diags))
-    errors = sum(len(d) for _, _, d in files)
-    if args.json:
-        emit_json({
-            "command": "competition validate", "ok": errors == 0, "errors": errors,
-            "files": [
-                {"path": path, "ok": not diags, "competition": c.id if c else None,
-                 "content_hash": c.content_hash if c else None,
-                 "diagnostics": [{**d.to_json(), "title_zh": LG_CODES[d.code][1]} for d in diags]}
-                for path, c, diags in files
-            ],
-        })  # fmt: skip
-    else:
-        for _, _, diags in files:
-            for d in diags:
-                print(render(d))
-        print(f"{len(files)} file(s): {errors} error(s) / {len(files)} 个文件：{errors} 个错误")
-    return 1 if errors else 0
+    return validate_files(
+        args.paths, as_json=args.json, command="competition validate", key="competition",
+        folder=COMPETITION_DIR, check=check_competition, titles_zh=LG_CODES, render=render,
+        noun=("competition", "竞赛"),
+    )  # fmt: skip
 
 
 def _list(args: argparse.Namespace) -> int:

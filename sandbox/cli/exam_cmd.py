@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from sandbox.cli.common import (
@@ -19,6 +18,7 @@ from sandbox.cli.common import (
     emit_json,
     seed_arg,
     show_usage,
+    validate_files,
 )
 from sandbox.cli.exam_integrity import (
     add_grade_options,
@@ -105,51 +105,14 @@ def _exam_and_form(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _expand(paths: list[str]) -> list[str]:
-    from sandbox.exam.loader import EXAM_DIR
-
-    out: list[str] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            found = sorted(str(f) for f in p.iterdir() if f.suffix in (".yaml", ".yml"))
-            if not found:
-                raise UserError(
-                    f"no exam YAML files under {raw} / 该目录下没有考试文件", location=raw
-                )
-            out.extend(found)
-        elif not p.exists() and (EXAM_DIR / f"{raw}.yaml").is_file():
-            out.append(str(EXAM_DIR / f"{raw}.yaml"))
-        else:
-            out.append(raw)  # a missing file is reported as EX001
-    return out
-
-
 def _validate(args: argparse.Namespace) -> int:
     from sandbox.exam.errors import EX_CODES, render
-    from sandbox.exam.loader import check_exam
+    from sandbox.exam.loader import EXAM_DIR, check_exam
 
-    files = []
-    for path in _expand(args.paths):
-        exam, diags = check_exam(path)
-        files.append((path, exam, diags))
-    errors = sum(len(d) for _, _, d in files)
-    if args.json:
-        emit_json({
-            "command": "exam validate", "ok": errors == 0, "errors": errors,
-            "files": [
-                {"path": path, "ok": not diags, "exam": exam.id if exam else None,
-                 "content_hash": exam.content_hash if exam else None,
-                 "diagnostics": [{**d.to_json(), "title_zh": EX_CODES[d.code][1]} for d in diags]}
-                for path, exam, diags in files
-            ],
-        })  # fmt: skip
-    else:
-        for _, _, diags in files:
-            for d in diags:
-                print(render(d))
-        print(f"{len(files)} file(s): {errors} error(s) / {len(files)} 个文件：{errors} 个错误")
-    return 1 if errors else 0
+    return validate_files(
+        args.paths, as_json=args.json, command="exam validate", key="exam", folder=EXAM_DIR,
+        check=check_exam, titles_zh=EX_CODES, render=render, noun=("exam", "考试"),
+    )  # fmt: skip
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, int]:
