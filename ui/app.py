@@ -380,7 +380,15 @@ class App:
     ) -> None:
         self.notice = (text, seconds, color)
 
+    def _quit_title_key(self) -> str:
+        if self.league is not None:
+            return "league_quit_title"
+        return "exam_quit_title" if self.exam_mode else "quit_title"
+
     def toggle_pause(self) -> None:
+        if self.league is not None:
+            self.notify(i18n.t("league_no_pause", self.lang), 2.5, theme.WARN)
+            return
         if self.exam_mode:
             online = self.taking is not None and self.taking.is_online
             key = "exam_no_pause" if online else "exam_no_pause_offline"
@@ -613,13 +621,15 @@ class App:
         blit_text(
             self.window,
             self.fonts,
-            i18n.t("exam_quit_title" if self.exam_mode else "quit_title", self.lang),
+            i18n.t(self._quit_title_key(), self.lang),
             (rect.left + 24, rect.top + 16),
             theme.LARGE,
             bold=True,
         )
         inner = pygame.Rect(rect.left + 24, rect.top + 56, rect.width - 48, 80)
-        if self.exam_mode:
+        if self.league is not None:
+            text = i18n.t("league_quit_body", self.lang)
+        elif self.exam_mode:
             online = self.taking is not None and self.taking.is_online
             text = i18n.t("exam_quit_body" if online else "exam_quit_body_offline", self.lang)
         else:

@@ -241,6 +241,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "1–9 choose · ↑↓ scroll · K next article · Esc quit (a practice exam cannot be resumed)",
     },
     "exam_quit_title": {"zh-CN": "离开考试？", "en": "Leave the exam?"},
+    "league_no_pause": {
+        "zh-CN": "比赛中不能暂停，时钟由培训师控制",
+        "en": "No pause in a competition round: the trainer runs the clock",
+    },
+    "league_quit_title": {"zh-CN": "离开本轮比赛？", "en": "Leave the round?"},
+    "league_quit_body": {
+        "zh-CN": "你的操作已保存在竞赛服务器上，本轮继续计时；用同一命令重新加入即可回到你的席位。",
+        "en": "Your decisions are on the competition server and the round clock keeps running; run the same command again to take your seat back.",
+    },
     "exam_quit_body": {
         "zh-CN": "你的操作已保存在考试服务器上，考试时间继续计时；用同一考生码重新打开即可继续。",
         "en": "Your decisions are on the exam server and the exam clock keeps running; open it again with the same code to continue.",

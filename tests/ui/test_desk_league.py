@@ -92,6 +92,10 @@ def test_league_desk_lobby_round_decision_rank_and_back(served: Any, tmp_path: P
     assert head["rank"].startswith("第 ") and head["rank"].endswith(" / 6 名")
     assert head["time_left"].startswith("剩余时间 ")
     assert head["announcement"] == "第一轮开始，注意合规话术"
+    # the round's words, not the exam's: no pause (the trainer runs the clock)
+    app.toggle_pause()
+    assert app.notice is not None and "培训师" in app.notice[0] and "考试" not in app.notice[0]
+    assert app._quit_title_key() == "league_quit_title"
     # the docs' picture is written only when asked (SHAPAN_SAVE_SCREENSHOTS=1): a test run
     # must not change the repository
     folder = SHOT if os.environ.get("SHAPAN_SAVE_SCREENSHOTS") == "1" else tmp_path
