@@ -436,6 +436,13 @@ class LeagueStore:
             detail = change(conn, comp_row)
             self._event(conn, comp_pk, kind, detail or "")
         self._bump(comp_pk)
+        self._invalidate(comp_pk)
+
+    def _invalidate(self, comp_pk: int) -> None:
+        """A trainer's action shows at once: the throttled board and team rounds go."""
+        self._team_rounds.pop(comp_pk, None)
+        for view in ("public", "trainer"):
+            self._boards.pop((comp_pk, view), None)
 
     def open_round(self, comp_pk: int, i: int) -> None:
         from sandbox.server.schema import competitions, league_rounds
