@@ -103,10 +103,11 @@ TEXT: dict[str, dict[str, str]] = {
     "definitions": {"zh-CN": "指标口径", "en": "KPI definitions"},
     "def_sl": {
         "zh-CN": "服务水平 = 阈值内接通 ÷（接通 + 阈值后放弃）；放弃率 = 放弃 ÷（接通 + 放弃）；"
-        "占用率 = 忙碌时长 ÷ 在岗时长；交叉销售率 = 接受 ÷ 推荐。",
+        "占用率 = 忙碌座席时段 ÷ 在岗座席时段（在线客服按并发席位折算）；交叉销售率 = 接受 ÷ 推荐。",
         "en": "Service level = answered within threshold / (answered + abandoned after "
-        "threshold); abandonment rate = abandoned / (answered + abandoned); occupancy = busy / "
-        "staffed time; cross-sell rate = accepted / offered.",
+        "threshold); abandonment rate = abandoned / (answered + abandoned); occupancy = busy "
+        "slots / staffed slots (a chat fills one of the agent's chat slots); cross-sell rate = "
+        "accepted / offered.",
     },
 }
 

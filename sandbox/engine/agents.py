@@ -171,32 +171,42 @@ class Spans:
 
     Why: live occupancy is read every frame; summing 370 agents' spans each time made its
     cost grow with the staff. The per-agent figures stay on the agents (`<kind>_since`,
-    `<kind>_total`); this keeps their sums: finished spans, plus `n·now − Σ since` for the
-    spans still running."""
+    `<kind>_total`); this keeps their sums: finished spans, plus `Σw·now − Σ w·since` for the
+    spans still running. A span has a weight: busy time counts the share of the agent's
+    slots in use (a chat agent with one chat of three open is a third busy), so occupancy is
+    busy slots over staffed slots; everything else weighs 1."""
 
-    __slots__ = ("done", "running", "since_attr", "since_sum", "total_attr")
+    __slots__ = ("done", "running", "since_attr", "since_sum", "total_attr", "weights")
 
     def __init__(self, kind: str):
         self.since_attr = f"{kind}_since"
         self.total_attr = f"{kind}_total"
         self.done = 0.0
-        self.running = 0
-        self.since_sum = 0.0
+        self.running = 0.0  # Σ weights of the running spans
+        self.since_sum = 0.0  # Σ weight × start of the running spans
+        self.weights: dict[str, float] = {}
 
-    def start(self, agent: Agent, now: float) -> None:
+    def start(self, agent: Agent, now: float, weight: float = 1.0) -> None:
         setattr(agent, self.since_attr, now)
-        self.running += 1
-        self.since_sum += now
+        self.weights[agent.id] = weight
+        self.running += weight
+        self.since_sum += weight * now
+
+    def weight(self, agent: Agent) -> float:
+        return self.weights.get(agent.id, 1.0)
 
     def stop(self, agent: Agent, now: float) -> float:
-        """End the agent's running span; returns its length."""
+        """End the agent's running span; returns its weighted length."""
         since: float = getattr(agent, self.since_attr)
-        span = now - since
+        weight = self.weights.pop(agent.id, 1.0)
+        span = (now - since) * weight
         setattr(agent, self.total_attr, getattr(agent, self.total_attr) + span)
         setattr(agent, self.since_attr, None)
         self.done += span
-        self.running -= 1
-        self.since_sum = self.since_sum - since if self.running else 0.0
+        self.running -= weight
+        self.since_sum -= weight * since
+        if not self.weights:  # nothing running: no rounding left over
+            self.running = self.since_sum = 0.0
         return span
 
     def total(self, now: float) -> float:

@@ -45,6 +45,16 @@ def _tick(env: simpy.Environment, delay: float, priority: float) -> simpy.Timeou
     return event
 
 
+def slot_share(agent: Agent) -> float:
+    """How busy an agent is: the share of its slots in use (a phone or email contact fills
+    the agent; a chat fills one of its `chat_concurrency` slots)."""
+    if not agent.active:
+        return 0.0
+    if agent.chat_slots <= 1 or any(c.channel != "chat" for c in agent.active):
+        return 1.0
+    return min(1.0, len(agent.active) / agent.chat_slots)
+
+
 class Routing:
     """The queues, idle pools and shifts of one centre."""
 
@@ -134,7 +144,7 @@ class Routing:
         agent.on_shift = True
         self.staffed.start(agent, self.env.now)
         if agent.active and agent.busy_since is None:  # still finishing a contact
-            self.busy.start(agent, self.env.now)
+            self.busy.start(agent, self.env.now, slot_share(agent))
         self.refresh(agent)
         self.take_work(agent)
 
@@ -160,7 +170,7 @@ class Routing:
             if a.staffed_since is not None and now > a.staffed_since:
                 kpi.staffed(a.id, now - a.staffed_since)
             if a.busy_since is not None and now > a.busy_since:
-                kpi.agent_busy(a.id, now - a.busy_since)
+                kpi.agent_busy(a.id, (now - a.busy_since) * self.busy.weight(a))
 
     def occupancy(self) -> float | None:
         """Live occupancy: busy / staffed time so far, including what is still running.
@@ -291,9 +301,11 @@ class Routing:
         c.status = "active"
         c.agent = agent
         c.answered = now
-        if not agent.active and agent.on_shift:
-            self.busy.start(agent, now)
+        if agent.busy_since is not None:  # another chat: the busy share goes up
+            self.hooks.kpi.agent_busy(agent.id, self.busy.stop(agent, now))
         agent.active.append(c)
+        if agent.on_shift:
+            self.busy.start(agent, now, slot_share(agent))
         self.refresh(agent)
         self.active[c.id] = c
         self.counts["answered"] += 1
@@ -310,8 +322,10 @@ class Routing:
         agent = c.agent
         assert agent is not None
         agent.active.remove(c)
-        if not agent.active and agent.busy_since is not None:
+        if agent.busy_since is not None:
             self.hooks.kpi.agent_busy(agent.id, self.busy.stop(agent, now))
+            if agent.active:  # still chatting: busy with the slots still in use
+                self.busy.start(agent, now, slot_share(agent))
         self.active.pop(c.id, None)
         c.status = "done"
         self.counts["finished"] += 1

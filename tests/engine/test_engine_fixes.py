@@ -221,8 +221,10 @@ def test_live_occupancy_running_totals_match_the_agents() -> None:
     for _ in range(20):
         s.advance(97.0)
         now = s.now
+        spans = s.center.routing.busy  # a running busy span counts its share of slots
         busy = sum(
-            a.busy_total + (now - a.busy_since if a.busy_since is not None else 0.0)
+            a.busy_total
+            + ((now - a.busy_since) * spans.weight(a) if a.busy_since is not None else 0.0)
             for a in s.center.agents
         )
         staffed = sum(
@@ -232,3 +234,28 @@ def test_live_occupancy_running_totals_match_the_agents() -> None:
         assert staffed > 0
         assert s.center.occupancy() == pytest.approx(busy / staffed, rel=1e-9)
         assert 0.0 < s.live_kpis()["occupancy"] <= 1.0
+
+
+def test_chat_occupancy_counts_busy_slots_not_a_busy_agent() -> None:
+    """Occupancy is busy slots over staffed slots: a chat agent with two slots and one chat
+    open is half busy. Sampled every second, a chat agent's booked busy time matches the
+    slot-weighted time and is clearly below the time it had any chat open."""
+    from sandbox.session import Session
+
+    s = Session("practice", 7)
+    weighted: dict[str, float] = {}
+    any_chat: dict[str, float] = {}
+    while s.now < s.scenario.duration_s:
+        s.run_until(s.now + 1.0)
+        for agent in s.center.agents:
+            if agent.chat_slots > 1 and agent.active and agent.on_shift:
+                weighted[agent.id] = (
+                    weighted.get(agent.id, 0.0) + len(agent.active) / agent.chat_slots
+                )
+                any_chat[agent.id] = any_chat.get(agent.id, 0.0) + 1.0
+    rows = {a["agent_id"]: a for a in s.results()["agents"]}
+    assert weighted
+    for aid, expected in weighted.items():
+        busy = float(rows[aid]["busy_s"])
+        assert abs(busy - expected) <= 0.05 * expected + 30.0, (aid, busy, expected)
+        assert busy < 0.9 * any_chat[aid], (aid, busy, any_chat[aid])
