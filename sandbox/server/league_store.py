@@ -796,7 +796,10 @@ class LeagueStore:
             if live is not None:
                 if len(live.claims.claims) < n:  # (a session rebuilt just now has it already)
                     live.claims.add(got)
-                self._advance(live, t)
+                try:
+                    self._advance(live, t)
+                except Exception:
+                    self._forget(play.pk)
             self._bump(comp_row.pk)
             return self._claim_answer(got, play.offset_s, now_s)
 
@@ -834,15 +837,20 @@ class LeagueStore:
                                f"应为序号 {play.head_seq + 1}，收到 {seq}", **where)  # fmt: skip
             self._window(t, play, now_s, comp_row.clock_speed)
             comp = self.competition(comp_row.pk)
-            live = self._live_of(play.pk, comp, rnd, play)
+            live = None
+            for attempt in (1, 2):  # a live session that drifted is rebuilt from the journal
+                live = self._live_of(play.pk, comp, rnd, play)
+                assert live is not None
+                try:
+                    self._advance(live, t)
+                    live.session.decide(contact_id, choice_id)
+                    break
+                except Exception as err:
+                    self._forget(play.pk)
+                    if attempt == 2:
+                        raise Rejected(f"the decision does not replay: {err}",
+                                       f"该决策无法重放：{err}", **where) from None  # fmt: skip
             assert live is not None
-            try:
-                self._advance(live, t)
-                live.session.decide(contact_id, choice_id)
-            except Exception as err:  # the decision does not replay: the session is rebuilt
-                self._forget(play.pk)
-                raise Rejected(f"the decision does not replay: {err}",
-                               f"该决策无法重放：{err}", **where) from None  # fmt: skip
             entry = chain.sealed(play.head_seq + 1, play.head_hash, float(t), contact_id, choice_id)
             try:
                 with self._tx() as conn:
