@@ -389,3 +389,11 @@ __all__ = [
     "leftovers",
     "read_input",
 ]
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection): text starting
+    with = + - @, a tab or a carriage return gets a leading apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from journeys.vocabulary import OUTCOMES, RISK_TYPES
+from sandbox.fileio import csv_cell
 from sandbox.kpi_catalogue import LANGS, NO_VALUE, format_value
 from sandbox.league.board import format_figure
 
@@ -436,14 +437,6 @@ def debrief_html(debrief_dict: Mapping[str, Any], lang: str) -> str:
 
 
 # -- CSV -----------------------------------------------------------------------------------------
-
-
-def csv_cell(value: Any) -> Any:
-    """A cell a spreadsheet will not run as a formula (OWASP CSV injection): text starting with
-    = + - @, a tab or a carriage return gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
 
 
 def _contact_rows(d: Mapping[str, Any], lang: str) -> list[list[Any]]:

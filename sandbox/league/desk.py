@@ -11,15 +11,15 @@ passes the moment that customer could ring (the claim is the only thing a desk m
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections.abc import Callable
 from typing import Any
 
+from sandbox.exam.replay import Chooser, policy_chooser
 from sandbox.league.model import Competition
 from sandbox.league.team_form import Claim, member_session
-from sandbox.server.client import API, AttemptClosed, ClientError, ConnectionLost, ExamClient
+from sandbox.server.client import AttemptClosed, ClientError, ConnectionLost, ExamClient
 
 #: Wall seconds between heartbeats, and between two tries of a call that lost its connection.
 HEARTBEAT_S = 2.0
@@ -61,9 +61,6 @@ class LeagueClient(ExamClient):
 
     def heartbeat(self, contact_id: str | None) -> dict[str, Any]:
         return self._call("POST", "/league/heartbeat", {"contact_id": contact_id})
-
-
-assert API == "/api/v1"
 
 
 def _retrying(call: Callable[[], dict[str, Any]], give_up_s: float = GIVE_UP_S) -> dict[str, Any]:
@@ -110,10 +107,6 @@ class DeskClaims:
 
     def take(self, n: int) -> tuple[int, float] | None:
         return self.answers.get(n)
-
-
-#: A chooser picks a choice id: (pending decision, journey run, rng) -> id.
-Chooser = Callable[[dict[str, Any], Any, random.Random], str]
 
 
 class MemberPlay:
@@ -235,12 +228,4 @@ def play_round(
     return member
 
 
-def policy_chooser(policy: str) -> Chooser:
-    from journeys.policies import POLICIES, choose
-
-    if policy not in POLICIES:
-        raise ValueError(f"unknown policy {policy!r}; one of: {', '.join(POLICIES)}")
-    return lambda pending, run, rng: choose(policy, run, rng)
-
-
-__all__ = ["DeskClaims", "LeagueClient", "MemberPlay", "math", "play_round", "policy_chooser"]
+__all__ = ["DeskClaims", "LeagueClient", "MemberPlay", "play_round", "policy_chooser"]

@@ -51,6 +51,7 @@ from starlette.staticfiles import StaticFiles
 
 from sandbox.exam.errors import JournalError
 from sandbox.exam.model import Exam
+from sandbox.fileio import csv_cell
 from sandbox.kpi_catalogue import duration_text
 from sandbox.server import i18n
 from sandbox.server.i18n import LANG_COOKIE, pick, tr, words
@@ -140,13 +141,6 @@ def contact_k(contact_id: Any) -> int | None:
         return None
     m = _CONTACT_RE.search(contact_id)
     return int(m.group(1)) if m else None
-
-
-def csv_cell(value: Any) -> Any:
-    """A CSV cell that a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
 
 
 def _reject_constant(name: str) -> Any:

@@ -245,7 +245,7 @@ class LeaguePages:
 
         pk = int(request.path_params["pk"])
         try:
-            await self.app.run(self.league._comp_row, pk)
+            await self.app.run(self.league.is_frozen, pk)  # NotFound when there is none
         except NotFound:
             raise PageError(404, "not_found") from None
         return pk
@@ -390,7 +390,7 @@ class LeaguePages:
         def compute() -> list[dict[str, Any]]:
             from sandbox.league.board import events
 
-            frozen = view != "trainer" and bool(self.league._comp_row(pk).frozen)
+            frozen = view != "trainer" and self.league.is_frozen(pk)
             trs = self.league.team_rounds(pk)
             cached = self._events.get((pk, view))
             if cached is not None and cached[0] is trs and cached[1] == frozen:

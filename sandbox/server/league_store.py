@@ -219,6 +219,10 @@ class LeagueStore:
             raise NotFound("no such competition", "没有这个竞赛")
         return row
 
+    def is_frozen(self, comp_pk: int) -> bool:
+        """Whether teams and the projector see the frozen board (NotFound: no such one)."""
+        return bool(self._comp_row(comp_pk).frozen)
+
     def competitions(self) -> list[dict[str, Any]]:
         from sqlalchemy import select
 
