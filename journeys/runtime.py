@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from journeys.model import Choice, CrossSell, Ending, Journey, Line, Node, Text, Trigger
 from journeys.vocabulary import OUTCOMES, PERSONA_FIELDS
@@ -412,6 +412,11 @@ class JourneyRun:
         var = self.journey.state.get(name)
         if var is None:
             raise JourneyRunError(f"journey '{self.journey.id}' has no state variable '{name}'")
+        if type(value) is int and var.type == "int":  # the engine's mood sync: coerce's result
+            stored = min(var.max, max(var.min, value))  # type: ignore[type-var]
+            self._state[name] = stored
+            self._cache = None
+            return stored
         try:
             stored = var.coerce(value)
         except ValueError as err:
@@ -477,12 +482,12 @@ class JourneyRun:
         raise JourneyRunError(f"route at '{node.id}' has no unconditional entry")
 
     def _check_keywords(self, line: Line, acc: _Acc) -> None:
-        texts = _lowered(line)
+        matched = _matching_triggers(line, self.journey.triggers)
+        if not matched:
+            return
         armed_ids = {a.trigger.id for a in self._armed}
-        for trig in self.journey.triggers:
-            if trig.id in armed_ids:
-                continue
-            if any(k in t for k in trig.keywords for t in texts):
+        for trig in matched:
+            if trig.id not in armed_ids:
                 self._armed.append(_Armed(trig, trig.within, set()))
                 armed_ids.add(trig.id)
                 acc.events.append(TriggerEvent(trig.id, "armed", trig.require_next, None))
@@ -710,6 +715,18 @@ def _view(c: Choice, reason: str | None) -> ChoiceView:
             choice=c,
         )
     return view
+
+
+def _matching_triggers(line: Line, triggers: tuple[Trigger, ...]) -> tuple[Trigger, ...]:
+    """The triggers (in journey order) whose keywords a customer line says, cached on the
+    line: a line's text never changes, so matching it once per journey is enough."""
+    cached = line.__dict__.get("_triggers")
+    if cached is None or cached[0] is not triggers:
+        texts = _lowered(line)
+        hits = tuple(t for t in triggers if any(k in x for k in t.keywords for x in texts))
+        cached = (triggers, hits)
+        object.__setattr__(line, "_triggers", cached)
+    return cast(tuple[Trigger, ...], cached[1])
 
 
 def _lowered(line: Line) -> tuple[str, ...]:
