@@ -37,13 +37,22 @@ _BOUNDS = {
 
 @dataclass
 class CsvProblem:
+    """One mistake: its line, the column's name, and (when known) the character column of
+    the cell, so an editor can jump to `path:line:col` like a journey diagnostic."""
+
     line: int
     column: str | None
     message: str
+    col: int | None = None
+
+    def location(self, path: str) -> str:
+        return f"{path}:{self.line}:{self.col}" if self.col else f"{path}:{self.line}"
+
+    def text(self) -> str:
+        return f"column {self.column!r}: {self.message}" if self.column else self.message
 
     def render(self, path: str) -> str:
-        col = f" column {self.column!r}:" if self.column else ""
-        return f"{path}:{self.line}:{col} {self.message}"
+        return f"{self.location(path)}: {self.text()}"
 
 
 @dataclass
@@ -69,7 +78,33 @@ class TrainingData:
         return len(self.csat)
 
 
-def _cell(kind: str, text: str) -> tuple[Any, str | None]:
+def cell_starts(line: str) -> list[int]:
+    """1-based character column where each cell of one physical CSV line starts (quotes
+    respected), so an error can point at `line:column` of the cell."""
+    starts, quoted = [1], False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "," and not quoted:
+            starts.append(i + 2)
+    return starts
+
+
+class Lines:
+    """The physical lines of a CSV text (as `csv.reader` counts them) and the cells' columns."""
+
+    def __init__(self, text: str):
+        self._lines = text.split("\n")
+
+    def col(self, line: int, index: int) -> int:
+        """Character column of cell `index` (0-based) on `line`; 1 when not on that line."""
+        if not 1 <= line <= len(self._lines):
+            return 1
+        starts = cell_starts(self._lines[line - 1].rstrip("\r"))
+        return starts[index] if index < len(starts) else 1
+
+
+def parse_cell(kind: str, text: str) -> tuple[Any, str | None]:
     """Parse one cell; returns (value, error message or None)."""
     text = text.strip()
     if kind == "cat":
@@ -94,6 +129,7 @@ def parse_text(text: str, path: str = "<csv>", *, max_rows: int | None = None) -
     A cell longer than the csv module's field limit (131,072 characters) or more than
     `max_rows` data rows is refused with the line where it happened."""
     reader = csv.reader(io.StringIO(text))
+    lines = Lines(text)
     problems: list[CsvProblem] = []
     try:
         header = next(reader)
@@ -106,7 +142,8 @@ def parse_text(text: str, path: str = "<csv>", *, max_rows: int | None = None) -
     header = [h.strip().lstrip("\ufeff") for h in header]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
-        problems.append(CsvProblem(1, dupes[0], "column appears more than once in the header"))
+        at = lines.col(1, len(header) - 1 - header[::-1].index(dupes[0]))
+        problems.append(CsvProblem(1, dupes[0], "column appears more than once in the header", at))
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         problems.append(
@@ -158,7 +195,10 @@ def parse_text(text: str, path: str = "<csv>", *, max_rows: int | None = None) -
                     if v not in CATEGORICAL[name]:
                         problems.append(
                             CsvProblem(
-                                line, name, f"{v!r} is not one of {', '.join(CATEGORICAL[name])}"
+                                line,
+                                name,
+                                f"{v!r} is not one of {', '.join(CATEGORICAL[name])}",
+                                lines.col(line, index[name]),
                             )
                         )
                         ok = False
@@ -166,17 +206,24 @@ def parse_text(text: str, path: str = "<csv>", *, max_rows: int | None = None) -
                     continue
                 if kind == "label":
                     lo, hi = LABELS[name]
-                    v, err = _cell("count", text_value)
+                    v, err = parse_cell("count", text_value)
                     if err is None and not lo <= v <= hi:
                         err = f"{text_value.strip()!r} must be a whole number {lo}..{hi}"
                 else:
-                    v, err = _cell(kind, text_value)
+                    v, err = parse_cell(kind, text_value)
                 if err:
-                    problems.append(CsvProblem(line, name, err))
+                    problems.append(CsvProblem(line, name, err, lines.col(line, index[name])))
                     ok = False
                 parsed[name] = v
             if ok and parsed["cross_sell"] == 1 and parsed["cross_sell_offered"] == 0:
-                problems.append(CsvProblem(line, "cross_sell", "is 1 but cross_sell_offered is 0"))
+                problems.append(
+                    CsvProblem(
+                        line,
+                        "cross_sell",
+                        "is 1 but cross_sell_offered is 0",
+                        lines.col(line, index["cross_sell"]),
+                    )
+                )
                 ok = False
             if ok:
                 for name in COLUMNS:

@@ -1,6 +1,7 @@
 """`shapan model train|card|calibrate|sample`: the customer outcome models.
 
-train      retrain from the ground-truth generator or a contact center's CSV export
+train      retrain from the ground-truth generator, a contact center's CSV export, or a
+           customer table with a churn flag (refits the churn baseline only)
 card       print the model card (training data, features, metrics, version, hashes)
 calibrate  print the calibration table (target, measured, tolerance, pass/fail); exit 1 on a fail
 sample     write generated contacts with labels as a CSV in the training format
@@ -44,7 +45,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = add_command(
         msub, "train", _train, "retrain the models / 重新训练模型 (generated data, or --data CSV)"
     )
-    p.add_argument("--data", metavar="CSV", help="contact export in the feature schema with labels")
+    p.add_argument(
+        "--data",
+        metavar="CSV",
+        help="contact export in the feature schema with labels, or a customer table with a "
+        "churned column / 联络记录导出或带流失标记的客户表",
+    )
+    p.add_argument(
+        "--table",
+        choices=("auto", "contacts", "customers"),
+        default="auto",
+        help="what --data holds (default auto: a csat column means contacts, else customers)",
+    )
     p.add_argument("--out", metavar="DIR", required=True, help="directory to write the model files")
     p.add_argument(
         "--rows",
@@ -81,6 +93,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="CSV", required=True)
     p.add_argument("--rows", type=int_arg(1, MAX_TRAIN_ROWS), default=1000)
     p.add_argument("--seed", type=seed_arg, default=1)
+    p.add_argument(
+        "--table",
+        choices=("contacts", "customers"),
+        default="contacts",
+        help="contacts (the full feature schema with labels) or customers (a made-up customer "
+        "table with a churned flag) / 联络记录或客户表",
+    )
     add_json_flag(p)
 
 
@@ -116,10 +135,10 @@ def _load_dir(directory: str) -> Any:
     return loads(files)
 
 
-def _read_training_csv(path: str) -> Any:
-    """The training CSV, read within the limits (docs/limits.md): a regular file of at most
-    MAX_CSV_BYTES, at most MAX_CSV_ROWS rows, cells of at most MAX_CSV_CELL characters."""
-    from customer_models import csvdata
+def _read_csv_text(path: str) -> tuple[str, str]:
+    """The training CSV's text and the sha256 of its bytes, read within the limits
+    (docs/limits.md): a regular file of at most MAX_CSV_BYTES, UTF-8 (a BOM is fine)."""
+    from customer_models.fingerprint import sha256
     from sandbox.fileio import InputFileError, read_input
 
     try:
@@ -132,8 +151,18 @@ def _read_training_csv(path: str) -> Any:
         line = raw[: err.start].count(b"\n") + 1
         raise UserError("not UTF-8 text; save the export as UTF-8 / 请以 UTF-8 保存",
                         location=f"{path}:{line}") from None  # fmt: skip
-    del raw
-    return csvdata.parse_text(text, path, max_rows=MAX_CSV_ROWS)
+    return text, sha256(raw)
+
+
+def _csv_error(err: Any) -> UserError:
+    """A CsvDataError as one `path:line:column: error: ...` line (+ the rest below it)."""
+    first = err.problems[0]
+    more = len(err.problems) - 1
+    rest = "".join(f"\n{p.render(err.path)}" for p in err.problems[1:])
+    return UserError(
+        first.text() + (f" (+{more} more)" if more else "") + rest,
+        location=first.location(err.path),
+    )
 
 
 def _positive(value: int | None, name: str) -> None:
@@ -142,7 +171,7 @@ def _positive(value: int | None, name: str) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from customer_models import csvdata, training
+    from customer_models import csvdata, customer_table, training
     from customer_models.persistence import dumps, sha256
     from sandbox.fileio import atomic_write_files
 
@@ -154,22 +183,21 @@ def _train(args: argparse.Namespace) -> int:
             raise UserError(
                 "--rows only applies to generated data; drop it with --data", exit_code=2
             )
+        text, digest = _read_csv_text(args.data)
+        table = args.table
+        if table == "auto":
+            table = "customers" if customer_table.is_customer_header(text) else "contacts"
+        if table == "customers":
+            return _train_customers(args, text, digest, seed)
         try:
-            data = _read_training_csv(args.data)
+            data = csvdata.parse_text(text, args.data, max_rows=MAX_CSV_ROWS)
         except csvdata.CsvDataError as err:
-            first = err.problems[0]
-            more = len(err.problems) - 1
-            rest = "".join(f"\n{p.render(err.path)}" for p in err.problems[1:])
-            raise UserError(
-                f"{first.render(err.path).split(': ', 1)[-1].strip()}"
-                + (f" (+{more} more)" if more else "")
-                + rest,
-                location=f"{err.path}:{first.line}",
-            ) from None
+            raise _csv_error(err) from None
         ignored = data.ignored_columns
         source = {
             "kind": "csv export",
             "path": str(Path(args.data).name),
+            "sha256": digest,
             "description": "contact-center export in the shapan feature schema",
         }
         try:
@@ -179,6 +207,8 @@ def _train(args: argparse.Namespace) -> int:
         except training.TrainingDataError as err:
             raise UserError(f"cannot train: {err} / 无法训练", location=args.data) from None
     else:
+        if args.table != "auto":
+            raise UserError("--table describes --data; give --data CSV with it", exit_code=2)
         try:
             models = training.train_default(n=args.rows or training.DEFAULT_TRAIN_SIZE, seed=seed)
         except training.TrainingDataError as err:
@@ -188,6 +218,7 @@ def _train(args: argparse.Namespace) -> int:
     hashes = {name: sha256(data) for name, data in files.items()}
     doc = {
         "out": str(args.out),
+        "table": "contacts" if args.data else "generated",
         "version": models.version,
         "rows": models.card["training_data"]["rows"],
         "metrics_held_out": models.card["metrics_held_out"],
@@ -210,6 +241,80 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_customers(args: argparse.Namespace, text: str, digest: str, seed: int) -> int:
+    """Refit the churn baseline on a customer table (docs/customer-model.md, 'Customer
+    table'); CSAT, cross-sell and the contact-level churn effects stay the shipped ones."""
+    from customer_models import churn_baseline, customer_table, training
+    from customer_models.csvdata import CsvDataError
+    from customer_models.models import OutcomeModels
+    from customer_models.persistence import dumps, sha256
+    from sandbox.fileio import atomic_write_files
+
+    try:
+        table = customer_table.parse_text(text, args.data, max_rows=MAX_CSV_ROWS)
+    except CsvDataError as err:
+        raise _csv_error(err) from None
+    source = {
+        "path": str(Path(args.data).name),
+        "sha256": digest,
+        "description": "customer-level table with a churn flag",
+    }
+    try:
+        fit = churn_baseline.fit(table, OutcomeModels.load_default(), seed=seed, source=source)
+    except training.TrainingDataError as err:
+        raise UserError(f"cannot train: {err} / 无法训练", location=args.data) from None
+    files = dumps(fit.models)
+    atomic_write_files(args.out, files)
+    r = fit.report
+    doc = {
+        "out": str(args.out),
+        "table": "customers",
+        "version": fit.models.version,
+        "data": {"path": str(args.data), "sha256": digest},
+        **r,
+        "files": {name: sha256(data) for name, data in files.items()},
+    }
+    if args.json:
+        emit_json(doc)
+        return 0
+    print("\n".join(_customer_report(doc)))
+    return 0
+
+
+def _customer_report(doc: dict[str, Any]) -> list[str]:
+    """The text report of a customer-table training (zh-CN and en, like the rest)."""
+    m, sp = doc["churn"], doc["split"]
+    lines = [
+        f"trained {doc['version']} on customer table {doc['data']['path']} -> {doc['out']}",
+        f"  模型版本 version {doc['version']}",
+        f"  使用行数 rows used: {doc['rows']} ({doc['churned']} churned 流失); "
+        f"train 训练 {sp['train']}, held out 留出 {sp['test']} "
+        f"(stratified split, seed 划分种子 {sp['seed']})",
+        f"  流失基线 churn baseline, held out 留出集: AUC {m['auc']:.3f}  "
+        f"Brier {m['brier']:.4f}  ECE {m['ece']:.4f}  base rate 流失率 {m['base_rate']:.1%}",
+        "  校准 calibration (held out, bins of predicted churn 按预测流失率分组):",
+        "     bin     n  predicted 预测  observed 实际",
+    ]
+    for i, b in enumerate(m["calibration_bins"], start=1):
+        lines.append(f"    {i:>4} {b['n']:>5}  {b['predicted']:>13.1%}  {b['observed']:>12.1%}")
+    lines += [
+        f"  拟合 fitted: churn baseline on {', '.join(doc['columns_used'])} "
+        "(replaces the persona churn_risk input)",
+        "  保留 kept: the shipped churn model's contact-level effects (resolution, repeat "
+        "contacts, wait, behaviours, risks...) — decisions still move churn",
+        "  CSAT 与交叉销售模型沿用内置模型 CSAT and cross-sell: the shipped models, unchanged",
+    ]
+    if doc["missing_optional_columns"]:
+        missing = ", ".join(doc["missing_optional_columns"])
+        lines.append(
+            f"  缺少的可选列 missing optional columns: {missing} (the baseline does not "
+            "depend on them)"
+        )
+    if doc["ignored_columns"]:
+        lines.append(f"  忽略的列 ignored columns: {', '.join(doc['ignored_columns'])}")
+    return lines
+
+
 def _card(args: argparse.Namespace) -> int:
     models = _load(args.dir)
     card = models.card
@@ -223,6 +328,14 @@ def _card(args: argparse.Namespace) -> int:
     )
     print(f"training data 训练数据: {td.get('kind')} — {td.get('description', '')}")
     print(f"  rows {td['rows']}  split {td['split']}")
+    if td.get("kind") == "customer table":
+        print(f"  file 文件 {td.get('path')}  sha256 {td.get('sha256')}")
+        print(f"  columns used 使用的列: {', '.join(td.get('columns_used', []))}")
+        base = card.get("base_models", {})
+        print(
+            "  CSAT, cross-sell and the contact-level churn effects: the base models "
+            f"{base.get('base_version', '')} / 沿用基础模型"
+        )
     for target, desc in card["models"].items():
         print(f"model {target}: {desc}")
     print("held-out metrics 留出集指标:")
@@ -279,6 +392,18 @@ def _sample(args: argparse.Namespace) -> int:
     from sandbox.fileio import atomic_write_text
 
     _positive(args.rows, "--rows")
+    if args.table == "customers":
+        from customer_models import customer_table
+
+        cols, churned = customer_table.generate(np.random.default_rng(args.seed), args.rows)
+        atomic_write_text(args.out, customer_table.to_csv_text(cols, churned))
+        if args.json:
+            columns = ["customer_id", "churned", *customer_table.ATTRIBUTES]
+            emit_json({"out": str(args.out), "rows": args.rows, "table": "customers",
+                       "columns": columns})  # fmt: skip
+        else:
+            print(f"wrote {args.rows} made-up customers to {args.out} / 已写入客户表")
+        return 0
     gen = ground_truth.generate(np.random.default_rng(args.seed), args.rows)
     atomic_write_text(
         args.out, csvdata.to_csv_text(gen.columns, gen.csat, gen.churn, gen.cross_sell)
