@@ -37,16 +37,17 @@ _BOUNDS = {
 
 @dataclass
 class CsvProblem:
-    """One mistake: its line, the column's name, and (when known) the character column of
-    the cell, so an editor can jump to `path:line:col` like a journey diagnostic."""
+    """One mistake: its line, the column's name, and the character column where the cell
+    starts (1 for a whole row or the header), so an editor can jump to `path:line:col` like
+    a journey diagnostic."""
 
     line: int
     column: str | None
     message: str
-    col: int | None = None
+    col: int = 1
 
     def location(self, path: str) -> str:
-        return f"{path}:{self.line}:{self.col}" if self.col else f"{path}:{self.line}"
+        return f"{path}:{self.line}:{self.col}"
 
     def text(self) -> str:
         return f"column {self.column!r}: {self.message}" if self.column else self.message
@@ -151,7 +152,8 @@ def parse_text(text: str, path: str = "<csv>", *, max_rows: int | None = None) -
                 1,
                 None,
                 f"missing column(s): {', '.join(missing)} "
-                "(see docs/customer-model.md, 'CSV columns')",
+                "(see docs/customer-model.md, 'CSV columns'; a customer table with a churned "
+                "column: § 5a, --table customers)",
             )
         )
     if problems:

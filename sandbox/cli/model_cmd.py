@@ -55,7 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--table",
         choices=("auto", "contacts", "customers"),
         default="auto",
-        help="what --data holds (default auto: a csat column means contacts, else customers)",
+        help="what --data holds (default auto: a csat column means contacts, else customers) "
+        "/ 数据类型（默认自动：有 csat 列为联络记录，否则为客户表）",
     )
     p.add_argument("--out", metavar="DIR", required=True, help="directory to write the model files")
     p.add_argument(
@@ -149,8 +150,10 @@ def _read_csv_text(path: str) -> tuple[str, str]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
+        start = raw.rfind(b"\n", 0, err.start) + 1
+        col = len(raw[start : err.start].decode("utf-8", errors="replace")) + 1
         raise UserError("not UTF-8 text; save the export as UTF-8 / 请以 UTF-8 保存",
-                        location=f"{path}:{line}") from None  # fmt: skip
+                        location=f"{path}:{line}:{col}") from None  # fmt: skip
     return text, sha256(raw)
 
 

@@ -89,10 +89,10 @@ def test_same_data_same_seed_same_model(sample_csv):
             lambda r: r[3].__setitem__(r[0].index("holds"), "1.5"),
             ":4:{col}: error: column 'holds': '1.5' must be a whole number",
         ),
-        (lambda r: r[2].pop(), ":3: error: has"),
+        (lambda r: r[2].pop(), ":3:1: error: has"),
         (
             lambda r: [row.pop(i) for i in [r[0].index("transfers")] for row in r],
-            ":1: error: missing column(s): transfers",
+            ":1:1: error: missing column(s): transfers",
         ),
     ],
 )
