@@ -274,6 +274,11 @@ def hangup_probability(persona: Persona, mood: Mood) -> float:
 
 def hangs_up(persona: Persona, mood: Mood, rng: np.random.Generator) -> bool:
     """Whether the customer hangs up now; draws from `rng` only when it is possible."""
+    r = REACTION
+    patience = mood.patience
+    calm = mood.anger < r["hangup_anger_threshold"]
+    if calm and patience > 0.0 and patience >= r["hangup_low_threshold"]:
+        return False  # the common case, checked every step: probability 0, no draw
     p = hangup_probability(persona, mood)
     if p <= 0.0:
         return False
