@@ -1,27 +1,32 @@
 """Bot players for journeys: random, novice, competent, expert.
 
-The engine's bot agents, `shapan journey bots` (difficulty balancing) and the tests use them.
-They read only the public `JourneyRun` API (`choices()`, `required_behaviours`, `state`) so a
-bot sees exactly what a trainee sees — no peeking at journey internals. Pure Python, no numpy:
-one decision costs microseconds.
+The engine's bot agents, `shapan journey bots` (difficulty balancing), exam calibration and the
+tests use them. They read only the public `JourneyRun` API (`choices()`, `required_behaviours`)
+so a bot sees exactly what a trainee sees — no peeking at journey internals. Pure Python, no
+numpy on the one-contact path: one decision costs microseconds.
 
 Determinism: every policy but the expert draws three uniforms per decision from the `rng` it
 is given (`choose`), or reads them from an (n, 3) array (`choose_many`), so the same numbers
-and the same choices on offer give the same decision.
+and the same choices on offer give the same decision. Each policy's rule at a node is one
+*plan*: the candidates and the cumulative probabilities between them (`_plan`), so one
+implementation decides for one contact or many.
 
-What they model (docs/bots.md explains why):
+What they model (docs/bots.md explains why and shows what it does to the library):
 - expert — best practice: satisfy a pending calm three-step first, never take a risk, highest
-  score, tie-break on good behaviours, then on the shorter action.
-- competent — the expert 75–80% of the time; otherwise a lesser but risk-free option; sometimes
-  forgets the three-step.
-- novice — the typical mistakes of the training method's seeds (skip verification, interrupt,
-  vague or wrong info, no empathy, pushing a sale) about 45% of the time; otherwise the fastest
-  sound option half the time (short answers, no empathy work), any sound option otherwise.
+  score, tie-break on good behaviours, then on the shorter action. Deterministic.
+- competent — the expert's choice most of the time; slips to a lesser sound option
+  (`COMPETENT_SLIP`), lapses into a mild slip of manner or a vague answer (`COMPETENT_LAPSE`,
+  less often under a pending three-step), sometimes forgets the three-step; never a risk.
+- novice — rushes: the quickest typical slip (skipping verification, interrupting, a script,
+  rushing, jargon, a vague answer, a hard sell) `NOVICE_ERROR_RATE` of the time; otherwise the
+  quickest sound option or the sound option that gets the most of the task done (no empathy
+  work, no three-step). Never hostile, never invents an answer.
 - random — uniform over the available choices.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -29,13 +34,19 @@ from journeys.vocabulary import BEHAVIOURS
 
 POLICIES: tuple[str, ...] = ("random", "novice", "competent", "expert")
 
-#: Probability that the competent bot settles for a lesser (still risk-free) option.
+#: Probability that the competent bot settles for a lesser sound option (no risk, no flagged
+#: behaviour, score >= 0) where one is on offer.
 COMPETENT_SLIP = 0.25
-#: Probability that the competent bot forgets a pending calm three-step.
+#: Probability that the competent bot lapses into a mild slip (`COMPETENT_LAPSES`, no risk) where
+#: one is on offer, and while a calm three-step is pending (the alert is on screen: rarer).
+COMPETENT_LAPSE = 0.15
+COMPETENT_LAPSE_PENDING = 0.07
+#: Probability that the competent bot answers as if no calm three-step were pending.
 COMPETENT_FORGETS_TRIGGER = 0.2
-#: Probability that the novice bot makes one of the typical mistakes when one is on offer.
+#: Probability that the novice bot makes one of its typical slips when one is on offer.
 NOVICE_ERROR_RATE = 0.45
-#: When not making a mistake, how often the novice takes the quickest sound option.
+#: When not slipping, how often the novice takes the quickest sound option (otherwise the
+#: sound option that does the most of the task).
 NOVICE_PREFERS_FASTEST = 0.5
 
 #: Behaviours that are part of no mistake but cost the rubric a point (hold, transfer) are not
@@ -48,19 +59,37 @@ MISTAKE_BEHAVIOURS: frozenset[str] = frozenset(
     if any(direction < 0 for _, direction in b.rubric) and tag not in _NOT_MISTAKES
 )
 #: The novice's typical slips named by the training method's seeds: skipping verification,
-#: interrupting, vague or wrong information, robotic scripts, rushing, jargon, pushing a sale.
-#: Hostile acts (arguing, blaming, leaking data, overpromising) are not what novices *tend* to do;
-#: they happen to a novice only when nothing else is on offer.
+#: interrupting, robotic scripts, rushing, jargon, a vague answer, pushing a sale. Hostile acts
+#: (arguing, blaming, leaking data, overpromising) are not what novices tend to do, and a novice
+#: who does not know says so vaguely rather than inventing a rule: wrong information is the
+#: random clicker's, not the novice's.
 NOVICE_TYPICAL: frozenset[str] = frozenset(
     {
         "skip_verification",
         "interrupt",
         "vague_info",
-        "wrong_info",
         "scripted",
         "rush",
         "jargon",
         "pushy_sales",
+    }
+)
+#: The competent agent's lapses: manner under pressure (a script, jargon, rushing, cutting in)
+#: or a vague answer when unsure — never a risk.
+COMPETENT_LAPSES: frozenset[str] = frozenset(
+    {"scripted", "jargon", "rush", "interrupt", "vague_info"}
+)
+#: What gets the customer's request done: the novice looks for these, not for the soft skills.
+TASK_BEHAVIOURS: frozenset[str] = frozenset(
+    {
+        "offer_solution",
+        "accurate_info",
+        "explain",
+        "compensate",
+        "check_knowledge",
+        "protect_privacy",
+        "follow_up",
+        "promise_callback",
     }
 )
 #: Good practice: behaviours that only move rubric dimensions up.
@@ -178,7 +207,7 @@ def _available(run: Any) -> list[Any]:
 
 
 def _fastest(views: Iterable[Any]) -> Any:
-    return min(views, key=lambda v: float(getattr(v, "time_s", 0) or 0))
+    return min(views, key=_time)
 
 
 def choose(policy: str, run: Any, rng: Any) -> str:
@@ -251,58 +280,118 @@ def _make_plan(
     if policy == "random":
         return list(views), ("random", len(views))
     if policy == "competent":
-        best = _best(views, pending)
-        forgot = _best(views, frozenset()) if pending else best
-        ranked = _ranked(views, pending)
-        lesser = [v for v in ranked[1:] if not _risks(v) and _fit(v) != "low"]
-        lesser = [v for v in lesser if _score(v) >= 0] or [ranked[0]]
-        return [best, forgot, *lesser], ("competent", len(lesser), bool(pending))
-    if policy == "novice":
-        mistakes = [v for v in views if _typical_slip(v)] or [v for v in views if is_mistake(v)]
-        clean = [v for v in views if not is_mistake(v)]
-        sound = [v for v in clean if _score(v) >= 0] or clean or views
-        candidates = [_fastest(sound), *sound]
-        pool: list[Any] = []
-        if mistakes:
-            quickest = min(float(getattr(v, "time_s", 0) or 0) for v in mistakes)
-            pool = [v for v in mistakes if float(getattr(v, "time_s", 0) or 0) <= quickest * 1.5]
-        return [*candidates, *pool], ("novice", len(sound), len(pool))
-    raise PolicyError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+        weights = _competent_weights(views, pending)
+    elif policy == "novice":
+        weights = _novice_weights(views)
+    else:
+        raise PolicyError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+    candidates = [v for v in views if weights.get(id(v), 0.0) > 0.0]
+    total = sum(weights[id(v)] for v in candidates)
+    cumulative: list[float] = []
+    running = 0.0
+    for v in candidates:
+        running += weights[id(v)]
+        cumulative.append(running / total)
+    return candidates, ("weighted", tuple(cumulative))
 
 
-# The rules, for one contact and for many: each line of `_index` has its array form in
-# `_index_many` (tests/library/test_lib_policies.py checks they agree on random draws).
+def _spread(weights: dict[int, float], views: Sequence[Any], mass: float) -> float:
+    """Add `mass` evenly over `views`; returns the mass placed (0 when there are none)."""
+    if not views:
+        return 0.0
+    for v in views:
+        weights[id(v)] = weights.get(id(v), 0.0) + mass / len(views)
+    return mass
+
+
+def _sound(view: Any) -> bool:
+    """Defensible: no risk, no flagged behaviour, no poorly fitting sale, no penalty."""
+    return not is_mistake(view) and _score(view) >= 0
+
+
+def _serious(view: Any) -> bool:
+    """A flagged behaviour that is no typical novice slip: arguing, blaming, leaking data,
+    overpromising, a flat refusal, wrong information."""
+    return any(b in MISTAKE_BEHAVIOURS and b not in NOVICE_TYPICAL for b in _behaviours(view))
+
+
+def _competent_weights(views: list[Any], pending: frozenset[str]) -> dict[int, float]:
+    """The expert's choice, less the slips: a lesser sound option, a mild lapse (rarer under
+    a pending three-step) and forgetting the three-step; each only where it is on offer."""
+    best = _best(views, pending)
+    weights: dict[int, float] = {}
+    rest = 1.0
+    if pending:
+        forgot = _best(views, frozenset())
+        if forgot is not best:
+            rest -= _spread(weights, [forgot], COMPETENT_FORGETS_TRIGGER)
+    lesser = [v for v in views if v is not best and _sound(v)]
+    lapses = [
+        v
+        for v in views
+        if v is not best
+        and not _risks(v)
+        and not _serious(v)
+        and any(b in COMPETENT_LAPSES for b in _behaviours(v))
+    ]
+    rest -= _spread(weights, lesser, COMPETENT_SLIP)
+    rest -= _spread(weights, lapses, COMPETENT_LAPSE_PENDING if pending else COMPETENT_LAPSE)
+    _spread(weights, [best], rest)
+    return weights
+
+
+def _novice_weights(views: list[Any]) -> dict[int, float]:
+    """Rushes: the quickest typical slips; otherwise the quickest sound option or the sound
+    option doing most of the task. Never a serious act while anything else is on offer."""
+    weights: dict[int, float] = {}
+    slips = [v for v in views if _typical_slip(v) and not _serious(v)]
+    if slips:
+        quickest = min(_time(v) for v in slips)
+        slips = [v for v in slips if _time(v) <= quickest * 1.5]
+    sound = (
+        [v for v in views if _sound(v)]
+        or [v for v in views if not is_mistake(v)]
+        or [v for v in views if not _serious(v)]
+        or list(views)
+    )
+    rest = 1.0 - _spread(weights, slips, NOVICE_ERROR_RATE)
+    fast = rest * NOVICE_PREFERS_FASTEST
+    _spread(weights, [_fastest(sound)], fast)
+    _spread(weights, [_task(sound)], rest - fast)
+    return weights
+
+
+def _task(views: Sequence[Any]) -> Any:
+    """The option doing the most of the customer's request (`TASK_BEHAVIOURS`), then the
+    higher score, then the quicker: what a novice who tries to resolve picks."""
+    return max(
+        views,
+        key=lambda v: (sum(b in TASK_BEHAVIOURS for b in _behaviours(v)), _score(v), -_time(v)),
+    )
+
+
+def _time(view: Any) -> float:
+    return float(getattr(view, "time_s", 0) or 0)
+
+
+# The rule for one contact and for many: `_index` and its array form `_index_many` read the
+# same plan (tests/library/test_lib_policies.py checks they agree on random draws). Three
+# uniforms per decision are drawn whatever the rule uses, so streams stay aligned.
 def _index(rule: tuple[Any, ...], u0: float, u1: float, u2: float) -> int:
-    kind = rule[0]
-    if kind == "random":
+    if rule[0] == "random":
         return _pick1(u0, rule[1])
-    if kind == "competent":
-        _, n_lesser, pending = rule
-        if pending and u0 < COMPETENT_FORGETS_TRIGGER:
-            return 1
-        return 0 if u0 <= 1.0 - COMPETENT_SLIP else 2 + _pick1(u1, n_lesser)
-    _, n_sound, n_pool = rule  # novice
-    if n_pool and u0 < NOVICE_ERROR_RATE:
-        return 1 + n_sound + _pick1(u1, n_pool)
-    return 0 if u1 < NOVICE_PREFERS_FASTEST else 1 + _pick1(u2, n_sound)
+    cumulative = rule[1]  # weighted: the first candidate whose cumulative share exceeds u0
+    return min(bisect_right(cumulative, u0), len(cumulative) - 1)
 
 
 def _index_many(rule: tuple[Any, ...], draws: Any) -> Any:
     import numpy as np
 
-    kind = rule[0]
-    u0, u1, u2 = draws[:, 0], draws[:, 1], draws[:, 2]
-    if kind == "random":
+    u0 = draws[:, 0]
+    if rule[0] == "random":
         return _pick(u0, rule[1])
-    if kind == "competent":
-        _, n_lesser, pending = rule
-        index = np.where(u0 <= 1.0 - COMPETENT_SLIP, 0, 2 + _pick(u1, n_lesser))
-        return np.where(u0 < COMPETENT_FORGETS_TRIGGER, 1, index) if pending else index
-    _, n_sound, n_pool = rule  # novice
-    index = np.where(u1 < NOVICE_PREFERS_FASTEST, 0, 1 + _pick(u2, n_sound))
-    if n_pool:
-        index = np.where(u0 < NOVICE_ERROR_RATE, 1 + n_sound + _pick(u1, n_pool), index)
-    return index
+    cumulative = np.asarray(rule[1], dtype=np.float64)
+    return np.minimum(np.searchsorted(cumulative, u0, side="right"), len(cumulative) - 1)
 
 
 def _pick1(u: float, k: int) -> int:

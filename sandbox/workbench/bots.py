@@ -182,6 +182,7 @@ class BotsReport:
     workers: str = ""
     flagged: dict[str, list[str]] = field(default_factory=dict)
     coverage: dict[str, Any] = field(default_factory=dict)
+    separation: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -199,6 +200,7 @@ class BotsReport:
             "verdict": self.verdict.to_json() if self.verdict else None,
             "unexpectedly_bad": self.flagged,
             "coverage": self.coverage,
+            "separation": self.separation,
         }
 
 
@@ -376,6 +378,7 @@ def run_bots(
     report.ranking_ok = verdict.status == "holds"
     report.flagged = flag_unexpected(report.policies, verdict)
     report.coverage = coverage(journey, [t for p in policies for t in traces[p]])
+    report.separation = separation(report.policies)
     return report
 
 
@@ -566,6 +569,42 @@ def intervals(records: list[dict[str, Any]], boot_seed: int) -> dict[str, list[f
     out: dict[str, list[float] | None] = {}
     for name, (lo, hi) in zip(names, mean_intervals(cols, boot_seed, RESAMPLES), strict=True):
         out[name] = None if math.isnan(lo) else [round(lo, 4), round(hi, 4)]
+    return out
+
+
+#: The measures whose 95% intervals must rank the policies apart (docs/bots.md).
+SEPARATED = ("mean_score", "csat_mean", "resolution_rate")
+
+
+def separation(stats: list[PolicyStats]) -> dict[str, Any]:
+    """Do the policies' 95% intervals tell neighbours in RANKING apart? For each measure of
+    SEPARATED and each adjacent pair that ran: both intervals and whether the better policy's
+    lies wholly above the worse one's (`disjoint`); `holds` when every pair is disjoint.
+
+    Why beside the paired verdict: the verdict compares policies customer by customer; this
+    asks the stricter question an exam's reader asks of the bare figures — are the skill
+    levels apart on score, predicted CSAT and resolution, each on its own."""
+    by = {s.policy: s for s in stats}
+    order = [p for p in RANKING if p in by]
+    out: dict[str, Any] = {}
+    holds = len(order) > 1
+    for measure in SEPARATED:
+        pairs = []
+        for better, worse in pairwise(order):
+            hi_ci, lo_ci = by[better].intervals.get(measure), by[worse].intervals.get(measure)
+            disjoint = hi_ci is not None and lo_ci is not None and hi_ci[0] > lo_ci[1]
+            holds = holds and disjoint
+            pairs.append(
+                {
+                    "better": better,
+                    "worse": worse,
+                    "better_ci95": hi_ci,
+                    "worse_ci95": lo_ci,
+                    "disjoint": disjoint,
+                }
+            )
+        out[measure] = pairs
+    out["holds"] = holds
     return out
 
 
@@ -761,6 +800,12 @@ def _evidence_lines(report: BotsReport) -> list[str]:
     if v is not None:
         lines.append(f"verdict 结论: {v.words('en')}")
         lines.append(f"         {v.words('zh-CN')}")
+    sep = report.separation
+    if sep and len(report.policies) > 1:
+        apart = [
+            f"{m} {'✓' if all(p['disjoint'] for p in sep.get(m, ())) else '✗'}" for m in SEPARATED
+        ]
+        lines.append("intervals apart 区间不重叠 (every neighbour 相邻策略): " + ", ".join(apart))
     by = {s.policy: s for s in report.policies}
     for policy, reasons in report.flagged.items():
         lines.append(

@@ -158,9 +158,10 @@ def test_rank_changes() -> None:
     after = compute_board(comp, after_rounds, names())
     changes = {c["team_id"]: c for c in rank_changes(before, after)}
     assert (changes["t3"]["from"], changes["t3"]["to"], changes["t3"]["up"]) == (4, 3, 1)
-    # (competent play edges out expert play on round 0's customers)
-    assert (changes["t2"]["from"], changes["t2"]["to"], changes["t2"]["up"]) == (1, 4, -3)
-    assert (changes["t1"]["from"], changes["t1"]["to"], changes["t1"]["up"]) == (2, 1, 1)
+    assert (changes["t2"]["from"], changes["t2"]["to"], changes["t2"]["up"]) == (3, 4, -1)
+    # the experts hold rank 1; their total moved with round 1, so they are listed too
+    assert (changes["t1"]["from"], changes["t1"]["to"], changes["t1"]["up"]) == (1, 1, 0)
+    assert changes["t1"]["total_to"] != changes["t1"]["total_from"]
     assert changes["t3"]["total_to"] > changes["t3"]["total_from"]
     # a team whose rank held but whose total moved is listed too (the total animates)
     assert changes["t4"]["up"] == 0 and changes["t4"]["total_to"] != changes["t4"]["total_from"]

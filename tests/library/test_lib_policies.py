@@ -71,17 +71,48 @@ def _rates(policy: str, n: int = 4000) -> dict[str, float]:
     return {v.id: picks.count(v.id) / n for v in NODE}
 
 
-def test_competent_slips_to_a_lesser_safe_option_about_a_quarter_of_the_time():
+def test_competent_is_mostly_the_expert_with_lesser_options_and_mild_lapses():
     r = _rates("competent")
-    assert 0.70 <= r["empathize"] <= 0.80
-    assert r["leak"] == 0 and r["vague"] == 0  # slips are never risky or penalised
+    assert 0.55 <= r["empathize"] <= 0.65  # the expert's choice
+    assert 0.20 <= r["ok"] <= 0.30  # a lesser sound option (COMPETENT_SLIP)
+    assert 0.10 <= r["vague"] <= 0.20  # a mild lapse (COMPETENT_LAPSE)
+    assert r["leak"] == 0  # never a risk
 
 
-def test_novice_makes_typical_mistakes_about_45_percent_and_likes_speed():
+def test_competent_lapses_less_while_a_three_step_is_pending():
+    views = [
+        View("three", 4, ("calm", "restate", "offer_solution")),
+        View("canned", -1, ("scripted",)),
+    ]
+    rng = random.Random(2)
+    calm = [choose("competent", FakeRun(views), rng) for _ in range(4000)]
+    alert = [
+        choose("competent", FakeRun(views, ("calm", "restate", "offer_solution")), rng)
+        for _ in range(4000)
+    ]
+    assert 0.12 <= calm.count("canned") / 4000 <= 0.18
+    assert 0.04 <= alert.count("canned") / 4000 <= 0.10
+
+
+def test_novice_rushes_into_typical_slips_but_still_tries_to_resolve():
     r = _rates("novice")
     assert 0.40 <= r["vague"] <= 0.50  # the quick typical slip
     assert r["leak"] == 0  # hostile/illegal acts are not what novices tend to do
-    assert r["ok"] > r["empathize"]  # prefers the faster sound answer
+    # not slipping, it takes the quick answer that does the task, never the empathy work
+    assert r["ok"] >= 0.5 and r["empathize"] == 0
+
+
+def test_novice_never_invents_an_answer_or_turns_hostile():
+    views = [
+        View("right", 3, ("accurate_info", "explain"), time_s=40),
+        View("wrong", -4, ("wrong_info",), ("wrong_info",), time_s=6),
+        View("argue", -3, ("argue",), time_s=5),
+        View("unsure", -2, ("vague_info",), time_s=5),
+    ]
+    rng = random.Random(4)
+    picks = [choose("novice", FakeRun(views), rng) for _ in range(2000)]
+    assert picks.count("wrong") == picks.count("argue") == 0
+    assert 0.40 <= picks.count("unsure") / 2000 <= 0.50
 
 
 def test_random_is_uniform():
