@@ -164,9 +164,12 @@ CSAT: dict[str, Any] = {
 
 #: Churn within 90 days: logit = logit(baseline churn_risk) + contact effects.
 CHURN: dict[str, Any] = {
-    "intercept": -1.0,
-    "unresolved": 0.95,
-    "resolved_after_repeat": -0.45,
+    "intercept": -0.85,
+    "unresolved": 0.8,
+    # a repeat contact defects more (SQM: 9% after 2+ contacts vs 5% first time), unless
+    # this contact finally resolves the issue
+    "repeat_contact": 0.3,
+    "resolved_after_repeat": -0.7,
     "prior_contacts": 0.05,
     "prior_ge3": 1.5,
     "prior_ge4": 0.5,
@@ -492,6 +495,7 @@ def churn_logit(c: dict[str, np.ndarray]) -> np.ndarray:
         np.log(base / (1 - base))
         + s["intercept"]
         + s["unresolved"] * (1 - c["resolved"])
+        + s["repeat_contact"] * (prior > 0)
         + s["resolved_after_repeat"] * c["resolved"] * (prior > 0)
         + s["prior_contacts"] * np.minimum(prior, 6)
         + s["prior_ge3"] * (prior >= 3)
