@@ -1,13 +1,23 @@
-"""Calibration rows 1, 3-11 and 15 of shared/calibration.md, measured on the trained models.
+"""The calibration rows of shared/calibration.md: what each row claims and how it is measured.
 
-A fresh evaluation population is drawn from the ground-truth generator (a seed independent of
-training); the relationships are measured on the *models' predictions* for it, so a row passes
-only if the generator encodes the relationship and the models learned it.
-Row 2 (a competent bot's FCR) needs journeys and bots: `sandbox.calibration_rows` adds it.
+Why the statistics live here and the play does not: a row is a relationship between the
+features of a finished contact and the outcome models' predictions, so it can be computed on
+any population of contacts with those columns. `sandbox.calibration_rows` builds that
+population by playing contacts **through the engine** (queues, patience, the reaction model,
+hang-ups, bot policies) and bootstraps every statistic; this module never imports the engine.
+
+Each row has a *role*:
+- ``outcome`` — measured on played contacts and judged against the tolerance (pass / fail);
+- ``generator`` — the relationship is written into the ground-truth generator as its own term
+  (the row's figure was put there, e.g. the jump in churn after 3 calls); it is shown as an
+  input with the coefficients used and the engine measurement for information, never "pass";
+- ``input`` — a parameter of the scenario (handle times, arrivals), shown with its value.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
@@ -16,55 +26,334 @@ import numpy as np
 from customer_models import features, ground_truth
 from customer_models.models import OutcomeModels
 
-CALIBRATION_SEED = 7_000_003
-EVAL_SIZE = 60_000
-CENTER_QUALITIES = tuple(np.round(np.linspace(0.2, 0.9, 8), 3))
-CENTER_SIZE = 5_000
+CONTRACTS = ("month_to_month", "one_year", "two_year")
+SEVERITY_BANDS = ((0.0, 4.0), (4.0, 7.0), (7.0, 10.01))
+#: Final anger at most this for both groups of row 8 (the same filter on both sides).
+CALM_ANGER = 3.0
 
 
-#: Relationship names in Simplified Chinese, by row id (the English name is in each row).
-RELATIONSHIP_ZH: dict[int, str] = {
-    1: "首次解决率 → 客户满意度",
-    2: "普通中心的首次解决率",
-    3: "同一问题每多一次来电",
-    4: "解决情况 → 客户流失",
-    5: "投诉类来电",
-    6: "客户费力度 → 不忠诚",
-    7: "致歉加补救",
-    8: "服务补救悖论",
-    9: "失误严重度 → 补救后忠诚度",
-    10: "服务来电次数 → 流失",
-    11: "合约与支持 → 流失",
-    15: "服务转销售转化率",
-}
+@dataclass(frozen=True)
+class RowSpec:
+    """What a row of shared/calibration.md claims: names, target, tolerance and role."""
+
+    id: int
+    relationship: str
+    relationship_zh: str
+    target: str
+    tolerance: str
+    role: str  # outcome | generator | input
+    basis: str = ""  # generator terms (or scenario parameters) the relationship rests on
 
 
-def _finite(v: float | np.floating[Any]) -> float | None:
-    v = float(v)
-    return round(v, 4) if np.isfinite(v) else None
+def _g(table: Mapping[str, Any], *keys: str) -> str:
+    return ", ".join(f"{k} {table[k]:+g}" for k in keys)
 
 
-def _row(
-    rid: int,
-    relationship: str,
-    target: str,
-    measured: str,
-    tolerance: str,
-    passed: bool,
-    value: float,
-    **details: Any,
-) -> dict[str, Any]:
-    return {
-        "id": rid,
-        "relationship": relationship,
-        "relationship_zh": RELATIONSHIP_ZH[rid],
-        "target": target,
-        "measured": measured,
-        "tolerance": tolerance,
-        "passed": bool(passed),
-        "value": _finite(value),
-        "details": {k: _clean(v) for k, v in details.items()},
+ROWS: dict[int, RowSpec] = {
+    r.id: r
+    for r in (
+        RowSpec(1, "First-contact resolution → CSAT", "首次解决率 → 客户满意度",
+                "+1 pt FCR ≈ +1 pt top-box CSAT", "slope 0.5–1.5", "outcome",
+                "emerges: bot policies resolve more or less in play; CSAT resolved/fcr terms"),
+        RowSpec(2, "FCR level of an average center", "普通中心的首次解决率",
+                "67–72% average; world class ≥ 80%", "a competent bot lands in 60–80%",
+                "outcome", "emerges: journeys, the competent policy, the reaction model"),
+        RowSpec(3, "Each repeat contact for the same issue", "同一问题每多一次来电",
+                "−15 to −20 top-box pts per callback", "7.5–30 pts, decreasing", "outcome",
+                f"CSAT {_g(ground_truth.CSAT, 'prior_contacts')} per earlier contact"),
+        RowSpec(4, "Resolution → defection", "解决情况 → 客户流失",
+                "5% FCR, 9% after 2+ contacts, 25% unresolved",
+                "ordering; ratios 0.9–2.7× and 2.5–7.5×", "outcome",
+                f"CHURN {_g(ground_truth.CHURN, 'unresolved', 'resolved_after_repeat')}"),
+        RowSpec(5, "Complaint contacts", "投诉类来电",
+                "top-box 55% complaints vs 82% others (gap 27 pts)",
+                "complaints lower; gap 13.5–40.5 pts", "outcome",
+                f"CSAT {_g(ground_truth.CSAT, 'complaint')} (+ complaint handling)"),
+        RowSpec(6, "Customer effort → disloyalty", "客户费力度 → 不忠诚",
+                "high effort far more disloyal (96% vs 9%)", "monotone, highest ≥ 3× lowest",
+                "generator",
+                "CHURN " + _g(ground_truth.CHURN, "wait_per_min", "holds", "transfers",
+                              "handle_over8_per_min", "prior_contacts") + " — each part of "
+                "the effort index is its own churn term"),
+        RowSpec(7, "Apology plus remedy", "致歉加补救",
+                "satisfied 37% remedy only → 74% with apology (2×)", "ratio 1.5–2.5×",
+                "outcome",
+                f"CSAT {_g(ground_truth.CSAT, 'complaint_apology', 'complaint_recovered')}"),
+        RowSpec(8, "Service-recovery paradox", "服务补救悖论",
+                "recovery raises satisfaction, not repurchase",
+                f"CSAT difference > 0; churn difference ≥ 0 (both groups resolved, final "
+                f"anger ≤ {CALM_ANGER:g})", "outcome",
+                "CSAT " + _g(ground_truth.CSAT, "complaint", "complaint_apology",
+                             "complaint_recovered") + "; CHURN " +
+                _g(ground_truth.CHURN, "complaint", "complaint_severity")),
+        RowSpec(9, "Failure severity → loyalty after recovery", "失误严重度 → 补救后忠诚度",
+                "more severe, less loyal", "monotone", "generator",
+                f"CHURN {_g(ground_truth.CHURN, 'complaint_severity')} per point of peak "
+                "anger in a complaint"),
+        RowSpec(10, "Service calls → churn", "服务来电次数 → 流失",
+                "~11% for 0–3 calls, 44% at 4, 60% at 5",
+                "monotone, churn at 4 calls ≥ 2× churn at 1–3", "generator",
+                f"CHURN {_g(ground_truth.CHURN, 'prior_ge3', 'prior_ge4')} (the jump is a term)"),
+        RowSpec(11, "Contract and support → churn", "合约与支持 → 流失",
+                "month-to-month 42.7% > 1-year 11.3% > 2-year 2.8%; no support 41.6% > 15.2%",
+                "ordering in play, and by contract alone on the same contacts (baseline risk "
+                "held)", "outcome",
+                "persona churn_risk by contract; CHURN contract "
+                + ", ".join(f"{k} {v:+g}" for k, v in ground_truth.CHURN["contract"].items())),
+        RowSpec(12, "Handle time", "处理时长", "typical 3–7 min per call; log(service time) ≈ normal",
+                "scenario default", "input"),
+        RowSpec(13, "Patience", "耐心", "abandoners' observed mean wait 37 s (US) – 72 s (APAC)",
+                "abandoners' mean wait in full-day in 37–72 s", "outcome",
+                "emerges: persona patience, queue load and staffing of full-day"),
+        RowSpec(14, "Arrivals", "来电到达", "time-varying Poisson, peak hour ≈ 3× early hour; "
+                "overdispersed day to day", "shape", "input"),
+        RowSpec(15, "Service-to-sales conversion", "服务转销售转化率",
+                "inbound cross-sell acceptance 1–40% depending on fit",
+                "full-day's overall conversion in 1–40%; rising with fit (observed, and by fit "
+                "alone on the same offers)", "outcome",
+                "CROSS_SELL fit " + " / ".join(f"{v:+g}" for v in
+                                               ground_truth.CROSS_SELL["fit"].values())),
+    )
+}  # fmt: skip
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+def prepare(cols: Mapping[str, Any], models: OutcomeModels | None = None) -> dict[str, np.ndarray]:
+    """Predictions and derived columns of answered contacts (raw columns, RAW_FIELDS at least):
+    top-box, satisfied (CSAT 4-5), mean CSAT, churn, cross-sell acceptance, the effort index,
+    and the counterfactuals rows 11 and 15 compare on the *same* contacts: churn with each
+    contract (baseline risk held) and acceptance with each fit (offers only)."""
+    models = models or OutcomeModels.load_default()
+    raw = {f: np.asarray(cols[f]) for f in features.RAW_FIELDS}
+    pred = models.predict(features.encode_columns(raw))
+    out: dict[str, np.ndarray] = {
+        "top_box": np.asarray(pred.csat_top_box, dtype=float),
+        "satisfied": np.asarray(pred.csat_probs, dtype=float)[:, 3:].sum(axis=1),
+        "csat": np.asarray(pred.csat_mean, dtype=float),
+        "churn": np.asarray(pred.churn, dtype=float),
+        "xs": np.asarray(pred.cross_sell, dtype=float),
+        "effort": ground_truth.effort_score(raw),
     }
+    for key in ("resolved", "prior_contacts", "anger_final", "anger_peak", "cross_sell_fit"):
+        out[key] = raw[key].astype(float)
+    out["offered"] = raw["cross_sell_offered"].astype(float) > 0
+    out["complaint"] = raw["kind"] == "complaint"
+    out["apology"] = raw["beh_apology"].astype(float) > 0
+    out["remedy"] = (raw["beh_offer_solution"].astype(float) + raw["beh_compensate"]) > 0
+    for i, contract in enumerate(CONTRACTS):
+        out[f"contract_{i}"] = raw["contract"] == contract
+        alt = dict(raw, contract=np.full(len(raw["contract"]), contract, dtype=object))
+        out[f"churn_if_{i}"] = np.asarray(
+            models.predict(features.encode_columns(alt)).churn, dtype=float
+        )
+    offered = out["offered"]
+    for fit in (1, 2, 3):
+        alt = dict(raw, cross_sell_fit=np.where(offered, float(fit), 0.0))
+        out[f"xs_if_{fit}"] = np.where(
+            offered, np.asarray(models.predict(features.encode_columns(alt)).cross_sell), np.nan
+        )
+    return out
+
+
+def statistics(
+    p: Mapping[str, np.ndarray],
+    center: np.ndarray,
+    n_centers: int,
+    competent: int,
+    realistic: int,
+    weights: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Every scalar the rows judge, from answered contacts `p` (`prepare`) with their center
+    index. `competent` is the center staffed with the competent policy only (row 2),
+    `realistic` the shipped full-day center (rows 15's overall conversion). `weights` counts
+    each contact (a bootstrap resample's multiplicities; None: once each)."""
+    s: dict[str, float] = {}
+    w = np.ones(len(center)) if weights is None else np.asarray(weights, dtype=float)
+
+    def _mean(a: np.ndarray, m: np.ndarray) -> float:
+        wm = w * m
+        total = wm.sum()
+        # (no np.dot: BLAS threads spin on a shared machine; a plain sum is faster here)
+        return float((wm * np.where(m, a, 0.0)).sum() / total) if total > 0 else float("nan")
+
+    res = p["resolved"] > 0
+    prior = p["prior_contacts"]
+    tb, churn = p["top_box"], p["churn"]
+    complaint = p["complaint"]
+    every = np.ones(len(res), dtype=bool)
+
+    # 1, 2: FCR (resolved share of answered contacts, the KPI) and top-box by center
+    fcr = [_mean(res.astype(float), center == k) for k in range(n_centers)]
+    tbc = [_mean(tb, center == k) for k in range(n_centers)]
+    for k in range(n_centers):
+        s[f"fcr_{k}"], s[f"top_box_{k}"] = fcr[k], tbc[k]
+    ok = np.isfinite(fcr) & np.isfinite(tbc)
+    s["r1_slope"] = (
+        float(np.polyfit(np.asarray(fcr)[ok], np.asarray(tbc)[ok], 1)[0])
+        if ok.sum() >= 2 else float("nan")
+    )  # fmt: skip
+    s["r2_fcr"] = fcr[competent]
+
+    # 3: top-box by earlier contacts 0..3
+    for k in range(4):
+        s[f"r3_top_box_{k}"] = _mean(tb, prior == k)
+    s["r3_drop"] = 100 * (s["r3_top_box_0"] - s["r3_top_box_3"]) / 3
+
+    # 4: churn of resolved first contacts, resolved repeats, unresolved
+    s["r4_fcr"] = _mean(churn, res & (prior == 0))
+    s["r4_repeat"] = _mean(churn, res & (prior >= 1))
+    s["r4_unresolved"] = _mean(churn, ~res)
+    s["r4_ratio_repeat"] = _ratio(s["r4_repeat"], s["r4_fcr"])
+    s["r4_ratio_unresolved"] = _ratio(s["r4_unresolved"], s["r4_fcr"])
+
+    # 5: complaints vs other contacts
+    s["r5_complaint"], s["r5_other"] = _mean(tb, complaint), _mean(tb, ~complaint)
+    s["r5_gap"] = 100 * (s["r5_other"] - s["r5_complaint"])
+
+    # 6: churn by effort quintile (by mid-rank: equal effort, same band; a band may be empty
+    # when many contacts tie, e.g. no wait, hold or transfer on a first contact)
+    band = p["effort_band"] if "effort_band" in p else quintile_bands(p["effort"])
+    for k in range(5):
+        s[f"r6_q{k}"] = _mean(churn, band == k)
+    filled = [s[f"r6_q{k}"] for k in range(5) if np.isfinite(s[f"r6_q{k}"])]
+    s["r6_ratio"] = _ratio(filled[-1], filled[0]) if filled else float("nan")
+
+    # 7: satisfied share of complaints with a remedy, without vs with an apology
+    rem = complaint & p["remedy"]
+    s["r7_remedy_only"] = _mean(p["satisfied"], rem & ~p["apology"])
+    s["r7_both"] = _mean(p["satisfied"], rem & p["apology"])
+    s["r7_ratio"] = _ratio(s["r7_both"], s["r7_remedy_only"])
+
+    # 8: recovered complaints vs failure-free contacts, the same filter on both sides
+    calm = res & (p["anger_final"] <= CALM_ANGER)
+    recovered = calm & complaint & p["apology"] & p["remedy"]
+    failure_free = calm & ~complaint
+    s["r8_csat"] = _mean(p["csat"], recovered) - _mean(p["csat"], failure_free)
+    s["r8_churn"] = 100 * (_mean(churn, recovered) - _mean(churn, failure_free))
+    s["r8_n_recovered"] = float(recovered.sum())
+
+    # 9: churn of resolved complaints by peak anger band
+    for k, (lo, hi) in enumerate(SEVERITY_BANDS):
+        s[f"r9_band_{k}"] = _mean(
+            churn, complaint & res & (p["anger_peak"] >= lo) & (p["anger_peak"] < hi)
+        )
+    s["r9_spread"] = 100 * (s["r9_band_2"] - s["r9_band_0"])
+
+    # 10: churn by service calls (earlier contacts + 1)
+    calls = prior + 1
+    for k in range(1, 6):
+        s[f"r10_calls_{k}"] = _mean(churn, calls == k)
+    s["r10_low"] = _mean(churn, calls <= 3)
+    s["r10_jump"] = _ratio(s["r10_calls_4"], s["r10_low"])
+
+    # 11: churn by contract in play; by contract alone on the same contacts; support
+    for i in range(len(CONTRACTS)):
+        s[f"r11_contract_{i}"] = _mean(churn, p[f"contract_{i}"])
+        s[f"r11_same_{i}"] = _mean(p[f"churn_if_{i}"], every)
+    s["r11_unsupported"], s["r11_supported"] = _mean(churn, ~res), _mean(churn, res)
+    s["r11_same_gap"] = 100 * (s["r11_same_0"] - s["r11_same_2"])
+
+    # 15: overall conversion of the realistic center; by fit observed and on the same offers
+    offered = p["offered"]
+    accepted = p.get("accepted")
+    real_offers = offered & (center == realistic)
+    s["r15_overall"] = _mean(accepted if accepted is not None else p["xs"], real_offers)
+    s["r15_offers"] = float(real_offers.sum())
+    for fit in (1, 2, 3):
+        s[f"r15_fit_{fit}"] = _mean(p["xs"], offered & (p["cross_sell_fit"] == fit))
+        s[f"r15_same_{fit}"] = _mean(p[f"xs_if_{fit}"], offered)
+    return s
+
+
+def quintile_bands(x: np.ndarray) -> np.ndarray:
+    """Quintile band 0..4 of each value by its mid-rank (ties share a band)."""
+    n = len(x)
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    order = np.sort(x)
+    mid = (np.searchsorted(order, x, "left") + np.searchsorted(order, x, "right")) / 2.0
+    return np.minimum((5 * mid / n).astype(int), 4)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%" if np.isfinite(x) else "n/a"
+
+
+def _up(values: Sequence[float]) -> bool:
+    return all(np.isfinite(v) for v in values) and all(a < b for a, b in pairwise(values))
+
+
+def _down(values: Sequence[float]) -> bool:
+    return all(np.isfinite(v) for v in values) and all(a > b for a, b in pairwise(values))
+
+
+#: Per row: (headline statistic, how it is printed, the judgement, the measured text).
+Judge = Callable[[Mapping[str, float]], bool]
+Text = Callable[[Mapping[str, float]], str]
+
+
+def _t(fmt: str) -> Callable[[float], str]:
+    return lambda v: fmt.format(v) if np.isfinite(v) else "n/a"
+
+
+JUDGES: dict[int, tuple[str, str, Callable[[float], str], Judge, Text]] = {
+    1: ("r1_slope", "slope", _t("{:.2f}"),
+        lambda s: 0.5 <= s["r1_slope"] <= 1.5,
+        lambda s: "across the centers (FCR {} … {})".format(
+            _pct(min(v for k, v in s.items() if k.startswith("fcr_"))),
+            _pct(max(v for k, v in s.items() if k.startswith("fcr_"))))),
+    2: ("r2_fcr", "FCR", _pct, lambda s: 0.60 <= s["r2_fcr"] <= 0.80,
+        lambda s: "FCR of the all-competent center"),
+    3: ("r3_drop", "top-box drop per callback", _t("{:.1f} pts"),
+        lambda s: _down([s[f"r3_top_box_{k}"] for k in range(4)]) and 7.5 <= s["r3_drop"] <= 30,
+        lambda s: "top-box by 0/1/2/3 earlier contacts " + " > ".join(
+            _pct(s[f"r3_top_box_{k}"]) for k in range(4))),
+    4: ("r4_ratio_unresolved", "churn unresolved / FCR", _t("{:.2f}×"),
+        lambda s: _up([s["r4_fcr"], s["r4_repeat"], s["r4_unresolved"]])
+        and 0.9 <= s["r4_ratio_repeat"] <= 2.7 and 2.5 <= s["r4_ratio_unresolved"] <= 7.5,
+        lambda s: f"churn {_pct(s['r4_fcr'])} / {_pct(s['r4_repeat'])} / "
+        f"{_pct(s['r4_unresolved'])} (repeat {s['r4_ratio_repeat']:.2f}×)"),
+    5: ("r5_gap", "top-box gap", _t("{:.1f} pts"),
+        lambda s: s["r5_complaint"] < s["r5_other"] and 13.5 <= s["r5_gap"] <= 40.5,
+        lambda s: f"top-box {_pct(s['r5_complaint'])} complaints vs {_pct(s['r5_other'])}"),
+    6: ("r6_ratio", "churn highest / lowest effort band", _t("{:.1f}×"),
+        lambda s: _up([s[f"r6_q{k}"] for k in range(5) if np.isfinite(s[f"r6_q{k}"])])
+        and s["r6_ratio"] >= 3,
+        lambda s: "churn by effort quintile " + " < ".join(
+            _pct(s[f"r6_q{k}"]) for k in range(5) if np.isfinite(s[f"r6_q{k}"]))),
+    7: ("r7_ratio", "satisfied with apology / remedy only", _t("{:.2f}×"), lambda s: 1.5 <= s["r7_ratio"] <= 2.5,
+        lambda s: f"satisfied {_pct(s['r7_remedy_only'])} remedy only → {_pct(s['r7_both'])} "
+        "with apology"),
+    8: ("r8_csat", "CSAT recovered − failure-free", _t("{:+.2f}"), lambda s: s["r8_csat"] > 0 and s["r8_churn"] >= 0,
+        lambda s: f"churn {s['r8_churn']:+.1f} pts; {int(s['r8_n_recovered'])} recovered "
+        "complaints vs resolved non-complaints"),
+    9: ("r9_spread", "churn severe − mild", _t("{:+.1f} pts"),
+        lambda s: _up([s[f"r9_band_{k}"] for k in range(3)]),
+        lambda s: "churn by peak anger 0–4 / 4–7 / 7–10: " + " < ".join(
+            _pct(s[f"r9_band_{k}"]) for k in range(3))),
+    10: ("r10_jump", "churn at 4 calls / 1–3 calls", _t("{:.2f}×"),
+         lambda s: _up([s[f"r10_calls_{k}"] for k in range(1, 6)]) and s["r10_jump"] >= 2,
+         lambda s: f"{_pct(s['r10_low'])} for 1–3 calls, {_pct(s['r10_calls_4'])} at 4, "
+         f"{_pct(s['r10_calls_5'])} at 5"),
+    11: ("r11_same_gap", "churn month-to-month − 2-year, same contacts", _t("{:+.1f} pts"),
+         lambda s: _down([s[f"r11_contract_{i}"] for i in range(3)])
+         and _down([s[f"r11_same_{i}"] for i in range(3)])
+         and s["r11_unsupported"] > s["r11_supported"],
+         lambda s: "in play " + " > ".join(_pct(s[f"r11_contract_{i}"]) for i in range(3))
+         + "; same contacts " + " > ".join(_pct(s[f"r11_same_{i}"]) for i in range(3))
+         + f"; unresolved {_pct(s['r11_unsupported'])} vs {_pct(s['r11_supported'])}"),
+    15: ("r15_overall", "full-day conversion", _pct,
+         lambda s: 0.01 <= s["r15_overall"] <= 0.40
+         and _up([s[f"r15_fit_{f}"] for f in (1, 2, 3)])
+         and _up([s[f"r15_same_{f}"] for f in (1, 2, 3)]),
+         lambda s: f"full-day converts {_pct(s['r15_overall'])} of "
+         f"{int(s['r15_offers'])} offers; by fit low/medium/high "
+         + " / ".join(_pct(s[f"r15_fit_{f}"]) for f in (1, 2, 3)) + " (same offers "
+         + " / ".join(_pct(s[f"r15_same_{f}"]) for f in (1, 2, 3)) + ")"),
+}  # fmt: skip
 
 
 def _clean(v: Any) -> Any:
@@ -73,245 +362,68 @@ def _clean(v: Any) -> Any:
     if isinstance(v, list | tuple | np.ndarray):
         return [_clean(x) for x in v]
     if isinstance(v, float | np.floating):
-        return _finite(v)
+        v = float(v)
+        return round(v, 4) if np.isfinite(v) else None
     if isinstance(v, np.integer):
         return int(v)
     return v
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
+def make_row(
+    rid: int,
+    measured: str,
+    value: float | None,
+    ci: tuple[float, float] | None,
+    verdict: str,
+    **details: Any,
+) -> dict[str, Any]:
+    """One row of the table: the spec's words plus what was measured and the verdict
+    (``pass`` / ``fail`` for outcomes, ``input`` for inputs and generator-asserted rows)."""
+    spec = ROWS[rid]
+    return {
+        "id": rid,
+        "relationship": spec.relationship,
+        "relationship_zh": spec.relationship_zh,
+        "role": spec.role,
+        "target": spec.target,
+        "measured": measured,
+        "value": _clean(value),
+        "ci95": _clean(list(ci)) if ci is not None else None,
+        "tolerance": spec.tolerance,
+        "verdict": verdict,
+        "passed": verdict == "pass" if verdict != "input" else None,
+        "basis": spec.basis,
+        "details": _clean(details),
+    }
 
 
-def _mean(a: np.ndarray, m: np.ndarray) -> float:
-    return float(a[m].mean()) if m.any() else float("nan")
-
-
-def compute_rows(
-    models: OutcomeModels | None = None, seed: int = CALIBRATION_SEED, n: int = EVAL_SIZE
-) -> list[dict[str, Any]]:
-    """The calibration table rows (dicts with id, relationship, target, measured, tolerance,
-    passed, value, details), in row order."""
-    models = models or OutcomeModels.load_default()
-    ss = np.random.SeedSequence(seed)
-    pop_seed, *center_seeds = ss.spawn(1 + len(CENTER_QUALITIES))
-    gen = ground_truth.generate(np.random.default_rng(pop_seed), n)
-    c = gen.columns
-    pred = models.predict(features.encode_columns(c))
-    tb, churn = pred.csat_top_box, pred.churn
-    sat = pred.csat_probs[:, 3:].sum(axis=1)  # satisfied = CSAT 4-5
-    prior = c["prior_contacts"]
-    resolved = c["resolved"] > 0
-    complaint = c["kind"] == "complaint"
-    rows = []
-
-    # 1: FCR -> CSAT across centers of different agent quality
-    fcr_pct, tb_pct = [], []
-    for qm, s in zip(CENTER_QUALITIES, center_seeds, strict=True):
-        g = ground_truth.generate(np.random.default_rng(s), CENTER_SIZE, quality_mean=float(qm))
-        p = models.predict(features.encode_columns(g.columns))
-        first = g.columns["prior_contacts"] == 0
-        fcr_pct.append(float(g.columns["resolved"][first].mean()))
-        tb_pct.append(float(p.csat_top_box.mean()))
-    slope = float(np.polyfit(fcr_pct, tb_pct, 1)[0])
-    rows.append(
-        _row(
-            1,
-            "First-contact resolution → CSAT",
-            "+1 pt FCR ≈ +1 pt top-box CSAT",
-            f"slope {slope:.2f} across {len(fcr_pct)} centers (FCR {_pct(min(fcr_pct))}–{_pct(max(fcr_pct))})",
-            "slope 0.5–1.5",
-            0.5 <= slope <= 1.5,
-            slope,
-            fcr=fcr_pct,
-            top_box=tb_pct,
+def judged_row(
+    rid: int, stats: Mapping[str, float], cis: Mapping[str, tuple[float, float]]
+) -> dict[str, Any]:
+    """A customer row from the statistics and their bootstrap intervals: outcome rows pass
+    or fail on the point estimates; generator-asserted rows are reported as inputs."""
+    key, label, fmt, judge, text = JUDGES[rid]
+    value = stats[key]
+    ci = cis.get(key)
+    shown = f"{label} {fmt(value)}" + (f" [95% CI {fmt(ci[0])} … {fmt(ci[1])}]" if ci else "")
+    ok = bool(np.isfinite(value)) and bool(judge(stats))
+    spec = ROWS[rid]
+    if spec.role == "generator":
+        verdict = "input"
+        measured = (
+            f"generator-asserted ({spec.basis}); in play: {shown}; {text(stats)}"
+            f" — {'reproduced' if ok else 'NOT reproduced'}"
         )
-    )
-
-    # 3: each repeat contact lowers top-box CSAT
-    by_prior = [_mean(tb, prior == k) for k in range(4)]
-    drop = 100 * (by_prior[0] - by_prior[3]) / 3
-    mono = all(a > b for a, b in pairwise(by_prior))
-    rows.append(
-        _row(
-            3,
-            "Each repeat contact for the same issue",
-            "−15 to −20 top-box pts per callback",
-            f"−{drop:.1f} pts per callback (0→3 earlier contacts)",
-            "7.5–30 pts, decreasing",
-            mono and 7.5 <= drop <= 30,
-            drop,
-            top_box_by_prior=by_prior,
-        )
-    )
-
-    # 4: resolution -> churn
-    g1 = _mean(churn, resolved & (prior == 0))
-    g2 = _mean(churn, resolved & (prior >= 1))
-    g3 = _mean(churn, ~resolved)
-    r2, r3 = g2 / g1, g3 / g1
-    ok = g1 < g2 < g3 and 0.9 <= r2 <= 2.7 and 2.5 <= r3 <= 7.5
-    rows.append(
-        _row(
-            4,
-            "Resolution → defection",
-            "5% FCR, 9% after 2+ contacts, 25% unresolved",
-            f"{_pct(g1)} / {_pct(g2)} / {_pct(g3)} (ratios {r2:.2f}×, {r3:.2f}×)",
-            "ordering; ratios 0.9–2.7× and 2.5–7.5×",
-            ok,
-            r3,
-            churn_fcr=g1,
-            churn_repeat_resolved=g2,
-            churn_unresolved=g3,
-        )
-    )
-
-    # 5: complaints vs other contacts
-    tc, to = _mean(tb, complaint), _mean(tb, ~complaint)
-    gap = 100 * (to - tc)
-    rows.append(
-        _row(
-            5,
-            "Complaint contacts",
-            "top-box 55% complaints vs 82% others (gap 27 pts)",
-            f"{_pct(tc)} vs {_pct(to)} (gap {gap:.1f} pts)",
-            "complaints lower; gap 13.5–40.5 pts",
-            tc < to and 13.5 <= gap <= 40.5,
-            gap,
-            complaint=tc,
-            other=to,
-        )
-    )
-
-    # 6: customer effort -> disloyalty (churn)
-    effort = ground_truth.effort_score(c)
-    edges = np.quantile(effort, [0.2, 0.4, 0.6, 0.8])
-    band = np.digitize(effort, edges)
-    by_effort = [_mean(churn, band == k) for k in range(5)]
-    ratio = by_effort[-1] / by_effort[0]
-    mono = all(a < b for a, b in pairwise(by_effort))
-    rows.append(
-        _row(
-            6,
-            "Customer effort → disloyalty",
-            "high effort far more disloyal (96% vs 9%)",
-            f"churn by effort quintile {' < '.join(_pct(v) for v in by_effort)} ({ratio:.1f}×)",
-            "monotone, highest ≥ 3× lowest",
-            mono and ratio >= 3,
-            ratio,
-            churn_by_quintile=by_effort,
-        )
-    )
-
-    # 7: apology plus remedy
-    remedy = (c["beh_offer_solution"] + c["beh_compensate"]) > 0
-    apology = c["beh_apology"] > 0
-    s_only = _mean(sat, complaint & remedy & ~apology)
-    s_both = _mean(sat, complaint & remedy & apology)
-    ratio7 = s_both / s_only
-    rows.append(
-        _row(
-            7,
-            "Apology plus remedy",
-            "satisfied 37% remedy only → 74% with apology (2×)",
-            f"{_pct(s_only)} → {_pct(s_both)} ({ratio7:.2f}×)",
-            "ratio 1.5–2.5×",
-            1.5 <= ratio7 <= 2.5,
-            ratio7,
-            remedy_only=s_only,
-            apology_and_remedy=s_both,
-        )
-    )
-
-    # 8: service-recovery paradox
-    recovered = complaint & remedy & apology & resolved & (c["anger_final"] <= 3)
-    failure_free = ~complaint & resolved
-    d_csat = _mean(pred.csat_mean, recovered) - _mean(pred.csat_mean, failure_free)
-    d_churn = _mean(churn, recovered) - _mean(churn, failure_free)
-    rows.append(
-        _row(
-            8,
-            "Service-recovery paradox",
-            "recovery raises satisfaction, not repurchase",
-            f"CSAT {d_csat:+.2f}, churn {100 * d_churn:+.1f} pts vs failure-free contacts",
-            "CSAT difference > 0; churn difference ≥ 0",
-            d_csat > 0 and d_churn >= 0,
-            d_csat,
-            csat_difference=d_csat,
-            churn_difference=d_churn,
-            recovered_n=int(recovered.sum()),
-        )
-    )
-
-    # 9: failure severity (peak anger of a resolved complaint) -> post-recovery churn
-    bands = ((0, 4), (4, 7), (7, 10.01))
-    peak = c["anger_peak"]
-    by_sev = [_mean(churn, complaint & resolved & (peak >= lo) & (peak < hi)) for lo, hi in bands]
-    mono = all(a < b for a, b in pairwise(by_sev))
-    rows.append(
-        _row(
-            9,
-            "Failure severity → loyalty after recovery",
-            "more severe, less loyal",
-            f"churn by peak anger 0–4 / 4–7 / 7–10: {' < '.join(_pct(v) for v in by_sev)}",
-            "monotone",
-            mono,
-            by_sev[-1] - by_sev[0],
-            churn_by_severity=by_sev,
-        )
-    )
-
-    # 10: service calls -> churn
-    calls = prior + 1
-    by_calls = [_mean(churn, calls == k) for k in range(1, 6)]
-    low = _mean(churn, calls <= 3)
-    mono = all(a <= b for a, b in pairwise(by_calls))
-    jump = by_calls[3] / low
-    rows.append(
-        _row(
-            10,
-            "Service calls → churn",
-            "~11% for 0–3 calls, 44% at 4, 60% at 5",
-            f"{_pct(low)} for 1–3 calls, {_pct(by_calls[3])} at 4, {_pct(by_calls[4])} at 5",
-            "monotone, churn at 4 calls ≥ 2× churn at 1–3",
-            mono and jump >= 2,
-            jump,
-            churn_by_calls=by_calls,
-        )
-    )
-
-    # 11: contract and support -> churn
-    by_con = [_mean(churn, c["contract"] == k) for k in ("month_to_month", "one_year", "two_year")]
-    sup = (_mean(churn, ~resolved), _mean(churn, resolved))
-    ok = by_con[0] > by_con[1] > by_con[2] and sup[0] > sup[1]
-    rows.append(
-        _row(
-            11,
-            "Contract and support → churn",
-            "month-to-month 42.7% > 1-year 11.3% > 2-year 2.8%; no support 41.6% > 15.2%",
-            f"{' > '.join(_pct(v) for v in by_con)}; unsupported (unresolved) {_pct(sup[0])} vs {_pct(sup[1])}",
-            "ordering",
-            ok,
-            by_con[0] / by_con[2],
-            churn_by_contract=by_con,
-            churn_by_support=sup,
-        )
-    )
-
-    # 15: cross-sell acceptance by fit
-    offered = c["cross_sell_offered"] > 0
-    by_fit = [_mean(pred.cross_sell, offered & (c["cross_sell_fit"] == f)) for f in (1, 2, 3)]
-    ok = all(0.01 <= v <= 0.40 for v in by_fit) and by_fit[0] < by_fit[1] < by_fit[2]
-    rows.append(
-        _row(
-            15,
-            "Service-to-sales conversion",
-            "acceptance 1–40% depending on fit",
-            f"low / medium / high fit: {' / '.join(_pct(v) for v in by_fit)}",
-            "each 1–40%, rising with fit",
-            ok,
-            by_fit[2],
-            acceptance_by_fit=by_fit,
-        )
-    )
-    return rows
+    else:
+        verdict = "pass" if ok else "fail"
+        measured = f"{shown}; {text(stats)}"
+    prefix = key.split("_")[0] + "_"
+    details = {k: v for k, v in stats.items() if k.startswith(prefix)}
+    if rid in (1, 2):
+        details = {
+            k: v for k, v in stats.items() if k.startswith(("fcr_", "top_box_", "r1_", "r2_"))
+        }
+    return make_row(
+        rid, measured, value, ci, verdict, reproduced_in_play=ok, **details,
+        ci95={k: list(v) for k, v in cis.items() if k in details},
+    )  # fmt: skip

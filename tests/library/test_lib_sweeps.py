@@ -52,14 +52,14 @@ def test_bots_on_a_dask_cluster_equal_the_local_run(scheduler):
 
 
 def test_exam_calibration_and_model_calibration_on_a_dask_cluster(scheduler):
-    from sandbox.calibration_rows import row2
+    from sandbox.calibration_rows import all_rows
     from sandbox.exam.calibration import play_all
     from sandbox.exam.loader import load_exam
 
     exam = load_exam(Path(__file__).parents[2] / "sandbox" / "exams" / "cs-cert-en.yaml")
     assert play_all(exam, 1, seed=3, scheduler=scheduler) == play_all(exam, 1, seed=3, workers=1)
     with open_sweep(scheduler=scheduler) as dask:
-        assert row2(runs=20, sweep=dask) == row2(runs=20)
+        assert all_rows(seed=3, hours=0.1, sweep=dask) == all_rows(seed=3, hours=0.1)
 
 
 def test_an_unreachable_scheduler_is_one_clear_error(monkeypatch):
