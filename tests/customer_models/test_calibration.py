@@ -65,6 +65,11 @@ def test_cross_sell_converts_in_the_published_range_and_rises_with_fit(table):
     row = next(r for r in rows if r["id"] == 15)
     assert 0.01 <= row["value"] <= 0.40
     d = row["details"]
+    # the realistic center is `shapan run --scenario full-day` on its default seed
+    from sandbox.scenario import load_scenario
+
+    assert d["run_seed"] == load_scenario("full-day").seed
+    assert d["run_cross_sell_rate"] == pytest.approx(row["value"], abs=1e-4)
     assert d["r15_fit_1"] < d["r15_fit_2"] < d["r15_fit_3"]
     assert d["r15_same_1"] < d["r15_same_2"] < d["r15_same_3"]
 
@@ -142,3 +147,32 @@ def _population(n: int) -> dict[str, np.ndarray]:
     for f in (1, 2, 3):
         p[f"xs_if_{f}"] = np.full(n, np.nan)
     return p
+
+
+def test_acceptance_depends_on_fit_mood_and_how_the_offer_was_made():
+    """The shipped cross-sell model on generated offers: a better fit, a calmer and more
+    trusting customer, needs discovery and consent raise acceptance; a pushy offer lowers it."""
+    from customer_models import features, ground_truth
+    from customer_models.models import OutcomeModels
+
+    models = OutcomeModels.load_default()
+    gen = ground_truth.generate(np.random.default_rng(15), 4000, kind="sales")
+    offers = gen.columns["cross_sell_offered"] > 0
+    base = {k: np.asarray(v)[offers] for k, v in gen.columns.items()}
+
+    def accept(**change: float) -> float:
+        cols = dict(base)
+        for key, value in change.items():
+            cols[key] = np.full(len(cols[key]), value)
+        return float(models.predict(features.encode_columns(cols)).cross_sell.mean())
+
+    assert accept(cross_sell_fit=1) < accept(cross_sell_fit=2) < accept(cross_sell_fit=3)
+    assert accept(anger_final=8) < accept(anger_final=1)
+    assert accept(trust_final=2) < accept(trust_final=9)
+    assert accept(beh_needs_discovery=0) < accept(beh_needs_discovery=1)
+    assert accept(beh_ask_consent=0) < accept(beh_ask_consent=1)
+    assert accept(beh_pushy_sales=1) < accept(beh_pushy_sales=0)
+    # even the best-made, high-fit offer to a calm customer is not taken most of the time
+    best = accept(cross_sell_fit=3, anger_final=0, trust_final=10, beh_needs_discovery=1,
+                  beh_ask_consent=1, beh_pushy_sales=0, resolved=1)  # fmt: skip
+    assert 0.2 < best < 0.6

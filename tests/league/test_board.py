@@ -172,12 +172,28 @@ def test_rank_changes() -> None:
     assert {c["team_id"] for c in gone if c["to"] is None} == set(names()) - {"t1"}
 
 
+def _offer_taken(rounds: list[TeamRound], team_id: str, round_index: int) -> list[TeamRound]:
+    """`rounds` with the cross-sell offers of one team's round taken. Whether an offer is taken
+    is the contact's acceptance draw against the model's probability (about one in three for a
+    well-made, high-fit offer, calibration row 15), so a class's one offer may go either way."""
+    return [
+        replace(tr, records=tuple({**r, "cross_sell_accepted": int(bool(r.get(
+            "cross_sell_offered")))} for r in tr.records))
+        if (tr.team_id, tr.round_index) == (team_id, round_index) else tr
+        for tr in rounds
+    ]  # fmt: skip
+
+
 def test_events_are_deterministic_and_plain_text() -> None:
     comp = competition()
-    got = events(comp, class_rounds(), names())
-    assert got == events(comp, list(reversed(class_rounds())), names())
+    played = events(comp, class_rounds(), names())
+    # random play never calms round 1's angry broadband customer, so never sells to them
+    assert not any(e["team_id"] == "t4" and e["kind"] == "angry_sale" for e in played)
+    rounds = _offer_taken(class_rounds(), "t1", 1)
+    got = events(comp, rounds, names())
+    assert got == events(comp, list(reversed(rounds)), names())
     kinds = {(e["team_id"], e["kind"]) for e in got}
-    # experts turn round 1's angry broadband customer into a sale; random play never does
+    # experts calm round 1's angry broadband customer and offer the upgrade: taken, a sale
     assert ("t1", "angry_sale") in kinds
     assert not any(e["team_id"] == "t4" and e["kind"] == "angry_sale" for e in got)
     sale = next(e for e in got if e["team_id"] == "t1" and e["kind"] == "angry_sale")
