@@ -15,11 +15,16 @@ Definitions (rates are fractions 0..1, times seconds; a ratio with no data is No
 - asa_s: mean wait of answered contacts (average speed of answer).
 - service_level: answered within the threshold / (answered + abandoned after the threshold);
   abandons shorter than the threshold are excluded (the usual ACD/WFM default). The threshold is
-  `threshold_s` (default 20 s). `sandbox.erlang` computes the same quantity.
+  `threshold_s` (default 20 s). `sandbox.erlang` computes the same quantity. A scenario may
+  count other abandons (`service_level_rule`; docs/scoring.md § Service level).
 - occupancy: agent busy time / agent staffed time (both fed by the engine; busy time is
   counted only while the agent is staffed, so occupancy <= 1 — a contact that runs past the
   end of a shift is finished off the clock).
-- aht_s: mean handle time of finished (answered) contacts.
+- aht_s: average handle time of finished (answered) contacts: talk + hold (record `handle_s`)
+  + after-call work (booked by `after_call_work()`), as the industry counts it.
+- hangup_rate: finished contacts the customer hung up mid-contact (record `hung_up`) /
+  finished contacts; not abandons.
+- abandon_wait_s: mean queue wait of abandoned contacts (average time to abandon).
 - fcr: first-contact resolution — share of finished contacts resolved on this contact: the
   contact ended with an outcome in `journeys.vocabulary.RESOLVING_OUTCOMES` (resolved, sale),
   so no callback, transfer or escalation is needed (records without an `outcome` use their
@@ -91,9 +96,11 @@ class _Group:
     """Sums for one agent or one channel (a few dozen numbers; one per agent/channel)."""
 
     __slots__ = (
+        "abandon_wait_sum",
         "abandoned",
         "abandoned_after",
         "accepted",
+        "acw_sum",
         "answered",
         "answered_within",
         "busy_s",
@@ -105,6 +112,7 @@ class _Group:
         "finished",
         "handle_sum",
         "human",
+        "hung_up",
         "offered",
         "policy",
         "risk_points",
@@ -119,9 +127,9 @@ class _Group:
     def __init__(self) -> None:
         self.offered = self.answered = self.abandoned = 0
         self.answered_within = self.abandoned_after = 0
-        self.wait_sum = 0.0
-        self.finished = self.fcr = 0
-        self.handle_sum = 0.0
+        self.wait_sum = self.abandon_wait_sum = 0.0
+        self.finished = self.fcr = self.hung_up = 0
+        self.handle_sum = self.acw_sum = 0.0
         self.csat_n = 0
         self.csat_sum = self.top_box_sum = 0.0
         self.churn_n = 0
@@ -136,9 +144,10 @@ class _Group:
 
     # -- column batches: the contact sums as two rows (counts exact ints, float sums) --------
     def count_row(self) -> list[int]:
-        """finished, fcr, csat_n, churn_n, xs_offered, accepted, risk_points, rubric_n[...]."""
+        """finished, fcr, csat_n, churn_n, xs_offered, accepted, risk_points, hung_up,
+        rubric_n[...]."""
         return [self.finished, self.fcr, self.csat_n, self.churn_n, self.xs_offered,
-                self.accepted, self.risk_points, *self.rubric_n]  # fmt: skip
+                self.accepted, self.risk_points, self.hung_up, *self.rubric_n]  # fmt: skip
 
     def sum_row(self) -> list[float]:
         """handle_sum, csat_sum, top_box_sum, churn_sum, rubric_sum[...]."""
@@ -153,7 +162,8 @@ class _Group:
         self.xs_offered += row[4]
         self.accepted += row[5]
         self.risk_points += row[6]
-        self.rubric_n = [a + b for a, b in zip(self.rubric_n, row[7:], strict=True)]
+        self.hung_up += row[7]
+        self.rubric_n = [a + b for a, b in zip(self.rubric_n, row[8:], strict=True)]
 
     def set_sums(self, row: Sequence[float]) -> None:
         self.handle_sum, self.csat_sum, self.top_box_sum, self.churn_sum = row[:4]
@@ -176,12 +186,15 @@ class _Group:
             "abandonment_rate": _ratio(self.abandoned, self.answered + self.abandoned),
             "asa_s": _ratio(self.wait_sum, self.answered),
             "service_level": _ratio(self.answered_within, self.answered + self.abandoned_after),
+            "abandon_wait_s": _ratio(self.abandon_wait_sum, self.abandoned),
         }
 
     def contact_figures(self) -> dict[str, Any]:
         return {
             "finished": self.finished,
-            "aht_s": _ratio(self.handle_sum, self.finished),
+            # AHT = talk + hold + after-call work (the industry's definition)
+            "aht_s": _ratio(self.handle_sum + self.acw_sum, self.finished),
+            "hangup_rate": _ratio(self.hung_up, self.finished),
             "fcr": _ratio(self.fcr, self.finished),
             "csat_mean": _ratio(self.csat_sum, self.csat_n),
             "csat_top_box": _ratio(self.top_box_sum, self.csat_n),
@@ -196,7 +209,7 @@ class _Group:
         }
 
 
-_N_COUNTS = 7 + len(RUBRIC_KEYS)  # `_Group.count_row()`
+_N_COUNTS = 8 + len(RUBRIC_KEYS)  # `_Group.count_row()`
 _N_SUMS = 4 + len(RUBRIC_KEYS)  # `_Group.sum_row()`
 _TIMELINE_KEYS: tuple[str, ...] = (
     "contact_id", "agent_id", "channel", "journey_id", "human", "seat", "arrived_at",
@@ -368,10 +381,16 @@ class KpiAccumulator:
         sample_size: int = 400,
         high_churn: float = 0.3,
         seed: int = 0,
+        abandon_cutoff_s: float | None = None,
     ) -> None:
         if threshold_s < 0:
             raise ValueError("service-level threshold must be >= 0 seconds")
         self.threshold_s = float(threshold_s)
+        #: an abandon after a longer wait counts against the service level (docs/scoring.md §
+        #: Service level; default: the threshold, so abandons within it are left out)
+        self.abandon_cutoff_s = self.threshold_s
+        if abandon_cutoff_s is not None:
+            self.service_level_rule(abandon_cutoff_s)
         self.interval_s = float(interval_s)
         self.sample_size = int(sample_size)
         self.high_churn = float(high_churn)
@@ -460,16 +479,33 @@ class KpiAccumulator:
             row[5] += wait_s
         self._wait_hist[min(int(wait_s // WAIT_BIN_S), WAIT_BINS)] += 1
 
+    def service_level_rule(self, abandon_cutoff_s: float) -> None:
+        """Which abandons count against the service level: those after a wait longer than
+        `abandon_cutoff_s` (the threshold: the default; `ServiceLevelSpec.cutoff`). Set before
+        the first contact."""
+        self.abandon_cutoff_s = float(abandon_cutoff_s)
+
     def abandoned(self, wait_s: float, channel: str | None = None, t: float | None = None) -> None:
         """The customer hung up in the queue after `wait_s`; `t` is the arrival time if given."""
-        after = wait_s > self.threshold_s
+        after = wait_s > self.abandon_cutoff_s
         for g in (self._total, self._channel(channel)):
             if g is not None:
                 g.abandoned += 1
                 g.abandoned_after += after
+                g.abandon_wait_sum += wait_s
         if (row := self._interval(t)) is not None:
             row[2] += 1
             row[4] += after
+
+    def after_call_work(
+        self, seconds: float, channel: str | None = None, agent_id: str | None = None
+    ) -> None:
+        """A finished contact's after-call work (it counts in AHT, as the industry does)."""
+        self._total.acw_sum += seconds
+        if channel is not None:
+            self._channel(channel).acw_sum += seconds
+        if agent_id is not None:
+            self._agent(agent_id).acw_sum += seconds
 
     def agent_busy(self, agent_id: str, seconds: float) -> None:
         (self._agents.get(agent_id) or self._agent(agent_id)).busy_s += seconds
@@ -536,7 +572,8 @@ class KpiAccumulator:
         counts[:, 4] = offered
         counts[:, 5] = accepted
         counts[:, 6] = _ints(cols, "risk_points", n)
-        counts[:, 7:] = has_rubric
+        counts[:, 7] = _flags(cols, "hung_up", n)
+        counts[:, 8:] = has_rubric
         sums = np.empty((n, _N_SUMS), dtype=np.float64)
         sums[:, 0] = handle
         sums[:, 1] = np.where(has_csat, csat, 0.0)
@@ -731,7 +768,7 @@ class KpiAccumulator:
 
     # -- reading --------------------------------------------------------------------------
     def kpis(self) -> dict[str, Any]:
-        """The 15 session KPIs (see the module docstring for definitions)."""
+        """The session KPIs (`KPI_KEYS`; see the module docstring for definitions)."""
         t = self._total
         out = t.queue_figures()
         c = t.contact_figures()
@@ -745,6 +782,7 @@ class KpiAccumulator:
             cross_sell_offered=c["cross_sell_offered"],
             cross_sell_rate=c["cross_sell_rate"],
             risk_points=c["risk_points"],
+            hangup_rate=c["hangup_rate"],
         )
         return {k: out[k] for k in KPI_KEYS}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -28,6 +29,10 @@ from sandbox.strict_fields import Codes, FieldChecker, document_hash
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 SERVICE_MODELS: tuple[str, ...] = ("journey", "exponential", "lognormal")
+PATIENCE_DISTRIBUTIONS: tuple[str, ...] = ("exponential", "lognormal")
+ACW_DISTRIBUTIONS: tuple[str, ...] = ("fixed", "exponential", "lognormal")
+SL_ABANDONS: tuple[str, ...] = ("exclude_within_threshold", "exclude_short", "count_all", "ignore")
+BREAK_KINDS: tuple[str, ...] = ("break", "lunch", "meeting", "training")
 EVENT_DETAIL: tuple[str, ...] = ("contacts", "steps")
 DEFAULT_LINE_S: dict[str, float] = {"phone": 6.0, "chat": 20.0, "email": 60.0}
 
@@ -81,8 +86,79 @@ class ChannelSpec:
     interval_s: float
     day_factor_cv: float
     line_s: float
-    patience: str  # persona | none | exponential
+    patience: str  # persona | none | exponential | lognormal
     patience_mean_s: float | None = None
+    #: lognormal patience: its coefficient of variation
+    patience_cv: float = 1.0
+    #: a drawn patience (`{mean: …}`) scaled by the persona's own patience on this channel
+    #: (temperament, age, segment; `customer_models.personas`) relative to the typical caller's
+    patience_by_persona: bool = False
+    #: after-call work of each contact a bot finishes on this channel (None: none)
+    after_call_work: TimeDist | None = None
+    #: each interval's rate × its own Gamma(mean 1, cv) factor: intraday forecast error
+    interval_cv: float = 0.0
+
+
+@dataclass(frozen=True)
+class TimeDist:
+    """A drawn duration (after-call work): `fixed`, `exponential` or `lognormal` with
+    `mean_s` and coefficient of variation `cv` (lognormal only)."""
+
+    distribution: str
+    mean_s: float
+    cv: float = 0.0
+
+
+@dataclass(frozen=True)
+class ServiceLevelSpec:
+    """Which abandons count in the service level's denominator (docs/scoring.md § Service
+    level): `exclude_within_threshold` (default: abandons within the threshold are left out),
+    `exclude_short` (only abandons within `short_abandon_s` are left out), `count_all` (every
+    abandon counts against: answered within T / offered), `ignore` (answered contacts only)."""
+
+    abandons: str = "exclude_within_threshold"
+    short_abandon_s: float = 5.0
+
+    def cutoff(self, threshold_s: float) -> float:
+        """An abandon after a wait longer than this counts in the denominator."""
+        if self.abandons == "exclude_short":
+            return self.short_abandon_s
+        if self.abandons == "count_all":
+            return -1.0
+        if self.abandons == "ignore":
+            return math.inf
+        return threshold_s
+
+
+@dataclass(frozen=True)
+class BreakSpec:
+    """A break on a group's shift plan (break, lunch, meeting, training): it starts `at_s`
+    after the shift start, agent i of n `spread_s × i / n` later (staggered), and lasts
+    `length_s`. An agent still busy finishes its contact (and after-call work) first."""
+
+    kind: str
+    at_s: float
+    length_s: float
+    spread_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class StaffingChannel:
+    """The planner's forecast for one channel: AHT (talk + hold + after-call work) and mean
+    patience, as a workforce planner takes them from history."""
+
+    aht_s: float
+    patience_s: float | None = None
+
+
+@dataclass(frozen=True)
+class StaffingSpec:
+    """The workforce plan (`shapan plan`, `sandbox.staffing`): the service-level target, the
+    shrinkage factor and each channel's forecast AHT and patience."""
+
+    target: float
+    shrinkage: float
+    channels: Mapping[str, StaffingChannel]
 
 
 @dataclass(frozen=True)
@@ -94,6 +170,9 @@ class ServiceSpec:
     model: str = "journey"
     mean_s: float | None = None
     sigma: float = 0.25
+    #: journey model: each contact's times (agent actions and customer lines) × a lognormal
+    #: factor of mean 1 and this cv — how complex this customer's case is (0: off)
+    contact_cv: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -164,6 +243,7 @@ class AgentGroup:
     shift_start_s: float
     shift_end_s: float
     form: FormSpec | None = None
+    breaks: tuple[BreakSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,6 +275,8 @@ class Scenario:
     content_hash: str
     overrides: Mapping[str, Any] = field(default_factory=dict)
     practice: PracticeSpec = field(default_factory=PracticeSpec)
+    service_level: ServiceLevelSpec = field(default_factory=ServiceLevelSpec)
+    staffing: StaffingSpec | None = None
 
     @property
     def channel_names(self) -> tuple[str, ...]:
@@ -300,8 +382,10 @@ class _Checker(FieldChecker):
         "scenario", "version", "title", "description", "duration", "start_time", "seed",
         "service_level_threshold", "drain", "channels", "service", "journeys", "journey_files",
         "personas", "routing", "agents", "seats", "targets", "hangups", "events", "practice",
+        "service_level", "staffing",
     )  # fmt: skip
-    CHANNEL = ("arrivals_per_hour", "profile", "interval", "day_factor_cv", "line_time", "patience")
+    CHANNEL = ("arrivals_per_hour", "profile", "interval", "day_factor_cv", "interval_cv",
+               "line_time", "patience", "after_call_work")  # fmt: skip
     GROUP = (
         "id",
         "count",
@@ -312,6 +396,7 @@ class _Checker(FieldChecker):
         "speed",
         "chat_concurrency",
         "shift",
+        "breaks",
     )
     SEAT = ("id", "name", "channels", "kinds", "chat_concurrency", "shift", "form")
     FORM = ("seed", "customers", "gap", "arrivals_per_hour", "patience")
@@ -380,6 +465,8 @@ class _Checker(FieldChecker):
         seed = g(self.number, doc, "seed", 1, 0, L.MAX_SEED, integer=True, default=1)
         threshold = g(self.duration, doc, "service_level_threshold", 20.0, 0.0,
                       L.MAX_THRESHOLD_S, default=20.0)  # fmt: skip
+        threshold, sl_spec = g(self.service_level, doc, threshold,
+                               default=(threshold, ServiceLevelSpec()))  # fmt: skip
         drain = g(self.duration, doc, "drain", 3600.0, 0.0, L.MAX_DRAIN_S, default=3600.0)
         hangups = g(self.boolean, doc, "hangups", True, default=True)
         events = g(self.choice, doc, "events", EVENT_DETAIL, "contacts", default="contacts")
@@ -394,6 +481,7 @@ class _Checker(FieldChecker):
         seats = g(self.groups, doc, "seats", True, duration, drain, default=())
         targets = g(self.targets, doc, default={})
         practice = g(self.practice, doc, default=PracticeSpec())
+        staffing = g(self.staffing, doc, channels or (), default=None)
         if not self.diags:
             self.size(doc, agents, seats)
         if not self.diags:
@@ -409,7 +497,8 @@ class _Checker(FieldChecker):
             drain_s=float(drain), channels=channels, service=service, journey_mix=mix,
             journeys=journeys, persona_mix=persona_mix, priority=priority, agents=agents,
             seats=seats, targets=targets, hangups=bool(hangups), events=events,
-            content_hash=document_hash(doc), practice=practice,
+            content_hash=document_hash(doc), practice=practice, service_level=sl_spec,
+            staffing=staffing,
         )  # fmt: skip
         for problem in L.run_problems(scenario):
             self.err(doc.pos, "SC022", f"{problem} (docs/limits.md)")
@@ -439,6 +528,117 @@ class _Checker(FieldChecker):
         nudge = self.duration(block, "nudge", 0.0, 0.0, 3600.0) if "nudge" in block else None
         scale = self.number(block, "time_scale", 1.0, 0.2, 2.0)
         return PracticeSpec(bool(feedback), float(nudge) if nudge else None, float(scale))
+
+    def service_level(self, doc: YMap, threshold: float) -> tuple[float, ServiceLevelSpec]:
+        """`service_level: {threshold, abandons, short_abandon}` (docs/scoring.md)."""
+        block = self.mapping(doc, "service_level")
+        if block is None:
+            return threshold, ServiceLevelSpec()
+        self.unknown(block, ("threshold", "abandons", "short_abandon"), "service_level")
+        if "threshold" in block and "service_level_threshold" in doc:
+            raise self.err(block.key_pos("threshold"), "SC010",
+                           'give the threshold once: "service_level_threshold" or '
+                           '"service_level.threshold", not both')  # fmt: skip
+        threshold = self.duration(block, "threshold", threshold, 0.0, L.MAX_THRESHOLD_S)
+        abandons = self.choice(block, "abandons", SL_ABANDONS, "exclude_within_threshold")
+        short = self.duration(block, "short_abandon", 5.0, 0.0, 600.0)
+        if "short_abandon" in block and abandons != "exclude_short":
+            raise self.err(block.key_pos("short_abandon"), "SC010",
+                           '"short_abandon" applies only with "abandons: exclude_short"')  # fmt: skip
+        return threshold, ServiceLevelSpec(abandons, short)
+
+    def staffing(self, doc: YMap, channels: tuple[ChannelSpec, ...]) -> StaffingSpec | None:
+        """`staffing: {target, shrinkage, channels: {phone: {aht, patience}}}` (`shapan plan`)."""
+        block = self.mapping(doc, "staffing")
+        if block is None:
+            return None
+        self.unknown(block, ("target", "shrinkage", "channels"), "staffing")
+        target = self.number(block, "target", 0.8, 0.05, 0.999)
+        shrinkage = self.number(block, "shrinkage", 0.0, 0.0, 0.8)
+        per = self.mapping(block, "channels", required=True)
+        names = {c.name for c in channels}
+        out: dict[str, StaffingChannel] = {}
+        for name, spec in per.items():
+            if name not in names:
+                hint = (
+                    did_you_mean(name, sorted(names))
+                    or f"; channels: {allowed_list(sorted(names))}"
+                )
+                raise self.err(per.key_pos(name), "SC013",
+                               f'staffing for channel "{name}" that the scenario does not define{hint}')  # fmt: skip
+            if not isinstance(spec, YMap):
+                raise self.err(
+                    per.value_pos(name), "SC010", f'staffing of "{name}" must be a mapping'
+                )
+            self.unknown(spec, ("aht", "patience"), f'staffing of channel "{name}"')
+            aht = self.duration(spec, "aht", None, L.MIN_SERVICE_MEAN_S, L.MAX_SERVICE_MEAN_S)
+            patience = None
+            if "patience" in spec:
+                patience = self.duration(spec, "patience", None, L.MIN_PATIENCE_MEAN_S,
+                                         L.MAX_PATIENCE_MEAN_S)  # fmt: skip
+            out[name] = StaffingChannel(float(aht), patience)
+        return StaffingSpec(float(target), float(shrinkage), out)
+
+    def time_dist(self, parent: YMap, key: str, allowed: tuple[str, ...]) -> TimeDist:
+        """`{distribution, mean, cv}`: a drawn duration."""
+        block = self.mapping(parent, key, required=True)
+        self.unknown(block, ("distribution", "mean", "cv"), f'"{key}"')
+        dist = self.choice(block, "distribution", allowed, "lognormal")
+        mean = self.duration(block, "mean", None, 0.0, L.MAX_SERVICE_MEAN_S)
+        if dist == "lognormal":
+            cv = float(self.number(block, "cv", 0.5, 0.01, 3.0))
+        elif "cv" in block:
+            raise self.err(block.key_pos("cv"), "SC010",
+                           f'"cv" applies only with "distribution: lognormal" (here {dist})')  # fmt: skip
+        else:
+            cv = 1.0 if dist == "exponential" else 0.0
+        return TimeDist(dist, float(mean), cv)
+
+    def patience(self, spec: YMap) -> tuple[str, float | None, float, bool]:
+        """`persona` | `none` | `{mean, distribution, cv, persona}` (docs/scenario-format.md)."""
+        raw = spec["patience"]
+        if raw in ("persona", "none"):
+            return raw, None, 1.0, False
+        if not isinstance(raw, YMap) or "mean" not in raw:
+            raise self.err(spec.value_pos("patience"), "SC010",
+                           '"patience" must be persona, none, or {mean: DURATION} (exponential; '
+                           "optionally distribution, cv, persona)")  # fmt: skip
+        self.unknown(raw, ("mean", "distribution", "cv", "persona"), '"patience"')
+        mean = self.duration(raw, "mean", None, L.MIN_PATIENCE_MEAN_S, L.MAX_PATIENCE_MEAN_S)
+        dist = self.choice(raw, "distribution", PATIENCE_DISTRIBUTIONS, "exponential")
+        cv = 1.0
+        if dist == "lognormal":
+            cv = float(self.number(raw, "cv", 1.0, 0.05, 3.0))
+        elif "cv" in raw:
+            raise self.err(raw.key_pos("cv"), "SC010",
+                           '"cv" applies only with "distribution: lognormal"')  # fmt: skip
+        by_persona = self.boolean(raw, "persona", False)
+        return dist, float(mean), cv, by_persona
+
+    def breaks(self, item: YMap, start: float, end: float) -> tuple[BreakSpec, ...]:
+        """A group's `breaks:` list: each `{kind, at, length, spread}` inside the shift."""
+        raw = item["breaks"]
+        if not isinstance(raw, YList):
+            raise self.err(item.value_pos("breaks"), "SC010", '"breaks" must be a list')
+        if len(raw) > 16:
+            raise self.err(item.value_pos("breaks"), "SC016", f"{len(raw)} breaks; at most 16")
+        out = []
+        for i, b in enumerate(raw):
+            if not isinstance(b, YMap):
+                raise self.err(raw.item_pos(i), "SC010",
+                               "each break must be a mapping {kind, at, length, spread}")  # fmt: skip
+            self.unknown(b, ("kind", "at", "length", "spread"), "a break")
+            kind = self.choice(b, "kind", BREAK_KINDS, "break")
+            at = self.duration(b, "at", None, 0.0, L.MAX_DURATION_S)
+            length = self.duration(b, "length", None, 60.0, 4 * 3600.0)
+            spread = self.duration(b, "spread", 0.0, 0.0, L.MAX_DURATION_S)
+            if start + at + spread + length > end:
+                raise self.err(b, "SC016",
+                               f"the {kind} (at {at / 60:g} min, spread {spread / 60:g} min, "
+                               f"{length / 60:g} min long) must end within the shift "
+                               f"({(end - start) / 60:g} min)")  # fmt: skip
+            out.append(BreakSpec(kind, at, length, spread))
+        return tuple(out)
 
     def boolean(self, parent: YMap, key: str, default: bool) -> bool:
         value = parent.get(key, default)
@@ -504,33 +704,35 @@ class _Checker(FieldChecker):
             profile = tuple(float(w) for w in raw)
         interval = self.duration(spec, "interval", 3600.0, L.MIN_INTERVAL_S, L.MAX_INTERVAL_S)
         cv = self.number(spec, "day_factor_cv", 0.0, 0.0, 2.0)
+        interval_cv = float(self.number(spec, "interval_cv", 0.0, 0.0, 1.0))
         line_s = self.duration(spec, "line_time", DEFAULT_LINE_S[name], 0.0, L.MAX_LINE_S)
-        patience, mean = "persona", None
+        patience, mean, pcv, by_persona = "persona", None, 1.0, False
         if "patience" in spec:
-            raw = spec["patience"]
-            if raw in ("persona", "none"):
-                patience = raw
-            elif isinstance(raw, YMap) and set(raw) == {"mean"}:
-                mean = self.duration(
-                    raw, "mean", None, L.MIN_PATIENCE_MEAN_S, L.MAX_PATIENCE_MEAN_S
-                )
-                patience = "exponential"
-            else:
-                raise self.err(spec.value_pos("patience"), "SC010",
-                               '"patience" must be persona, none, or {mean: DURATION} (exponential)')  # fmt: skip
-        return ChannelSpec(name, float(rate), profile, interval, float(cv), line_s, patience, mean)
+            patience, mean, pcv, by_persona = self.patience(spec)
+        acw = None
+        if "after_call_work" in spec:
+            acw = self.time_dist(spec, "after_call_work", ACW_DISTRIBUTIONS)
+        return ChannelSpec(name, float(rate), profile, interval, float(cv), line_s, patience, mean,
+                           pcv, by_persona, acw, interval_cv)  # fmt: skip
 
     def service(self, doc: YMap) -> ServiceSpec:
         block = self.mapping(doc, "service")
         if block is None:
             return ServiceSpec()
-        self.unknown(block, ("model", "mean", "sigma"), "service")
+        self.unknown(block, ("model", "mean", "sigma", "contact_cv"), "service")
         model = self.choice(block, "model", SERVICE_MODELS, "journey")
         mean = None
         if model != "journey":
             mean = self.duration(block, "mean", None, L.MIN_SERVICE_MEAN_S, L.MAX_SERVICE_MEAN_S)
         sigma = self.number(block, "sigma", 0.25 if model == "journey" else 0.5, 0.0, 3.0)
-        return ServiceSpec(model, mean, float(sigma))
+        contact_cv = 0.0
+        if "contact_cv" in block:
+            if model != "journey":
+                raise self.err(block.key_pos("contact_cv"), "SC010",
+                               '"contact_cv" applies only with "model: journey" (drawn handle '
+                               "times have their own spread: sigma)")  # fmt: skip
+            contact_cv = float(self.number(block, "contact_cv", 0.0, 0.0, 3.0))
+        return ServiceSpec(model, mean, float(sigma), contact_cv)
 
     def journeys(self, doc: YMap, channels: tuple[ChannelSpec, ...]) -> tuple[dict, tuple]:
         from journeys import load_journey
@@ -765,8 +967,9 @@ class _Checker(FieldChecker):
                 raise self.err(shift, "SC016",
                                f"shift must start before it ends and end by duration + drain ({(duration + drain) / 3600:g} h)")  # fmt: skip
         form = self.form(item) if human and "form" in item else None
+        breaks = self.breaks(item, start, end) if "breaks" in item else ()
         return AgentGroup(
-            gid, human, count, policy, name, channels, kinds, speed, conc, start, end, form
+            gid, human, count, policy, name, channels, kinds, speed, conc, start, end, form, breaks
         )
 
     def form(self, item: YMap) -> FormSpec | None:
@@ -802,7 +1005,7 @@ class _Checker(FieldChecker):
         out = {}
         for key in block:
             if key not in KPI_KEYS:
-                hint = did_you_mean(key, KPI_KEYS) or f"; KPIs: {allowed_list(KPI_KEYS, 15)}"
+                hint = did_you_mean(key, KPI_KEYS) or f"; KPIs: {allowed_list(KPI_KEYS, 20)}"
                 self.err(block.key_pos(key), "SC013", f'unknown KPI "{key}"{hint}')
                 continue
             value = self.guard(self.number, block, key, None, 0, 1e12)

@@ -315,6 +315,7 @@ RESULT_KPIS = (
     "service_level",
     "asa_s",
     "abandonment_rate",
+    "hangup_rate",
     "occupancy",
     "cross_sell_rate",
     "churn_risk_mean",

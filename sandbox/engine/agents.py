@@ -26,6 +26,8 @@ class Agent:
 
     __slots__ = (
         "active",
+        "away",
+        "break_due",
         "busy_since",
         "busy_total",
         "channels",
@@ -38,10 +40,12 @@ class Agent:
         "name",
         "on_shift",
         "policy",
+        "rank",
         "seat_id",
         "speed",
         "staffed_since",
         "staffed_total",
+        "wrap",
     )  # fmt: skip
 
     def __init__(self, agent_id: str, group: AgentGroup, policy: str | None, seat_id: str | None):
@@ -63,21 +67,34 @@ class Agent:
         self.staffed_since: float | None = None
         self.busy_total = 0.0
         self.staffed_total = 0.0
+        #: this agent's index in its group (staggers the group's breaks)
+        self.rank = 0
+        #: channels of the contacts in after-call work now (each holds a slot, as a contact)
+        self.wrap: list[str] = []
+        #: on a break now (off the staffed clock); a break's length waiting for the agent to
+        #: finish its contacts (it takes no new work meanwhile; 0: none)
+        self.away = False
+        self.break_due = 0.0
 
     def can_take(self, channel: str) -> bool:
-        if not self.on_shift:
+        if not self.on_shift or self.away or self.break_due:
             return False
-        if not self.active:
+        wrap = self.wrap
+        if not self.active and not wrap:
             return True
         if channel != "chat" or self.chat_slots <= 1:
             return False
-        return len(self.active) < self.chat_slots and all(c.channel == "chat" for c in self.active)
+        return (
+            len(self.active) + len(wrap) < self.chat_slots
+            and all(c.channel == "chat" for c in self.active)
+            and all(w == "chat" for w in wrap)
+        )
 
     @property
     def status(self) -> str:
-        if self.active:
+        if self.active or self.wrap:
             return "busy"
-        return "idle" if self.on_shift else "off_shift"
+        return "idle" if self.on_shift and not self.away else "off_shift"
 
 
 class Contact:
@@ -85,6 +102,7 @@ class Contact:
 
     __slots__ = (
         "_persona",
+        "acw_s",
         "agent",
         "answered",
         "arrived",
@@ -93,6 +111,7 @@ class Contact:
         "decided_log",
         "decision",
         "draw",
+        "factor",
         "handle_s",
         "id",
         "journey",
@@ -128,6 +147,8 @@ class Contact:
         self.blocks = blocks
         self.draw = draw
         self.handle_s = handle_s  # drawn handle time (batch-played bot contacts)
+        self.acw_s = 0.0  # after-call work when a bot finishes it (channel `after_call_work`)
+        self.factor = 1.0  # how complex the case is: its times × this (`service.contact_cv`)
         self.status = "queued"
         self.agent: Agent | None = None
         self.answered: float | None = None

@@ -41,11 +41,16 @@ def interval_batches(
     cv: float,
     horizon_s: float,
     rng: np.random.Generator,
+    interval_cv: float = 0.0,
+    interval_rng: np.random.Generator | None = None,
 ) -> Iterator[ArrivalBatch]:
     """Yield one batch per interval up to `horizon_s`; the profile repeats every day.
 
     The profile is normalised to mean 1, so `per_hour` is the day's mean rate. A profile that
     is shorter than the horizon wraps round: each wrap is a new "day" with a new day factor.
+    With `interval_cv` > 0 each interval's rate is also multiplied by its own Gamma(mean 1,
+    cv) factor from `interval_rng` (intraday forecast error: the rate a planner could not
+    know), drawn from that stream only, so the other draws stay the same.
     """
     weights = np.asarray(profile, dtype=float)
     weights = weights / weights.mean() if weights.mean() > 0 else weights
@@ -60,6 +65,8 @@ def interval_batches(
         end = min(start + interval_s, horizon_s)
         span = end - start
         rate = per_hour / 3600.0 * weights[slot] * factor
+        if interval_cv > 0 and interval_rng is not None:
+            rate *= day_factor(interval_rng, interval_cv)
         count = int(rng.poisson(rate * span)) if rate > 0 else 0
         times = np.sort(rng.uniform(start, end, size=count)) if count else np.empty(0)
         yield ArrivalBatch(channel, times)

@@ -58,6 +58,9 @@ class ContactCenter:
         #: ids of agents whose status or contacts changed since a screen last looked
         #: (`Session` rebuilds only their rows, so a snapshot's cost does not grow with staff)
         self.dirty: set[str] = set()
+        rule = getattr(hooks.kpi, "service_level_rule", None)
+        if rule is not None:  # which abandons count against the service level
+            rule(scenario.service_level.cutoff(scenario.threshold_s))
         self.routing = Routing(self.env, scenario, hooks, self.counts, self.dirty)
         self.service = Service(self.env, scenario, hooks, self.routing, batch_play=batch_play)
         self.coaching = Coaching(self.env, hooks, self.routing, self.service)
@@ -107,6 +110,7 @@ class ContactCenter:
         for g in self.scenario.agents:
             for i in range(g.count):
                 agent = Agent(f"{g.id}-{i + 1:03d}", g, g.policy, None)
+                agent.rank = i
                 agent.name = {
                     lang: f"{n} {i + 1}" if g.count > 1 else n for lang, n in g.name.items()
                 }

@@ -20,6 +20,12 @@ from customer_models.personas import PersonaBatch, PersonaMix, sample_personas
 from sandbox.engine.agents import Agent, Contact
 from sandbox.engine.arrivals import interval_batches
 from sandbox.engine.streams import DrawBlock, Streams
+from sandbox.engine.timing import (
+    complexity_factors,
+    draw_durations,
+    patience_unit,
+    typical_patience_s,
+)
 from sandbox.scenario import ChannelSpec, FormSpec, Scenario, ServiceSpec, StationSpec
 
 #: Numbers pre-drawn per contact: reaction normals/uniforms, service normals/uniforms and
@@ -204,10 +210,23 @@ class ChannelArrivals(_Source):
             cv=ch.day_factor_cv,
             horizon_s=scenario.duration_s,
             rng=streams.generator(f"arrivals:{name}"),
+            interval_cv=ch.interval_cv,
+            interval_rng=streams.generator(f"interval_factor:{name}") if ch.interval_cv else None,
         )
         self.times: list[float] = []
         self.i = 0
         self.draws: Draws | None = None
+        # opt-in draws of a realistic centre, each from its own stream (sandbox.engine.timing)
+        self.r_acw = streams.generator(f"acw:{name}") if ch.after_call_work else None
+        journey_times = scenario.service.model == "journey"  # drawn handle times: no factor
+        cv = scenario.service.contact_cv if journey_times else 0.0
+        self.r_cx = streams.generator(f"complexity:{name}") if cv > 0 else None
+        lognormal = ch.patience == "lognormal"
+        self.r_pshape = streams.generator(f"patience_shape:{name}") if lognormal else None
+        self.typical = typical_patience_s(name) if ch.patience_by_persona else 0.0
+        self.acw: list[float] | None = None
+        self.factors: list[float] | None = None
+        self.units: list[float] = []
 
     def start(self) -> None:
         self._schedule()
@@ -238,6 +257,7 @@ class ChannelArrivals(_Source):
         if d is None or d.next >= d.n:
             left = len(self.times) - self.i + 1
             d = self.draws = self.draw(max(Draws.CHUNK, left))
+            self._draw_extras(d)
         i = d.next
         d.next = i + 1
         j = d.jidx[i]
@@ -249,18 +269,34 @@ class ChannelArrivals(_Source):
         mode = ch.patience
         if mode == "none":
             patience = math.inf
-        elif mode == "exponential":
-            patience = d.expo[i] * float(ch.patience_mean_s or 0.0)
+        elif mode in ("exponential", "lognormal"):
+            patience = self.units[i] * float(ch.patience_mean_s or 0.0)
+            if ch.patience_by_persona:  # this customer's patience relative to the typical one
+                patience *= float(who.columns[f"patience_{self.name}_s"][row]) / self.typical
         else:
             persona = who.persona(row)
             patience = d.expo[i] * persona.patience_s[self.name]
         self.seq += 1
         seq = self.seq
-        return Contact(
+        c = Contact(
             f"{self.prefix}{seq:06d}", seq, self.name, journey, who, row, d.seeds[i], now,
             patience, self.scenario.priority.get(segment, 0), d.blocks, i,
             d.handles[i] if d.handles is not None else 0.0, persona,
         )  # fmt: skip
+        if self.acw is not None:
+            c.acw_s = self.acw[i]
+        if self.factors is not None:
+            c.factor = self.factors[i]
+        return c
+
+    def _draw_extras(self, d: Draws) -> None:
+        """A new chunk's opt-in draws (after-call work, complexity, lognormal patience)."""
+        ch = self.ch
+        if self.r_acw is not None and ch.after_call_work is not None:
+            self.acw = draw_durations(ch.after_call_work, self.r_acw, d.n)
+        if self.r_cx is not None:
+            self.factors = complexity_factors(self.scenario.service, self.r_cx, d.n)
+        self.units = patience_unit(ch, d.expo, self.r_pshape)
 
 
 _PURPOSES = ("journeys", "personas", "patience", "contacts", "reactions", "service", "policies")

@@ -48,11 +48,16 @@ def _tick(env: simpy.Environment, delay: float, priority: float) -> simpy.Timeou
 def slot_share(agent: Agent) -> float:
     """How busy an agent is: the share of its slots in use (a phone or email contact fills
     the agent; a chat fills one of its `chat_concurrency` slots)."""
-    if not agent.active:
+    used = len(agent.active) + len(agent.wrap)  # after-call work holds its slot too
+    if not used:
         return 0.0
-    if agent.chat_slots <= 1 or any(c.channel != "chat" for c in agent.active):
+    if (
+        agent.chat_slots <= 1
+        or any(c.channel != "chat" for c in agent.active)
+        or any(w != "chat" for w in agent.wrap)
+    ):
         return 1.0
-    return min(1.0, len(agent.active) / agent.chat_slots)
+    return min(1.0, used / agent.chat_slots)
 
 
 class Routing:
@@ -123,6 +128,8 @@ class Routing:
             if day > 0:
                 self._book_shift(agent, k + 1, priority)
             self.shift_on(agent)
+            if g.breaks:
+                self._book_breaks(agent, start, priority)
 
         self._at_exact(start, priority).callbacks.append(on)
         self._at_exact(end, priority).callbacks.append(lambda _ev: self.shift_off(agent))
@@ -142,15 +149,67 @@ class Routing:
         if agent.on_shift:
             return
         agent.on_shift = True
+        if agent.away:  # still on a break: the staffed clock starts when it is over
+            return
         self.staffed.start(agent, self.env.now)
-        if agent.active and agent.busy_since is None:  # still finishing a contact
+        if (agent.active or agent.wrap) and agent.busy_since is None:  # still finishing
             self.busy.start(agent, self.env.now, slot_share(agent))
+        self.refresh(agent)
+        self.take_work(agent)
+
+    # ----------------------------------------------------------------- breaks
+    def _book_breaks(self, agent: Agent, shift_start: float, priority: float) -> None:
+        """This shift's breaks (lunch, meetings…), agent i of n in its group `spread × i/n`
+        after the break's time, so the group does not leave the phones all at once."""
+        g = agent.group
+        n = max(1, g.count)
+        for b in g.breaks:
+            t = shift_start + b.at_s + b.spread_s * agent.rank / n
+            if t >= self.hard_stop:
+                continue
+            self._at_exact(t, priority).callbacks.append(self._break_event(agent, b.length_s))
+
+    def _break_event(self, agent: Agent, length: float) -> Callable[[simpy.Event], None]:
+        def due(_ev: simpy.Event) -> None:
+            self.break_due(agent, length)
+
+        return due
+
+    def break_due(self, agent: Agent, length: float) -> None:
+        """A break is due: the agent takes no new work, finishes what it has (contact and
+        after-call work), then goes off the staffed clock for `length` seconds."""
+        if not agent.on_shift or agent.away:
+            return
+        agent.break_due = length
+        self.refresh(agent)
+        if not agent.active and not agent.wrap:
+            self._go_away(agent)
+
+    def _go_away(self, agent: Agent) -> None:
+        now = self.env.now
+        length = agent.break_due
+        agent.break_due = 0.0
+        agent.away = True
+        if agent.staffed_since is not None:
+            self.hooks.kpi.staffed(agent.id, self.staffed.stop(agent, now))
+        self.dirty.add(agent.id)
+        for ch in agent.channels:
+            self.idle[ch].pop(agent.id, None)
+        self.at(now + length, lambda: self._come_back(agent))
+
+    def _come_back(self, agent: Agent) -> None:
+        agent.away = False
+        self.dirty.add(agent.id)
+        if not agent.on_shift:  # the shift ended during the break
+            return
+        self.staffed.start(agent, self.env.now)
         self.refresh(agent)
         self.take_work(agent)
 
     def shift_off(self, agent: Agent) -> None:
         if not agent.on_shift:
             return
+        agent.break_due = 0.0
         if agent.staffed_since is not None:
             self.hooks.kpi.staffed(agent.id, self.staffed.stop(agent, self.env.now))
         if agent.busy_since is not None:
@@ -332,8 +391,43 @@ class Routing:
         return agent
 
     def next_work(self, agent: Agent) -> None:
+        if agent.break_due and not agent.active and not agent.wrap:
+            self._go_away(agent)
+            return
         self.refresh(agent)
         self.take_work(agent)
+
+    def after_contact(self, agent: Agent, c: Contact) -> None:
+        """A released contact's agent does its after-call work (bots, when the channel has
+        any), then takes the next work."""
+        if c.acw_s > 0 and agent.seat_id is None:
+            self.wrap_up(agent, c.channel, c.acw_s)
+        else:
+            self.next_work(agent)
+
+    def wrap_up(self, agent: Agent, channel: str, seconds: float) -> None:
+        """After-call work: the agent stays busy (its slot in use, counted in occupancy and
+        AHT) for `seconds`, then is free."""
+        now = self.env.now
+        if agent.busy_since is not None:
+            self.hooks.kpi.agent_busy(agent.id, self.busy.stop(agent, now))
+        agent.wrap.append(channel)
+        if agent.on_shift:
+            self.busy.start(agent, now, slot_share(agent))
+        self.hooks.kpi.after_call_work(seconds, channel, agent.id)
+        self.refresh(agent)
+        ev = self.env.timeout(seconds, (agent, channel))
+        ev.callbacks.append(self._wrapped)
+
+    def _wrapped(self, ev: simpy.Event) -> None:
+        agent, channel = cast(tuple[Agent, str], ev.value)
+        now = self.env.now
+        if agent.busy_since is not None:
+            self.hooks.kpi.agent_busy(agent.id, self.busy.stop(agent, now))
+        agent.wrap.remove(channel)
+        if (agent.active or agent.wrap) and agent.on_shift:
+            self.busy.start(agent, now, slot_share(agent))
+        self.next_work(agent)
 
 
 def _abandon_text(c: Contact, wait: float) -> dict[str, str]:

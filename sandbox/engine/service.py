@@ -79,6 +79,11 @@ class Service:
         if human and scale != 1.0:  # the practice room's brisker pace, yardstick alike
             speed *= scale
             pace_s = pace_s * scale if pace_s is not None else None
+        factor = c.factor
+        if factor != 1.0 and not human:  # a harder case: every time longer, yardstick alike
+            speed *= factor
+            line_s *= factor
+            pace_s = pace_s * factor if pace_s is not None else None
         c.play = ContactPlay(
             c.journey, c.persona, contact_id=c.id, seed=c.seed, channel=c.channel, wait_s=wait,
             speed=speed, line_s=line_s, noise=self.noise, hangups=self.scenario.hangups,
@@ -177,7 +182,7 @@ class Service:
         else:
             self.hooks.record(record, c if agent.seat_id is not None else None)
         c.play = None
-        self.routing.next_work(agent)
+        self.routing.after_contact(agent, c)
 
     def _complete_deferred(self, ev: simpy.Event) -> None:
         """A batch-played bot contact's handle time is over: free the agent; the recorder
@@ -188,7 +193,7 @@ class Service:
         self.hooks.event({"t": now, "type": "end", "contact_id": c.id, "agent_id": agent.id,
                           "handle_s": c.handle_s})  # fmt: skip
         self.hooks.deferred(c)
-        self.routing.next_work(agent)
+        self.routing.after_contact(agent, c)
 
 
 def _rng_blocks(c: Contact) -> tuple[BlockRng, BlockRng, PolicyStream] | None:

@@ -93,7 +93,7 @@ def test_report_is_valid_self_contained_html(results: dict, lang: str) -> None:
     # knowledge by its title, never by its id (no raw ids on screen)
     assert ("先认可情绪" if lang == "zh-CN" else "Acknowledge feelings") in html
     assert "kb.empathy.acknowledge" not in html
-    assert html.count("data-kpi=") == 15
+    assert html.count("data-kpi=") == 17
     assert 'data-kpi="service_level"' in html
 
 

@@ -14,7 +14,7 @@ from sandbox.kpis import KPI_KEYS, KpiAccumulator
 
 def test_empty_accumulator_has_all_keys_and_no_fake_zeros() -> None:
     k = KpiAccumulator().kpis()
-    assert tuple(k) == KPI_KEYS and len(KPI_KEYS) == 15
+    assert tuple(k) == KPI_KEYS and len(KPI_KEYS) == 17
     assert k["contacts"] == 0 and k["service_level"] is None and k["asa_s"] is None
 
 

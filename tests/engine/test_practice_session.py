@@ -123,7 +123,7 @@ def test_advance_frame_never_overshoots_and_snapshot_shape() -> None:
                 "kpis", "targets", "alerts", "events"):  # fmt: skip
         assert key in snap
     assert snap["clock"] == "09:02:00"
-    assert len(snap["kpis"]) == 15
+    assert len(snap["kpis"]) == 17
     assert {a["kind"] for a in snap["agents"]} == {"bot", "human"}
 
 
