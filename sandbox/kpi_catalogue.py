@@ -66,7 +66,7 @@ CATALOGUE: tuple[Kpi, ...] = (
     Kpi("cross_sell_offered", "交叉销售推荐数", "Cross-sell offers", "count", "higher"),
     Kpi("cross_sell_rate", "交叉销售率", "Cross-sell rate", "rate", "higher"),
     Kpi("risk_points", "风险点", "Risk points", "count", "lower"),
-    Kpi("hangup_rate", "通话中挂断率", "Hang-up rate", "rate", "lower"),
+    Kpi("hangup_rate", "通话中挂断率", "Hang-ups", "rate", "lower"),
     Kpi("abandon_wait_s", "平均放弃前等待", "Time to abandon", "seconds", "lower"),
 )
 
