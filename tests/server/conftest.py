@@ -44,7 +44,10 @@ def postgres_url() -> Iterator[str]:
             conn.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"
+                    "WHERE datname = :n AND pid <> pg_backend_pid() "
+                    # our own sessions only: an autovacuum worker on the database belongs to
+                    # the superuser (terminating it is refused; DROP ... FORCE ends it)
+                    "AND usename = current_user AND backend_type = 'client backend'"
                 ),
                 {"n": name},
             )

@@ -83,8 +83,11 @@ def test_the_cohort_report_finds_the_improvement_and_only_it(cohorts: str) -> No
     assert [r["verdict"] for r in rising["trainees"]] == [IMPROVED, IMPROVED]
     assert rising["counts"][IMPROVED] == 2
 
+    # the steady cohort is the same competent bot on the same customers with its own seed:
+    # no improvement may be found (its few differing contacts can still tilt the interval
+    # either way on so few contacts: the competent bot slips at random, docs/bots.md)
     flat = _figure(steady, "rubric")
-    assert flat["low"] <= 0 <= flat["high"] and flat["verdict"] == UNCLEAR
+    assert flat["low"] <= 0 and flat["verdict"] != IMPROVED
     verdicts = {r["trainee"]: r["verdict"] for r in steady["trainees"]}
     assert verdicts["newbie"] == TOO_LITTLE  # one session: nothing comparable
     assert verdicts["flat0"] != IMPROVED and verdicts["flat1"] != IMPROVED
