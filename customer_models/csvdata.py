@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -275,19 +276,24 @@ def to_csv_text(
     columns: dict[str, np.ndarray], csat: np.ndarray, churn: np.ndarray, cross_sell: np.ndarray
 ) -> str:
     """Write records + labels in the training CSV format (e.g. a generated sample)."""
+    data = {**columns, "csat": csat, "churn": churn, "cross_sell": cross_sell}
+    return csv_table(COLUMNS, data, len(csat), digits=6)
+
+
+def csv_table(names: Sequence[str], data: Mapping[str, Any], n: int, *, digits: int) -> str:
+    """`n` rows of the columns `names` as CSV text: strings as they are, whole numbers without
+    a decimal point, other numbers rounded to `digits` (the generated samples' one writer)."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(COLUMNS)
-    n = len(csat)
-    data = {**columns, "csat": csat, "churn": churn, "cross_sell": cross_sell}
+    w.writerow(names)
     for i in range(n):
         row = []
-        for name in COLUMNS:
+        for name in names:
             v = data[name][i]
             if isinstance(v, str | np.str_):
                 row.append(str(v))
             else:
                 f = float(v)
-                row.append(str(int(f)) if f == int(f) else repr(round(f, 6)))
+                row.append(str(int(f)) if f == int(f) else repr(round(f, digits)))
         w.writerow(row)
     return out.getvalue()

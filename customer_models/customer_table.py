@@ -27,6 +27,7 @@ from customer_models.csvdata import (
     CsvProblem,
     Lines,
     _csv_error,
+    csv_table,
     parse_cell,
 )
 from customer_models.personas import CATEGORIES
@@ -260,18 +261,4 @@ def to_csv_text(columns: Mapping[str, np.ndarray], churned: np.ndarray) -> str:
         "churned",
         *(a for a in ATTRIBUTES if a in columns),
     ]
-    data = {**columns, "churned": churned}
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(names)
-    for i in range(len(churned)):
-        row: list[str] = []
-        for name in names:
-            v = data[name][i]
-            if isinstance(v, str | np.str_):
-                row.append(str(v))
-            else:
-                f = float(v)
-                row.append(str(int(f)) if f == int(f) else repr(round(f, 2)))
-        w.writerow(row)
-    return out.getvalue()
+    return csv_table(names, {**columns, "churned": churned}, len(churned), digits=2)
