@@ -3,8 +3,8 @@
 
 The bands: service level (docs/scoring.md, abandons within the threshold left out) 70-90%,
 abandonment 3-8%, abandoners' mean wait 37-72 s (calibration row 13, an outcome here: patience
-is an input), occupancy 75-90%, AHT (talk + hold + after-call work) 180-420 s. Runs the whole
-day (~40 s)."""
+is an input), occupancy 75-90%, AHT (talk + hold + after-call work) 180-420 s, cross-sell conversion
+(accepted / offered, calibration row 15) 1-40%. Runs the whole day (~40 s)."""
 
 from __future__ import annotations
 
@@ -28,5 +28,6 @@ def test_full_day_lands_in_the_bands_of_a_real_centre(
     assert 37.0 <= kpis["abandon_wait_s"] <= 72.0
     assert 0.75 <= kpis["occupancy"] <= 0.90
     assert 180.0 <= kpis["aht_s"] <= 420.0
+    assert 0.01 <= kpis["cross_sell_rate"] <= 0.40 and kpis["cross_sell_offered"] > 1000
     # mid-call hang-ups are their own KPI, not hidden in abandonment
     assert 0.0 < kpis["hangup_rate"] < 0.15
