@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,15 +162,7 @@ def parse_text(text: str, path: str = "<csv>", *, max_rows: int | None = None) -
     index = {name: header.index(name) for name in COLUMNS}
     values: dict[str, list[Any]] = {c: [] for c in COLUMNS}
     rows = 0
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as bad:
-            problems.append(_csv_error(reader.line_num, bad))
-            break
-        line = reader.line_num
+    for line, row in data_rows(reader, problems):
         if max_rows is not None and rows >= max_rows:
             problems.append(
                 CsvProblem(
@@ -249,6 +241,22 @@ def parse_text(text: str, path: str = "<csv>", *, max_rows: int | None = None) -
         cross_sell=np.asarray(values["cross_sell"], dtype=np.int64),
         ignored_columns=[h for h in header if h not in COLUMNS],
     )
+
+
+def data_rows(
+    reader: Any, problems: list[CsvProblem], limit: int | None = None
+) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of each row `reader` gives; a CSV syntax error ends the rows as a
+    problem. With `limit`, no row is read once that many problems are listed."""
+    while limit is None or len(problems) < limit:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as bad:
+            problems.append(_csv_error(reader.line_num, bad))
+            return
+        yield reader.line_num, row
 
 
 def _csv_error(line: int, err: csv.Error) -> CsvProblem:

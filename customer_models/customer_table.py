@@ -28,6 +28,7 @@ from customer_models.csvdata import (
     Lines,
     _csv_error,
     csv_table,
+    data_rows,
     parse_cell,
 )
 from customer_models.personas import CATEGORIES
@@ -153,15 +154,7 @@ def parse_text(text: str, path: str = "<csv>", *, max_rows: int | None = None) -
     index = {name: header.index(name) for name in present}
     values: dict[str, list[Any]] = {c: [] for c in present}
     first_line, last_line = 0, 1
-    while len(problems) < MAX_ERRORS:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as bad:
-            problems.append(_csv_error(reader.line_num, bad))
-            break
-        line = reader.line_num
+    for line, row in data_rows(reader, problems, MAX_ERRORS):
         if not row or all(not cell.strip() for cell in row):
             continue
         if max_rows is not None and len(values["churned"]) >= max_rows:
