@@ -256,12 +256,19 @@ def agents_for_service_level(
         raise ValueError("target service level must be between 0 and 1 (exclusive)")
     _check(arrivals_per_s, aht_s, 1)
     a = arrivals_per_s * aht_s
-    n = 1 if patience_s is not None else max(1, math.floor(a) + 1)
-    while n <= max_agents:
+
+    def figures(n: int) -> QueueFigures:
         if patience_s is None:
-            fig = erlang_c(arrivals_per_s, aht_s, n, threshold_s)
-        else:
-            fig = erlang_a(arrivals_per_s, aht_s, n, patience_s, threshold_s)
+            return erlang_c(arrivals_per_s, aht_s, n, threshold_s)
+        return erlang_a(arrivals_per_s, aht_s, n, patience_s, threshold_s)
+
+    # the service level rises with agents: start near the load (a planner's hundreds of
+    # agents are not searched from one), step down while one fewer still meets the target
+    n = max(1, math.floor(a) + 1) if patience_s is None else max(1, int(a * 0.9))
+    while patience_s is not None and n > 1 and figures(n - 1).service_level >= target:
+        n -= 1
+    while n <= max_agents:
+        fig = figures(n)
         if fig.service_level >= target:
             return fig
         n += 1

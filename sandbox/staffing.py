@@ -23,7 +23,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sandbox.erlang import QueueFigures, erlang_a, erlang_c
+from sandbox.erlang import QueueFigures, agents_for_service_level, erlang_a, erlang_c
 from sandbox.scenario import AgentGroup, ChannelSpec, Scenario
 
 
@@ -70,16 +70,10 @@ def _servers_sl(
 def required_servers(
     rate_s: float, aht_s: float, target: float, patience_s: float | None, threshold_s: float
 ) -> int:
-    """The fewest servers reaching `target` (the service level rises with servers)."""
+    """The fewest servers reaching `target` (`sandbox.erlang.agents_for_service_level`)."""
     if rate_s <= 0:
         return 0
-    load = rate_s * aht_s
-    n = max(1, int(load * 0.9))
-    while n > 1 and _servers_sl(rate_s, aht_s, n - 1, patience_s, threshold_s) >= target:
-        n -= 1
-    while _servers_sl(rate_s, aht_s, n, patience_s, threshold_s) < target:
-        n += 1
-    return n
+    return agents_for_service_level(rate_s, aht_s, target, threshold_s, patience_s).agents
 
 
 def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:

@@ -24,22 +24,27 @@ def lognormal_params(mean: float, cv: float) -> tuple[float, float]:
     return portable.log1(mean) - sigma2 / 2.0, math.sqrt(sigma2)
 
 
+def lognormal_draws(mean: float, cv: float, rng: np.random.Generator, n: int) -> list[float]:
+    """`n` lognormal draws with this mean and coefficient of variation."""
+    mu, sigma = lognormal_params(mean, cv)
+    draws: list[float] = portable.exp(mu + sigma * rng.standard_normal(n)).tolist()
+    return draws
+
+
 def draw_durations(dist: TimeDist, rng: np.random.Generator, n: int) -> list[float]:
     """`n` draws of a `TimeDist` (after-call work), seconds."""
     if dist.distribution == "fixed" or dist.mean_s <= 0:
         return [float(dist.mean_s)] * n
     if dist.distribution == "exponential":
-        u = rng.random(n)
-        return list((-portable.log(1.0 - u) * dist.mean_s).tolist())
-    mu, sigma = lognormal_params(dist.mean_s, dist.cv)
-    return list(portable.exp(mu + sigma * rng.standard_normal(n)).tolist())
+        draws: list[float] = (-portable.log(1.0 - rng.random(n)) * dist.mean_s).tolist()
+        return draws
+    return lognormal_draws(dist.mean_s, dist.cv, rng, n)
 
 
 def complexity_factors(service: ServiceSpec, rng: np.random.Generator, n: int) -> list[float]:
     """Per contact, how much longer than usual its case takes: lognormal, mean 1, cv
     `service.contact_cv` (the contact's action and line times are multiplied by it)."""
-    mu, sigma = lognormal_params(1.0, service.contact_cv)
-    return list(portable.exp(mu + sigma * rng.standard_normal(n)).tolist())
+    return lognormal_draws(1.0, service.contact_cv, rng, n)
 
 
 def typical_patience_s(channel: str) -> float:
@@ -60,5 +65,4 @@ def patience_unit(
     if ch.patience != "lognormal":
         return expo
     assert rng is not None
-    mu, sigma = lognormal_params(1.0, ch.patience_cv)
-    return list(portable.exp(mu + sigma * rng.standard_normal(len(expo))).tolist())
+    return lognormal_draws(1.0, ch.patience_cv, rng, len(expo))
