@@ -417,12 +417,9 @@ def judged_row(
     else:
         verdict = "pass" if ok else "fail"
         measured = f"{shown}; {text(stats)}"
-    prefix = key.split("_")[0] + "_"
+    # rows 1 and 2 share the per-center figures; the others own the keys of their prefix
+    prefix = ("fcr_", "top_box_", "r1_", "r2_") if rid in (1, 2) else key.split("_")[0] + "_"
     details = {k: v for k, v in stats.items() if k.startswith(prefix)}
-    if rid in (1, 2):
-        details = {
-            k: v for k, v in stats.items() if k.startswith(("fcr_", "top_box_", "r1_", "r2_"))
-        }
     return make_row(
         rid, measured, value, ci, verdict, reproduced_in_play=ok, **details,
         ci95={k: list(v) for k, v in cis.items() if k in details},
