@@ -360,11 +360,8 @@ class Routing:
         c.status = "active"
         c.agent = agent
         c.answered = now
-        if agent.busy_since is not None:  # another chat: the busy share goes up
-            self.hooks.kpi.agent_busy(agent.id, self.busy.stop(agent, now))
         agent.active.append(c)
-        if agent.on_shift:
-            self.busy.start(agent, now, slot_share(agent))
+        self._reweigh_busy(agent, now)  # another chat: the busy share goes up
         self.refresh(agent)
         self.active[c.id] = c
         self.counts["answered"] += 1
@@ -408,12 +405,8 @@ class Routing:
     def wrap_up(self, agent: Agent, channel: str, seconds: float) -> None:
         """After-call work: the agent stays busy (its slot in use, counted in occupancy and
         AHT) for `seconds`, then is free."""
-        now = self.env.now
-        if agent.busy_since is not None:
-            self.hooks.kpi.agent_busy(agent.id, self.busy.stop(agent, now))
         agent.wrap.append(channel)
-        if agent.on_shift:
-            self.busy.start(agent, now, slot_share(agent))
+        self._reweigh_busy(agent, self.env.now)
         self.hooks.kpi.after_call_work(seconds, channel, agent.id)
         self.refresh(agent)
         ev = self.env.timeout(seconds, (agent, channel))
@@ -421,13 +414,17 @@ class Routing:
 
     def _wrapped(self, ev: simpy.Event) -> None:
         agent, channel = cast(tuple[Agent, str], ev.value)
-        now = self.env.now
+        agent.wrap.remove(channel)
+        self._reweigh_busy(agent, self.env.now)
+        self.next_work(agent)
+
+    def _reweigh_busy(self, agent: Agent, now: float) -> None:
+        """The agent's slots in use changed: its running busy span ends and, while it is on
+        shift with work, a new one starts at the new share (`slot_share`)."""
         if agent.busy_since is not None:
             self.hooks.kpi.agent_busy(agent.id, self.busy.stop(agent, now))
-        agent.wrap.remove(channel)
-        if (agent.active or agent.wrap) and agent.on_shift:
+        if agent.on_shift and (agent.active or agent.wrap):
             self.busy.start(agent, now, slot_share(agent))
-        self.next_work(agent)
 
 
 def _abandon_text(c: Contact, wait: float) -> dict[str, str]:
