@@ -172,12 +172,10 @@ def _base_key(view: Any) -> tuple[Any, tuple]:
             0,
             _score(view),
             _goodness(view),
-            -float(getattr(view, "time_s", 0) or 0),
+            -_time(view),
         ),
     )
-    if getattr(view, "__dataclass_params__", None) is not None and getattr(
-        view.__dataclass_params__, "frozen", False
-    ):
+    if _frozen(view):
         if len(_BASE_KEYS) > _BASE_KEYS_MAX:
             _BASE_KEYS.clear()
         _BASE_KEYS[id(view)] = entry
@@ -222,7 +220,8 @@ def choose(policy: str, run: Any, rng: Any) -> str:
     candidates, rule = _plan(policy, views, pending)
     if rule[0] == "expert":
         return str(candidates[0].id)
-    return str(candidates[_index(rule, rng.random(), rng.random(), rng.random())].id)
+    u0, _, _ = rng.random(), rng.random(), rng.random()  # three per decision, whatever is used
+    return str(candidates[_index(rule, u0)].id)
 
 
 def choose_many(
@@ -377,7 +376,7 @@ def _time(view: Any) -> float:
 # The rule for one contact and for many: `_index` and its array form `_index_many` read the
 # same plan (tests/library/test_lib_policies.py checks they agree on random draws). Three
 # uniforms per decision are drawn whatever the rule uses, so streams stay aligned.
-def _index(rule: tuple[Any, ...], u0: float, u1: float, u2: float) -> int:
+def _index(rule: tuple[Any, ...], u0: float) -> int:
     if rule[0] == "random":
         return _pick1(u0, rule[1])
     cumulative = rule[1]  # weighted: the first candidate whose cumulative share exceeds u0

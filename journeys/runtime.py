@@ -413,14 +413,12 @@ class JourneyRun:
         if var is None:
             raise JourneyRunError(f"journey '{self.journey.id}' has no state variable '{name}'")
         if type(value) is int and var.type == "int":  # the engine's mood sync: coerce's result
-            stored = min(var.max, max(var.min, value))  # type: ignore[type-var]
-            self._state[name] = stored
-            self._cache = None
-            return stored
-        try:
-            stored = var.coerce(value)
-        except ValueError as err:
-            raise JourneyRunError(str(err)) from None
+            stored: Any = min(var.max, max(var.min, value))  # type: ignore[type-var]
+        else:
+            try:
+                stored = var.coerce(value)
+            except ValueError as err:
+                raise JourneyRunError(str(err)) from None
         self._state[name] = stored
         self._cache = None
         return stored

@@ -372,6 +372,14 @@ class AtomicFolder:
             shutil.rmtree(self.path, ignore_errors=True)
 
 
+def csv_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection): text starting
+    with = + - @, a tab or a carriage return gets a leading apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
 __all__ = [
     "INCOMING",
     "OUTGOING",
@@ -384,16 +392,9 @@ __all__ = [
     "atomic_write_files",
     "atomic_write_text",
     "clean_leftovers",
+    "csv_cell",
     "file_mode",
     "fsync_folder",
     "leftovers",
     "read_input",
 ]
-
-
-def csv_cell(value: Any) -> Any:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection): text starting
-    with = + - @, a tab or a carriage return gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value

@@ -382,10 +382,10 @@ class LeaguePages:
         return response
 
     # -- the live channel --------------------------------------------------------------------
-    async def events_of(self, pk: int, view: str, version: int) -> list[dict[str, Any]]:
+    async def events_of(self, pk: int, view: str) -> list[dict[str, Any]]:
         """The board's live events (`board.events`, newest last, at most MAX_EVENTS); none in
         the public view while the board is frozen. Computed once per set of team rounds the
-        store computes (`version` is kept for the callers; the store throttles)."""
+        store computes (the store throttles)."""
 
         def compute() -> list[dict[str, Any]]:
             from sandbox.league.board import events
@@ -407,7 +407,6 @@ class LeaguePages:
         return await self.app.run(compute)
 
     async def payload(self, pk: int, view: str, lang: str) -> dict[str, Any]:
-        version = self.league.version(pk)
         board = display_board(json.loads(await self.api.board_bytes(pk, view)), lang)
         state = await self.app.run(self.league.trainer_state, pk)
         if view != "trainer":
@@ -416,7 +415,7 @@ class LeaguePages:
             r["text"] = pick(r.get("title"), lang)
         return {
             "view": view, "lang": lang, "board": board, "state": state,
-            "events": await self.events_of(pk, view, version),
+            "events": await self.events_of(pk, view),
             "clock_speed": self.league.clock_speed,
         }  # fmt: skip
 
@@ -431,7 +430,7 @@ class LeaguePages:
         pk = int(request.path_params["pk"])
         await self.app.run(self.league.competition, pk)
         view, _lang = self.view_lang(request, self.app)
-        got = await self.events_of(pk, view, self.league.version(pk))
+        got = await self.events_of(pk, view)
         return JSONResponse({"events": got}, headers={"Cache-Control": "no-store"})
 
     async def live(self, request: Request) -> Response:

@@ -94,7 +94,8 @@ class LeagueStore:
         self._versions: dict[int, int] = {}
         #: (competition, round) -> final team rounds of a closed round (replayed once)
         self._final: dict[tuple[int, int], list[Any]] = {}
-        #: (competition, view) -> (version, board): one board computed per change
+        #: (competition, view) -> (version, board, wall time): one board per change, at most
+        #: every BOARD_MIN_GAP_S
         self._boards: dict[tuple[int, str], tuple[int, dict[str, Any], float]] = {}
         #: competition -> (version, trainer state)
         self._states: dict[int, tuple[int, dict[str, Any]]] = {}
