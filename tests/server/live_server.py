@@ -264,3 +264,16 @@ def take_exam(
         client.heartbeat(contact_id)
         if pause_s:
             time.sleep(pause_s)
+
+
+def first_sse_event(stream: Any, name: str) -> dict[str, Any] | None:
+    """The data of the first server-sent event called `name` on an open `text/event-stream`
+    response (None if the stream ends first)."""
+    event = None
+    for raw in stream:
+        line = raw.decode("utf-8").rstrip("\n")
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: ") and event == name:
+            return dict(json.loads(line[6:]))
+    return None

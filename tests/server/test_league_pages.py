@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from tests.server.live_server import ROOT, Admin, Answer, post_json, request
+from tests.server.live_server import ROOT, Admin, Answer, first_sse_event, post_json, request
 
 SECRET = "league pages secret"
 HOSTILE = ["<script>alert(1)</script>", "<img src=x onerror=alert(2)>"]
@@ -168,14 +168,10 @@ def first_update(admin: Admin, path: str, timeout: float = 30.0) -> dict[str, An
     req = urllib.request.Request(admin.base + path)
     with admin.opener.open(req, timeout=timeout) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
-        event = None
-        for raw in r:
-            line = raw.decode("utf-8").rstrip("\n")
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: ") and event == "update":
-                return dict(json.loads(line[6:]))
-    raise AssertionError("the stream ended without an update")
+        update = first_sse_event(r, "update")
+    if update is None:
+        raise AssertionError("the stream ended without an update")
+    return update
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from sandbox.league.loader import load_competition
 from sandbox.league.offline import board_from_export
 from sandbox.server.db import make_engine
 from sandbox.server.league_store import LeagueStore
-from tests.server.live_server import Admin, post_json, request, start_server
+from tests.server.live_server import Admin, first_sse_event, post_json, request, start_server
 
 SECRET = "trainer-secret-1"
 SPEED = 40.0
@@ -116,14 +116,10 @@ def _first_pushed_board(base: str, pk: int, trainer: Trainer) -> dict[str, Any]:
     req = urllib.request.Request(f"{base}/api/v1/league/{pk}/stream?view=trainer",
                                  headers={"Cookie": cookie})  # fmt: skip
     with urllib.request.urlopen(req, timeout=30) as stream:
-        event = None
-        for raw in stream:
-            line = raw.decode("utf-8").rstrip("\n")
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: ") and event == "board":
-                return dict(json.loads(line[6:]))
-    raise AssertionError("no board event")
+        board = first_sse_event(stream, "board")
+    if board is None:
+        raise AssertionError("no board event")
+    return board
 
 
 @pytest.fixture
