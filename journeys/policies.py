@@ -197,6 +197,9 @@ def _best(views: Sequence[Any], pending: frozenset[str]) -> Any:
     return max(views, key=lambda v: _expert_key(v, pending))
 
 
+_NOTHING_PENDING: frozenset[str] = frozenset()
+
+
 def _available(run: Any) -> list[Any]:
     views = [v for v in run.choices() if getattr(v, "available", True)]
     if not views:
@@ -216,7 +219,8 @@ def choose(policy: str, run: Any, rng: Any) -> str:
     None for it): the engine, offline play and the designer's tools decide exactly alike for
     the same numbers, whether one contact or many are played at a time."""
     views = _available(run)
-    pending = frozenset(getattr(run, "required_behaviours", ()) or ())
+    required = getattr(run, "required_behaviours", ())
+    pending = frozenset(required) if required else _NOTHING_PENDING
     candidates, rule = _plan(policy, views, pending)
     if rule[0] == "expert":
         return str(candidates[0].id)
@@ -252,7 +256,7 @@ def _plan(
     immutable view per choice and availability, so a node's plan is made once."""
     key = (policy, tuple(map(id, views)), pending)
     hit = _PLANS.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], views, strict=True)):
+    if hit is not None:  # the entry keeps its views alive, so equal ids are the same views
         return hit[1], hit[2]
     candidates, rule = _make_plan(policy, views, pending)
     if all(_frozen(v) for v in views):

@@ -348,12 +348,25 @@ class EventLog(_StreamedFile):
 
     def write(self, event: Mapping[str, Any]) -> None:
         # durations (`*_s`) to the millisecond: the engine hands them over unrounded
-        event = {
-            k: round(v, 3) if type(v) is float and k.endswith("_s") else v for k, v in event.items()
-        }
-        line = json.dumps(jsonable(event), ensure_ascii=False, separators=(",", ":"))
+        plain = True
+        out: dict[str, Any] = {}
+        for k, v in event.items():
+            kind = type(v)
+            if kind is float:
+                if k.endswith("_s"):
+                    v = round(v, 3)
+                plain = plain and math.isfinite(v)
+            elif kind is not str and kind is not int and kind is not bool and v is not None:
+                plain = False
+            out[k] = v
+        # the engine's events are flat dicts of plain values: they skip `jsonable`'s walk
+        line = _EVENT_JSON.encode(out if plain else jsonable(out))
         self._handle().write(line + "\n")
         self._wrote()
+
+
+#: events.jsonl's encoder, made once (`json.dumps` with options builds one per call)
+_EVENT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 # -- the results document --------------------------------------------------------------------
