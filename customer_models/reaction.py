@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -119,13 +119,21 @@ class Mood:
 
     def apply(self, delta: MoodDelta) -> None:
         """Add a delta, clamped to 0..10."""
-        self.anger = min(10.0, max(0.0, self.anger + delta.anger))
-        self.trust = min(10.0, max(0.0, self.trust + delta.trust))
-        self.patience = min(10.0, max(0.0, self.patience + delta.patience))
+        self.anger = _clamp10(self.anger + delta.anger)
+        self.trust = _clamp10(self.trust + delta.trust)
+        self.patience = _clamp10(self.patience + delta.patience)
 
 
-@dataclass(frozen=True)
-class MoodDelta:
+def _clamp10(x: float) -> float:
+    """`min(10.0, max(0.0, x))` to the bit (0.0 for -0.0 and NaN, as `max` keeps its first
+    argument), without two builtin calls: the engine applies a mood change every step."""
+    x = x if x > 0.0 else 0.0
+    return x if x < 10.0 else 10.0
+
+
+class MoodDelta(NamedTuple):
+    """One action's change of mood (a named tuple: the engine builds one every step)."""
+
     anger: float
     trust: float
     patience: float

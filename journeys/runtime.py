@@ -526,21 +526,19 @@ class JourneyRun:
         self._cache = None
 
     def _result(self, choice: Choice | None, acc: _Acc, effects: dict | None = None) -> StepResult:
-        return StepResult(
-            choice_id=choice.id if choice else None,
-            lines=tuple(acc.lines),
-            behaviours=choice.behaviours if choice else (),
-            effects=effects or {},
-            time_s=choice.time_s if choice else 0.0,
-            risks=tuple(acc.risks),
-            triggers=tuple(acc.events),
-            score=acc.score,
-            feedback=choice.feedback if choice else None,
-            knowledge=choice.knowledge if choice else (),
-            cross_sell=choice.cross_sell if choice else None,
-            node_id=self._node_id,
-            ending=self._ending if self._finished else None,
+        ending = self._ending if self._finished else None
+        if choice is None:  # start() and end()
+            return StepResult(
+                None, tuple(acc.lines), risks=tuple(acc.risks), triggers=tuple(acc.events),
+                score=acc.score, node_id=self._node_id, ending=ending,
+            )  # fmt: skip
+        # fmt: off
+        return StepResult(  # positional, in field order: every agent action builds one
+            choice.id, tuple(acc.lines), choice.behaviours, effects or {}, choice.time_s,
+            tuple(acc.risks), tuple(acc.events), acc.score, choice.feedback, choice.knowledge,
+            choice.cross_sell, self._node_id, ending,
         )
+        # fmt: on
 
     # ------------------------------------------------------------------ batch play support
     def copy(self) -> JourneyRun:
