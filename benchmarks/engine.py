@@ -6,7 +6,13 @@ Prints, in one run:
 2. the `full-day` scenario's wall time (setup + run to the end + results) and peak memory —
    target <= 12 s of CPU on a 2-core machine;
 3. peak memory of `full-day` at 10x the contacts (the day repeated ten times) — target
-   < 1.3x the peak at 1x.
+   < 1.3x the peak at 1x;
+4. the line counts of the code that plays contacts (physical lines / code lines: no blank,
+   comment or docstring lines) before (commit 87e73f2, main when issue 11 was filed, read
+   with `git show`) and after (the working tree), their totals, and whether the one contact
+   kernel is smaller than the paths it replaces, by code lines (issue 11). Counted from the
+   source, without importing the engine, in well under a second; `--lines-only` prints just
+   this (with `--json`: just its JSON); without git or the base commit it says so.
 
 Speeds are per CPU second of the measuring process (time.process_time): the engine is single
 threaded, so on an idle machine CPU time equals wall time, and on a machine shared with other
@@ -17,6 +23,7 @@ due to contacts is visible separately.
 
 Run:  python benchmarks/engine.py [--json] [--erlang-hours 200] [--rounds 7] [--seed 1]
       [--skip-10x] [--scale 10] [--memory-base-hours H] [--profile] [--breakdown]
+      [--lines-only]
 The engine/bare ratio is the median of `--rounds` pairs measured back to back (the target is
 judged on it); the ratio of each side's best round is printed too.
 `--breakdown` adds the engine's per-contact CPU time by stage (ablation runs of the erlang
@@ -28,6 +35,8 @@ checks the same flatness property an order of magnitude cheaper (0.8 h vs 8 h).
 from __future__ import annotations
 
 import argparse
+import ast
+import io
 import json
 import os
 import resource
@@ -35,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tokenize
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +66,171 @@ def _rss_mb() -> float:
         return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
     except OSError:  # pragma: no cover - non-Linux
         return float("nan")
+
+
+# -- line counts (issue 11: "the kernel should be smaller than the paths it replaces") ------
+#: main when issue 11 was filed: the contact-playing paths the kernel replaces are read here.
+LINES_BASE = "87e73f2"
+
+#: Entries are "path" (a whole module) or "path:name" (one function or "Class.method", counted
+#: over its ast span, decorators included), each with a one-line why.
+#: Before (at LINES_BASE): every path that played a contact. sandbox/engine/center.py (999
+#: lines, five jobs) drove the players but played no contact itself, so it is left out.
+BEFORE_PATHS: tuple[tuple[str, str], ...] = (
+    ("sandbox/engine/contact.py", "ContactPlay: one contact at a time (trainees, bots)"),
+    ("sandbox/engine/batch_play.py", "BatchPlayer: bot contacts in numpy batches"),
+    ("customer_models/reaction.py", "the scalar reaction model (mood, drain, hang-ups)"),
+    ("customer_models/reaction_batch.py", "the same reaction model for batches"),
+    ("journeys/policies.py", "the bot policies, scalar and batch"),
+    ("sandbox/engine/offline.py:play_journey", "its own loop over ContactPlay (journey bots)"),
+    ("sandbox/calibration_rows.py:row2", "calibration row 2: its own policy loop on JourneyRun"),
+    ("journeys/transcripts.py:record", "a transcript: its own loop on JourneyRun"),
+)
+#: After (the working tree): the one contact kernel both players share.
+KERNEL_PATHS: tuple[tuple[str, str], ...] = (
+    ("sandbox/engine/contact.py", "ContactPlay, one contact at a time"),
+    ("sandbox/engine/batch_play.py", "BatchPlayer, bot contacts in batches"),
+    ("sandbox/engine/journey_table.py", "the stepper table and count_step both players use"),
+    ("customer_models/reaction.py", "the scalar reaction model"),
+    ("customer_models/reaction_batch.py", "the batch reaction model"),
+    ("journeys/policies.py", "the bot policies, one implementation for one or many"),
+)
+#: After: paths that still play a journey with their own loop (not replaced: in the total).
+SEPARATE_PATHS: tuple[tuple[str, str], ...] = (
+    ("journeys/transcripts.py:record", "still steps a bare JourneyRun (no customer model)"),
+)
+#: After: code that plays contacts only by calling the kernel (listed, not in the totals).
+CALLER_PATHS: tuple[tuple[str, str], ...] = (
+    ("sandbox/engine/offline.py:play_journey", "a bot's offline contact: loop over ContactPlay"),
+    ("sandbox/engine/service.py:Service.play_bot", "the engine's bot loop over ContactPlay"),
+    ("sandbox/engine/foresight.py:by_the_book", "practice foresight: expert over a fork"),
+    ("sandbox/workbench/bots.py:_play_chunk", "journey bots: calls offline.play_journey"),
+    ("sandbox/calibration_rows.py:play_center", "calibration: a Session of the engine"),
+)
+
+
+def count_lines(source: str, name: str | None = None) -> tuple[int, int]:
+    """(physical lines, code lines) of `source`, or of its function/method `name` ("f" or
+    "Class.f", decorators included). Code lines carry a token that is not a comment and not
+    part of a docstring (module, class or function); only the counted span is tokenized."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    lo, hi = 1, len(lines)
+    if name is not None:
+        body: list[ast.stmt] = tree.body
+        node: ast.stmt | None = None
+        for part in name.split("."):
+            node = next((n for n in body if isinstance(n, _DEFS) and n.name == part), None)
+            if node is None:
+                raise LookupError(f"no {name!r}")
+            body = node.body  # type: ignore[attr-defined]
+        assert node is not None
+        lo = min([node.lineno, *(d.lineno for d in node.decorator_list)])  # type: ignore[attr-defined]
+        hi = node.end_lineno or node.lineno
+    docstrings = [
+        (n.body[0].lineno, n.body[0].end_lineno or n.body[0].lineno)
+        for n in ast.walk(tree)
+        if isinstance(n, (ast.Module, *_DEFS))
+        and n.body
+        and isinstance(n.body[0], ast.Expr)
+        and isinstance(n.body[0].value, ast.Constant)
+        and isinstance(n.body[0].value.value, str)
+    ]
+    code: set[int] = set()
+    span = io.StringIO("".join(lines[lo - 1 : hi]))
+    for tok in tokenize.generate_tokens(span.readline):
+        if tok.type in _NOT_CODE:
+            continue
+        first, last = tok.start[0] + lo - 1, tok.end[0] + lo - 1
+        if tok.type == tokenize.STRING and any(a <= first and last <= b for a, b in docstrings):
+            continue
+        code.update(range(first, last + 1))
+    return hi - lo + 1, len(code)
+
+
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_NOT_CODE = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+             tokenize.ENCODING, tokenize.ENDMARKER}  # fmt: skip
+
+
+def _count_entries(
+    entries: tuple[tuple[str, str], ...], read: Any
+) -> dict[str, dict[str, int | str]]:
+    """Entry -> {"lines", "code", "why"}, each file read once by `read(path) -> source`."""
+    sources: dict[str, str] = {}
+    out: dict[str, dict[str, int | str]] = {}
+    for entry, why in entries:
+        path, _, name = entry.partition(":")
+        if path not in sources:
+            sources[path] = read(path)
+        lines, code = count_lines(sources[path], name or None)
+        out[entry] = {"lines": lines, "code": code, "why": why}
+    return out
+
+
+def line_counts(base: str = LINES_BASE) -> dict[str, Any]:
+    """Line counts of the contact-playing code before (`base`, read with `git show`) and
+    after (the working tree); no engine import, well under a second. If git or the base
+    commit is missing (e.g. a shallow clone), {"base", "unavailable": why}."""
+
+    def at_base(path: str) -> str:
+        return subprocess.run(["git", "show", f"{base}:{path}"], cwd=ROOT, capture_output=True,
+                              text=True, encoding="utf-8", check=True).stdout  # fmt: skip
+
+    try:
+        before = _count_entries(BEFORE_PATHS, at_base)
+        after = _count_entries(KERNEL_PATHS + SEPARATE_PATHS + CALLER_PATHS,
+                               lambda p: (ROOT / p).read_text(encoding="utf-8"))  # fmt: skip
+    except (OSError, LookupError, SyntaxError, subprocess.CalledProcessError) as err:
+        why = err.stderr.strip().splitlines()[-1] if getattr(err, "stderr", None) else str(err)
+        return {"base": base, "unavailable": why}
+
+    def total(d: dict[str, dict[str, Any]], keys: Any) -> dict[str, int]:
+        return {k: sum(d[e][k] for e in keys) for k in ("lines", "code")}
+
+    kernel = [e for e, _ in KERNEL_PATHS]
+    separate = [e for e, _ in SEPARATE_PATHS]
+    replaced = [e for e in before if e not in separate]
+    totals = {
+        "before": total(before, before),
+        "replaced": total(before, replaced),
+        "kernel": total(after, kernel),
+        "separate": total(after, separate),
+        "after": total(after, kernel + separate),
+        "callers": total(after, [e for e, _ in CALLER_PATHS]),
+    }
+    return {"base": base, "before": before, "kernel": kernel, "separate": separate,
+            "callers": [e for e, _ in CALLER_PATHS], "after": after, "totals": totals,
+            "kernel_smaller": totals["kernel"]["code"] < totals["replaced"]["code"]}  # fmt: skip
+
+
+def print_line_counts(doc: dict[str, Any]) -> None:
+    """The table of `line_counts`: lines / code lines per entry, totals, and the verdict."""
+    if "unavailable" in doc:
+        print(f"line counts unavailable (base {doc['base']}): {doc['unavailable']}")
+        return
+
+    def cell(d: dict[str, Any] | None) -> str:
+        return f"{d['lines']:>5} / {d['code']:>4}" if d else f"{'-':>12}"
+
+    before, after, t = doc["before"], doc["after"], doc["totals"]
+    role = dict.fromkeys(doc["kernel"], "kernel")
+    role.update(dict.fromkeys(doc["separate"], "separate (in the total)"))
+    role.update(dict.fromkeys(doc["callers"], "caller (not in the total)"))
+    print(f"contact-playing code, lines / code lines: before = {doc['base']} (issue 11's base), "
+          f"after = working tree")  # fmt: skip
+    print(f"  {'entry':<45} {'before':>12}  {'after':>12}")
+    for entry in [*before, *(e for e in after if e not in before)]:
+        note = role.get(entry, "gone")
+        print(f"  {entry:<45} {cell(before.get(entry))}  {cell(after.get(entry))}  {note}")
+    print(f"  {'total (after: kernel + separate)':<45} {cell(t['before'])}  {cell(t['after'])}")
+    print(f"  {'kernel':<45} {'':>12}  {cell(t['kernel'])}")
+    print(f"  {'callers of the kernel':<45} {'':>12}  {cell(t['callers'])}")
+    k, r = t["kernel"]["code"], t["replaced"]["code"]
+    print(f"kernel smaller than the paths it replaces (code lines): "
+          f"{'YES' if doc['kernel_smaller'] else 'NO'} — kernel {k:,} vs {r:,} before "
+          f"({(k - r) / r:+.0%}; the replaced paths exclude {', '.join(doc['separate'])}, "
+          f"which still plays on its own)")  # fmt: skip
 
 
 def erlang_parameters(hours: float) -> dict[str, Any]:
@@ -283,6 +458,12 @@ def main(argv: list[str] | None = None) -> int:
         "(queueing, journey play, record building, predictions + KPIs), by ablation: up to "
         "100 simulated hours per run, 4 modes round-robin x 3, least time each",
     )
+    parser.add_argument(
+        "--lines-only",
+        action="store_true",
+        help="print only the contact-playing code's line counts before (87e73f2) and after "
+        "(the working tree): no benchmark runs, well under a second",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)  # fmt: skip
 
@@ -297,6 +478,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             doc = child_full_day(float(rest[0]), int(rest[1]), rest[2] == "1")
         print(json.dumps(doc))
+        return 0
+
+    if args.lines_only:
+        lines = line_counts()
+        if args.json:
+            print(json.dumps(lines, indent=2))
+        else:
+            print_line_counts(lines)
         return 0
 
     hours, seed = str(args.erlang_hours), str(args.seed)
@@ -357,6 +546,7 @@ def main(argv: list[str] | None = None) -> int:
             "peak_mb_1x": base["peak_mb"], "peak_mb_nx": big["peak_mb"], "ratio": mem_ratio,
             "growth_ratio": growth_ratio, "wall_s_nx": big["wall_s"],
             "target": TARGET_MEMORY_RATIO, "met": mem_ratio < TARGET_MEMORY_RATIO},
+        "lines": line_counts(),
     }  # fmt: skip
     if args.json:
         print(json.dumps(doc, indent=2))
@@ -405,6 +595,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile and "profile" in day:
             print("full-day profile (its CPU time above includes the profiler's overhead):")
             print(day["profile"])
+        print_line_counts(doc["lines"])
     return 0
 
 
