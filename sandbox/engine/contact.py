@@ -205,7 +205,7 @@ class ContactPlay:
                 {"t": t, "speaker": "agent", "text": said, "tags": list(behaviours)}
             )
         line_s = self._lines(result.lines, t + agent_s, skip_agent=True)
-        self._count(behaviours, result, agent_s if hold else 0.0)
+        count_step(self, behaviours, result, agent_s if hold else 0.0)
         if hold:
             seconds = self._spend(agent_s, "hold") + self._spend(line_s, "talk")
         else:
@@ -213,9 +213,7 @@ class ContactPlay:
         if self.hangups and not run.finished and hangs_up(self.persona, self.mood, self.rrng):
             self.hung_up = True
             run.end("customer_hung_up")
-        self._push_mood()
-        if self.mood.anger > self.anger_peak:
-            self.anger_peak = self.mood.anger
+        self._push_mood()  # (and the anger peak)
         return seconds, result
 
     def wait_for_agent(self, seconds: float) -> None:
@@ -302,21 +300,18 @@ class ContactPlay:
                 )
         return seconds
 
-    def _count(self, behaviours: tuple[str, ...], result: Any, hold_s: float) -> None:
-        count_step(self, behaviours, result, hold_s)
-
     def _push_mood(self) -> None:
         """Keep the journey's standard state (anger/trust/patience) in step with the mood;
         only values that changed are written (set_state validates, so it is not free)."""
-        run = self.run
+        mood = self.mood
         pushed = self.pushed
         for i, v in enumerate(self.sync):
-            value = round(getattr(self.mood, v))
+            value = round(getattr(mood, v))
             if pushed[i] != value:
-                run.set_state(v, value)
+                self.run.set_state(v, value)
                 pushed[i] = value
-        if self.mood.anger > self.anger_peak:
-            self.anger_peak = self.mood.anger
+        if mood.anger > self.anger_peak:
+            self.anger_peak = mood.anger
 
     # -- the record ---------------------------------------------------------------------
     def outcome(self) -> str:
