@@ -10,6 +10,8 @@ Bump `FEATURE_SCHEMA_VERSION` whenever a raw field or an encoded column changes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -297,8 +299,12 @@ def _categorical(name: str, values: Any) -> np.ndarray:
     if isinstance(values, np.ndarray):
         values = values.reshape(-1).tolist()
     codes = _CODES[name]
+    n = len(values)
     try:
-        at = np.fromiter(map(codes.__getitem__, values), np.intp, len(values))
+        if n and all(map(is_, values, repeat(values[0]))):  # one value (one channel…)
+            code = codes[values[0]]
+            return np.repeat(_VALUES[name][code : code + 1], n)
+        at = np.fromiter(map(codes.__getitem__, values), np.intp, n)
     except (KeyError, TypeError):
         bad = next(v for v in values if not isinstance(v, str) or v not in codes)
         allowed = CATEGORICAL[name]
