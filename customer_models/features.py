@@ -335,10 +335,12 @@ def encode_columns(columns: Mapping[str, Any]) -> np.ndarray:
     """Encode columnar raw records (name -> 1-D array) into an (n, len(FEATURES)) matrix."""
     cols = _check_columns(columns)
     n = len(cols["channel"])
-    out = np.empty((n, len(_SPEC)), dtype=float)
+    # filled feature by feature (contiguous rows), then turned into one row per contact:
+    # writing the columns of an (n, F) matrix in place cost more than the copy
+    out = np.empty((len(_SPEC), n), dtype=float)
     for j, (_, _, fn) in enumerate(_SPEC):
-        out[:, j] = fn(cols)
-    return out
+        out[j] = fn(cols)
+    return np.ascontiguousarray(out.T)
 
 
 def records_to_columns(records: Sequence[Mapping[str, Any]]) -> dict[str, np.ndarray]:

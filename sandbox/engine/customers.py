@@ -278,8 +278,9 @@ class ChannelArrivals(_Source):
             patience = d.expo[i] * persona.patience_s[self.name]
         self.seq += 1
         seq = self.seq
+        # the id is prefix + the number in at least 6 digits (zfill: half the cost of `:06d`)
         c = Contact(
-            f"{self.prefix}{seq:06d}", seq, self.name, journey, who, row, d.seeds[i], now,
+            self.prefix + str(seq).zfill(6), seq, self.name, journey, who, row, d.seeds[i], now,
             patience, self.scenario.priority.get(segment, 0), d.blocks, i,
             d.handles[i] if d.handles is not None else 0.0, persona,
         )  # fmt: skip
