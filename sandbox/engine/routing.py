@@ -339,17 +339,20 @@ class Routing:
                         break
         return best
 
-    def take_work(self, agent: Agent) -> None:
+    def take_work(self, agent: Agent) -> bool:
         """A free agent takes the best waiting customers it can (a form seat: the next
-        customer of its form rings)."""
+        customer of its form rings). Whether it took any (`assign` refreshed its pools)."""
         if agent.feed is not None:
             agent.feed.ring_later()
-            return
+            return False
+        took = False
         while agent.on_shift:
             c = self._next_for(agent)
             if c is None:
-                return
+                break
             self.assign(agent, c)
+            took = True
+        return took
 
     def assign(self, agent: Agent, c: Contact) -> None:
         """`agent` answers `c` now; the service plays it."""
@@ -391,8 +394,10 @@ class Routing:
         if agent.break_due and not agent.active and not agent.wrap:
             self._go_away(agent)
             return
-        self.refresh(agent)
-        self.take_work(agent)
+        # work first: an agent that takes some is refreshed by `assign`, not put in the idle
+        # pools only to be taken out again (the same pools either way)
+        if not self.take_work(agent):
+            self.refresh(agent)
 
     def after_contact(self, agent: Agent, c: Contact) -> None:
         """A released contact's agent does its after-call work (bots, when the channel has
