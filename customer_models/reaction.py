@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -131,9 +131,8 @@ def _clamp10(x: float) -> float:
     return x if x < 10.0 else 10.0
 
 
-class MoodDelta(NamedTuple):
-    """One action's change of mood (a named tuple: the engine builds one every step)."""
-
+@dataclass(frozen=True)
+class MoodDelta:
     anger: float
     trust: float
     patience: float
