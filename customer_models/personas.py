@@ -254,8 +254,11 @@ def _check_value(key: str, value: Any) -> Any:
 class PersonaBatch:
     """Columns of sampled personas (numpy arrays), with per-row `Persona` access."""
 
-    def __init__(self, columns: dict[str, np.ndarray]):
+    def __init__(self, columns: dict[str, np.ndarray], codes: dict[str, np.ndarray] | None = None):
+        """`codes`: the category columns as indices into CATEGORIES[key], when the sampler
+        has them (the reaction model's persona types are computed from them, no strings)."""
         self.columns = columns
+        self.codes = codes
         self._lists: dict[str, list[Any]] | None = None  # columns as lists, on demand
 
     def __len__(self) -> int:
@@ -398,4 +401,4 @@ def sample_personas(
         cols[f"patience_{ch}_s"] = np.round(base * p["queue_patience_channel"][ch], 1)
     ids = rng.integers(0, 2**40, size=n)
     cols["persona_id"] = _hex_ids(ids)
-    return PersonaBatch(cols)
+    return PersonaBatch(cols, at)

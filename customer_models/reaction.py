@@ -183,7 +183,7 @@ def react(
     `seconds` is the action's duration. Time-based patience drain is `drain`'s job (the engine
     calls it for talk and hold time), so the reaction itself does not depend on it.
     """
-    terms = _terms(persona, kind, behaviours)
+    terms = action_terms(persona, kind, behaviours)
     if terms is None:
         return _ZERO
     r = REACTION
@@ -207,7 +207,9 @@ _Term = tuple[float, float, float, bool, bool]
 _TERMS: dict[tuple[Any, ...], tuple[_Term, ...] | None] = {}
 
 
-def _terms(persona: Persona, kind: str, behaviours: Sequence[str]) -> tuple[_Term, ...] | None:
+def action_terms(
+    persona: Persona, kind: str, behaviours: Sequence[str]
+) -> tuple[_Term, ...] | None:
     """The mood-independent part of `react` for one persona type, contact kind and tag list
     (None: no known tag), cached. Why: the engine reacts ~100,000 times a simulated day with
     a few hundred distinct (type, kind, tags) keys; the cached factors are the very products

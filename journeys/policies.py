@@ -104,30 +104,22 @@ class PolicyError(ValueError):
     """An unknown policy name or a run with nothing to choose."""
 
 
+# A view is a `ChoiceView` (or anything with its fields): risk types, behaviours and
+# cross-sell (a `CrossSell` or None) as the runtime gives them.
 def _risks(view: Any) -> tuple[str, ...]:
-    risk = getattr(view, "risk", None)
-    if not risk:
-        return ()
-    if isinstance(risk, str):
-        return (risk,)
-    return tuple(risk)
+    return tuple(view.risk or ())
 
 
 def _fit(view: Any) -> str | None:
-    offer = getattr(view, "cross_sell", None)
-    if not offer:
-        return None
-    if isinstance(offer, dict):
-        return offer.get("fit")
-    return getattr(offer, "fit", None)
+    return view.cross_sell.fit if view.cross_sell else None
 
 
 def _score(view: Any) -> float:
-    return float(getattr(view, "score", 0) or 0)
+    return float(view.score or 0)
 
 
 def _behaviours(view: Any) -> tuple[str, ...]:
-    return tuple(getattr(view, "behaviours", ()) or ())
+    return tuple(view.behaviours or ())
 
 
 def is_mistake(view: Any) -> bool:
@@ -374,7 +366,7 @@ def _task(views: Sequence[Any]) -> Any:
 
 
 def _time(view: Any) -> float:
-    return float(getattr(view, "time_s", 0) or 0)
+    return float(view.time_s or 0)
 
 
 # The rule for one contact and for many: `_index` and its array form `_index_many` read the

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from journeys.model import CrossSell
 from journeys.policies import MISTAKE_BEHAVIOURS, is_mistake
 from journeys.vocabulary import BEHAVIOURS, RISK_TYPES, RUBRIC
 
@@ -113,7 +114,7 @@ def violation(behaviours: Iterable[str], risks: Iterable[str] = (),
     cross-sell fit; None when `journeys.policies.is_mistake` says it is no mistake."""
     tags = tuple(behaviours)
     risk = tuple(dict.fromkeys(r for r in risks if r))
-    if not is_mistake(_View(tags, risk, {"fit": fit} if fit else None)):
+    if not is_mistake(_View(tags, risk, CrossSell("", fit) if fit else None)):
         return None
     bad = tuple(b for b in tags if b in MISTAKE_BEHAVIOURS)
     if risk:

@@ -16,13 +16,10 @@ import numpy as np
 
 from customer_models.reaction import Mood, drain, hangs_up, react
 from journeys import JourneyRun
-from journeys.vocabulary import BEHAVIOURS, RISK_TYPES, STANDARD_STATE
-from sandbox.engine.journey_table import count_step, settle
+from journeys.vocabulary import STANDARD_STATE
+from sandbox.engine.journey_table import count_step, path_fields
 from sandbox.engine.streams import journey_seed, reaction_rng, service_rng
-from sandbox.scoring import contact_risk_points, overall_score, score_contact
-
-_BEH_KEYS = {tag: f"beh_{tag}" for tag in BEHAVIOURS}
-_RISK_KEYS = {r: f"risk_{r}" for r in RISK_TYPES}
+from sandbox.scoring import overall_score, score_contact
 
 
 class ReactionRng:
@@ -320,71 +317,43 @@ class ContactPlay:
     def record(self) -> dict[str, Any]:
         """The per-contact record without predictions (the outcome models add those)."""
         p = self.persona
-        outcome, resolved, escalated, transfers, risk_counts, extra = settle(self, self.run)
-        rubric = score_contact(
-            self.decisions,
-            kind=self.kind,
-            outcome=outcome,
-            handle_s=self.handle_s,
-            wait_s=self.wait_s,
-            pace_s=self.pace_s,
-            risks=extra,
-        )
-        xs = self.cross_sell
+        rec, extra = path_fields(self, self.run)
+        outcome = rec["outcome"]
+        rubric = score_contact(self.decisions, kind=self.kind, outcome=outcome,
+                               handle_s=self.handle_s, wait_s=self.wait_s, pace_s=self.pace_s,
+                               risks=extra)  # fmt: skip
         mood = self.mood
         prior = p.prior_contacts
-        rec = {
-            **_BLANK,
-            "contact_id": self.contact_id,
-            "channel": self.channel,
-            "journey_id": self.journey.id,
-            "journey_kind": self.kind,
-            "kind": self.kind,
-            "wait_s": self.wait_s,
-            "handle_s": self.handle_s,
-            "holds": self.holds,
-            "hold_s": self.hold_s,
-            "transfers": transfers,
-            "outcome": outcome,
-            "resolved": int(resolved),
-            "fcr": int(resolved and prior == 0),
-            "repeat_contact": int(prior > 0),
-            "hung_up": int(self.hung_up or outcome == "customer_hung_up"),
-            "escalated": int(escalated),
-            "anger_peak": round(self.anger_peak, 3),
-            "anger_final": round(mood.anger, 3),
-            "trust_final": round(mood.trust, 3),
-            "patience_final": round(mood.patience, 3),
-            "risk_points": contact_risk_points(risk_counts) if risk_counts else 0,
-            "rubric": rubric,
-            "score": float(self.run.score or 0.0),
-            "rubric_score": overall_score(rubric),
-            "persona_id": p.persona_id,
-            "segment": p.segment,
-            "age_band": p.age_band,
-            "temperament": p.temperament,
-            "tenure_years": p.tenure_years,
-            "contract": p.contract,
-            "products": p.products,
-            "value": p.value,
-            "prior_contacts": prior,
-            "churn_risk": p.churn_risk,
-        }
-        if xs is not None:
-            rec.update(
-                cross_sell_offered=1,
-                cross_sell_fit=xs["level"],
-                cross_sell_fit_label=xs["fit"],
-                cross_sell_offer=xs["offer"],
-            )
-        for tag, n in self.behaviours.items():
-            key = _BEH_KEYS.get(tag)
-            if key is not None:
-                rec[key] = n
-        for r, n in risk_counts.items():
-            key = _RISK_KEYS.get(r)
-            if key is not None:
-                rec[key] = n
+        rec.update(
+            contact_id=self.contact_id,
+            channel=self.channel,
+            journey_id=self.journey.id,
+            journey_kind=self.kind,
+            kind=self.kind,
+            wait_s=self.wait_s,
+            handle_s=self.handle_s,
+            hold_s=self.hold_s,
+            fcr=int(rec["resolved"] and prior == 0),
+            repeat_contact=int(prior > 0),
+            abandoned=0,
+            hung_up=int(self.hung_up or outcome == "customer_hung_up"),
+            anger_peak=round(self.anger_peak, 3),
+            anger_final=round(mood.anger, 3),
+            trust_final=round(mood.trust, 3),
+            patience_final=round(mood.patience, 3),
+            rubric=rubric,
+            rubric_score=overall_score(rubric),
+            persona_id=p.persona_id,
+            segment=p.segment,
+            age_band=p.age_band,
+            temperament=p.temperament,
+            tenure_years=p.tenure_years,
+            contract=p.contract,
+            products=p.products,
+            value=p.value,
+            prior_contacts=prior,
+            churn_risk=p.churn_risk,
+        )
         return rec
 
 
@@ -405,14 +374,3 @@ _EXPECTED: Any = _ExpectedRng()
 
 #: Per journey: the standard state variables it declares (kept in step with the mood).
 _SYNC: dict[int, tuple[Any, tuple[str, ...]]] = {}
-
-#: A record with every count at zero: copying it is cheaper than building 90 keys.
-_BLANK: dict[str, Any] = {
-    "abandoned": 0,
-    "cross_sell_offered": 0,
-    "cross_sell_fit": 0,
-    "cross_sell_fit_label": None,
-    "cross_sell_offer": None,
-    **dict.fromkeys(_BEH_KEYS.values(), 0),
-    **dict.fromkeys(_RISK_KEYS.values(), 0),
-}

@@ -20,62 +20,61 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from customer_models import reaction_batch as rb
 from journeys import JourneyRun
-from journeys.vocabulary import RESOLVING_OUTCOMES, STANDARD_STATE
+from journeys.vocabulary import BEHAVIOURS, RESOLVING_OUTCOMES, RISK_TYPES, STANDARD_STATE
 from sandbox.engine.streams import journey_seed
 from sandbox.scoring import contact_risk_points, score_contact
 
 FIT_LEVEL: dict[str, int] = {"low": 1, "medium": 2, "high": 3}
 
 
-def risk_type(risk: Any) -> str:
-    """A risk event's type, whether the journey runtime gives strings or objects."""
-    if isinstance(risk, str):
-        return risk
-    if isinstance(risk, dict):
-        return str(risk.get("type") or risk.get("risk"))
-    return str(getattr(risk, "type", None) or getattr(risk, "risk", risk))
+_BEH_KEYS = {tag: f"beh_{tag}" for tag in BEHAVIOURS}
+_RISK_KEYS = {r: f"risk_{r}" for r in RISK_TYPES}
+#: The record fields a contact's path decides (`path_fields`), for both players' records.
+PATH_FIELDS: tuple[str, ...] = (
+    "outcome", "resolved", "escalated", "transfers", "holds", "risk_points", "score",
+    "cross_sell_offered", "cross_sell_fit", "cross_sell_fit_label", "cross_sell_offer",
+    *_BEH_KEYS.values(), *_RISK_KEYS.values(),
+)  # fmt: skip
+#: Those fields before a path sets them: copying this is cheaper than building 90 keys.
+_NOTHING_YET: dict[str, Any] = {**dict.fromkeys(PATH_FIELDS, 0), "cross_sell_fit_label": None,
+                "cross_sell_offer": None}  # fmt: skip
 
 
-def trigger_dict(event: Any) -> dict[str, Any]:
-    return {
-        "trigger_id": getattr(event, "trigger_id", None),
-        "status": getattr(event, "status", None),
-        "required": list(getattr(event, "required", ()) or ()),
-        "risk": getattr(event, "risk", None),
-    }
-
-
-class Settled(NamedTuple):
-    """How a played contact ended, from its tally and its journey run (both players)."""
-
-    outcome: str
-    resolved: bool
-    escalated: bool
-    transfers: int
-    risk_counts: Counter[str]
-    extra_risks: list[str] | None
-
-
-def settle(tally: Any, run: JourneyRun) -> Settled:
-    """Outcome, resolution, escalation, transfers (an ending in `transferred` counts one if
-    no step did) and the reconciled risks of a contact whose steps `tally` counted."""
+def path_fields(tally: Any, run: JourneyRun) -> tuple[dict[str, Any], list[str] | None]:
+    """The `PATH_FIELDS` of a contact whose steps `tally` counted (`count_step`) and whose
+    journey `run` ended: outcome, resolution, escalation, transfers (an ending in
+    `transferred` counts one if no step did), holds, reconciled risks, score, the best
+    cross-sell offer, behaviour and risk counts; and the risks only the run reports (the
+    rubric counts them apart)."""
     outcome = str(run.outcome or "unresolved")
-    transfers = tally.transfers + (1 if outcome == "transferred" and not tally.transfers else 0)
     risk_counts, extra = reconcile_risks(run.risks, tally.risks)
-    return Settled(
-        outcome,
-        outcome in RESOLVING_OUTCOMES,
-        bool(tally.escalated) or outcome == "escalated",
-        transfers,
-        risk_counts,
-        extra,
+    fields = dict(_NOTHING_YET)
+    fields.update(
+        outcome=outcome,
+        resolved=int(outcome in RESOLVING_OUTCOMES),
+        escalated=int(bool(tally.escalated) or outcome == "escalated"),
+        transfers=tally.transfers + (outcome == "transferred" and not tally.transfers),
+        holds=tally.holds,
+        risk_points=contact_risk_points(risk_counts) if risk_counts else 0,
+        score=float(run.score or 0.0),
     )
+    xs = tally.cross_sell
+    if xs is not None:
+        fields.update(cross_sell_offered=1, cross_sell_fit=xs["level"],
+                      cross_sell_fit_label=xs["fit"], cross_sell_offer=xs["offer"])  # fmt: skip
+    for tag, n in tally.behaviours.items():
+        if (key := _BEH_KEYS.get(tag)) is not None:
+            fields[key] = n
+    for r, n in risk_counts.items():
+        if (key := _RISK_KEYS.get(r)) is not None:
+            fields[key] = n
+    return fields, extra
 
 
 def reconcile_risks(
@@ -110,23 +109,21 @@ def count_step(acc: Any, behaviours: tuple[str, ...], result: Any, hold_s: float
         acc.transfers += 1
     if "escalate" in behaviours:
         acc.escalated = True
-    risks = [risk_type(r) for r in result.risks] if result.risks else []
+    risks = list(result.risks)
     if risks:
         acc.risks.extend(risks)
     offer = result.cross_sell
     if offer:
-        fit = offer.get("fit") if isinstance(offer, dict) else getattr(offer, "fit", None)
-        level = FIT_LEVEL.get(str(fit), 2)
+        level = FIT_LEVEL.get(offer.fit, 2)
         if acc.cross_sell is None or level > acc.cross_sell["level"]:
-            oid = offer.get("offer") if isinstance(offer, dict) else getattr(offer, "offer", None)
-            acc.cross_sell = {"offer": oid, "fit": str(fit), "level": level}
+            acc.cross_sell = {"offer": offer.offer, "fit": offer.fit, "level": level}
     acc.decisions.append(
         {
             "behaviours": behaviours,
             "risks": risks,
             "time_s": float(result.time_s),
             "score": float(result.score or 0.0),
-            "triggers": [trigger_dict(e) for e in result.triggers] if result.triggers else [],
+            "triggers": [e.to_json() for e in result.triggers],
             "cross_sell": acc.cross_sell if offer else None,
             "choice_id": result.choice_id,
             "node_id": result.node_id,
@@ -197,7 +194,7 @@ class JourneyTable:
         self.initial: dict[tuple[Any, ...], int] = {}
         self.traces: dict[tuple[int, int], int] = {(-1, -1): 0}
         self.trace_parent: list[tuple[int, int]] = [(-1, -1)]
-        self.summaries: dict[tuple[int, int], dict[str, Any]] = {}
+        self.summaries: dict[tuple[int, int], tuple[dict[str, Any], dict[str, Any]]] = {}
 
     # -- states ---------------------------------------------------------------------------
     def intern(self, run: JourneyRun) -> int:
@@ -288,8 +285,8 @@ class JourneyTable:
         return tid
 
     # -- per-path facts --------------------------------------------------------------------
-    def summary(self, tid: int, sid: int) -> dict[str, Any]:
-        """Counts, risks and rubric evidence of one path (memoised)."""
+    def summary(self, tid: int, sid: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The `path_fields` and the rubric evidence of one path (memoised)."""
         key = (tid, sid)
         hit = self.summaries.get(key)
         if hit is not None:
@@ -306,26 +303,11 @@ class JourneyTable:
             if st.result.choice_id is None:  # start/end: no agent action
                 continue
             count_step(tally, st.behaviours, st.result, st.time_s if st.hold else 0.0)
-        run = self.runs[sid]
-        outcome, resolved, escalated, transfers, risk_counts, extra = settle(tally, run)
+        fields, extra = path_fields(tally, self.runs[sid])
         evidence = score_contact(
-            tally.decisions, kind=self.kind, outcome=outcome, handle_s=0.0, risks=extra
+            tally.decisions, kind=self.kind, outcome=fields["outcome"], handle_s=0.0, risks=extra
         )
-        xs = tally.cross_sell
-        hit = self.summaries[key] = {
-            "outcome": outcome,
-            "resolved": int(resolved),
-            "escalated": int(escalated),
-            "transfers": transfers,
-            "holds": tally.holds,
-            "hung_up_outcome": outcome == "customer_hung_up",
-            "risk_points": contact_risk_points(risk_counts) if risk_counts else 0,
-            "evidence": evidence,
-            "score": float(run.score or 0.0),
-            "cross_sell": xs,
-            "behaviours": dict(tally.behaviours),
-            "risk_counts": dict(risk_counts),
-        }
+        hit = self.summaries[key] = (fields, evidence)
         return hit
 
 

@@ -19,9 +19,9 @@ from customer_models.reaction import (
     multipliers,
     react,
 )
+from customer_models.reaction_batch import TYPES as PERSONA_TYPES
 from customer_models.reaction_batch import (
     PersonaTypes,
-    apply_delta,
     consumes_noise,
     drain_many,
     hangup_probability_many,
@@ -91,13 +91,14 @@ def test_sample_covers_every_persona_type():
     assert (ANGER > 5.0).sum() > 500 and (ANGER >= 9.5).sum() > 50
 
 
-def test_persona_types_match_the_scalar_tables():
-    for i in range(0, N, 97):
-        p = PERSONAS[i]
-        r = REACTION
-        assert TYPES.jargon[i] == r["jargon_age"][p.age_band]
-        assert TYPES.rush[i] == r["rush_segment"][p.segment]
-        assert TYPES.hangup_provocation[i] == r["provocation_temperament"][p.temperament]
+def test_each_contact_gets_its_persona_type_from_codes_or_strings():
+    assert BATCH.codes is not None  # the sampler's indices: no strings are compared
+    from_strings = PersonaTypes.from_arrays(
+        *(BATCH.columns[f] for f in ("age_band", "temperament", "segment"))
+    )
+    np.testing.assert_array_equal(from_strings.code, TYPES.code)
+    for i, p in enumerate(PERSONAS):
+        assert PERSONA_TYPES[TYPES.code[i]] == (p.age_band, p.temperament, p.segment)
 
 
 @pytest.mark.parametrize("tag", sorted(BASE_EFFECTS))
@@ -179,33 +180,6 @@ def test_hangup_probability_matches_scalar():
     assert (ANGER >= 9.5).any() and (got > 0.85).any()
 
 
-def test_apply_delta_clamps_like_mood_apply():
-    rng = np.random.default_rng(9)
-    deltas = rng.normal(0.0, 4.0, (3, N))
-    anger, trust, patience = ANGER.copy(), TRUST.copy(), PATIENCE.copy()
-    apply_delta(anger, trust, patience, *deltas)
-    for i in range(0, N, 7):
-        mood = Mood(float(ANGER[i]), float(TRUST[i]), float(PATIENCE[i]))
-        mood.apply(MoodDelta(*deltas[:, i]))
-        assert (anger[i], trust[i], patience[i]) == (mood.anger, mood.trust, mood.patience)
-    assert anger.min() == 0.0 and anger.max() == 10.0
-
-
-def test_apply_delta_on_a_group_changes_only_its_rows():
-    anger, trust, patience = ANGER.copy(), TRUST.copy(), PATIENCE.copy()
-    group = np.flatnonzero(np.arange(N) % 3 == 0)
-    da, dt, dp = react_many(
-        TYPES.take(group), anger[group], ("argue",), NORMALS[group], kind="inquiry"
-    )
-    apply_delta(anger, trust, patience, da, dt, dp, index=group)
-    others = np.ones(N, dtype=bool)
-    others[group] = False
-    np.testing.assert_array_equal(anger[others], ANGER[others])
-    np.testing.assert_array_equal(anger[group], np.clip(ANGER[group] + da, 0.0, 10.0))
-    with pytest.raises(TypeError, match="float"):
-        apply_delta(np.zeros(3, dtype=int), np.zeros(3), np.zeros(3), *np.ones((3, 3)))
-
-
 def test_persona_types_reject_unknown_values_and_length_mismatch():
     with pytest.raises(ValueError, match=r"unknown temperament value.*'grumpy'"):
         PersonaTypes.from_arrays(np.array(["adult"]), np.array(["grumpy"]), np.array(["mass"]))
@@ -218,20 +192,24 @@ def test_persona_types_reject_unknown_values_and_length_mismatch():
 def test_take_and_empty_batches():
     sub = TYPES.take(slice(10, 20))
     assert len(sub) == 10
-    np.testing.assert_array_equal(sub.soothing, TYPES.soothing[10:20])
+    np.testing.assert_array_equal(sub.code, TYPES.code[10:20])
+    got = np.column_stack(react_many(sub, ANGER[10:20], ("empathy",), NORMALS[10:20], kind="x"))
+    expected = np.column_stack(react_many(TYPES, ANGER, ("empathy",), NORMALS, kind="x"))[10:20]
+    np.testing.assert_array_equal(got, expected)
     empty = PersonaTypes.from_batch(sample_personas(np.random.default_rng(1), 0))
     assert len(empty) == 0
     for arr in react_many(empty, np.zeros(0), ("greeting",), np.zeros((0, 3)), kind="x"):
         assert arr.shape == (0,)
 
 
-def test_every_persona_type_gets_the_scalar_multipliers():
+def test_every_persona_type_is_coded_to_its_own_fields():
     triples = list(
         itertools.product(CATEGORIES["age_band"], CATEGORIES["temperament"], CATEGORIES["segment"])
     )
     ages, temps, segs = (np.array(col) for col in zip(*triples, strict=True))
     types = PersonaTypes.from_arrays(ages, temps, segs)
+    assert [PERSONA_TYPES[c] for c in types.code] == triples
+    # and the scalar multipliers follow each type's fields
     for i, (a, t, s) in enumerate(triples):
         persona = dataclasses.replace(PERSONAS[0], age_band=a, temperament=t, segment=s)
-        got = (types.soothing[i], types.provocation[i], types.trust_loss[i])
-        assert got == multipliers(persona)
+        assert multipliers(persona) == multipliers(PERSONA_TYPES[types.code[i]])

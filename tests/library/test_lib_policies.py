@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from journeys.model import CrossSell
 from journeys.policies import POLICIES, PolicyError, choose, is_mistake
 
 
@@ -134,10 +135,10 @@ def test_competent_sometimes_forgets_the_three_step():
 
 def test_low_fit_cross_sell_is_a_mistake():
     assert is_mistake(
-        View("sell", 1, ("cross_sell_offer",), cross_sell={"offer": "x", "fit": "low"})
+        View("sell", 1, ("cross_sell_offer",), cross_sell=CrossSell("x", "low"))
     )
     assert not is_mistake(
-        View("sell", 1, ("cross_sell_offer",), cross_sell={"offer": "x", "fit": "high"})
+        View("sell", 1, ("cross_sell_offer",), cross_sell=CrossSell("x", "high"))
     )
 
 
