@@ -132,7 +132,8 @@ def _f(name: str) -> Callable[[_Col], np.ndarray]:
 
 
 def _onehot(name: str, value: str) -> Callable[[_Col], np.ndarray]:
-    return lambda c: (c[name] == value).astype(float)
+    code = CATEGORICAL[name].index(value)  # categorical columns arrive as codes (`_categorical`)
+    return lambda c: (c[name] == code).astype(float)
 
 
 def _capped(name: str, cap: float) -> Callable[[_Col], np.ndarray]:
@@ -143,8 +144,7 @@ def _equals(name: str, value: float) -> Callable[[_Col], np.ndarray]:
     return lambda c: (c[name] == value).astype(float)
 
 
-def _complaint(c: _Col) -> np.ndarray:
-    return (c["kind"] == "complaint").astype(float)
+_complaint = _onehot("kind", "complaint")
 
 
 def _remedy(c: _Col) -> np.ndarray:
@@ -288,11 +288,10 @@ def _check_columns(columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
 _CODES: dict[str, dict[str, int]] = {
     name: {v: i for i, v in enumerate(values)} for name, values in CATEGORICAL.items()
 }
-_VALUES: dict[str, np.ndarray] = {name: np.asarray(values) for name, values in CATEGORICAL.items()}
 
 
 def _categorical(name: str, values: Any) -> np.ndarray:
-    """A categorical column as a str array, every value checked against CATEGORICAL[name].
+    """A categorical column as codes (indices into CATEGORICAL[name]), every value checked.
 
     Why a dict lookup per value: numpy's string conversion and `isin` cost 0.5 µs a row
     over the six categorical columns, three times as much."""
@@ -302,8 +301,7 @@ def _categorical(name: str, values: Any) -> np.ndarray:
     n = len(values)
     try:
         if n and all(map(is_, values, repeat(values[0]))):  # one value (one channel…)
-            code = codes[values[0]]
-            return np.repeat(_VALUES[name][code : code + 1], n)
+            return np.full(n, codes[values[0]], dtype=np.intp)
         at = np.fromiter(map(codes.__getitem__, values), np.intp, n)
     except (KeyError, TypeError):
         bad = next(v for v in values if not isinstance(v, str) or v not in codes)
@@ -311,7 +309,7 @@ def _categorical(name: str, values: Any) -> np.ndarray:
         raise ValueError(
             f"{name}: unknown value {bad!r}; use one of {', '.join(allowed)}"
         ) from None
-    return _VALUES[name][at]
+    return at
 
 
 _RANGE: dict[str, tuple[float, float]] = {
