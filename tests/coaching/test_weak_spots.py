@@ -149,6 +149,7 @@ class _View:
     def __init__(self, choice: dict[str, Any]) -> None:
         self.behaviours = choice["behaviours"]
         self.risk = None
+        self.cross_sell = None
 
 
 def test_every_mistaken_choice_of_the_library_names_what_it_violated(
