@@ -109,7 +109,7 @@ def count_step(acc: Any, behaviours: tuple[str, ...], result: Any, hold_s: float
         acc.transfers += 1
     if "escalate" in behaviours:
         acc.escalated = True
-    risks = list(result.risks)
+    risks = list(result.risks) if result.risks else []  # (most steps have none: no call)
     if risks:
         acc.risks.extend(risks)
     offer = result.cross_sell
@@ -123,7 +123,7 @@ def count_step(acc: Any, behaviours: tuple[str, ...], result: Any, hold_s: float
             "risks": risks,
             "time_s": float(result.time_s),
             "score": float(result.score or 0.0),
-            "triggers": [e.to_json() for e in result.triggers],
+            "triggers": [e.to_json() for e in result.triggers] if result.triggers else [],
             "cross_sell": acc.cross_sell if offer else None,
             "choice_id": result.choice_id,
             "node_id": result.node_id,
