@@ -119,12 +119,12 @@ class Mood:
 
     def apply(self, delta: MoodDelta) -> None:
         """Add a delta, clamped to 0..10."""
-        self.anger = _clamp10(self.anger + delta.anger)
-        self.trust = _clamp10(self.trust + delta.trust)
-        self.patience = _clamp10(self.patience + delta.patience)
+        self.anger = clamp_mood(self.anger + delta.anger)
+        self.trust = clamp_mood(self.trust + delta.trust)
+        self.patience = clamp_mood(self.patience + delta.patience)
 
 
-def _clamp10(x: float) -> float:
+def clamp_mood(x: float) -> float:
     """`min(10.0, max(0.0, x))` to the bit (0.0 for -0.0 and NaN, as `max` keeps its first
     argument), without two builtin calls: the engine applies a mood change every step."""
     x = x if x > 0.0 else 0.0

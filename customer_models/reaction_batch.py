@@ -170,6 +170,11 @@ def react_many(
     return da + sd * normals[:, 0], dt + sd * normals[:, 1], dp + sd * normals[:, 2]
 
 
+def clamp_mood_many(x: np.ndarray) -> np.ndarray:
+    """`reaction.clamp_mood` for an array of moods (which are never NaN): 0..10."""
+    return np.minimum(10.0, np.maximum(0.0, x))
+
+
 def drain_many(
     types: PersonaTypes, anger: np.ndarray, seconds: np.ndarray | float, activity: str
 ) -> np.ndarray:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from journeys.model import Journey, Line
-from journeys.runtime import JourneyRun, JourneyRunError, StepResult
+from journeys.runtime import MAX_DECISIONS, JourneyRun, JourneyRunError, StepResult
 
 TRANSCRIPT_FORMAT = 1
 #: Scores are compared with this tolerance (they are sums of decimal literals).
@@ -168,7 +168,7 @@ def record(
     chooser: Chooser,
     persona: Mapping[str, Any] | None = None,
     recorded_with: str = "",
-    max_steps: int = 500,
+    max_steps: int = MAX_DECISIONS,
     on_step: Callable[[StepResult], None] | None = None,
     branches: Mapping[str, str] | None = None,
 ) -> Transcript:

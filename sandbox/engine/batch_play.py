@@ -336,14 +336,14 @@ class BatchPlayer:
                         cur = np.clip(cur + value, var.min, var.max)
                     else:
                         cur = np.full(len(who), float(var.coerce(value)))
-                arr[who] = np.minimum(10.0, np.maximum(0.0, arr[who] + (cur - old)))
+                arr[who] = rb.clamp_mood_many(arr[who] + (cur - old))
         agent_s = step.time_s * speed[who]
         if step.noise:
             e = self._normals(normals, g, who, seeds)
             da, dt, dp = rb.react_many(ty.take(who), A[who], step.behaviours, e, kind=table.kind)
-            A[who] = np.minimum(10.0, np.maximum(0.0, A[who] + da))
-            T[who] = np.minimum(10.0, np.maximum(0.0, T[who] + dt))
-            P[who] = np.minimum(10.0, np.maximum(0.0, P[who] + dp))
+            A[who] = rb.clamp_mood_many(A[who] + da)
+            T[who] = rb.clamp_mood_many(T[who] + dt)
+            P[who] = rb.clamp_mood_many(P[who] + dp)
         lines = branch_lines if branch_lines is not None else float(step.lines)
         talk_lines = lines * line_s[who]
         if step.hold:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from customer_models.reaction import Mood, drain, hangs_up, react
+from customer_models.reaction import Mood, clamp_mood, drain, hangs_up, react
 from journeys import JourneyRun
 from journeys.vocabulary import STANDARD_STATE
 from sandbox.engine.journey_table import count_step, path_fields
@@ -185,9 +185,7 @@ class ContactPlay:
             for i, v in enumerate(self.sync):
                 change = effects.get(v)
                 if change is not None and change[1] != change[0]:
-                    setattr(
-                        mood, v, min(10.0, max(0.0, getattr(mood, v) + (change[1] - change[0])))
-                    )
+                    setattr(mood, v, clamp_mood(getattr(mood, v) + (change[1] - change[0])))
                     self.pushed[i] = change[1]  # the run holds the scripted value now
         agent_s = float(result.time_s) * self.speed
         if self.noise > 0:
