@@ -258,13 +258,18 @@ def drain(persona: Persona, mood: Mood, seconds: float, activity: str) -> float:
         rate = r["drain_per_min"][activity]
     except KeyError:
         raise ValueError(f"activity must be wait, talk or hold, got {activity!r}") from None
-    rate *= (
+    rate *= drain_factor(persona) * (1.0 + r["drain_anger"] * mood.anger)
+    return -rate * max(0.0, seconds) / 60.0
+
+
+def drain_factor(persona: Persona) -> float:
+    """How fast this persona's patience drains: temperament x segment x age (that order)."""
+    r = REACTION
+    return (
         r["drain_temperament"][persona.temperament]
         * r["drain_segment"][persona.segment]
         * r["drain_age"][persona.age_band]
-        * (1.0 + r["drain_anger"] * mood.anger)
     )
-    return -rate * max(0.0, seconds) / 60.0
 
 
 def hangup_probability(persona: Persona, mood: Mood) -> float:

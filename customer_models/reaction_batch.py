@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple, cast
 import numpy as np
 
 from customer_models.personas import CATEGORIES
-from customer_models.reaction import BASE_EFFECTS, REACTION, action_terms
+from customer_models.reaction import BASE_EFFECTS, REACTION, action_terms, drain_factor
 
 if TYPE_CHECKING:
     from customer_models.personas import Persona, PersonaBatch
@@ -40,10 +40,8 @@ class _TypeKey(NamedTuple):
 #: The persona types in code order: code = (age * 3 + temperament) * 3 + segment.
 TYPES = tuple(_TypeKey(*t) for t in itertools.product(*(CATEGORIES[f] for f in _FIELDS)))
 _r = REACTION
-#: Per type: the persona product of `drain` (temperament x segment x age, in that order) and
-#: the temperament factor of `hangup_probability`.
-_DRAIN = np.array([_r["drain_temperament"][t.temperament] * _r["drain_segment"][t.segment]
-                   * _r["drain_age"][t.age_band] for t in TYPES])  # fmt: skip
+#: Per type: `reaction.drain_factor` and the temperament factor of `hangup_probability`.
+_DRAIN = np.array([drain_factor(cast("Persona", t)) for t in TYPES])
 _HANGUP_PROVOCATION = np.array([_r["provocation_temperament"][t.temperament] for t in TYPES])
 
 
