@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -76,6 +77,32 @@ def _tune_gc() -> None:
     gc.freeze()
     young, middle, old = gc.get_threshold()
     gc.set_threshold(max(young, 100_000), middle, old)
+    _tune_malloc()
+
+
+#: glibc's `mallopt` parameters (malloc.h) and the values `_tune_malloc` sets.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_KEEP_BLOCKS_BYTES = 16 << 20
+
+
+def _tune_malloc() -> None:
+    """Once per process, on Linux: freed blocks up to 16 MB stay in the heap for reuse.
+
+    Why: batch play, the outcome models and the KPIs work on numpy arrays of 0.1-2 MB per
+    batch; glibc serves blocks above 128 KB with mmap and gives them back when freed (or trims
+    the heap), so every batch page-faulted freshly zeroed memory again: 1-1.5 µs of the
+    `erlang` engine's ~28 µs a contact. The heap keeps at most twice the block size unused.
+    Only speed and resident memory change, never an outcome; elsewhere nothing is done."""
+    if sys.platform != "linux":
+        return
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt  # the C library the interpreter runs on
+    except (OSError, AttributeError):  # pragma: no cover - a libc without mallopt
+        return
+    mallopt(_M_TRIM_THRESHOLD, 2 * _KEEP_BLOCKS_BYTES)
+    mallopt(_M_MMAP_THRESHOLD, _KEEP_BLOCKS_BYTES)
 
 
 def _clock(seconds: float) -> str:
