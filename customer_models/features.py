@@ -128,34 +128,36 @@ _Col = Mapping[str, np.ndarray]
 
 
 def _f(name: str) -> Callable[[_Col], np.ndarray]:
-    return lambda c: c[name].astype(float)
+    return lambda c: c[name]
 
 
 def _onehot(name: str, value: str) -> Callable[[_Col], np.ndarray]:
     code = CATEGORICAL[name].index(value)  # categorical columns arrive as codes (`_categorical`)
-    return lambda c: (c[name] == code).astype(float)
+    return lambda c: c[name] == code
 
 
 def _capped(name: str, cap: float) -> Callable[[_Col], np.ndarray]:
-    return lambda c: np.minimum(c[name], cap).astype(float)
+    return lambda c: np.minimum(c[name], cap)
 
 
 def _equals(name: str, value: float) -> Callable[[_Col], np.ndarray]:
-    return lambda c: (c[name] == value).astype(float)
+    return lambda c: c[name] == value
 
 
 _complaint = _onehot("kind", "complaint")
 
 
 def _remedy(c: _Col) -> np.ndarray:
-    return ((c["beh_offer_solution"] + c["beh_compensate"]) > 0).astype(float)
+    return (c["beh_offer_solution"] + c["beh_compensate"]) > 0
 
 
 def _apology(c: _Col) -> np.ndarray:
-    return (c["beh_apology"] > 0).astype(float)
+    return c["beh_apology"] > 0
 
 
-# (encoded name, factor, function of the validated columns)
+# (encoded name, factor, function of the validated columns: numbers are float64 rows and
+# categories codes; a function may return bools, written into the float matrix as 1.0/0.0
+# without a copy of its own)
 _SPEC: list[tuple[str, str, Callable[[_Col], np.ndarray]]] = [
     *[(f"channel_{v}", "channel", _onehot("channel", v)) for v in CHANNELS],
     *[(f"kind_{v}", "kind", _onehot("kind", v)) for v in KINDS],
@@ -164,9 +166,9 @@ _SPEC: list[tuple[str, str, Callable[[_Col], np.ndarray]]] = [
     ("wait_log", "wait", lambda c: portable.log1p(c["wait_s"] / 60.0)),
     ("handle_min", "handle", lambda c: c["handle_s"] / 60.0),
     ("handle_over8", "handle", lambda c: np.maximum(c["handle_s"] / 60.0 - 8.0, 0.0)),
-    ("holds", "holds", lambda c: np.minimum(c["holds"], 5).astype(float)),
+    ("holds", "holds", lambda c: np.minimum(c["holds"], 5)),
     ("hold_min", "holds", lambda c: c["hold_s"] / 60.0),
-    ("transfers", "transfers", lambda c: np.minimum(c["transfers"], 4).astype(float)),
+    ("transfers", "transfers", lambda c: np.minimum(c["transfers"], 4)),
     *[
         (
             f"beh_{t}",
@@ -184,9 +186,9 @@ _SPEC: list[tuple[str, str, Callable[[_Col], np.ndarray]]] = [
     ("fcr", "resolution", _f("fcr")),
     ("resolved_after_repeat", "resolution", lambda c: c["resolved"] * (c["prior_contacts"] > 0)),
     ("repeat_contact", "repeat", _f("repeat_contact")),
-    ("prior_contacts", "repeat", lambda c: np.minimum(c["prior_contacts"], 6).astype(float)),
-    ("prior_ge3", "repeat", lambda c: (c["prior_contacts"] >= 3).astype(float)),
-    ("prior_ge4", "repeat", lambda c: (c["prior_contacts"] >= 4).astype(float)),
+    ("prior_contacts", "repeat", lambda c: np.minimum(c["prior_contacts"], 6)),
+    ("prior_ge3", "repeat", lambda c: c["prior_contacts"] >= 3),
+    ("prior_ge4", "repeat", lambda c: c["prior_contacts"] >= 4),
     ("escalated", "escalated", _f("escalated")),
     ("hung_up", "hung_up", _f("hung_up")),
     *[
@@ -228,7 +230,7 @@ _SPEC: list[tuple[str, str, Callable[[_Col], np.ndarray]]] = [
     ],
     ("tenure_years", "tenure", lambda c: np.minimum(c["tenure_years"], 20.0)),
     *[(f"contract_{v}", "contract", _onehot("contract", v)) for v in CATEGORICAL["contract"]],
-    ("products", "products", lambda c: np.minimum(c["products"], 8).astype(float)),
+    ("products", "products", lambda c: np.minimum(c["products"], 8)),
     ("value_log", "value", lambda c: portable.log1p(c["value"])),
     (
         "churn_risk_logit",
