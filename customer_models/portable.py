@@ -145,9 +145,10 @@ def log1(x: float) -> float:
     f = float(e)
     s = (m - 1.0) / (m + 1.0)
     s2 = s * s
-    p = _LOG_COEFFS[0]
-    for c in _LOG_COEFFS[1:]:
-        p = p * s2 + c
+    # `log`'s Horner loop written out, as in `exp1` (the KPI timeline's sampler calls it)
+    c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 = _LOG_COEFFS
+    p = (((((c0 * s2 + c1) * s2 + c2) * s2 + c3) * s2 + c4) * s2 + c5) * s2 + c6
+    p = ((((p * s2 + c7) * s2 + c8) * s2 + c9) * s2 + c10) * s2 + c11
     return f * _LN2_HI + (s * p + f * _LN2_LO)
 
 
