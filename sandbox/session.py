@@ -90,9 +90,10 @@ def _tune_malloc() -> None:
 
     Why: batch play, the outcome models and the KPIs work on numpy arrays of 0.1-2 MB per
     batch; glibc serves blocks above 128 KB with mmap and gives them back when freed (or trims
-    the heap), so every batch page-faulted freshly zeroed memory again: 1-1.5 µs of the
-    `erlang` engine's ~28 µs a contact. The heap keeps at most twice the block size unused.
-    Only speed and resident memory change, never an outcome; elsewhere nothing is done."""
+    the heap), so every batch page-faulted freshly zeroed memory again (`erlang`, 200 h:
+    18,700 minor faults and 0.05 s of system time; 3,100 and 0.006 s with this). The heap
+    keeps at most 32 MB unused at its top. Only speed and resident memory change, never an
+    outcome; elsewhere nothing is done."""
     if sys.platform != "linux":
         return
     try:

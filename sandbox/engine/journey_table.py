@@ -42,8 +42,11 @@ PATH_FIELDS: tuple[str, ...] = (
     *_BEH_KEYS.values(), *_RISK_KEYS.values(),
 )  # fmt: skip
 #: Those fields before a path sets them: copying this is cheaper than building 90 keys.
-_NOTHING_YET: dict[str, Any] = {**dict.fromkeys(PATH_FIELDS, 0), "cross_sell_fit_label": None,
-                "cross_sell_offer": None}  # fmt: skip
+_NOTHING_YET: dict[str, Any] = {
+    **dict.fromkeys(PATH_FIELDS, 0),
+    "cross_sell_fit_label": None,
+    "cross_sell_offer": None,
+}
 
 
 def path_fields(tally: Any, run: JourneyRun) -> tuple[dict[str, Any], list[str] | None]:
@@ -59,7 +62,7 @@ def path_fields(tally: Any, run: JourneyRun) -> tuple[dict[str, Any], list[str] 
         outcome=outcome,
         resolved=int(outcome in RESOLVING_OUTCOMES),
         escalated=int(bool(tally.escalated) or outcome == "escalated"),
-        transfers=tally.transfers + (outcome == "transferred" and not tally.transfers),
+        transfers=tally.transfers + (1 if outcome == "transferred" and not tally.transfers else 0),
         holds=tally.holds,
         risk_points=contact_risk_points(risk_counts) if risk_counts else 0,
         score=float(run.score or 0.0),

@@ -251,10 +251,8 @@ class Recorder:
     def defer(self, contact: Any) -> None:
         """Buffer a finished bot contact whose journey is played at the next flush, with
         the other deferred contacts of the batch (sandbox.engine.batch_play)."""
-        deferred = self.deferred
-        deferred.append(contact)  # (`_maybe_flush` inlined: once per contact)
-        if len(deferred) + len(self.pending) + len(self.played) >= self.batch:
-            self.flush()
+        self.deferred.append(contact)
+        self._maybe_flush()
 
     def _maybe_flush(self) -> None:
         if len(self.pending) + len(self.deferred) + len(self.played) >= self.batch:
