@@ -112,7 +112,7 @@ def _clock(seconds: float) -> str:
 
 
 #: Records per batch when bot contacts are batch-played (sandbox/engine/batch_play.py).
-BATCH_PLAY_SIZE = 2048
+BATCH_PLAY_SIZE = 8192
 
 
 class Session:

@@ -496,19 +496,26 @@ class PersonaPool:
         self.mix = mix
         self.batch: PersonaBatch | None = None
         self.used = np.zeros(0, dtype=bool)
+        #: per journey (by identity): which personas of the current batch fit its filter.
+        #: Why: `accepts` costs a numpy `isin` per filtered field, and the pool is asked for
+        #: most contacts of a filtered journey while its batch stays the same.
+        self._fits: dict[int, tuple[Any, np.ndarray]] = {}
 
     def take(self, journey: Any) -> tuple[PersonaBatch, int]:
         """(persona batch, row) of the first unused spare persona that fits `journey`."""
         for _ in range(64):
             if self.batch is not None:
-                free = accepts(journey, self.batch.columns) & ~self.used
-                hits = np.flatnonzero(free)
+                fits = self._fits.get(id(journey))
+                if fits is None or fits[0] is not journey:
+                    fits = self._fits[id(journey)] = (journey, accepts(journey, self.batch.columns))
+                hits = np.flatnonzero(fits[1] & ~self.used)
                 if len(hits):
                     k = int(hits[0])
                     self.used[k] = True
                     return self.batch, k
             self.batch = sample_personas(self.rng, self.SIZE, self.mix)
             self.used = np.zeros(self.SIZE, dtype=bool)
+            self._fits.clear()
         from journeys.runtime import JourneyRunError
 
         raise JourneyRunError(
