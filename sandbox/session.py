@@ -88,10 +88,11 @@ _KEEP_BLOCKS_BYTES = 16 << 20
 def _tune_malloc() -> None:
     """Once per process, on Linux: freed blocks up to 16 MB stay in the heap for reuse.
 
-    Why: batch play, the outcome models and the KPIs work on numpy arrays of 0.1-2 MB per
-    batch; glibc serves blocks above 128 KB with mmap and gives them back when freed (or trims
-    the heap), so every batch page-faulted freshly zeroed memory again (`erlang`, 200 h:
-    18,700 minor faults and 0.05 s of system time; 3,100 and 0.006 s with this). The heap
+    Why: batch play, the outcome models and the KPIs work on numpy arrays of up to ~6 MB per
+    batch (the features of `BATCH_PLAY_SIZE` contacts); glibc serves blocks above 128 KB with
+    mmap and gives them back when freed (or trims the heap), so every batch page-faulted
+    freshly zeroed memory again (`erlang`, 200 h, batches of 2,048: 18,700 minor faults and
+    0.05 s of system time; 3,100 and 0.006 s with this). The heap
     keeps at most 32 MB unused at its top. Only speed and resident memory change, never an
     outcome; elsewhere nothing is done."""
     if sys.platform != "linux":

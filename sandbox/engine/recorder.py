@@ -226,10 +226,10 @@ class Recorder:
     def record(self, rec: dict[str, Any], human: bool) -> None:
         """Buffer one finished record (abandoned, bot or human) in completion order.
 
-        Why everything goes through the buffer: records reach the KPIs and the CSV in the
-        order contacts finished, and batches are cut only at points fixed in sim time
-        (`batch` records or the centre's periodic flush), so a session and its replay
-        predict identical batches and produce bit-identical results. A seat's contact is
+        Why everything goes through the buffer: records reach the KPIs and the CSV in a
+        fixed order (per flush, as `flush` says), and batches are cut only at points fixed
+        in sim time (`batch` records or the centre's periodic flush), so a session and its
+        replay predict identical batches and produce bit-identical results. A seat's contact is
         predicted at once (its batch of one) and explained, because the trainee sees it.
         """
         if human and not rec.get("abandoned"):
